@@ -1,0 +1,154 @@
+"""Access scoping: for a person, the campaigns, command offices and units they may see and act on.
+
+Every `visible_to(user)` queryset in every app is built on `scope_for(user)`:
+
+- office admins, leaders and inspectors see their whole campaign (leaders read-only);
+- command staff see their command office's work and the units linked to it;
+- unit leaders and liaisons see their unit and every unit below it, never siblings
+  or the units above.
+
+Out-of-scope objects answer 404 (`get_visible_or_404`); visible but read-only ones 403.
+"""
+
+from dataclasses import dataclass, field
+from functools import reduce
+from operator import or_
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q
+from django.http import Http404
+
+from .models import CAMPAIGN_WIDE_ROLES, UNIT_ROLES, Membership, Role
+
+
+@dataclass
+class Scope:
+    """What one person may see, computed once per request from their memberships."""
+
+    is_superuser: bool = False
+    memberships: list = field(default_factory=list)
+
+    def __post_init__(self):
+        ms = self.memberships
+        self.campaign_ids = {m.campaign_id for m in ms}
+        self.wide_campaign_ids = {m.campaign_id for m in ms if m.role in CAMPAIGN_WIDE_ROLES}
+        self.admin_campaign_ids = {m.campaign_id for m in ms if m.role == Role.OFFICE_ADMIN}
+        self.inspector_campaign_ids = {m.campaign_id for m in ms if m.role == Role.INSPECTOR}
+        self.unit_paths = sorted({m.unit.path for m in ms if m.role in UNIT_ROLES})
+        self.units = [m.unit for m in ms if m.role in UNIT_ROLES]
+        self.command_office_ids = {m.command_office_id for m in ms if m.role == Role.COMMAND_STAFF}
+
+    # --- roles -------------------------------------------------------------------
+    def roles(self, campaign=None):
+        return {
+            m.role for m in self.memberships if campaign is None or m.campaign_id == campaign.pk
+        }
+
+    def is_office_admin(self, campaign):
+        return self.is_superuser or campaign.pk in self.admin_campaign_ids
+
+    def is_inspector(self, campaign):
+        return self.is_superuser or campaign.pk in self.inspector_campaign_ids
+
+    def is_command_staff(self, command_office):
+        return command_office.pk in self.command_office_ids
+
+    def is_read_only(self, campaign):
+        """Leaders only read; any other role in the campaign may act."""
+        return not self.is_superuser and self.roles(campaign) <= {Role.LEADER}
+
+    def acts_for_unit(self, unit):
+        """True when the person holds a unit role for this unit or one above it."""
+        return any(unit.path.startswith(path) for path in self.unit_paths)
+
+    def is_member_of_unit(self, unit):
+        """True when the person belongs to this unit or one below/above it (for 'someone else' rules)."""
+        return any(
+            unit.path.startswith(path) or path.startswith(unit.path) for path in self.unit_paths
+        )
+
+    # --- querysets -------------------------------------------------------------------
+    def q(self, *, campaign="campaign", units=(), command_office=None):
+        """A Q object for rows visible to this person.
+
+        `campaign`: the lookup to the row's campaign; `units`: lookups to unit foreign
+        keys whose subtree membership grants sight; `command_office`: the lookup to the
+        row's command office, if any. Many-valued lookups may duplicate rows: callers
+        filtering on them use `filter_pk_in`.
+        """
+        if self.is_superuser:
+            return Q()
+        parts = [Q(**{f"{campaign}__in": self.wide_campaign_ids})] if campaign else []
+        for lookup in units:
+            parts += [Q(**{f"{lookup}__path__startswith": path}) for path in self.unit_paths]
+        if command_office and self.command_office_ids:
+            parts.append(Q(**{f"{command_office}__in": self.command_office_ids}))
+        # An empty scope must match nothing, not everything.
+        return reduce(or_, parts) if parts else Q(pk__in=[])
+
+    def filter_pk_in(self, queryset, **kwargs):
+        """Filter by `q()` through a pk subquery so many-valued lookups never duplicate rows."""
+        if self.is_superuser:
+            return queryset
+        model = queryset.model
+        return queryset.filter(pk__in=model.objects.filter(self.q(**kwargs)).values("pk"))
+
+    def filter_campaigns(self, queryset):
+        return queryset if self.is_superuser else queryset.filter(pk__in=self.campaign_ids)
+
+    def filter_units(self, queryset):
+        if self.is_superuser:
+            return queryset
+        q = self.q(campaign="campaign_id", units=[])
+        for path in self.unit_paths:
+            q |= Q(path__startswith=path)
+        if self.command_office_ids:
+            q |= Q(command_offices__in=self.command_office_ids)
+            return queryset.filter(pk__in=queryset.model.objects.filter(q).values("pk"))
+        return queryset.filter(q)
+
+    def filter_command_offices(self, queryset):
+        if self.is_superuser:
+            return queryset
+        q = Q(campaign_id__in=self.wide_campaign_ids) | Q(pk__in=self.command_office_ids)
+        if self.unit_paths:
+            # Unit people see the command offices their unit (or one above it) works with.
+            q |= reduce(or_, [Q(units__path__startswith=p) for p in self.unit_paths]) | reduce(
+                or_, [Q(units__pk__in=unit.ancestor_ids + [unit.pk]) for unit in self.units]
+            )
+        return queryset.filter(pk__in=queryset.model.objects.filter(q).values("pk"))
+
+
+def scope_for(user):
+    """The person's Scope, cached on the user object for the length of the request."""
+    if not getattr(user, "is_authenticated", False):
+        return Scope()
+    cached = getattr(user, "_chuangcheng_scope", None)
+    if cached is None:
+        memberships = list(
+            Membership.objects.filter(person=user, campaign__is_active=True).select_related(
+                "unit", "command_office"
+            )
+        )
+        cached = Scope(is_superuser=user.is_superuser, memberships=memberships)
+        user._chuangcheng_scope = cached
+    return cached
+
+
+def get_visible_or_404(user, queryset, **lookup):
+    """Fetch one object through the model's `visible_to(user)`; 404 when out of scope."""
+    try:
+        return queryset.visible_to(user).get(**lookup)
+    except queryset.model.DoesNotExist:
+        raise Http404 from None
+
+
+def require_office_admin(user, campaign):
+    """403 for a person who sees the campaign but may not administer it."""
+    if not scope_for(user).is_office_admin(campaign):
+        raise PermissionDenied
+
+
+def require_not_read_only(user, campaign):
+    if scope_for(user).is_read_only(campaign):
+        raise PermissionDenied

@@ -1,0 +1,429 @@
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
+from django.db import models, transaction
+from django.db.models import Q
+from django.db.models.functions import Concat, Length, Substr
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class Person(AbstractUser):
+    """A person who signs in: office staff, command staff, inspectors, unit people, leaders.
+
+    Chinese names are not split into given and family names, so `name` holds the whole name.
+    """
+
+    name = models.CharField(_("name"), max_length=50)
+    phone = models.CharField(_("phone"), max_length=30, blank=True)
+    title = models.CharField(_("job title"), max_length=100, blank=True)
+
+    class Meta:
+        verbose_name = _("person")
+        verbose_name_plural = _("people")
+        ordering = ["name", "username"]
+
+    def __str__(self):
+        return self.name or self.username
+
+    def get_full_name(self):
+        return self.name or self.username
+
+
+class CampaignQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        from .access import scope_for
+
+        return scope_for(user).filter_campaigns(self.filter(is_active=True))
+
+
+class Campaign(models.Model):
+    """A creation cycle (创建周期), e.g. 2025—2027 年创建全国文明城市."""
+
+    class Level(models.TextChoices):
+        NATIONAL = "national", _("National civilised city")
+        PROVINCIAL = "provincial", _("Provincial civilised city")
+        COUNTY = "county", _("County-level civilised city")
+
+    name = models.CharField(_("name"), max_length=200)
+    level = models.CharField(_("level"), max_length=20, choices=Level.choices)
+    city = models.CharField(_("city"), max_length=100)
+    start_date = models.DateField(_("start date"))
+    end_date = models.DateField(_("end date"))
+    is_active = models.BooleanField(_("active"), default=True)
+
+    objects = CampaignQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("campaign")
+        verbose_name_plural = _("campaigns")
+        ordering = ["-start_date", "name"]
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        if self.start_date and self.end_date and self.end_date < self.start_date:
+            raise ValidationError({"end_date": _("The end date is before the start date.")})
+
+
+class CommandOfficeQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        from .access import scope_for
+
+        return scope_for(user).filter_command_offices(self)
+
+
+class CommandOffice(models.Model):
+    """A command office (指挥部 / 专项工作组) that owns a set of indicators and units' work."""
+
+    campaign = models.ForeignKey(
+        Campaign,
+        on_delete=models.PROTECT,
+        related_name="command_offices",
+        verbose_name=_("campaign"),
+    )
+    name = models.CharField(_("name"), max_length=100)
+    head = models.ForeignKey(
+        Person,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("head (指挥长)"),
+    )
+    duties = models.TextField(_("duties"), blank=True)
+    units = models.ManyToManyField(
+        "Unit",
+        blank=True,
+        related_name="command_offices",
+        verbose_name=_("member units"),
+    )
+
+    objects = CommandOfficeQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("command office")
+        verbose_name_plural = _("command offices")
+        ordering = ["campaign", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "name"], name="command_office_name_unique"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("campaign:command_office_detail", args=[self.pk])
+
+
+class UnitQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        from .access import scope_for
+
+        return scope_for(user).filter_units(self)
+
+    def subtree_of(self, unit):
+        """The unit and every unit below it (one indexed prefix query)."""
+        return self.filter(path__startswith=unit.path)
+
+
+class Unit(models.Model):
+    """A responsible unit (责任单位) in the territorial tree: district, street, community …
+
+    `path` is a materialised path of ids ("/3/17/52/") kept by `save()`, so that a
+    subtree is one `startswith` query whatever its depth.
+    """
+
+    class Kind(models.TextChoices):
+        DISTRICT = "district", _("District / county")
+        STREET = "street", _("Street / town")
+        COMMUNITY = "community", _("Community")
+        DEPARTMENT = "department", _("Municipal department")
+        OTHER = "other", _("Other")
+
+    campaign = models.ForeignKey(
+        Campaign,
+        on_delete=models.PROTECT,
+        related_name="units",
+        verbose_name=_("campaign"),
+    )
+    name = models.CharField(_("name"), max_length=100)
+    short_name = models.CharField(_("short name"), max_length=50, blank=True)
+    aliases = models.JSONField(
+        _("aliases"),
+        default=list,
+        blank=True,
+        help_text=_("Other names this unit goes by in workbooks."),
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    parent = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="children",
+        verbose_name=_("parent unit"),
+    )
+    path = models.CharField(max_length=255, editable=False, db_index=True, default="")
+    depth = models.PositiveSmallIntegerField(editable=False, default=0)
+    phone = models.CharField(_("contact phone"), max_length=30, blank=True)
+
+    objects = UnitQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("responsible unit")
+        verbose_name_plural = _("responsible units")
+        ordering = ["path"]
+        constraints = [
+            # Workbooks refer to units by name, so a name is unique within a campaign.
+            models.UniqueConstraint(fields=["campaign", "name"], name="unit_name_unique"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def save(self, *args, **kwargs):
+        # The path needs the id, so a new unit is saved twice inside one transaction.
+        with transaction.atomic():
+            old_path = self.path
+            if self.pk is None:
+                super().save(*args, **kwargs)
+                kwargs.pop("force_insert", None)
+            prefix = self.parent.path if self.parent_id else "/"
+            self.path = f"{prefix}{self.pk}/"
+            self.depth = self.path.count("/") - 2
+            super().save(*args, **{k: v for k, v in kwargs.items() if k != "force_insert"})
+            if old_path and old_path != self.path:
+                # Re-root the whole subtree in one UPDATE when the unit moves.
+                shift = self.depth - (old_path.count("/") - 2)
+                Unit.objects.filter(path__startswith=old_path).exclude(pk=self.pk).update(
+                    path=Concat(
+                        models.Value(self.path),
+                        Substr("path", Length(models.Value(old_path)) + 1),
+                        output_field=models.CharField(),
+                    ),
+                    depth=models.F("depth") + shift,
+                )
+
+    def get_absolute_url(self):
+        return reverse("campaign:unit_detail", args=[self.pk])
+
+    @property
+    def ancestor_ids(self):
+        return [int(part) for part in self.path.strip("/").split("/")[:-1] if part]
+
+    def is_within(self, other):
+        """True when this unit is `other` or below it."""
+        return self.path.startswith(other.path)
+
+    def clean(self):
+        if self.parent_id:
+            if self.parent.campaign_id != self.campaign_id:
+                raise ValidationError({"parent": _("The parent unit belongs to another campaign.")})
+            if self.pk and self.parent.path.startswith(self.path):
+                raise ValidationError({"parent": _("A unit cannot be placed below itself.")})
+
+    def all_names(self):
+        return [self.name, *([self.short_name] if self.short_name else []), *self.aliases]
+
+
+class Role(models.TextChoices):
+    OFFICE_ADMIN = "office_admin", _("Creation office staff")
+    COMMAND_STAFF = "command_staff", _("Command office staff")
+    INSPECTOR = "inspector", _("Inspector")
+    UNIT_LEADER = "unit_leader", _("Unit leader")
+    UNIT_LIAISON = "unit_liaison", _("Unit liaison")
+    LEADER = "leader", _("Leading group member (read-only)")
+
+
+UNIT_ROLES = {Role.UNIT_LEADER, Role.UNIT_LIAISON}
+# Roles that see the whole campaign.
+CAMPAIGN_WIDE_ROLES = {Role.OFFICE_ADMIN, Role.LEADER, Role.INSPECTOR}
+
+
+class Membership(models.Model):
+    """A role a person holds in a campaign, for a unit or a command office where the role needs one."""
+
+    person = models.ForeignKey(
+        Person,
+        on_delete=models.CASCADE,
+        related_name="memberships",
+        verbose_name=_("person"),
+    )
+    campaign = models.ForeignKey(
+        Campaign,
+        on_delete=models.CASCADE,
+        related_name="memberships",
+        verbose_name=_("campaign"),
+    )
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices)
+    unit = models.ForeignKey(
+        Unit,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="memberships",
+        verbose_name=_("unit"),
+    )
+    command_office = models.ForeignKey(
+        CommandOffice,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="memberships",
+        verbose_name=_("command office"),
+    )
+    title = models.CharField(_("title in this role"), max_length=100, blank=True)
+
+    class Meta:
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
+        ordering = ["campaign", "role", "unit__path"]
+        constraints = [
+            models.CheckConstraint(
+                name="membership_target_fits_role",
+                condition=(
+                    Q(
+                        role__in=["unit_leader", "unit_liaison"],
+                        unit__isnull=False,
+                        command_office__isnull=True,
+                    )
+                    | Q(role="command_staff", command_office__isnull=False, unit__isnull=True)
+                    | Q(
+                        role__in=["office_admin", "inspector", "leader"],
+                        unit__isnull=True,
+                        command_office__isnull=True,
+                    )
+                ),
+            ),
+            # One row per person, role and target (partial constraints: NULLs never clash).
+            models.UniqueConstraint(
+                fields=["person", "campaign", "role", "unit"],
+                condition=Q(unit__isnull=False),
+                name="membership_unique_unit",
+            ),
+            models.UniqueConstraint(
+                fields=["person", "campaign", "role", "command_office"],
+                condition=Q(command_office__isnull=False),
+                name="membership_unique_office",
+            ),
+            models.UniqueConstraint(
+                fields=["person", "campaign", "role"],
+                condition=Q(unit__isnull=True, command_office__isnull=True),
+                name="membership_unique_campaign",
+            ),
+        ]
+        indexes = [
+            # scope_for(): all memberships of one person.
+            models.Index(fields=["person", "campaign"]),
+        ]
+
+    def __str__(self):
+        target = self.unit or self.command_office or self.campaign
+        return f"{self.person} · {self.get_role_display()} · {target}"
+
+    def clean(self):
+        role = self.role
+        if role in UNIT_ROLES and not self.unit_id:
+            raise ValidationError({"unit": _("This role needs a unit.")})
+        if role == Role.COMMAND_STAFF and not self.command_office_id:
+            raise ValidationError({"command_office": _("This role needs a command office.")})
+        if role in CAMPAIGN_WIDE_ROLES:
+            self.unit = None
+            self.command_office = None
+        if role in UNIT_ROLES:
+            self.command_office = None
+        if role == Role.COMMAND_STAFF:
+            self.unit = None
+
+
+class LoginAttempt(models.Model):
+    """Every sign-in attempt, kept in the database so lockout holds without Redis."""
+
+    username = models.CharField(max_length=150)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    succeeded = models.BooleanField()
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("login attempt")
+        verbose_name_plural = _("login attempts")
+        ordering = ["-at"]
+        indexes = [
+            # is_locked(): recent attempts for one username and address.
+            models.Index(fields=["username", "ip_address", "at"]),
+        ]
+
+    def __str__(self):
+        return f"{self.username} {self.ip_address} {self.at:%Y-%m-%d %H:%M}"
+
+    @classmethod
+    def is_locked(cls, username, ip_address):
+        """Locked when the last N attempts since the window opened all failed."""
+        window_start = timezone.now() - timezone.timedelta(minutes=settings.LOGIN_LOCKOUT_MINUTES)
+        recent = list(
+            cls.objects.filter(username=username, ip_address=ip_address, at__gte=window_start)
+            .order_by("-at")
+            .values_list("succeeded", flat=True)[: settings.LOGIN_LOCKOUT_ATTEMPTS]
+        )
+        return len(recent) >= settings.LOGIN_LOCKOUT_ATTEMPTS and not any(recent)
+
+
+class AuditEntry(models.Model):
+    """One recorded change to the organisation or settings: who, when, what.
+
+    Workflow transitions (tasks, findings) keep their own event tables; this log
+    covers plain create/edit/import actions.
+    """
+
+    class Action(models.TextChoices):
+        CREATE = "create", _("Created")
+        UPDATE = "update", _("Changed")
+        DELETE = "delete", _("Deleted")
+        IMPORT = "import", _("Imported")
+
+    campaign = models.ForeignKey(
+        Campaign,
+        on_delete=models.CASCADE,
+        null=True,
+        related_name="audit_entries",
+    )
+    actor = models.ForeignKey(Person, on_delete=models.PROTECT, null=True, related_name="+")
+    at = models.DateTimeField(default=timezone.now)
+    action = models.CharField(max_length=10, choices=Action.choices)
+    object_type = models.CharField(max_length=50)
+    object_id = models.CharField(max_length=50, blank=True)
+    summary = models.CharField(max_length=300)
+    changes = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("audit entry")
+        verbose_name_plural = _("audit entries")
+        ordering = ["-at"]
+        indexes = [
+            # The history box on an object's page.
+            models.Index(fields=["object_type", "object_id", "at"]),
+        ]
+
+    def __str__(self):
+        return f"{self.at:%Y-%m-%d %H:%M} {self.actor} {self.summary}"
+
+    @classmethod
+    def record(cls, *, actor, action, obj, summary, changes=None, campaign=None):
+        return cls.objects.create(
+            campaign=campaign or getattr(obj, "campaign", None),
+            actor=actor,
+            action=action,
+            object_type=obj._meta.label_lower,
+            object_id=str(obj.pk),
+            summary=str(summary)[:300],
+            changes=changes or {},
+        )
+
+    @classmethod
+    def for_object(cls, obj):
+        return cls.objects.filter(
+            object_type=obj._meta.label_lower, object_id=str(obj.pk)
+        ).select_related("actor")

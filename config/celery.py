@@ -1,0 +1,37 @@
+"""The Celery app and the whole beat schedule.
+
+Each app keeps its jobs in `jobs.py` (`tasks` is a domain app here). Without
+REDIS_URL jobs run in-process (eager), which the log says once at start-up.
+Production runs exactly one beat process: a second beat would fire every entry twice.
+"""
+
+import logging
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+app = Celery("chuangcheng")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks(related_name="jobs")
+
+# One commented entry per periodic job; every job is idempotent for its period.
+app.conf.beat_schedule = {}
+
+_logged = False
+
+
+def log_execution_mode():
+    """Say once per process whether jobs go to a broker or run in-process."""
+    global _logged
+    if _logged:
+        return
+    _logged = True
+    from django.conf import settings
+
+    logger = logging.getLogger("chuangcheng.jobs")
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        logger.info("REDIS_URL is not set: background jobs run in-process.")
+    else:
+        logger.info("Background jobs are sent to the Celery broker.")

@@ -1,0 +1,22 @@
+"""Top-level URL configuration: sign-in pages and home here, each app under its prefix."""
+
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from campaign import views as campaign_views
+
+urlpatterns = [
+    path("", campaign_views.home, name="home"),
+    path("login/", campaign_views.login, name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("password/", auth_views.PasswordChangeView.as_view(), name="password_change"),
+    path(
+        "password/done/",
+        auth_views.PasswordChangeDoneView.as_view(),
+        name="password_change_done",
+    ),
+    path("org/", include("campaign.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+]

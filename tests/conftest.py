@@ -1,0 +1,126 @@
+"""Named personas and small builders shared by every test module.
+
+The city used here is small on purpose:
+
+    东城区 (district)            西城区 (district)        市城管局 (department)
+    ├── 东华街道 (street)         └── 西关街道 (street)
+    │   ├── 东华第1社区               └── 西关第1社区
+    │   └── 东华第2社区
+    └── 新市街道 (street)
+        └── 新市第1社区
+"""
+
+import datetime
+import os
+from types import SimpleNamespace
+
+import pytest
+from django.test import Client
+
+from campaign.models import Campaign, CommandOffice, Membership, Person, Role, Unit
+from config.celery import app as celery_app
+
+# Playwright's sync API runs an event loop in the test thread.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+# Jobs run in-process in tests unless a test starts a real worker (see tests/test_worker.py).
+celery_app.conf.task_always_eager = True
+
+
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings, tmp_path):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.LANGUAGE_CODE = "zh-hans"
+
+
+@pytest.fixture
+def campaign(db):
+    return Campaign.objects.create(
+        name="2025—2027年创建全国文明城市",
+        level=Campaign.Level.NATIONAL,
+        city="某市",
+        start_date=datetime.date(2025, 1, 1),
+        end_date=datetime.date(2027, 12, 31),
+    )
+
+
+def make_unit(campaign, name, kind, parent=None, **extra):
+    unit = Unit(campaign=campaign, name=name, kind=kind, parent=parent, **extra)
+    unit.save()
+    return unit
+
+
+@pytest.fixture
+def city(campaign):
+    """The small city in this module's docstring, with one command office."""
+    k = Unit.Kind
+    east = make_unit(campaign, "东城区", k.DISTRICT)
+    donghua = make_unit(campaign, "东华街道", k.STREET, east)
+    xinshi = make_unit(campaign, "新市街道", k.STREET, east)
+    west = make_unit(campaign, "西城区", k.DISTRICT)
+    xiguan = make_unit(campaign, "西关街道", k.STREET, west)
+    units = SimpleNamespace(
+        campaign=campaign,
+        east=east,
+        donghua=donghua,
+        donghua1=make_unit(campaign, "东华第1社区", k.COMMUNITY, donghua),
+        donghua2=make_unit(campaign, "东华第2社区", k.COMMUNITY, donghua),
+        xinshi=xinshi,
+        xinshi1=make_unit(campaign, "新市第1社区", k.COMMUNITY, xinshi),
+        west=west,
+        xiguan=xiguan,
+        xiguan1=make_unit(campaign, "西关第1社区", k.COMMUNITY, xiguan),
+        chengguan=make_unit(campaign, "市城管局", k.DEPARTMENT, aliases=["城管局"]),
+    )
+    units.command_office = CommandOffice.objects.create(campaign=campaign, name="城市建设指挥部")
+    units.command_office.units.set([units.chengguan, units.east])
+    return units
+
+
+def make_person(campaign, username, role, *, unit=None, command_office=None, name=None):
+    person = Person.objects.create_user(username=username, password="pw", name=name or username)
+    Membership.objects.create(
+        person=person, campaign=campaign, role=role, unit=unit, command_office=command_office
+    )
+    return person
+
+
+@pytest.fixture
+def personas(city):
+    """One person per role; `other_district_leader` leads 西城区 and must see nothing of 东城区."""
+    c = city.campaign
+    return SimpleNamespace(
+        office_admin=make_person(c, "office", Role.OFFICE_ADMIN, name="王晓燕"),
+        leader=make_person(c, "leader", Role.LEADER, name="刘志强"),
+        inspector=make_person(c, "inspector", Role.INSPECTOR, name="赵明"),
+        command_staff=make_person(
+            c, "cmd", Role.COMMAND_STAFF, command_office=city.command_office, name="周建华"
+        ),
+        district_leader=make_person(c, "dongcheng", Role.UNIT_LEADER, unit=city.east, name="李勇"),
+        street_leader=make_person(c, "donghua", Role.UNIT_LEADER, unit=city.donghua, name="张秀英"),
+        street_liaison=make_person(
+            c, "donghua_ll", Role.UNIT_LIAISON, unit=city.donghua, name="朱涛"
+        ),
+        community_leader=make_person(
+            c, "donghua1", Role.UNIT_LEADER, unit=city.donghua1, name="刘伟"
+        ),
+        other_district_leader=make_person(
+            c, "xicheng", Role.UNIT_LEADER, unit=city.west, name="孙刚"
+        ),
+        department_leader=make_person(
+            c, "chengguan", Role.UNIT_LEADER, unit=city.chengguan, name="徐娟"
+        ),
+    )
+
+
+@pytest.fixture
+def client_for(db):
+    """A logged-in test client for a person: `client_for(personas.office_admin)`."""
+
+    def make(person):
+        client = Client()
+        client.force_login(person)
+        return client
+
+    return make
