@@ -427,3 +427,291 @@ class AuditEntry(models.Model):
         return cls.objects.filter(
             object_type=obj._meta.label_lower, object_id=str(obj.pk)
         ).select_related("actor")
+
+
+# --- The evaluation system (测评体系) -------------------------------------------------------
+
+
+class EvaluationSystem(models.Model):
+    """An evaluation system a campaign is measured by: a tree of 2–4 levels ending in standards.
+
+    The workbook decides the depth; `level_names` keeps what its columns called each
+    upper level (e.g. ["测评项目", "测评内容"]).
+    """
+
+    campaign = models.ForeignKey(
+        Campaign,
+        on_delete=models.PROTECT,
+        related_name="evaluation_systems",
+        verbose_name=_("campaign"),
+    )
+    name = models.CharField(_("name"), max_length=200)
+    year = models.PositiveSmallIntegerField(_("year"), null=True, blank=True)
+    issuer = models.CharField(_("issued by"), max_length=200, blank=True)
+    city_group = models.CharField(_("city group"), max_length=100, blank=True)
+    pass_mark = models.DecimalField(
+        _("pass mark"),
+        max_digits=7,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text=_("A separate minimum score, e.g. for the minors' system."),
+    )
+    level_names = models.JSONField(_("level names"), default=list, blank=True)
+    source_filename = models.CharField(_("source file"), max_length=255, blank=True)
+    imported_at = models.DateTimeField(_("imported at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("evaluation system")
+        verbose_name_plural = _("evaluation systems")
+        ordering = ["campaign", "-year", "name"]
+
+    def __str__(self):
+        return self.name
+
+
+class IndicatorNode(models.Model):
+    """An upper level of the tree: an item (测评项目), an indicator (指标) or a content (测评内容)."""
+
+    system = models.ForeignKey(
+        EvaluationSystem,
+        on_delete=models.CASCADE,
+        related_name="nodes",
+        verbose_name=_("evaluation system"),
+    )
+    parent = models.ForeignKey(
+        "self",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="children",
+        verbose_name=_("parent"),
+    )
+    level = models.PositiveSmallIntegerField(_("level"), help_text=_("0 for the top level."))
+    code = models.CharField(_("code"), max_length=30, blank=True)
+    name = models.CharField(_("name"), max_length=300)
+    position = models.PositiveIntegerField(_("position"), default=0)
+
+    class Meta:
+        verbose_name = _("indicator")
+        verbose_name_plural = _("indicators")
+        ordering = ["system", "position"]
+        indexes = [
+            # The tree page: all nodes of one system in order.
+            models.Index(fields=["system", "position"]),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class StandardQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        from .access import scope_for
+
+        return scope_for(user).filter_pk_in(
+            self,
+            campaign="system__campaign",
+            units=["lead_unit", "responsible_units"],
+            command_office="lead_command_office",
+        )
+
+
+class Standard(models.Model):
+    """A standard (测评标准): the leaf of the tree, carrying points, methods and responsibility."""
+
+    class Method(models.TextChoices):
+        FIELD_CHECK = "field_check", _("Field check (实地考察)")
+        SURVEY = "survey", _("Survey (问卷调查)")
+        DOCUMENT_REVIEW = "document_review", _("Document review (材料审核)")
+        ONLINE_REPORT = "online_report", _("Online report (网上申报)")
+        DATA_CHECK = "data_check", _("Data check (数据核查)")
+        NEGATIVE_LIST = "negative_list", _("Negative list (负面清单)")
+
+    class Difficulty(models.TextChoices):
+        EASY = "easy", _("Easy: don't drop a point")
+        ATTAINABLE = "attainable", _("Attainable: get the full points")
+        HARD = "hard", _("Hard: lose as few as possible")
+
+    class Assessment(models.TextChoices):
+        MET = "met", _("Met (达标)")
+        MOSTLY_MET = "mostly_met", _("Mostly met (基本达标)")
+        NOT_MET = "not_met", _("Not met (未达标)")
+        NOT_ASSESSED = "not_assessed", _("Not assessed (未评估)")
+
+    system = models.ForeignKey(
+        EvaluationSystem,
+        on_delete=models.CASCADE,
+        related_name="standards",
+        verbose_name=_("evaluation system"),
+    )
+    node = models.ForeignKey(
+        IndicatorNode,
+        on_delete=models.CASCADE,
+        related_name="standards",
+        verbose_name=_("content"),
+    )
+    code = models.CharField(_("code"), max_length=30, blank=True)
+    text = models.TextField(_("standard"))
+    points = models.DecimalField(_("points"), max_digits=7, decimal_places=2)
+    methods = models.JSONField(_("assessment methods"), default=list, blank=True)
+    is_veto = models.BooleanField(_("veto item (一票否决)"), default=False)
+    lead_command_office = models.ForeignKey(
+        CommandOffice,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="standards",
+        verbose_name=_("lead command office"),
+    )
+    lead_unit = models.ForeignKey(
+        Unit,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="led_standards",
+        verbose_name=_("lead unit"),
+    )
+    responsible_units = models.ManyToManyField(
+        Unit,
+        blank=True,
+        related_name="standards",
+        verbose_name=_("responsible units"),
+    )
+    deadline = models.DateField(_("deadline"), null=True, blank=True)
+    difficulty = models.CharField(
+        _("difficulty"),
+        max_length=12,
+        choices=Difficulty.choices,
+        blank=True,
+    )
+    position = models.PositiveIntegerField(_("position"), default=0)
+    # Self-assessment (自评): where will we lose points?
+    assessment = models.CharField(
+        _("self-assessment"),
+        max_length=12,
+        choices=Assessment.choices,
+        default=Assessment.NOT_ASSESSED,
+    )
+    assessment_note = models.TextField(_("assessment note"), blank=True)
+    assessed_by = models.ForeignKey(
+        Person,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    assessed_at = models.DateTimeField(null=True, blank=True)
+
+    objects = StandardQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("standard")
+        verbose_name_plural = _("standards")
+        ordering = ["system", "position"]
+        indexes = [
+            # The tree page and task generation: standards of one system in order.
+            models.Index(fields=["system", "position"]),
+        ]
+
+    def __str__(self):
+        return f"{self.code} {self.text[:40]}".strip()
+
+
+# --- Working days ---------------------------------------------------------------------------
+
+
+class WorkdayOverride(models.Model):
+    """A date whose working status differs from Monday–Friday: a public holiday on a weekday,
+    or a make-up working day (调休上班日) on a weekend. Seeded from `chinesecalendar`,
+    editable by the office when the State Council publishes a new year's schedule.
+    """
+
+    date = models.DateField(_("date"), unique=True)
+    is_working_day = models.BooleanField(_("working day"))
+    name = models.CharField(_("name"), max_length=50, blank=True)
+
+    class Meta:
+        verbose_name = _("working-day override")
+        verbose_name_plural = _("working-day overrides")
+        ordering = ["date"]
+
+    def __str__(self):
+        return f"{self.date} {self.name}"
+
+
+class PublishedHolidayYear(models.Model):
+    """A year whose holiday schedule is known (seeded or entered): other years only guess."""
+
+    year = models.PositiveSmallIntegerField(_("year"), unique=True)
+    source = models.CharField(_("source"), max_length=100, blank=True)
+
+    class Meta:
+        verbose_name = _("published holiday year")
+        verbose_name_plural = _("published holiday years")
+        ordering = ["year"]
+
+    def __str__(self):
+        return str(self.year)
+
+
+# --- Notifications ----------------------------------------------------------------------------
+
+
+class NotificationQuerySet(models.QuerySet):
+    def unread(self):
+        return self.filter(read_at__isnull=True)
+
+
+class Notification(models.Model):
+    """An in-app message to one person (reminders, overdue warnings, assignments).
+
+    Sent through `campaign.notifications.notify`, which also e-mails and, later, texts.
+    """
+
+    class Level(models.TextChoices):
+        INFO = "info", _("Information")
+        WARNING = "warning", _("Warning (yellow)")
+        OVERDUE = "overdue", _("Overdue (red)")
+
+    recipient = models.ForeignKey(
+        Person,
+        on_delete=models.CASCADE,
+        related_name="notifications",
+        verbose_name=_("recipient"),
+    )
+    campaign = models.ForeignKey(
+        Campaign,
+        on_delete=models.CASCADE,
+        null=True,
+        related_name="+",
+    )
+    level = models.CharField(_("level"), max_length=10, choices=Level.choices, default=Level.INFO)
+    subject = models.CharField(_("subject"), max_length=200)
+    body = models.TextField(_("message"), blank=True)
+    url = models.CharField(_("link"), max_length=300, blank=True)
+    # Identifies what the message is about, so a daily job never sends the same one twice.
+    dedupe_key = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    objects = NotificationQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["recipient", "dedupe_key"],
+                condition=~Q(dedupe_key=""),
+                name="notification_dedupe_unique",
+            ),
+        ]
+        indexes = [
+            # The bell in the navigation bar: one person's unread messages.
+            models.Index(fields=["recipient", "read_at"]),
+        ]
+
+    def __str__(self):
+        return self.subject

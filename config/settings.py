@@ -235,6 +235,10 @@ EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "chuangcheng@localhost")
 EMAIL_TIMEOUT = 10
+# Channels every notification goes through besides the in-app list; an SMS gateway is one more.
+NOTIFICATION_BACKENDS = env_list("NOTIFICATION_BACKENDS", "campaign.notifications.EmailBackend")
+# The address people open the site at, for links in e-mails.
+SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
 
 # --- Security (production hardening switched on by DEBUG=0) -------------------------
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
