@@ -1,3 +1,5 @@
+import uuid
+
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
@@ -457,6 +459,7 @@ class EvaluationSystem(models.Model):
         blank=True,
         help_text=_("A separate minimum score, e.g. for the minors' system."),
     )
+    document_number = models.CharField(_("document number"), max_length=100, blank=True)
     level_names = models.JSONField(_("level names"), default=list, blank=True)
     source_filename = models.CharField(_("source file"), max_length=255, blank=True)
     imported_at = models.DateTimeField(_("imported at"), null=True, blank=True)
@@ -468,6 +471,20 @@ class EvaluationSystem(models.Model):
 
     def __str__(self):
         return self.name
+
+    def get_absolute_url(self):
+        return reverse("campaign:system_detail", args=[self.pk])
+
+    @property
+    def depth(self):
+        """Number of levels including the standards (2–4)."""
+        return len(self.level_names) + 1
+
+
+class IndicatorNodeQuerySet(models.QuerySet):
+    def current(self):
+        """Nodes of the current edition (a revised edition retires the ones it drops)."""
+        return self.filter(retired_at__isnull=True)
 
 
 class IndicatorNode(models.Model):
@@ -491,6 +508,9 @@ class IndicatorNode(models.Model):
     code = models.CharField(_("code"), max_length=30, blank=True)
     name = models.CharField(_("name"), max_length=300)
     position = models.PositiveIntegerField(_("position"), default=0)
+    retired_at = models.DateTimeField(_("retired at"), null=True, blank=True)
+
+    objects = IndicatorNodeQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("indicator")
@@ -516,6 +536,21 @@ class StandardQuerySet(models.QuerySet):
             command_office="lead_command_office",
         )
 
+    def current(self):
+        """Standards of the current edition: a revised edition retires, never deletes, the ones it drops."""
+        return self.filter(retired_at__isnull=True)
+
+    def editable_by(self, user, campaign):
+        """Standards this person may self-assess and plan: all for office admins, else their command office's."""
+        from .access import scope_for
+
+        scope = scope_for(user)
+        if scope.is_office_admin(campaign):
+            return self.filter(system__campaign=campaign)
+        return self.filter(
+            system__campaign=campaign, lead_command_office__in=scope.command_office_ids
+        )
+
 
 class Standard(models.Model):
     """A standard (测评标准): the leaf of the tree, carrying points, methods and responsibility."""
@@ -538,6 +573,15 @@ class Standard(models.Model):
         MOSTLY_MET = "mostly_met", _("Mostly met (基本达标)")
         NOT_MET = "not_met", _("Not met (未达标)")
         NOT_ASSESSED = "not_assessed", _("Not assessed (未评估)")
+
+    # A self-assessment may move between any two statuses (a re-check can go either way),
+    # but not to the status it already has.
+    ASSESSMENT_TRANSITIONS = {
+        Assessment.NOT_ASSESSED: {Assessment.MET, Assessment.MOSTLY_MET, Assessment.NOT_MET},
+        Assessment.MET: {Assessment.MOSTLY_MET, Assessment.NOT_MET, Assessment.NOT_ASSESSED},
+        Assessment.MOSTLY_MET: {Assessment.MET, Assessment.NOT_MET, Assessment.NOT_ASSESSED},
+        Assessment.NOT_MET: {Assessment.MET, Assessment.MOSTLY_MET, Assessment.NOT_ASSESSED},
+    }
 
     system = models.ForeignKey(
         EvaluationSystem,
@@ -602,6 +646,12 @@ class Standard(models.Model):
         related_name="+",
     )
     assessed_at = models.DateTimeField(null=True, blank=True)
+    evidence_required = models.PositiveSmallIntegerField(
+        _("evidence items required"),
+        default=1,
+        help_text=_("How many captioned documents or photos the archive needs for this standard."),
+    )
+    retired_at = models.DateTimeField(_("retired at"), null=True, blank=True)
 
     objects = StandardQuerySet.as_manager()
 
@@ -616,6 +666,132 @@ class Standard(models.Model):
 
     def __str__(self):
         return f"{self.code} {self.text[:40]}".strip()
+
+    def get_absolute_url(self):
+        return reverse("campaign:standard_detail", args=[self.pk])
+
+    @property
+    def needs_archive(self):
+        """Document-review standards need an evidence archive (软件资料)."""
+        return self.Method.DOCUMENT_REVIEW in self.methods
+
+    def method_labels(self):
+        labels = dict(self.Method.choices)
+        return [labels.get(code, code) for code in self.methods]
+
+    def assess(self, *, actor, status, note=""):
+        """Record a self-assessment (自评): status and note, with an event row for the history."""
+        with transaction.atomic():
+            standard = Standard.objects.select_for_update().get(pk=self.pk)
+            old = standard.assessment
+            if status == old and note == standard.assessment_note:
+                return standard
+            if status != old and status not in self.ASSESSMENT_TRANSITIONS[old]:
+                raise ValidationError(_("This self-assessment change is not allowed."))
+            standard.assessment = status
+            standard.assessment_note = note
+            standard.assessed_by = actor
+            standard.assessed_at = timezone.now()
+            standard.save(
+                update_fields=["assessment", "assessment_note", "assessed_by", "assessed_at"]
+            )
+            AssessmentEvent.objects.create(
+                standard=standard, actor=actor, from_status=old, to_status=status, note=note
+            )
+        for field in ("assessment", "assessment_note", "assessed_by", "assessed_at"):
+            setattr(self, field, getattr(standard, field))
+        return standard
+
+
+class AssessmentEvent(models.Model):
+    """One self-assessment of a standard: who, when, from which status to which, and why."""
+
+    standard = models.ForeignKey(
+        Standard,
+        on_delete=models.CASCADE,
+        related_name="assessment_events",
+        verbose_name=_("standard"),
+    )
+    actor = models.ForeignKey(
+        Person, on_delete=models.PROTECT, null=True, related_name="+", verbose_name=_("by")
+    )
+    at = models.DateTimeField(_("at"), default=timezone.now)
+    from_status = models.CharField(_("from"), max_length=12, choices=Standard.Assessment.choices)
+    to_status = models.CharField(_("to"), max_length=12, choices=Standard.Assessment.choices)
+    note = models.TextField(_("note"), blank=True)
+
+    class Meta:
+        verbose_name = _("self-assessment event")
+        verbose_name_plural = _("self-assessment events")
+        ordering = ["-at", "-pk"]
+
+    def __str__(self):
+        return f"{self.standard} {self.from_status} → {self.to_status}"
+
+
+class EvidenceQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Evidence is seen by whoever sees its standard."""
+        return self.filter(standard__in=Standard.objects.visible_to(user))
+
+    def active(self):
+        return self.filter(removed_at__isnull=True)
+
+
+def evidence_upload_to(instance, filename):
+    # The stored name never reuses the uploader's file name (it may carry a path or script).
+    suffix = filename.rsplit(".", 1)[-1].lower() if "." in filename else "bin"
+    return f"evidence/{timezone.now():%Y/%m}/{uuid.uuid4().hex}.{suffix}"
+
+
+class Evidence(models.Model):
+    """A document or photo in a standard's evidence archive (软件资料), captioned as evaluators expect:
+    when, where, who took part, and what it shows.
+    """
+
+    class Kind(models.TextChoices):
+        DOCUMENT = "document", _("Document")
+        IMAGE = "image", _("Photo")
+
+    standard = models.ForeignKey(
+        Standard,
+        on_delete=models.PROTECT,
+        related_name="evidence",
+        verbose_name=_("standard"),
+    )
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    file = models.FileField(_("file"), upload_to=evidence_upload_to, max_length=200)
+    original_name = models.CharField(_("file name"), max_length=200)
+    subject = models.CharField(_("subject"), max_length=200, blank=True)
+    taken_on = models.DateField(_("time"), null=True, blank=True)
+    place = models.CharField(_("place"), max_length=200, blank=True)
+    people = models.CharField(_("people"), max_length=300, blank=True)
+    description = models.TextField(_("description"), blank=True)
+    uploaded_by = models.ForeignKey(
+        Person, on_delete=models.PROTECT, related_name="+", verbose_name=_("uploaded by")
+    )
+    uploaded_at = models.DateTimeField(_("uploaded at"), default=timezone.now)
+    # Removed items stay on record (the archive is evidence), hidden from the lists.
+    removed_at = models.DateTimeField(null=True, blank=True)
+
+    objects = EvidenceQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("evidence")
+        verbose_name_plural = _("evidence")
+        ordering = ["standard", "-taken_on", "-uploaded_at"]
+        indexes = [
+            # The archive page: active evidence of many standards at once.
+            models.Index(fields=["standard", "removed_at"]),
+        ]
+
+    def __str__(self):
+        return self.subject or self.original_name
+
+    @property
+    def is_captioned(self):
+        """Evaluators expect every item to say when, where, who and what."""
+        return bool(self.subject and self.taken_on and self.place and self.people)
 
 
 # --- Working days ---------------------------------------------------------------------------

@@ -76,6 +76,7 @@ def unit_tree(request):
         .filter(campaign=campaign)
         .select_related("parent")
         .annotate(people_count=Count("memberships", distinct=True))
+        .order_by("path")  # Meta.ordering is dropped in GROUP BY queries
     )
     unit_filter = UnitFilter(request.GET, queryset=units, request=request)
     page = Paginator(unit_filter.qs, 200).get_page(request.GET.get("page"))
@@ -114,8 +115,9 @@ def unit_detail(request, pk):
 
 def unit_edit(request, pk=None):
     campaign = _campaign_or_404(request)
-    require_office_admin(request.user, campaign)
+    # Out of scope is 404 before visible-but-read-only is 403.
     unit = get_visible_or_404(request.user, Unit.objects, pk=pk) if pk else None
+    require_office_admin(request.user, campaign)
     form = UnitForm(request.POST or None, instance=unit, campaign=campaign)
     if request.method == "POST" and form.is_valid():
         with transaction.atomic():
@@ -178,8 +180,8 @@ def command_office_detail(request, pk):
 
 def command_office_edit(request, pk=None):
     campaign = _campaign_or_404(request)
-    require_office_admin(request.user, campaign)
     office = get_visible_or_404(request.user, CommandOffice.objects, pk=pk) if pk else None
+    require_office_admin(request.user, campaign)
     form = CommandOfficeForm(request.POST or None, instance=office, campaign=campaign)
     if request.method == "POST" and form.is_valid():
         with transaction.atomic():

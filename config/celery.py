@@ -9,6 +9,7 @@ import logging
 import os
 
 from celery import Celery
+from celery.schedules import crontab
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
@@ -17,7 +18,13 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks(related_name="jobs")
 
 # One commented entry per periodic job; every job is idempotent for its period.
-app.conf.beat_schedule = {}
+app.conf.beat_schedule = {
+    # Sign-in records are kept half a year for audits, then dropped (03:10 daily).
+    "purge-login-attempts": {
+        "task": "campaign.jobs.purge_login_attempts",
+        "schedule": crontab(hour=3, minute=10),
+    },
+}
 
 _logged = False
 

@@ -220,6 +220,8 @@ WHITENOISE_USE_FINDERS = DEBUG
 UPLOAD_MAX_MB = env_int("UPLOAD_MAX_MB", 10)
 DATA_UPLOAD_MAX_MEMORY_SIZE = UPLOAD_MAX_MB * 1024 * 1024 * 3
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# Behind nginx: the internal location that serves MEDIA_ROOT after Django's permission check.
+PRIVATE_MEDIA_ACCEL_PREFIX = env_str("PRIVATE_MEDIA_ACCEL_PREFIX")
 
 # --- E-mail --------------------------------------------------------------------
 EMAIL_BACKEND = env_str(

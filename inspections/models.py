@@ -1,0 +1,1041 @@
+"""The rectification ledger (问题台账): inspections, findings and their life cycle.
+
+A finding is logged in the field, handed to a unit (交办), acknowledged, rectified with
+evidence, and verified by someone outside the rectifying unit before it is closed off
+(销号). Every state change is a method on `Finding` of one fixed shape (see
+`Finding._change`) and leaves an append-only `FindingEvent`; nothing is ever deleted.
+"""
+
+import datetime
+import math
+import uuid
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, models, transaction
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from campaign.models import Campaign, Person, Standard, Unit
+
+
+class FindingError(Exception):
+    """A move the ledger refuses; the message is translated and shown to the person as is."""
+
+    def __init__(self, message):
+        self.message = str(message)
+        super().__init__(self.message)
+
+
+class FindingConflict(FindingError):
+    """Someone else changed the finding between the page being loaded and the form being sent."""
+
+
+# --- Inspections ---------------------------------------------------------------------------
+
+
+class Source(models.TextChoices):
+    """Where a finding (or an inspection) comes from."""
+
+    ROUTINE = "routine", _("Routine supervision (日常督查)")
+    UNDERCOVER = "undercover", _("Undercover visit (暗访)")
+    SPECIAL = "special", _("Special check (专项检查)")
+    MOCK = "mock", _("Mock evaluation (模拟测评)")
+    CITIZEN = "citizen", _("Citizen report (市民举报)")
+    MEDIA = "media", _("Media exposure (媒体曝光)")
+    LEADER = "leader", _("Leader's instruction (领导交办)")
+
+
+class InspectionQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Inspections are the office's and inspectors' own records (暗访 stays unannounced)."""
+        from campaign.access import scope_for
+
+        return self.filter(scope_for(user).q(campaign="campaign"))
+
+
+class Inspection(models.Model):
+    """One supervision round or visit: a team goes to an area on a date and logs findings."""
+
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.PROTECT, related_name="inspections", verbose_name=_("campaign")
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=Source.choices)
+    date = models.DateField(_("date"), default=datetime.date.today)
+    team = models.CharField(_("team"), max_length=100, blank=True)
+    area = models.ForeignKey(
+        Unit,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("area"),
+    )
+    notes = models.TextField(_("notes"), blank=True)
+    created_by = models.ForeignKey(
+        Person, on_delete=models.PROTECT, null=True, related_name="+", verbose_name=_("created by")
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = InspectionQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("inspection")
+        verbose_name_plural = _("inspections")
+        ordering = ["-date", "-pk"]
+
+    def __str__(self):
+        area = f" · {self.area}" if self.area_id else ""
+        return f"{self.date:%Y-%m-%d} {self.get_kind_display()}{area}"
+
+    def get_absolute_url(self):
+        return reverse("inspections:inspection_detail", args=[self.pk])
+
+
+# --- Configuration ---------------------------------------------------------------------------
+
+
+class FindingCategory(models.Model):
+    """A category of problem (占道经营, 卫生死角 …), configurable per campaign.
+
+    `department` is the municipal department that usually handles the category; without
+    one, a finding goes to the unit whose territory it was found in (属地管理).
+    """
+
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.CASCADE, related_name="finding_categories"
+    )
+    name = models.CharField(_("name"), max_length=50)
+    department = models.ForeignKey(
+        Unit,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("usual department"),
+        help_text=_("Leave empty to hand findings to the unit of the place (属地)."),
+    )
+    position = models.PositiveIntegerField(_("position"), default=0)
+    is_active = models.BooleanField(_("in use"), default=True)
+
+    class Meta:
+        verbose_name = _("finding category")
+        verbose_name_plural = _("finding categories")
+        ordering = ["campaign", "position", "name"]
+        constraints = [
+            # Imports match categories by name.
+            models.UniqueConstraint(fields=["campaign", "name"], name="finding_category_unique"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+DEFAULT_CATEGORIES = [
+    "占道经营",
+    "卫生死角",
+    "乱堆乱放",
+    "公益广告缺失",
+    "乱贴乱画",
+    "车辆乱停乱放",
+    "设施破损",
+    "不文明行为",
+    "背街小巷脏乱差",
+    "农贸市场秩序",
+]
+
+
+class Severity(models.TextChoices):
+    MINOR = "minor", _("Minor (一般)")
+    SERIOUS = "serious", _("Serious (较重)")
+    CRITICAL = "critical", _("Critical (严重)")
+
+
+class SupervisionLevel(models.IntegerChoices):
+    NONE = 0, _("Not supervised")
+    NORMAL = 1, _("Ordinary supervision (普通督办)")
+    LISTED = 2, _("Listed supervision (挂牌督办)")
+    KEY = 3, _("Key supervision (重点督办)")
+
+
+class LedgerSettings(models.Model):
+    """Per-campaign deadlines and escalation thresholds, in working days."""
+
+    campaign = models.OneToOneField(
+        Campaign, on_delete=models.CASCADE, related_name="ledger_settings"
+    )
+    days_minor = models.PositiveSmallIntegerField(_("deadline for minor findings"), default=5)
+    days_serious = models.PositiveSmallIntegerField(_("deadline for serious findings"), default=3)
+    days_critical = models.PositiveSmallIntegerField(_("deadline for critical findings"), default=1)
+    listed_after = models.PositiveSmallIntegerField(
+        _("listed supervision after (working days overdue)"), default=3
+    )
+    key_after = models.PositiveSmallIntegerField(
+        _("key supervision after (working days overdue)"), default=10
+    )
+
+    class Meta:
+        verbose_name = _("ledger settings")
+        verbose_name_plural = _("ledger settings")
+
+    def __str__(self):
+        return str(self.campaign)
+
+    @classmethod
+    def for_campaign(cls, campaign):
+        """The campaign's settings, or unsaved defaults when the office has set none."""
+        return cls.objects.filter(campaign=campaign).first() or cls(campaign=campaign)
+
+    def working_days_for(self, severity):
+        return {
+            Severity.MINOR: self.days_minor,
+            Severity.SERIOUS: self.days_serious,
+            Severity.CRITICAL: self.days_critical,
+        }[severity]
+
+    def level_for(self, working_days_overdue):
+        if working_days_overdue <= 0:
+            return SupervisionLevel.NONE
+        if working_days_overdue >= self.key_after:
+            return SupervisionLevel.KEY
+        if working_days_overdue >= self.listed_after:
+            return SupervisionLevel.LISTED
+        return SupervisionLevel.NORMAL
+
+
+# --- Findings ---------------------------------------------------------------------------------
+
+
+class Status(models.TextChoices):
+    REGISTERED = "registered", _("Registered (待交办)")
+    ASSIGNED = "assigned", _("Assigned (待签收)")
+    RECTIFYING = "rectifying", _("Rectifying (整改中)")
+    AWAITING = "awaiting", _("Awaiting verification (待复核)")
+    RETURNED = "returned", _("Returned (退回重改)")
+    DISPUTED = "disputed", _("Disputed (异议待定)")
+    CLOSED = "closed", _("Closed off (已销号)")
+    VOIDED = "voided", _("Voided (已作废)")
+
+
+# The allowed moves, beside the enum. Every `Finding` method checks its move against this
+# map as well as its own narrower list of starting states.
+TRANSITIONS = {
+    Status.REGISTERED: {Status.ASSIGNED, Status.VOIDED},
+    Status.ASSIGNED: {Status.RECTIFYING, Status.DISPUTED, Status.VOIDED},
+    Status.RECTIFYING: {Status.AWAITING, Status.DISPUTED, Status.VOIDED},
+    Status.RETURNED: {Status.AWAITING, Status.DISPUTED, Status.VOIDED},
+    Status.AWAITING: {Status.CLOSED, Status.RETURNED, Status.VOIDED},
+    Status.DISPUTED: {Status.ASSIGNED, Status.RECTIFYING, Status.RETURNED, Status.VOIDED},
+    Status.CLOSED: set(),
+    Status.VOIDED: set(),
+}
+# Waiting for the unit: these count as overdue once the deadline has passed.
+UNIT_PENDING = [Status.ASSIGNED, Status.RECTIFYING, Status.RETURNED, Status.DISPUTED]
+OPEN = [Status.REGISTERED, Status.AWAITING, *UNIT_PENDING]
+# Two findings are "at the same place" within this distance.
+NEARBY_METRES = 50
+
+
+def distance_metres(lat1, lng1, lat2, lng2):
+    """Great-circle distance (haversine) in metres."""
+    lat1, lng1, lat2, lng2 = (math.radians(float(v)) for v in (lat1, lng1, lat2, lng2))
+    a = (
+        math.sin((lat2 - lat1) / 2) ** 2
+        + math.cos(lat1) * math.cos(lat2) * math.sin((lng2 - lng1) / 2) ** 2
+    )
+    return 6_371_000 * 2 * math.asin(math.sqrt(a))
+
+
+class FindingQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Office, leaders and inspectors see the campaign; units see findings handed to them
+        or found in their territory; command staff those on their office's standards."""
+        from campaign.access import scope_for
+
+        return self.filter(
+            scope_for(user).q(
+                campaign="campaign",
+                units=["unit", "territory"],
+                command_office="standard__lead_command_office",
+            )
+        )
+
+    def open(self):
+        return self.filter(status__in=OPEN)
+
+    def overdue(self, on=None):
+        """Waiting for the unit past the deadline."""
+        on = on or timezone.localdate()
+        return self.filter(status__in=UNIT_PENDING, deadline__lt=on)
+
+    def near_duplicates(self, *, campaign, category, address="", latitude=None, longitude=None):
+        """Open findings of the same category at the same address or within NEARBY_METRES."""
+        base = self.open().filter(campaign=campaign, category=category)
+        address = (address or "").strip()
+        q = Q(address=address) if address else Q(pk__in=[])
+        if latitude is not None and longitude is not None:
+            # A bounding box in SQL (about 0.001° ≈ 110 m), the exact distance in Python.
+            box = Q(
+                latitude__range=(float(latitude) - 0.001, float(latitude) + 0.001),
+                longitude__range=(float(longitude) - 0.0013, float(longitude) + 0.0013),
+            )
+            near_ids = [
+                f.pk
+                for f in base.filter(box).only("pk", "latitude", "longitude")
+                if distance_metres(latitude, longitude, f.latitude, f.longitude) <= NEARBY_METRES
+            ]
+            q |= Q(pk__in=near_ids)
+        return base.filter(q)
+
+
+class Finding(models.Model):
+    """A problem found in the field, followed one by one until it is closed off (销号)."""
+
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.PROTECT, related_name="findings", verbose_name=_("campaign")
+    )
+    inspection = models.ForeignKey(
+        Inspection,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="findings",
+        verbose_name=_("inspection"),
+    )
+    source = models.CharField(_("source"), max_length=20, choices=Source.choices)
+    found_on = models.DateField(_("found on"), default=datetime.date.today)
+    description = models.TextField(_("description"))
+    category = models.ForeignKey(
+        FindingCategory,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="findings",
+        verbose_name=_("category"),
+    )
+    severity = models.CharField(
+        _("severity"), max_length=10, choices=Severity.choices, default=Severity.MINOR
+    )
+    standard = models.ForeignKey(
+        Standard,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="findings",
+        verbose_name=_("standard"),
+        help_text=_("The evaluation standard this problem would cost points on."),
+    )
+    address = models.CharField(_("address"), max_length=200, blank=True)
+    latitude = models.DecimalField(
+        _("latitude"), max_digits=9, decimal_places=6, null=True, blank=True
+    )
+    longitude = models.DecimalField(
+        _("longitude"), max_digits=9, decimal_places=6, null=True, blank=True
+    )
+    territory = models.ForeignKey(
+        Unit,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="findings_in_territory",
+        verbose_name=_("area (属地)"),
+        help_text=_("The district, street or community where the problem was found."),
+    )
+    unit = models.ForeignKey(
+        Unit,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="findings",
+        verbose_name=_("responsible unit"),
+    )
+    status = models.CharField(
+        _("status"), max_length=12, choices=Status.choices, default=Status.REGISTERED
+    )
+    deadline = models.DateField(_("deadline"), null=True, blank=True)
+    supervision_level = models.PositiveSmallIntegerField(
+        _("supervision"), choices=SupervisionLevel.choices, default=SupervisionLevel.NONE
+    )
+    measures = models.TextField(_("rectification measures"), blank=True)
+    disputed_from = models.CharField(max_length=12, choices=Status.choices, blank=True)
+    relapse_of = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="relapses",
+        verbose_name=_("relapse of"),
+    )
+    reporter_name = models.CharField(_("reporter"), max_length=50, blank=True)
+    reporter_phone = models.CharField(_("reporter's phone"), max_length=30, blank=True)
+    assigned_at = models.DateTimeField(null=True, blank=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        Person,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("logged by"),
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+    # Optimistic concurrency: a form carries the version it was loaded at.
+    version = models.PositiveIntegerField(default=1)
+
+    objects = FindingQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("finding")
+        verbose_name_plural = _("findings")
+        ordering = ["-found_on", "-pk"]
+        indexes = [
+            # The ledger's default view: one campaign, by status, newest first.
+            models.Index(fields=["campaign", "status", "found_on"]),
+            # The overdue job and the overdue filter.
+            models.Index(fields=["status", "deadline"]),
+            # Near-duplicate warning: open findings of a category at an address.
+            models.Index(fields=["campaign", "category", "address"]),
+        ]
+
+    def __str__(self):
+        return gettext("Finding %(code)s") % {"code": self.code}
+
+    @property
+    def code(self):
+        return f"{self.found_on:%Y}-{self.pk:05d}" if self.pk else "—"
+
+    def get_absolute_url(self):
+        return reverse("inspections:finding_detail", args=[self.pk])
+
+    def is_overdue(self, on=None):
+        on = on or timezone.localdate()
+        return self.status in UNIT_PENDING and self.deadline is not None and self.deadline < on
+
+    @property
+    def is_open(self):
+        return self.status in OPEN
+
+    # --- suggestions ------------------------------------------------------------------
+
+    @staticmethod
+    def suggest_unit(category, territory):
+        """Category's department when it has one, else the unit of the place (属地)."""
+        if category is not None and category.department_id:
+            return category.department
+        return territory
+
+    @staticmethod
+    def deadline_for(campaign, severity, start=None):
+        from campaign.workdays import add_working_days
+
+        settings = LedgerSettings.for_campaign(campaign)
+        return add_working_days(start or timezone.localdate(), settings.working_days_for(severity))
+
+    # --- the life cycle -----------------------------------------------------------------
+    # Every method below has the same shape (see `_change`): lock and re-read, check the
+    # version and the move, check who may do it, set fields, save, append an event.
+
+    def _change(
+        self,
+        *,
+        actor,
+        action,
+        allowed_from,
+        to=None,
+        expected_version=None,
+        note="",
+        photos=(),
+        check=None,
+        apply=None,
+        data=None,
+    ):
+        with transaction.atomic():
+            current = Finding.objects.select_for_update().get(pk=self.pk)
+            if expected_version is not None and current.version != int(expected_version):
+                raise FindingConflict(
+                    gettext(
+                        "Someone else has just acted on this finding (it is now “%(status)s”). "
+                        "Nothing you entered was saved: check its latest state and try again."
+                    )
+                    % {"status": current.get_status_display()}
+                )
+            old = Status(current.status)
+            new = Status(to) if to else old
+            if old not in allowed_from or (new != old and new not in TRANSITIONS[old]):
+                raise FindingError(
+                    gettext("This finding is “%(status)s”: “%(action)s” is not possible now.")
+                    % {"status": old.label, "action": FindingEvent.Action(action).label}
+                )
+            if check:
+                check(current)
+            fields = apply(current) if apply else []
+            current.status = new
+            current.version += 1
+            current.updated_at = timezone.now()
+            current.save(update_fields=[*fields, "status", "version", "updated_at"])
+            event = FindingEvent.objects.create(
+                finding=current,
+                actor=actor,
+                action=action,
+                from_status=old if action != FindingEvent.Action.CREATE else "",
+                to_status=new,
+                note=note,
+                data=data or {},
+            )
+            for kind, upload in photos:
+                FindingPhoto.add(current, upload, kind=kind, by=actor, event=event)
+            from .jobs import send_finding_notifications
+
+            send_finding_notifications.delay_on_commit(event.pk)
+        # The caller's object now shows what was saved.
+        for field in Finding._meta.concrete_fields:
+            setattr(self, field.attname, getattr(current, field.attname))
+        return event
+
+    def _require(self, condition, message):
+        if not condition:
+            raise FindingError(message)
+
+    def assign(self, *, actor, unit, deadline=None, note="", expected_version=None):
+        """交办: hand a registered finding to a unit with a deadline."""
+        from campaign.access import scope_for
+
+        scope = scope_for(actor)
+        deadline = deadline or Finding.deadline_for(self.campaign, self.severity)
+
+        def check(f):
+            self._require(
+                scope.is_office_admin(f.campaign) or scope.is_inspector(f.campaign),
+                gettext("Only the creation office or an inspector can hand a finding to a unit."),
+            )
+            self._require(
+                unit is not None and unit.campaign_id == f.campaign_id,
+                gettext("Choose the unit that must rectify it."),
+            )
+
+        def apply(f):
+            f.unit, f.deadline, f.assigned_at = unit, deadline, timezone.now()
+            return ["unit", "deadline", "assigned_at"]
+
+        return self._change(
+            actor=actor,
+            action=FindingEvent.Action.ASSIGN,
+            allowed_from={Status.REGISTERED},
+            to=Status.ASSIGNED,
+            expected_version=expected_version,
+            note=note,
+            check=check,
+            apply=apply,
+            data={"unit": unit.name if unit else "", "deadline": str(deadline)},
+        )
+
+    def _check_unit_actor(self, actor):
+        from campaign.access import scope_for
+
+        def check(f):
+            self._require(
+                f.unit_id is not None and scope_for(actor).acts_for_unit(f.unit),
+                gettext("Only the responsible unit (or a unit above it) can do this."),
+            )
+
+        return check
+
+    def acknowledge(self, *, actor, note="", expected_version=None):
+        """签收: the unit takes the finding on and starts rectifying."""
+        return self._change(
+            actor=actor,
+            action=FindingEvent.Action.ACKNOWLEDGE,
+            allowed_from={Status.ASSIGNED},
+            to=Status.RECTIFYING,
+            expected_version=expected_version,
+            note=note,
+            check=self._check_unit_actor(actor),
+        )
+
+    def submit_rectification(self, *, actor, measures, photos, expected_version=None):
+        """提交整改: measures taken and after-photos are both required."""
+        measures = (measures or "").strip()
+        unit_check = self._check_unit_actor(actor)
+
+        def check(f):
+            unit_check(f)
+            self._require(measures, gettext("Describe the rectification measures taken."))
+            self._require(
+                photos,
+                gettext("Add at least one photo taken after the rectification."),
+            )
+
+        def apply(f):
+            f.measures, f.submitted_at = measures, timezone.now()
+            return ["measures", "submitted_at"]
+
+        return self._change(
+            actor=actor,
+            action=FindingEvent.Action.SUBMIT,
+            allowed_from={Status.RECTIFYING, Status.RETURNED},
+            to=Status.AWAITING,
+            expected_version=expected_version,
+            note=measures,
+            photos=[(FindingPhoto.Kind.AFTER, p) for p in photos],
+            check=check,
+            apply=apply,
+        )
+
+    def _check_verifier(self, actor):
+        from campaign.access import scope_for
+
+        scope = scope_for(actor)
+
+        def check(f):
+            self._require(
+                scope.is_office_admin(f.campaign) or scope.is_inspector(f.campaign),
+                gettext("Only an inspector or the creation office can verify a rectification."),
+            )
+            self._require(
+                not (f.unit_id and scope.is_member_of_unit(f.unit)),
+                gettext(
+                    "You belong to the rectifying unit: the verification must be done by "
+                    "someone else."
+                ),
+            )
+
+        return check
+
+    def verify(self, *, actor, passed, note="", photos=(), expected_version=None):
+        """复核: pass closes the finding off (销号); fail returns it with a reason."""
+        verifier_check = self._check_verifier(actor)
+        note = (note or "").strip()
+
+        def check(f):
+            verifier_check(f)
+            if passed:
+                self._require(
+                    f.photos.filter(kind=FindingPhoto.Kind.AFTER).exists(),
+                    gettext(
+                        "There are no after-photos: a finding cannot be closed off without them."
+                    ),
+                )
+                self._require(
+                    f.measures.strip(),
+                    gettext("No rectification measures were reported: it cannot be closed off."),
+                )
+            else:
+                self._require(note, gettext("Give the reason the rectification is not accepted."))
+
+        def apply(f):
+            if passed:
+                f.closed_at = timezone.now()
+                return ["closed_at"]
+            return []
+
+        return self._change(
+            actor=actor,
+            action=FindingEvent.Action.PASS if passed else FindingEvent.Action.FAIL,
+            allowed_from={Status.AWAITING},
+            to=Status.CLOSED if passed else Status.RETURNED,
+            expected_version=expected_version,
+            note=note,
+            photos=[(FindingPhoto.Kind.VERIFICATION, p) for p in photos],
+            check=check,
+            apply=apply,
+        )
+
+    def dispute(self, *, actor, reason, expected_version=None):
+        """“Not ours”: the unit objects with a reason; the deadline keeps running."""
+        reason = (reason or "").strip()
+        unit_check = self._check_unit_actor(actor)
+
+        def check(f):
+            unit_check(f)
+            self._require(reason, gettext("Give the reason this finding is not your unit's."))
+
+        def apply(f):
+            f.disputed_from = f.status
+            return ["disputed_from"]
+
+        return self._change(
+            actor=actor,
+            action=FindingEvent.Action.DISPUTE,
+            allowed_from={Status.ASSIGNED, Status.RECTIFYING, Status.RETURNED},
+            to=Status.DISPUTED,
+            expected_version=expected_version,
+            note=reason,
+            check=check,
+            apply=apply,
+        )
+
+    def decide_dispute(self, *, actor, upheld, note="", unit=None, expected_version=None):
+        """The office decides a dispute: upheld moves it to another unit (same deadline),
+        rejected sends it back to where it was."""
+        from campaign.access import scope_for
+
+        note = (note or "").strip()
+
+        def check(f):
+            self._require(
+                scope_for(actor).is_office_admin(f.campaign),
+                gettext("Only the creation office decides disputes."),
+            )
+            self._require(note, gettext("Give the reason for the decision."))
+            if upheld:
+                self._require(
+                    unit is not None and unit.campaign_id == f.campaign_id and unit.pk != f.unit_id,
+                    gettext("Choose the unit the finding goes to instead."),
+                )
+
+        def apply(f):
+            f.disputed_from = ""
+            if upheld:
+                f.unit, f.assigned_at = unit, timezone.now()
+                return ["disputed_from", "unit", "assigned_at"]
+            return ["disputed_from"]
+
+        current_from = Finding.objects.filter(pk=self.pk).values_list("disputed_from", flat=True)
+        back_to = Status.ASSIGNED if upheld else Status(current_from.first() or Status.ASSIGNED)
+        return self._change(
+            actor=actor,
+            action=FindingEvent.Action.DISPUTE_UPHELD
+            if upheld
+            else FindingEvent.Action.DISPUTE_REJECTED,
+            allowed_from={Status.DISPUTED},
+            to=back_to,
+            expected_version=expected_version,
+            note=note,
+            check=check,
+            apply=apply,
+            data={"unit": unit.name} if upheld and unit else {},
+        )
+
+    def void(self, *, actor, reason, expected_version=None):
+        """作废: a mistake is voided with a reason by the office, never deleted."""
+        from campaign.access import scope_for
+
+        reason = (reason or "").strip()
+
+        def check(f):
+            self._require(
+                scope_for(actor).is_office_admin(f.campaign),
+                gettext("Only the creation office can void a finding."),
+            )
+            self._require(reason, gettext("Give the reason for voiding it."))
+
+        return self._change(
+            actor=actor,
+            action=FindingEvent.Action.VOID,
+            allowed_from=set(OPEN),
+            to=Status.VOIDED,
+            expected_version=expected_version,
+            note=reason,
+            check=check,
+        )
+
+    def supervise(self, *, actor, level, note="", expected_version=None):
+        """督办: raise the supervision level and issue a numbered supervision order.
+
+        `actor` is None when the daily job escalates an overdue finding. Levels only rise,
+        and each level is issued once per finding, so a re-run changes nothing.
+        """
+        from campaign.access import scope_for
+
+        level = SupervisionLevel(level)
+
+        def check(f):
+            if actor is not None:
+                self._require(
+                    scope_for(actor).is_office_admin(f.campaign),
+                    gettext("Only the creation office can issue supervision orders."),
+                )
+            self._require(
+                level > f.supervision_level,
+                gettext("The finding is already under %(level)s.")
+                % {"level": SupervisionLevel(f.supervision_level).label},
+            )
+
+        orders = []
+
+        def apply(f):
+            f.supervision_level = level
+            orders.append(SupervisionOrder.issue(f, level=level, by=actor, reason=note))
+            return ["supervision_level"]
+
+        event = self._change(
+            actor=actor,
+            action=FindingEvent.Action.SUPERVISE,
+            allowed_from=set(UNIT_PENDING),
+            expected_version=expected_version,
+            note=note,
+            check=check,
+            apply=apply,
+            data={"level": int(level)},
+        )
+        event.data["order"] = orders[0].number
+        FindingEvent.objects.filter(pk=event.pk).update(data=event.data)
+        return event
+
+    def record_relapse(self, *, actor, description, photos=(), note=""):
+        """反弹: a closed problem is back. The old finding stays closed; a new one, linked to it,
+        goes straight to the same unit and counts against it."""
+        from campaign.access import scope_for
+
+        scope = scope_for(actor)
+        description = (description or "").strip()
+
+        def check(f):
+            self._require(
+                scope.is_office_admin(f.campaign) or scope.is_inspector(f.campaign),
+                gettext("Only the creation office or an inspector can record a relapse."),
+            )
+            self._require(description, gettext("Describe what was found this time."))
+
+        created = []
+
+        def apply(f):
+            new = Finding.objects.create(
+                campaign=f.campaign,
+                source=f.source,
+                description=description,
+                category=f.category,
+                severity=f.severity,
+                standard=f.standard,
+                address=f.address,
+                latitude=f.latitude,
+                longitude=f.longitude,
+                territory=f.territory,
+                unit=f.unit,
+                status=Status.ASSIGNED,
+                deadline=Finding.deadline_for(f.campaign, f.severity),
+                assigned_at=timezone.now(),
+                relapse_of=f,
+                created_by=actor,
+            )
+            event = FindingEvent.objects.create(
+                finding=new,
+                actor=actor,
+                action=FindingEvent.Action.CREATE,
+                to_status=Status.ASSIGNED,
+                note=gettext("Relapse of finding %(code)s") % {"code": f.code},
+            )
+            for upload in photos:
+                FindingPhoto.add(new, upload, kind=FindingPhoto.Kind.BEFORE, by=actor, event=event)
+            created.append(new)
+            return []
+
+        self._change(
+            actor=actor,
+            action=FindingEvent.Action.RELAPSE,
+            allowed_from={Status.CLOSED},
+            note=note or description,
+            check=check,
+            apply=apply,
+        )
+        new = created[0]
+        FindingEvent.objects.filter(finding=self, action=FindingEvent.Action.RELAPSE).filter(
+            data={}
+        ).update(data={"new_finding": new.pk})
+        return new
+
+
+class FindingEventQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        # Only the event's own extra data may be completed after it is written.
+        if set(kwargs) - {"data"}:
+            raise TypeError("Finding events are append-only.")
+        return super().update(**kwargs)
+
+    def delete(self):
+        raise TypeError("Finding events are append-only.")
+
+
+class FindingEvent(models.Model):
+    """One step in a finding's history: who did what, when, from which state to which."""
+
+    class Action(models.TextChoices):
+        CREATE = "create", _("Logged")
+        ASSIGN = "assign", _("Assigned (交办)")
+        ACKNOWLEDGE = "acknowledge", _("Acknowledged (签收)")
+        SUBMIT = "submit", _("Rectification submitted")
+        PASS = "pass", _("Verified and closed off (销号)")
+        FAIL = "fail", _("Verification failed: returned")
+        DISPUTE = "dispute", _("Disputed: not our unit's")
+        DISPUTE_UPHELD = "dispute_upheld", _("Dispute upheld: handed to another unit")
+        DISPUTE_REJECTED = "dispute_rejected", _("Dispute rejected")
+        VOID = "void", _("Voided")
+        SUPERVISE = "supervise", _("Supervision order issued (督办)")
+        RELAPSE = "relapse", _("Relapse recorded (反弹)")
+
+    finding = models.ForeignKey(Finding, on_delete=models.PROTECT, related_name="events")
+    actor = models.ForeignKey(
+        Person,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("by"),
+    )
+    at = models.DateTimeField(_("time"), default=timezone.now)
+    action = models.CharField(_("action"), max_length=20, choices=Action.choices)
+    from_status = models.CharField(_("from"), max_length=12, choices=Status.choices, blank=True)
+    to_status = models.CharField(_("to"), max_length=12, choices=Status.choices)
+    note = models.TextField(_("note"), blank=True)
+    data = models.JSONField(default=dict, blank=True)
+
+    objects = FindingEventQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("finding event")
+        verbose_name_plural = _("finding events")
+        ordering = ["at", "pk"]
+        indexes = [
+            # A finding's history, oldest first.
+            models.Index(fields=["finding", "at"]),
+        ]
+
+    def __str__(self):
+        return f"{self.finding.code} {self.get_action_display()}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None and not kwargs.get("force_insert"):
+            raise TypeError("Finding events are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise TypeError("Finding events are append-only.")
+
+
+def _photo_path(instance, filename):
+    return f"findings/{timezone.now():%Y/%m}/{uuid.uuid4().hex}.jpg"
+
+
+def _thumb_path(instance, filename):
+    return f"findings/{timezone.now():%Y/%m}/{uuid.uuid4().hex}_t.jpg"
+
+
+class FindingPhoto(models.Model):
+    """A photo of a finding: before, after rectification, or taken at verification.
+
+    Private media: served only through `inspections:photo_file` after a scope check.
+    """
+
+    class Kind(models.TextChoices):
+        BEFORE = "before", _("Before")
+        AFTER = "after", _("After rectification")
+        VERIFICATION = "verification", _("At verification")
+
+    finding = models.ForeignKey(Finding, on_delete=models.PROTECT, related_name="photos")
+    event = models.ForeignKey(
+        FindingEvent, on_delete=models.PROTECT, null=True, blank=True, related_name="photos"
+    )
+    kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices)
+    image = models.ImageField(_("photo"), upload_to=_photo_path)
+    thumbnail = models.ImageField(upload_to=_thumb_path)
+    width = models.PositiveIntegerField(default=0)
+    height = models.PositiveIntegerField(default=0)
+    taken_at = models.DateTimeField(_("taken at"), null=True, blank=True)
+    uploaded_by = models.ForeignKey(
+        Person, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("photo")
+        verbose_name_plural = _("photos")
+        ordering = ["uploaded_at", "pk"]
+
+    def __str__(self):
+        return f"{self.finding_id} {self.get_kind_display()}"
+
+    @classmethod
+    def add(cls, finding, upload, *, kind, by, event=None):
+        """Store an uploaded photo (checked by content, EXIF orientation applied, thumbnail)."""
+        from campaign.uploads import prepare_photo
+
+        prepared = prepare_photo(upload)
+        photo = cls(
+            finding=finding,
+            event=event,
+            kind=kind,
+            taken_at=prepared.taken_at,
+            uploaded_by=by,
+        )
+        photo.image.save(prepared.image.name, prepared.image, save=False)
+        photo.thumbnail.save(prepared.thumbnail.name, prepared.thumbnail, save=False)
+        photo.width, photo.height = prepared.width, prepared.height
+        photo.save()
+        return photo
+
+
+class SupervisionOrder(models.Model):
+    """A numbered supervision order (督办单), e.g. 督办〔2026〕12号, issued when a finding
+    is supervised at a level. One per finding and level."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="+")
+    finding = models.ForeignKey(
+        Finding, on_delete=models.PROTECT, related_name="supervision_orders"
+    )
+    level = models.PositiveSmallIntegerField(_("level"), choices=SupervisionLevel.choices)
+    year = models.PositiveSmallIntegerField()
+    sequence = models.PositiveIntegerField()
+    issued_at = models.DateTimeField(_("issued at"), default=timezone.now)
+    issued_by = models.ForeignKey(
+        Person, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    reason = models.TextField(_("reason"), blank=True)
+    deadline = models.DateField(_("deadline"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("supervision order")
+        verbose_name_plural = _("supervision orders")
+        ordering = ["-issued_at", "-pk"]
+        constraints = [
+            # Numbers run per campaign and year without gaps or repeats.
+            models.UniqueConstraint(
+                fields=["campaign", "year", "sequence"], name="supervision_order_number_unique"
+            ),
+            # The daily job issues each level once, however often it runs.
+            models.UniqueConstraint(fields=["finding", "level"], name="supervision_order_once"),
+        ]
+
+    def __str__(self):
+        return self.number
+
+    @property
+    def number(self):
+        return gettext("Supervision order 〔%(year)s〕 No. %(seq)s") % {
+            "year": self.year,
+            "seq": self.sequence,
+        }
+
+    @classmethod
+    def issue(cls, finding, *, level, by, reason=""):
+        # Lock the campaign row so two orders issued at once cannot take the same number.
+        list(Campaign.objects.select_for_update().filter(pk=finding.campaign_id).values("pk"))
+        year = timezone.localdate().year
+        last = (
+            cls.objects.filter(campaign_id=finding.campaign_id, year=year)
+            .aggregate(m=models.Max("sequence"))
+            .get("m")
+            or 0
+        )
+        try:
+            with transaction.atomic():
+                return cls.objects.create(
+                    campaign_id=finding.campaign_id,
+                    finding=finding,
+                    level=level,
+                    year=year,
+                    sequence=last + 1,
+                    issued_by=by,
+                    reason=reason,
+                    deadline=finding.deadline,
+                )
+        except IntegrityError:
+            raise FindingError(gettext("This supervision order has already been issued.")) from None
+
+
+def validate_coordinates(latitude, longitude):
+    if (latitude is None) != (longitude is None):
+        raise ValidationError(gettext("Give both latitude and longitude, or neither."))

@@ -1,0 +1,88 @@
+"""Who sees which units: the access module every later app builds on."""
+
+import pytest
+
+from campaign.models import Unit
+
+
+def names(queryset):
+    return set(queryset.values_list("name", flat=True))
+
+
+def test_street_leader_sees_the_street_and_its_communities_only(personas, city):
+    visible = names(Unit.objects.visible_to(personas.street_leader))
+    assert visible == {"东华街道", "东华第1社区", "东华第2社区"}
+
+
+def test_district_leader_sees_the_whole_district_but_not_the_other(personas, city):
+    visible = names(Unit.objects.visible_to(personas.district_leader))
+    assert visible == {
+        "东城区",
+        "东华街道",
+        "东华第1社区",
+        "东华第2社区",
+        "新市街道",
+        "新市第1社区",
+    }
+
+
+def test_other_district_leader_sees_nothing_of_the_first_district(personas, city):
+    visible = names(Unit.objects.visible_to(personas.other_district_leader))
+    assert visible == {"西城区", "西关街道", "西关第1社区"}
+
+
+def test_office_admin_leader_and_inspector_see_the_whole_campaign(personas, city):
+    everything = names(Unit.objects.all())
+    for person in (personas.office_admin, personas.leader, personas.inspector):
+        assert names(Unit.objects.visible_to(person)) == everything
+
+
+def test_command_staff_see_the_units_linked_to_their_command_office(personas, city):
+    assert names(Unit.objects.visible_to(personas.command_staff)) == {"东城区", "市城管局"}
+
+
+def test_person_without_a_role_sees_nothing(city, django_user_model):
+    stranger = django_user_model.objects.create_user(username="stranger", password="pw")
+    assert not Unit.objects.visible_to(stranger).exists()
+
+
+@pytest.mark.parametrize("unit_name", ["东华街道", "东华第1社区"])
+def test_street_leader_opens_own_units(personas, city, client_for, unit_name):
+    unit = Unit.objects.get(name=unit_name)
+    response = client_for(personas.street_leader).get(unit.get_absolute_url())
+    assert response.status_code == 200
+    assert unit_name in response.content.decode()
+
+
+@pytest.mark.parametrize("unit_name", ["新市街道", "东城区", "西城区", "西关第1社区", "市城管局"])
+def test_street_leader_gets_404_for_siblings_parents_and_other_districts(
+    personas, city, client_for, unit_name
+):
+    unit = Unit.objects.get(name=unit_name)
+    response = client_for(personas.street_leader).get(unit.get_absolute_url())
+    assert response.status_code == 404
+
+
+def test_unit_page_never_links_to_ancestors_out_of_scope(personas, city, client_for):
+    response = client_for(personas.street_leader).get(city.donghua.get_absolute_url())
+    assert city.east.get_absolute_url() not in response.content.decode()
+
+
+def test_unit_tree_lists_only_the_visible_subtree(personas, city, client_for):
+    response = client_for(personas.street_leader).get("/org/units/")
+    page = [unit.name for unit in response.context["page"]]
+    assert page == ["东华街道", "东华第1社区", "东华第2社区"]
+
+
+def test_moving_a_unit_moves_its_whole_subtree(personas, city):
+    city.donghua.parent = city.west
+    city.donghua.save()
+    assert names(Unit.objects.visible_to(personas.other_district_leader)) >= {
+        "东华街道",
+        "东华第1社区",
+        "东华第2社区",
+    }
+    community = Unit.objects.get(pk=city.donghua1.pk)
+    assert community.path == f"/{city.west.pk}/{city.donghua.pk}/{city.donghua1.pk}/"
+    assert community.depth == 2
+    assert "东华第1社区" not in names(Unit.objects.visible_to(personas.district_leader))

@@ -1,0 +1,41 @@
+"""The unit tree page's query count does not grow with the number of units."""
+
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from campaign.models import Role
+from tests.conftest import make_person, make_unit
+
+
+def add_units(campaign, parent, count):
+    for n in range(count):
+        street = make_unit(campaign, f"{parent.name}街道{n}", "street", parent)
+        make_person(campaign, f"{parent.pk}-{n}", Role.UNIT_LIAISON, unit=street)
+
+
+def queries_for(client, url):
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(url).status_code == 200
+    return len(ctx.captured_queries)
+
+
+def test_unit_tree_query_count_is_the_same_for_few_and_many_units(personas, city, client_for):
+    client = client_for(personas.office_admin)
+    add_units(city.campaign, city.east, 3)
+    few = queries_for(client, "/org/units/")
+    add_units(city.campaign, city.west, 40)
+    many = queries_for(client, "/org/units/")
+    assert few == many
+
+
+def test_command_office_list_query_count_is_the_same_for_few_and_many(personas, city, client_for):
+    from campaign.models import CommandOffice
+
+    client = client_for(personas.office_admin)
+    few = queries_for(client, "/org/command-offices/")
+    for n in range(10):
+        office = CommandOffice.objects.create(campaign=city.campaign, name=f"专班{n}")
+        office.units.set([city.east, city.west])
+        make_person(city.campaign, f"staff{n}", Role.COMMAND_STAFF, command_office=office)
+    many = queries_for(client, "/org/command-offices/")
+    assert few == many
