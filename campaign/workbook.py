@@ -267,6 +267,10 @@ class UnitMatcher:
         "各市直部门": ["department"],
         "市直各单位": ["department"],
         "市直相关部门": ["department"],
+        "市直有关部门": ["department"],
+        "市直有关单位": ["department"],
+        "市直各窗口单位": ["department"],
+        "市直窗口单位": ["department"],
     }
 
     def __init__(self, units, extra_mapping=None):

@@ -1,5 +1,7 @@
 """The demo city: realistic size, every role present, and a second run changes nothing."""
 
+import io
+
 from django.apps import apps
 from django.core.management import call_command
 
@@ -15,7 +17,7 @@ def table_counts():
 
 
 def test_seed_demo_builds_a_realistic_city(db):
-    call_command("seed_demo", stdout=open("/dev/null", "w"))
+    call_command("seed_demo", stdout=io.StringIO())
     kinds = {kind: Unit.objects.filter(kind=kind).count() for kind in Unit.Kind.values}
     assert kinds["district"] >= 4
     assert kinds["street"] >= 12
@@ -26,9 +28,9 @@ def test_seed_demo_builds_a_realistic_city(db):
 
 
 def test_seed_demo_twice_changes_nothing(db):
-    call_command("seed_demo", stdout=open("/dev/null", "w"))
+    call_command("seed_demo", stdout=io.StringIO())
     first = table_counts()
-    call_command("seed_demo", stdout=open("/dev/null", "w"))
+    call_command("seed_demo", stdout=io.StringIO())
     assert table_counts() == first
 
 
