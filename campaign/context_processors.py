@@ -1,4 +1,5 @@
 from .access import scope_for
+from .models import Notification
 
 
 def navigation(request):
@@ -13,4 +14,5 @@ def navigation(request):
         "current_campaign": campaign,
         "nav_roles": roles,
         "nav_is_office_admin": bool(campaign) and scope.is_office_admin(campaign),
+        "nav_unread_count": Notification.objects.filter(recipient=user).unread().count(),
     }

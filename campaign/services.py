@@ -71,6 +71,10 @@ class OrganisationRow:
     phone: str = ""
     action: str = ""  # "create", "update" or "unchanged", filled by the preview
 
+    @property
+    def kind_label(self):
+        return Unit.Kind(self.kind).label
+
 
 @dataclass
 class OrganisationPlan:
@@ -116,7 +120,7 @@ def read_organisation(data, *, campaign, filename=""):
         )
         return plan
 
-    existing = {u.name: u for u in Unit.objects.filter(campaign=campaign)}
+    existing = {u.name: u for u in Unit.objects.filter(campaign=campaign).select_related("parent")}
     seen = {}
     cols = header.columns
 
@@ -207,6 +211,13 @@ def read_organisation(data, *, campaign, filename=""):
                     break
                 chain.add(current)
                 current = in_file[current].parent
+    # Current leaders and liaisons of every unit, in one query.
+    holders = {
+        (unit_id, role): name
+        for unit_id, role, name in Membership.objects.filter(
+            campaign=campaign, role__in=[Role.UNIT_LEADER, Role.UNIT_LIAISON]
+        ).values_list("unit_id", "role", "person__name")
+    }
     for row in plan.rows:
         unit = existing.get(row.name)
         if unit is None:
@@ -214,16 +225,11 @@ def read_organisation(data, *, campaign, filename=""):
         else:
             parent_name = unit.parent.name if unit.parent_id else ""
             same = (unit.kind, parent_name, unit.phone) == (row.kind, row.parent, row.phone) and (
-                _current_holder(unit, Role.UNIT_LEADER) == row.leader
-                and _current_holder(unit, Role.UNIT_LIAISON) == row.liaison
+                holders.get((unit.pk, Role.UNIT_LEADER), "") == row.leader
+                and holders.get((unit.pk, Role.UNIT_LIAISON), "") == row.liaison
             )
             row.action = "unchanged" if same else "update"
     return plan
-
-
-def _current_holder(unit, role):
-    membership = Membership.objects.filter(unit=unit, role=role).select_related("person").first()
-    return membership.person.name if membership else ""
 
 
 @transaction.atomic

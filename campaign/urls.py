@@ -21,4 +21,5 @@ urlpatterns = [
     path("people/<int:pk>/edit/", views.person_edit, name="person_edit"),
     path("memberships/<int:pk>/remove/", views.membership_remove, name="membership_remove"),
     path("audit/", views.audit_list, name="audit_list"),
+    path("notifications/", views.notification_list, name="notification_list"),
 ]

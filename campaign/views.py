@@ -10,6 +10,7 @@ from django.db import transaction
 from django.db.models import Count, Prefetch, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -24,7 +25,16 @@ from .forms import (
     UnitForm,
 )
 from .middleware import SESSION_KEY
-from .models import AuditEntry, Campaign, CommandOffice, Membership, Person, Role, Unit
+from .models import (
+    AuditEntry,
+    Campaign,
+    CommandOffice,
+    Membership,
+    Notification,
+    Person,
+    Role,
+    Unit,
+)
 from .services import apply_organisation, read_organisation
 
 
@@ -365,6 +375,18 @@ def organisation_import(request):
             (_import_dir() / f"{token}.xlsx").write_bytes(data)
             request.session[IMPORT_SESSION_KEY] = token
     return render(request, "campaign/organisation_import.html", {"form": form, "plan": plan})
+
+
+def notification_list(request):
+    """The person's own messages, newest first; opening the page marks them read."""
+    notifications = Notification.objects.filter(recipient=request.user)
+    page = Paginator(notifications, 30).get_page(request.GET.get("page"))
+    unread_ids = [n.pk for n in page if n.read_at is None]
+    response = render(
+        request, "campaign/notification_list.html", {"page": page, "unread_ids": unread_ids}
+    )
+    Notification.objects.filter(pk__in=unread_ids).update(read_at=timezone.now())
+    return response
 
 
 def audit_list(request):
