@@ -1,7 +1,20 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 
-from .models import AuditEntry, Campaign, CommandOffice, LoginAttempt, Membership, Person, Unit
+from .models import (
+    AssessmentEvent,
+    AuditEntry,
+    Campaign,
+    CommandOffice,
+    EvaluationSystem,
+    Evidence,
+    IndicatorNode,
+    LoginAttempt,
+    Membership,
+    Person,
+    Standard,
+    Unit,
+)
 
 
 class MembershipInline(admin.TabularInline):
@@ -48,3 +61,42 @@ class LoginAttemptAdmin(admin.ModelAdmin):
 class AuditEntryAdmin(admin.ModelAdmin):
     list_display = ["at", "actor", "action", "object_type", "summary"]
     list_filter = ["action", "object_type"]
+
+
+# --- Evaluation systems -------------------------------------------------------------------
+
+
+@admin.register(EvaluationSystem)
+class EvaluationSystemAdmin(admin.ModelAdmin):
+    list_display = ["name", "campaign", "year", "issuer", "pass_mark", "imported_at"]
+    list_filter = ["campaign"]
+    search_fields = ["name"]
+
+
+@admin.register(IndicatorNode)
+class IndicatorNodeAdmin(admin.ModelAdmin):
+    list_display = ["name", "code", "level", "system", "retired_at"]
+    list_filter = ["system", "level"]
+    search_fields = ["name"]
+
+
+@admin.register(Standard)
+class StandardAdmin(admin.ModelAdmin):
+    list_display = ["code", "__str__", "points", "is_veto", "lead_command_office", "assessment"]
+    list_filter = ["system", "is_veto", "assessment", "difficulty", "lead_command_office"]
+    search_fields = ["code", "text"]
+    raw_id_fields = ["node", "lead_unit", "assessed_by"]
+    filter_horizontal = ["responsible_units"]
+
+
+@admin.register(AssessmentEvent)
+class AssessmentEventAdmin(admin.ModelAdmin):
+    list_display = ["at", "standard", "actor", "from_status", "to_status"]
+    raw_id_fields = ["standard", "actor"]
+
+
+@admin.register(Evidence)
+class EvidenceAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "standard", "kind", "taken_on", "uploaded_by", "removed_at"]
+    list_filter = ["kind"]
+    raw_id_fields = ["standard", "uploaded_by"]

@@ -2,7 +2,7 @@ import django_filters
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from .models import Unit
+from .models import CommandOffice, Standard, Unit
 
 
 class UnitFilter(django_filters.FilterSet):
@@ -18,3 +18,56 @@ class UnitFilter(django_filters.FilterSet):
         return queryset.filter(
             Q(name__icontains=value) | Q(short_name__icontains=value) | Q(aliases__icontains=value)
         )
+
+
+class StandardFilter(django_filters.FilterSet):
+    """Search and filters of the evaluation-system tree."""
+
+    q = django_filters.CharFilter(label=_("Search"), method="search")
+    method = django_filters.ChoiceFilter(
+        label=_("Assessment method"), choices=Standard.Method.choices, method="filter_method"
+    )
+    command_office = django_filters.ModelChoiceFilter(
+        label=_("Command office"),
+        field_name="lead_command_office",
+        queryset=None,
+        empty_label=_("All command offices"),
+    )
+    veto = django_filters.BooleanFilter(
+        label=_("Veto items only"),
+        method="filter_veto",
+        widget=django_filters.widgets.BooleanWidget,
+    )
+    difficulty = django_filters.ChoiceFilter(
+        label=_("Difficulty"), choices=Standard.Difficulty.choices
+    )
+    assessment = django_filters.ChoiceFilter(
+        label=_("Self-assessment"), choices=Standard.Assessment.choices
+    )
+
+    class Meta:
+        model = Standard
+        fields = ["q", "method", "command_office", "veto", "difficulty", "assessment"]
+
+    def __init__(self, *args, request=None, campaign=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The command-office choices are scoped like everything else.
+        offices = (
+            CommandOffice.objects.visible_to(request.user) if request else CommandOffice.objects
+        )
+        self.filters["command_office"].queryset = offices.filter(campaign=campaign)
+
+    def search(self, queryset, name, value):
+        return queryset.filter(
+            Q(text__icontains=value)
+            | Q(code__istartswith=value)
+            | Q(node__name__icontains=value)
+            | Q(node__parent__name__icontains=value)
+        )
+
+    def filter_method(self, queryset, name, value):
+        # Methods are a JSON list of codes; no code is part of another, so a text match is exact.
+        return queryset.filter(methods__icontains=f'"{value}"')
+
+    def filter_veto(self, queryset, name, value):
+        return queryset.filter(is_veto=True) if value else queryset

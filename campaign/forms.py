@@ -3,7 +3,17 @@ from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
-from .models import CommandOffice, LoginAttempt, Membership, Person, Unit
+from .models import (
+    CommandOffice,
+    EvaluationSystem,
+    Evidence,
+    LoginAttempt,
+    Membership,
+    Person,
+    Standard,
+    Unit,
+)
+from .uploads import check_document
 
 
 def client_ip(request):
@@ -145,4 +155,172 @@ class OrganisationImportForm(forms.Form):
             raise forms.ValidationError(
                 _("The file is larger than %(mb)s MB.") % {"mb": settings.UPLOAD_MAX_MB}
             )
+        return upload
+
+
+# --- Evaluation systems (测评体系) ------------------------------------------------------------
+
+
+class IndicatorImportForm(forms.Form):
+    """Upload an evaluation-system workbook, as a new system or a revised edition of one."""
+
+    file = forms.FileField(
+        label=_("Workbook (.xlsx)"),
+        help_text=_(
+            "Columns: 测评项目, [指标], 测评内容, 测评标准, 分值, 测评方法, 牵头单位, 责任单位, "
+            "完成时限. Title rows, two-row headers and an instructions sheet are fine."
+        ),
+    )
+    system = forms.ModelChoiceField(
+        label=_("Revised edition of"),
+        queryset=None,
+        required=False,
+        empty_label=_("— a new evaluation system —"),
+        help_text=_(
+            "Choose an existing system to see what the new edition changes; its standards keep "
+            "their tasks, findings and evidence."
+        ),
+    )
+    name = forms.CharField(
+        label=_("Name"),
+        max_length=200,
+        required=False,
+        help_text=_("Leave empty to use the workbook's title row."),
+    )
+    year = forms.IntegerField(label=_("Year"), required=False, min_value=2000, max_value=2100)
+    issuer = forms.CharField(label=_("Issued by"), max_length=200, required=False)
+    city_group = forms.CharField(
+        label=_("City group"),
+        max_length=100,
+        required=False,
+        help_text=_("e.g. 地级市 or 县级市."),
+    )
+    pass_mark = forms.DecimalField(
+        label=_("Pass mark"),
+        required=False,
+        max_digits=7,
+        decimal_places=2,
+        help_text=_("Only for systems with their own minimum score, e.g. the minors' system."),
+    )
+
+    def __init__(self, *args, campaign, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["system"].queryset = EvaluationSystem.objects.filter(campaign=campaign)
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > settings.UPLOAD_MAX_MB * 1024 * 1024:
+            raise forms.ValidationError(
+                _("The file is larger than %(mb)s MB.") % {"mb": settings.UPLOAD_MAX_MB}
+            )
+        return upload
+
+    def details(self):
+        """The system fields as plain values (kept in the session between preview and confirm)."""
+        data = self.cleaned_data
+        return {
+            "name": data["name"],
+            "year": data["year"],
+            "issuer": data["issuer"],
+            "city_group": data["city_group"],
+            "pass_mark": str(data["pass_mark"]) if data["pass_mark"] is not None else None,
+        }
+
+
+class UnitMappingForm(forms.Form):
+    """One choice per unit name the workbook uses that matches no unit: which units it means."""
+
+    def __init__(self, *args, names, campaign, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.names = list(names)
+        units = Unit.objects.filter(campaign=campaign).order_by("path")
+        for index, name in enumerate(self.names):
+            self.fields[f"map_{index}"] = forms.ModelMultipleChoiceField(
+                label=name,
+                queryset=units,
+                widget=forms.SelectMultiple(attrs={"size": 6}),
+                help_text=_("Hold Ctrl (or ⌘) to choose several units."),
+                error_messages={"required": _("Choose the unit or units this name stands for.")},
+            )
+
+    def mapping(self):
+        return {name: list(self.cleaned_data[f"map_{i}"]) for i, name in enumerate(self.names)}
+
+
+class SystemForm(forms.ModelForm):
+    class Meta:
+        model = EvaluationSystem
+        fields = ["name", "year", "issuer", "document_number", "city_group", "pass_mark"]
+
+
+class AssessmentForm(forms.Form):
+    """A self-assessment (自评) of one standard."""
+
+    status = forms.ChoiceField(label=_("Self-assessment"), choices=())
+    note = forms.CharField(
+        label=_("Note"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("What is done, what is missing, what it rests on."),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["status"].choices = Standard.Assessment.choices
+
+
+class StandardPlanForm(forms.ModelForm):
+    """The planning fields of a standard: who leads it, by when, how hard it is."""
+
+    class Meta:
+        model = Standard
+        fields = [
+            "difficulty",
+            "deadline",
+            "lead_command_office",
+            "lead_unit",
+            "responsible_units",
+            "evidence_required",
+        ]
+        widgets = {
+            "deadline": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "responsible_units": forms.SelectMultiple(attrs={"size": 10}),
+        }
+
+    def __init__(self, *args, campaign, can_move_office, **kwargs):
+        super().__init__(*args, **kwargs)
+        units = Unit.objects.filter(campaign=campaign).order_by("path")
+        self.fields["lead_unit"].queryset = units
+        self.fields["responsible_units"].queryset = units
+        self.fields["lead_command_office"].queryset = CommandOffice.objects.filter(
+            campaign=campaign
+        )
+        if not can_move_office:
+            # Only the creation office moves a standard to another command office.
+            del self.fields["lead_command_office"]
+
+
+class EvidenceForm(forms.ModelForm):
+    """One document or photo for the evidence archive, with the captions evaluators look for."""
+
+    upload = forms.FileField(
+        label=_("File"),
+        help_text=_("A photo, PDF, Word, Excel or WPS document."),
+    )
+
+    class Meta:
+        model = Evidence
+        fields = ["subject", "taken_on", "place", "people", "description"]
+        widgets = {
+            "taken_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "description": forms.Textarea(attrs={"rows": 2}),
+        }
+        help_texts = {
+            "subject": _("What it shows, e.g. 理论学习中心组第三季度集中学习."),
+            "people": _("Who took part or who is shown."),
+        }
+
+    def clean_upload(self):
+        upload = self.cleaned_data["upload"]
+        self.kind = check_document(upload)
         return upload

@@ -134,7 +134,7 @@ class UnitQuerySet(models.QuerySet):
 class Unit(models.Model):
     """A responsible unit (责任单位) in the territorial tree: district, street, community …
 
-    `path` is a materialised path of ids ("/3/17/52/") kept by `save()`, so that a
+    `path` is a materialised path of ids ("/0000003/0000017/") kept by `save()`, so that a
     subtree is one `startswith` query whatever its depth.
     """
 
@@ -194,7 +194,8 @@ class Unit(models.Model):
                 super().save(*args, **kwargs)
                 kwargs.pop("force_insert", None)
             prefix = self.parent.path if self.parent_id else "/"
-            self.path = f"{prefix}{self.pk}/"
+            # Zero-padded so that ordering by path lists siblings in numeric order.
+            self.path = f"{prefix}{self.pk:07d}/"
             self.depth = self.path.count("/") - 2
             super().save(*args, **{k: v for k, v in kwargs.items() if k != "force_insert"})
             if old_path and old_path != self.path:
@@ -434,6 +435,14 @@ class AuditEntry(models.Model):
 # --- The evaluation system (测评体系) -------------------------------------------------------
 
 
+class EvaluationSystemQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Everyone with a role in the campaign sees its systems; the standards inside are scoped."""
+        from .access import scope_for
+
+        return self.filter(campaign__in=scope_for(user).filter_campaigns(Campaign.objects.all()))
+
+
 class EvaluationSystem(models.Model):
     """An evaluation system a campaign is measured by: a tree of 2–4 levels ending in standards.
 
@@ -463,6 +472,8 @@ class EvaluationSystem(models.Model):
     level_names = models.JSONField(_("level names"), default=list, blank=True)
     source_filename = models.CharField(_("source file"), max_length=255, blank=True)
     imported_at = models.DateTimeField(_("imported at"), null=True, blank=True)
+
+    objects = EvaluationSystemQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("evaluation system")

@@ -22,4 +22,18 @@ urlpatterns = [
     path("memberships/<int:pk>/remove/", views.membership_remove, name="membership_remove"),
     path("audit/", views.audit_list, name="audit_list"),
     path("notifications/", views.notification_list, name="notification_list"),
+    # Evaluation systems (测评体系), self-assessment and the evidence archive.
+    path("systems/", views.system_list, name="system_list"),
+    path("systems/import/", views.system_import, name="system_import"),
+    path("systems/<int:pk>/", views.system_detail, name="system_detail"),
+    path("systems/<int:pk>/edit/", views.system_edit, name="system_edit"),
+    path("systems/<int:pk>/export/", views.system_export, name="system_export"),
+    path("systems/<int:pk>/score/", views.system_score, name="system_score"),
+    path("systems/<int:pk>/evidence/", views.evidence_archive, name="evidence_archive"),
+    path("standards/<int:pk>/", views.standard_detail, name="standard_detail"),
+    path("standards/<int:pk>/edit/", views.standard_edit, name="standard_edit"),
+    path("standards/<int:pk>/assess/", views.standard_assess, name="standard_assess"),
+    path("standards/<int:pk>/evidence/", views.evidence_upload, name="evidence_upload"),
+    path("evidence/<int:pk>/", views.evidence_file, name="evidence_file"),
+    path("evidence/<int:pk>/remove/", views.evidence_remove, name="evidence_remove"),
 ]

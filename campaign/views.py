@@ -5,37 +5,50 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Count, Prefetch, Q
-from django.http import Http404
+from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from .access import get_visible_or_404, require_office_admin, scope_for
-from .filters import UnitFilter
+from . import scoring
+from .access import get_visible_or_404, require_not_read_only, require_office_admin, scope_for
+from .filters import StandardFilter, UnitFilter
 from .forms import (
+    AssessmentForm,
     CommandOfficeForm,
+    EvidenceForm,
+    IndicatorImportForm,
     LoginForm,
     MembershipForm,
     OrganisationImportForm,
     PersonForm,
+    StandardPlanForm,
+    SystemForm,
     UnitForm,
+    UnitMappingForm,
 )
+from .indicator_import import IndicatorTreeExport, apply_indicators, read_indicators
 from .middleware import SESSION_KEY
 from .models import (
     AuditEntry,
     Campaign,
     CommandOffice,
+    EvaluationSystem,
+    Evidence,
     Membership,
     Notification,
     Person,
     Role,
+    Standard,
     Unit,
 )
 from .services import apply_organisation, read_organisation
+from .uploads import private_file_response
 
 
 @login_not_required
@@ -90,6 +103,10 @@ def unit_tree(request):
     )
     unit_filter = UnitFilter(request.GET, queryset=units, request=request)
     page = Paginator(unit_filter.qs, 200).get_page(request.GET.get("page"))
+    # Indent from the person's own top unit, not from the city's root.
+    top = min((unit.depth for unit in page), default=0)
+    for unit in page:
+        unit.indent = min(unit.depth - top, 4)
     context = {
         "filter": unit_filter,
         "page": page,
@@ -395,3 +412,505 @@ def audit_list(request):
     entries = AuditEntry.objects.filter(campaign=campaign).select_related("actor")
     page = Paginator(entries, 50).get_page(request.GET.get("page"))
     return render(request, "campaign/audit_list.html", {"page": page})
+
+
+# --- Evaluation systems (测评体系) ------------------------------------------------------------
+
+INDICATOR_IMPORT_SESSION_KEY = "indicator_import"
+
+
+def _system_or_404(request, pk):
+    campaign = _campaign_or_404(request)
+    return get_visible_or_404(
+        request.user, EvaluationSystem.objects.filter(campaign=campaign), pk=pk
+    )
+
+
+def _can_edit_standard(user, standard, campaign):
+    """Office admins edit every standard; command staff only their command office's."""
+    scope = scope_for(user)
+    return scope.is_office_admin(campaign) or (
+        standard.lead_command_office_id is not None
+        and standard.lead_command_office_id in scope.command_office_ids
+    )
+
+
+def _standard_for_edit(request, pk):
+    """The standard if the person may edit it: 404 when out of sight, 403 when only readable."""
+    standard = get_visible_or_404(
+        request.user,
+        Standard.objects.select_related("system__campaign", "lead_command_office"),
+        pk=pk,
+    )
+    if not _can_edit_standard(request.user, standard, standard.system.campaign):
+        raise PermissionDenied
+    return standard
+
+
+def _scoped_standards(request, system):
+    return (
+        Standard.objects.visible_to(request.user)
+        .current()
+        .filter(system=system)
+        .select_related("lead_command_office", "lead_unit", "node")
+    )
+
+
+def system_list(request):
+    campaign = _campaign_or_404(request)
+    systems = list(EvaluationSystem.objects.visible_to(request.user).filter(campaign=campaign))
+    standards = (
+        Standard.objects.visible_to(request.user)
+        .current()
+        .filter(system__in=systems)
+        .only("system_id", "points", "assessment", "is_veto", "position")
+    )
+    scores = scoring.roll_up(standards, key=lambda s: s.system_id)
+    for system in systems:
+        system.score = scores.get(system.pk, scoring.Score())
+    return render(
+        request,
+        "campaign/system_list.html",
+        {"systems": systems, "can_import": scope_for(request.user).is_office_admin(campaign)},
+    )
+
+
+def _indicator_import_file(token):
+    return _import_dir() / f"indicators-{token}.xlsx"
+
+
+def system_import(request):
+    """Upload → preview (tree, diff, unknown units to map) → confirm. Nothing is saved before."""
+    campaign = _campaign_or_404(request)
+    require_office_admin(request.user, campaign)
+    form = IndicatorImportForm(
+        request.POST or None,
+        request.FILES or None,
+        campaign=campaign,
+        initial={"system": request.GET.get("system")},
+    )
+    plan = mapping_form = None
+    pending = request.session.get(INDICATOR_IMPORT_SESSION_KEY)
+    if request.method == "POST" and "confirm" in request.POST:
+        stored = _indicator_import_file(pending["token"]) if pending else None
+        if not stored or not stored.exists():
+            messages.error(request, _("The preview has expired: please upload the file again."))
+            return redirect("campaign:system_import")
+        data = stored.read_bytes()
+        system = EvaluationSystem.objects.filter(campaign=campaign, pk=pending["system"]).first()
+        plan = read_indicators(data, campaign=campaign, filename=pending["filename"], system=system)
+        mapping_form = UnitMappingForm(request.POST, names=plan.unmatched, campaign=campaign)
+        if mapping_form.is_valid() and not plan.errors:
+            plan = read_indicators(
+                data,
+                campaign=campaign,
+                filename=pending["filename"],
+                mapping=mapping_form.mapping(),
+                system=system,
+            )
+            if not plan.all_errors:
+                system = apply_indicators(
+                    plan,
+                    campaign=campaign,
+                    actor=request.user,
+                    system=system,
+                    details=pending["details"],
+                )
+                stored.unlink(missing_ok=True)
+                del request.session[INDICATOR_IMPORT_SESSION_KEY]
+                messages.success(
+                    request,
+                    _("Imported “%(name)s”: %(standards)s standards, %(points)s points.")
+                    % {
+                        "name": system.name,
+                        "standards": len(plan.standards),
+                        "points": plan.total_points.normalize(),
+                    },
+                )
+                return redirect(system)
+        form = None
+    elif request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        data = upload.read()
+        system = form.cleaned_data["system"]
+        plan = read_indicators(data, campaign=campaign, filename=upload.name, system=system)
+        if not plan.errors:
+            token = uuid.uuid4().hex
+            _indicator_import_file(token).write_bytes(data)
+            request.session[INDICATOR_IMPORT_SESSION_KEY] = {
+                "token": token,
+                "filename": upload.name,
+                "system": system.pk if system else None,
+                "details": form.details(),
+            }
+            mapping_form = UnitMappingForm(names=plan.unmatched, campaign=campaign)
+            form = None
+    return render(
+        request,
+        "campaign/system_import.html",
+        {"form": form, "plan": plan, "mapping_form": mapping_form, "pending": pending},
+    )
+
+
+def _tree_rows(nodes, standards, level_names):
+    """Flat rows for the tree table: each node with its rolled-up points, then its standards.
+
+    Only nodes with at least one of the given standards below them are shown, so a search
+    or a unit person's scope gives a pruned tree.
+    """
+    by_parent, by_node = {}, {}
+    for node in nodes:
+        by_parent.setdefault(node.parent_id, []).append(node)
+    for standard in standards:
+        by_node.setdefault(standard.node_id, []).append(standard)
+    rows = []
+
+    def walk(node):
+        start = len(rows)
+        rows.append(None)  # the node's own row, filled once its total is known
+        score = scoring.Score()
+        for child in by_parent.get(node.pk, []):
+            child_score = walk(child)
+            score.points += child_score.points
+            score.earned += child_score.earned
+            for key, count in child_score.counts.items():
+                score.counts[key] += count
+        for standard in by_node.get(node.pk, []):
+            rows.append({"standard": standard, "level": node.level + 1})
+            score.add(standard)
+        if score.standard_count:
+            label = level_names[node.level] if node.level < len(level_names) else ""
+            rows[start] = {"node": node, "level": node.level, "score": score, "label": label}
+        else:
+            del rows[start:]
+        return score
+
+    for top in by_parent.get(None, []):
+        walk(top)
+    return rows
+
+
+def system_detail(request, pk):
+    """The tree: items, [indicators], contents and standards with points rolled up per level."""
+    system = _system_or_404(request, pk)
+    campaign = system.campaign
+    standards = _scoped_standards(request, system).prefetch_related("responsible_units")
+    standard_filter = StandardFilter(
+        request.GET, queryset=standards, request=request, campaign=campaign
+    )
+    shown = list(standard_filter.qs)
+    nodes = list(system.nodes.current().order_by("position"))
+    rows = _tree_rows(nodes, shown, system.level_names)
+    context = {
+        "system": system,
+        "filter": standard_filter,
+        "rows": rows,
+        "total": scoring.tally(shown),
+        "searching": any(request.GET.get(k) for k in standard_filter.filters),
+        "can_edit": scope_for(request.user).is_office_admin(campaign),
+        "depth": system.depth,
+    }
+    template = "campaign/_system_tree.html" if request.htmx else "campaign/system_detail.html"
+    response = render(request, template, context)
+    response["Vary"] = "HX-Request"
+    return response
+
+
+def system_edit(request, pk):
+    system = _system_or_404(request, pk)
+    require_office_admin(request.user, system.campaign)
+    form = SystemForm(request.POST or None, instance=system)
+    if request.method == "POST" and form.is_valid():
+        with transaction.atomic():
+            form.save()
+            AuditEntry.record(
+                actor=request.user,
+                obj=system,
+                action=AuditEntry.Action.UPDATE,
+                summary=_("Saved evaluation system %(name)s") % {"name": system.name},
+                changes={"fields": form.changed_data},
+            )
+        messages.success(request, _("“%(name)s” saved.") % {"name": system.name})
+        return redirect(system)
+    return render(request, "campaign/system_form.html", {"form": form, "system": system})
+
+
+def system_export(request, pk):
+    """The tree (as far as the person may see it) as an .xlsx workbook that re-imports."""
+    system = _system_or_404(request, pk)
+    standards = _scoped_standards(request, system).prefetch_related("responsible_units")
+    nodes = system.nodes.all()
+    return IndicatorTreeExport(system, standards.order_by("position"), nodes).response("xlsx")
+
+
+def _ancestor_ids(nodes_by_id, node_id):
+    ids = []
+    while node_id is not None:
+        ids.append(node_id)
+        node_id = nodes_by_id[node_id].parent_id
+    return ids
+
+
+def system_score(request, pk):
+    """The projected score: per level and per command office, points at risk largest first."""
+    system = _system_or_404(request, pk)
+    campaign = system.campaign
+    standards = list(_scoped_standards(request, system).order_by("position"))
+    nodes = list(system.nodes.all().order_by("position"))
+    nodes_by_id = {n.pk: n for n in nodes}
+    total = scoring.tally(standards)
+    by_node = scoring.roll_up(standards, key=lambda s: _ancestor_ids(nodes_by_id, s.node_id))
+    levels = [
+        {
+            "name": name,
+            "rows": [(n, by_node[n.pk]) for n in nodes if n.level == depth and n.pk in by_node],
+        }
+        for depth, name in enumerate(system.level_names)
+    ]
+    by_office = scoring.roll_up(standards, key=lambda s: s.lead_command_office)
+    offices = sorted(by_office.items(), key=lambda item: (item[0] is None, -item[1].at_risk))
+    # Alerts cover every system of the campaign: a missed minors' pass mark shows on each page.
+    others_standards = list(
+        Standard.objects.visible_to(request.user)
+        .current()
+        .filter(system__campaign=campaign)
+        .exclude(system=system)
+        .select_related("system")
+    )
+    other_scores = scoring.roll_up(others_standards, key=lambda s: s.system_id)
+    system_scores = [
+        (other, total if other.pk == system.pk else other_scores.get(other.pk, scoring.Score()))
+        for other in EvaluationSystem.objects.visible_to(request.user).filter(campaign=campaign)
+    ]
+    all_standards = standards + others_standards
+    return render(
+        request,
+        "campaign/score_system.html",
+        {
+            "system": system,
+            "total": total,
+            "levels": levels,
+            "offices": offices,
+            "risks": scoring.risks(standards),
+            "failing_veto": scoring.failing_veto(all_standards),
+            "missed_pass_marks": [
+                (s, score) for s, score in system_scores if scoring.missed_pass_mark(s, score)
+            ],
+            "partial_credit": [
+                (label, scoring.PARTIAL_CREDIT[value] * 100)
+                for value, label in Standard.Assessment.choices
+            ],
+        },
+    )
+
+
+def evidence_archive(request, pk):
+    """Completeness of the evidence archive (软件资料) of document-review standards."""
+    system = _system_or_404(request, pk)
+    standards = list(
+        _scoped_standards(request, system)
+        .filter(methods__icontains=f'"{Standard.Method.DOCUMENT_REVIEW}"')
+        .annotate(
+            evidence_count=Count("evidence", filter=Q(evidence__removed_at__isnull=True)),
+            captioned_count=Count(
+                "evidence",
+                filter=Q(evidence__removed_at__isnull=True)
+                & ~Q(evidence__subject="")
+                & Q(evidence__taken_on__isnull=False)
+                & ~Q(evidence__place="")
+                & ~Q(evidence__people=""),
+            ),
+        )
+        .order_by("position")
+    )
+    offices = {}
+    for standard in standards:
+        standard.is_complete = standard.captioned_count >= max(standard.evidence_required, 1)
+        row = offices.setdefault(
+            standard.lead_command_office,
+            {"office": standard.lead_command_office, "total": 0, "complete": 0},
+        )
+        row["total"] += 1
+        row["complete"] += standard.is_complete
+    for row in offices.values():
+        row["percent"] = round(row["complete"] * 100 / row["total"])
+    complete = sum(s.is_complete for s in standards)
+    return render(
+        request,
+        "campaign/evidence_archive.html",
+        {
+            "system": system,
+            "standards": standards,
+            "offices": sorted(offices.values(), key=lambda r: (r["office"] is None, r["percent"])),
+            "complete": complete,
+            "percent": round(complete * 100 / len(standards)) if standards else 0,
+        },
+    )
+
+
+def standard_detail(request, pk):
+    standard = get_visible_or_404(
+        request.user,
+        Standard.objects.select_related(
+            "system__campaign",
+            "node__parent__parent",
+            "lead_command_office",
+            "lead_unit",
+            "assessed_by",
+        ),
+        pk=pk,
+    )
+    campaign = standard.system.campaign
+    scope = scope_for(request.user)
+    can_edit = _can_edit_standard(request.user, standard, campaign)
+    ancestors, node = [], standard.node
+    while node is not None:
+        ancestors.insert(0, node)
+        node = node.parent
+    return render(
+        request,
+        "campaign/standard_detail.html",
+        {
+            "standard": standard,
+            "system": standard.system,
+            "ancestors": ancestors,
+            "responsible_units": standard.responsible_units.visible_to(request.user),
+            "responsible_count": standard.responsible_units.count(),
+            "can_edit": can_edit,
+            "can_upload": can_edit or _may_upload_evidence(scope, standard, campaign),
+            "assessment_form": AssessmentForm(
+                initial={"status": standard.assessment, "note": standard.assessment_note}
+            ),
+            "evidence_form": EvidenceForm(),
+            "evidence": standard.evidence.active().select_related("uploaded_by"),
+            "events": standard.assessment_events.select_related("actor")[:20],
+            "earned": scoring.earned(standard.points, standard.assessment),
+            "history": AuditEntry.for_object(standard)[:10],
+        },
+    )
+
+
+def _may_upload_evidence(scope, standard, campaign):
+    """Units that lead or share a standard keep its evidence too (not read-only people)."""
+    if scope.is_read_only(campaign):
+        return False
+    units = [standard.lead_unit, *standard.responsible_units.all()]
+    return any(unit is not None and scope.acts_for_unit(unit) for unit in units)
+
+
+def standard_edit(request, pk):
+    standard = _standard_for_edit(request, pk)
+    campaign = standard.system.campaign
+    form = StandardPlanForm(
+        request.POST or None,
+        instance=standard,
+        campaign=campaign,
+        can_move_office=scope_for(request.user).is_office_admin(campaign),
+    )
+    if request.method == "POST" and form.is_valid():
+        with transaction.atomic():
+            form.save()
+            AuditEntry.record(
+                actor=request.user,
+                obj=standard,
+                campaign=campaign,
+                action=AuditEntry.Action.UPDATE,
+                summary=_("Saved standard %(code)s") % {"code": standard.code},
+                changes={"fields": form.changed_data},
+            )
+        messages.success(request, _("Standard %(code)s saved.") % {"code": standard.code})
+        return redirect(standard)
+    return render(request, "campaign/standard_form.html", {"form": form, "standard": standard})
+
+
+@require_POST
+def standard_assess(request, pk):
+    standard = _standard_for_edit(request, pk)
+    form = AssessmentForm(request.POST)
+    if form.is_valid():
+        standard.assess(
+            actor=request.user, status=form.cleaned_data["status"], note=form.cleaned_data["note"]
+        )
+        messages.success(
+            request,
+            _("Self-assessment saved: %(status)s.") % {"status": standard.get_assessment_display()},
+        )
+    else:
+        messages.error(request, _("Choose a self-assessment status."))
+    return redirect(standard)
+
+
+@require_POST
+def evidence_upload(request, pk):
+    standard = get_visible_or_404(
+        request.user, Standard.objects.select_related("system__campaign", "lead_unit"), pk=pk
+    )
+    campaign = standard.system.campaign
+    require_not_read_only(request.user, campaign)
+    if not (
+        _can_edit_standard(request.user, standard, campaign)
+        or _may_upload_evidence(scope_for(request.user), standard, campaign)
+    ):
+        raise PermissionDenied
+    form = EvidenceForm(request.POST, request.FILES)
+    if form.is_valid():
+        upload = form.cleaned_data["upload"]
+        with transaction.atomic():
+            evidence = form.save(commit=False)
+            evidence.standard = standard
+            evidence.kind = Evidence.Kind.IMAGE if form.kind == "image" else Evidence.Kind.DOCUMENT
+            evidence.original_name = Path(upload.name).name[:200]
+            evidence.uploaded_by = request.user
+            evidence.file.save(upload.name, upload, save=False)
+            evidence.save()
+            AuditEntry.record(
+                actor=request.user,
+                obj=standard,
+                campaign=campaign,
+                action=AuditEntry.Action.CREATE,
+                summary=_("Added evidence “%(name)s”") % {"name": evidence},
+            )
+        messages.success(request, _("Evidence “%(name)s” added.") % {"name": evidence})
+    else:
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+    return HttpResponseRedirect(f"{standard.get_absolute_url()}#evidence")
+
+
+def evidence_file(request, pk):
+    evidence = get_visible_or_404(request.user, Evidence.objects.active(), pk=pk)
+    return private_file_response(
+        evidence.file,
+        as_attachment=evidence.kind == Evidence.Kind.DOCUMENT,
+        filename=evidence.original_name,
+    )
+
+
+@require_POST
+def evidence_remove(request, pk):
+    evidence = get_visible_or_404(
+        request.user, Evidence.objects.active().select_related("standard__system__campaign"), pk=pk
+    )
+    standard = evidence.standard
+    campaign = standard.system.campaign
+    if not (
+        _can_edit_standard(request.user, standard, campaign)
+        or (
+            evidence.uploaded_by_id == request.user.pk
+            and not scope_for(request.user).is_read_only(campaign)
+        )
+    ):
+        raise PermissionDenied
+    with transaction.atomic():
+        evidence.removed_at = timezone.now()
+        evidence.save(update_fields=["removed_at"])
+        AuditEntry.record(
+            actor=request.user,
+            obj=standard,
+            campaign=campaign,
+            action=AuditEntry.Action.DELETE,
+            summary=_("Removed evidence “%(name)s”") % {"name": evidence},
+        )
+    messages.success(request, _("Evidence removed."))
+    return HttpResponseRedirect(f"{standard.get_absolute_url()}#evidence")

@@ -24,6 +24,22 @@ app.conf.beat_schedule = {
         "task": "campaign.jobs.purge_login_attempts",
         "schedule": crontab(hour=3, minute=10),
     },
+    # Tasks: overdue (red) and near-deadline (yellow) flags and reminders (06:30 daily).
+    "check-task-deadlines": {
+        "task": "tasks.jobs.check_task_deadlines",
+        "schedule": crontab(hour=6, minute=30),
+    },
+    # Ledger: overdue findings raised to 普通/挂牌/重点 supervision with numbered orders (06:40 daily).
+    "escalate-overdue-findings": {
+        "task": "inspections.jobs.escalate_overdue_findings",
+        "schedule": crontab(hour=6, minute=40),
+    },
+    # Reports: every 15 minutes, each campaign whose bulletin weekday/time has come gets that
+    # week's bulletin (第N期) made once — the unique (campaign, week) claim stops repeats.
+    "produce-due-bulletins": {
+        "task": "reports.jobs.produce_due_bulletins",
+        "schedule": crontab(minute="*/15"),
+    },
 }
 
 _logged = False

@@ -148,7 +148,7 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
-CELERY_BROKER_URL = REDIS_URL or "memory://"
+CELERY_BROKER_URL = REDIS_URL or "memory://localhost/"
 CELERY_RESULT_BACKEND = None
 # Without Redis, jobs run in the request's process (config/celery.py logs it once).
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL

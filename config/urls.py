@@ -17,6 +17,9 @@ urlpatterns = [
         name="password_change_done",
     ),
     path("org/", include("campaign.urls")),
+    path("ledger/", include("inspections.urls")),
+    path("tasks/", include("tasks.urls")),
+    path("reports/", include("reports.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]

@@ -404,12 +404,12 @@ class Finding(models.Model):
     def __str__(self):
         return gettext("Finding %(code)s") % {"code": self.code}
 
+    def get_absolute_url(self):
+        return reverse("inspections:finding_detail", args=[self.pk])
+
     @property
     def code(self):
         return f"{self.found_on:%Y}-{self.pk:05d}" if self.pk else "—"
-
-    def get_absolute_url(self):
-        return reverse("inspections:finding_detail", args=[self.pk])
 
     def is_overdue(self, on=None):
         on = on or timezone.localdate()
@@ -464,7 +464,7 @@ class Finding(models.Model):
                     % {"status": current.get_status_display()}
                 )
             old = Status(current.status)
-            new = Status(to) if to else old
+            new = Status((to(current) if callable(to) else to) or old)
             if old not in allowed_from or (new != old and new not in TRANSITIONS[old]):
                 raise FindingError(
                     gettext("This finding is “%(status)s”: “%(action)s” is not possible now.")
@@ -694,8 +694,9 @@ class Finding(models.Model):
                 return ["disputed_from", "unit", "assigned_at"]
             return ["disputed_from"]
 
-        current_from = Finding.objects.filter(pk=self.pk).values_list("disputed_from", flat=True)
-        back_to = Status.ASSIGNED if upheld else Status(current_from.first() or Status.ASSIGNED)
+        def back_to(f):
+            return Status.ASSIGNED if upheld else (f.disputed_from or Status.ASSIGNED)
+
         return self._change(
             actor=actor,
             action=FindingEvent.Action.DISPUTE_UPHELD
@@ -755,14 +756,15 @@ class Finding(models.Model):
                 % {"level": SupervisionLevel(f.supervision_level).label},
             )
 
-        orders = []
+        data = {"level": int(level)}
 
         def apply(f):
             f.supervision_level = level
-            orders.append(SupervisionOrder.issue(f, level=level, by=actor, reason=note))
+            order = SupervisionOrder.issue(f, level=level, by=actor, reason=note)
+            data.update(order=order.pk, number=order.number)
             return ["supervision_level"]
 
-        event = self._change(
+        return self._change(
             actor=actor,
             action=FindingEvent.Action.SUPERVISE,
             allowed_from=set(UNIT_PENDING),
@@ -770,11 +772,8 @@ class Finding(models.Model):
             note=note,
             check=check,
             apply=apply,
-            data={"level": int(level)},
+            data=data,
         )
-        event.data["order"] = orders[0].number
-        FindingEvent.objects.filter(pk=event.pk).update(data=event.data)
-        return event
 
     def record_relapse(self, *, actor, description, photos=(), note=""):
         """反弹: a closed problem is back. The old finding stays closed; a new one, linked to it,
@@ -791,7 +790,7 @@ class Finding(models.Model):
             )
             self._require(description, gettext("Describe what was found this time."))
 
-        created = []
+        created, data = [], {}
 
         def apply(f):
             new = Finding.objects.create(
@@ -821,7 +820,11 @@ class Finding(models.Model):
             )
             for upload in photos:
                 FindingPhoto.add(new, upload, kind=FindingPhoto.Kind.BEFORE, by=actor, event=event)
+            from .jobs import send_finding_notifications
+
+            send_finding_notifications.delay_on_commit(event.pk)
             created.append(new)
+            data["new_finding"] = new.pk
             return []
 
         self._change(
@@ -831,12 +834,9 @@ class Finding(models.Model):
             note=note or description,
             check=check,
             apply=apply,
+            data=data,
         )
-        new = created[0]
-        FindingEvent.objects.filter(finding=self, action=FindingEvent.Action.RELAPSE).filter(
-            data={}
-        ).update(data={"new_finding": new.pk})
-        return new
+        return created[0]
 
 
 class FindingEventQuerySet(models.QuerySet):

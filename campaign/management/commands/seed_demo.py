@@ -11,7 +11,10 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from campaign import demo_indicators, workdays
 from campaign.models import Campaign, CommandOffice, Membership, Person, Role, Unit
+from inspections import demo as inspections_demo
+from tasks import demo as tasks_demo
 
 DEMO_PASSWORD = "demo1234"
 CAMPAIGN_NAME = "2025—2027年创建全国文明城市"
@@ -139,6 +142,12 @@ class Command(BaseCommand):
             if role == Role.COMMAND_STAFF and offices[target].head_id is None:
                 offices[target].head = person
                 offices[target].save(update_fields=["head"])
+
+        workdays.seed_from_package()  # holidays and 调休 days for working-day deadlines
+        demo_indicators.seed(campaign)  # the sample evaluation system, some self-assessments
+        tasks_demo.seed(campaign)  # tasks: generated from the evaluation system, or ad hoc
+        inspections_demo.seed(campaign)  # ledger: findings in every state, photos, supervision
+        __import__("reports.demo", fromlist=["seed"]).seed(campaign)  # rules, settings, last week's bulletin
 
         self.stdout.write(
             self.style.SUCCESS(

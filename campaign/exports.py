@@ -1,0 +1,175 @@
+"""The one tabular export base: every Excel/CSV list the apps hand out is a subclass.
+
+A subclass gives a title, a filename, the headers and a `rows()` generator; the base
+writes the file::
+
+    class FindingExport(TabularExport):
+        title = "问题台账"
+        filename = "问题台账"
+        headers = ["序号", "问题", "责任单位"]
+        column_widths = [6, 50, 20]
+
+        def __init__(self, findings):
+            self.findings = findings
+
+        def rows(self):
+            for n, f in enumerate(self.findings.iterator(chunk_size=500), start=1):
+                yield [n, f.text, f.unit.name]
+
+    return FindingExport(queryset).response("xlsx")   # or "csv"
+
+XLSX is written with openpyxl's write-only mode, row by row, to an anonymous temporary
+file that is streamed back and deleted when the response closes, so a 50,000-row ledger
+never sits in memory. Cells that a spreadsheet would run as formulas (text starting with
+=, +, -, @, tab or carriage return) are written as plain text in XLSX and escaped with a
+leading apostrophe in CSV (formula injection). Dates keep a date format; `None` is an
+empty cell. Override `get_title()`, `get_filename()` or `get_headers()` for values that
+depend on the request (e.g. the date in a filename).
+"""
+
+import codecs
+import csv
+import datetime
+import tempfile
+from decimal import Decimal
+from urllib.parse import quote
+
+from django.http import FileResponse, StreamingHttpResponse
+from django.utils import timezone
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.utils import get_column_letter
+
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+_thin = Side(style="thin", color="999999")
+_BORDER = Border(left=_thin, right=_thin, top=_thin, bottom=_thin)
+_WRAP = Alignment(wrap_text=True, vertical="center")
+
+
+def escape_csv_value(value):
+    """Text a spreadsheet would treat as a formula gets a leading apostrophe."""
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        # A number like -3 is data, not a formula: leave numeric text alone.
+        try:
+            Decimal(value)
+            return value
+        except ArithmeticError:
+            return "'" + value
+    return value
+
+
+class TabularExport:
+    """Base for list exports: subclasses set `title`, `filename`, `headers` and `rows()`.
+
+    `column_widths` (characters) is optional; `sheet_title` defaults to the title.
+    """
+
+    title = ""
+    filename = "export"
+    headers = []
+    column_widths = None
+    sheet_title = None
+
+    def rows(self):
+        """Yield one list of cell values per row, in header order."""
+        raise NotImplementedError
+
+    def get_title(self):
+        return str(self.title)
+
+    def get_filename(self):
+        return str(self.filename)
+
+    def get_headers(self):
+        return [str(h) for h in self.headers]
+
+    # --- XLSX --------------------------------------------------------------------------
+    def _cell(self, sheet, value, *, font=None, fill=None, number_format=None):
+        if isinstance(value, datetime.datetime):
+            value = timezone.localtime(value).replace(tzinfo=None) if value.tzinfo else value
+            number_format = number_format or "yyyy-mm-dd hh:mm"
+        elif isinstance(value, datetime.date):
+            number_format = number_format or "yyyy-mm-dd"
+        elif value is not None and not isinstance(value, int | float | Decimal | bool):
+            value = str(value)
+        cell = WriteOnlyCell(sheet, value=value)
+        if isinstance(value, str) and value.startswith("="):
+            cell.data_type = "s"  # never a formula, whatever the text says
+        cell.border = _BORDER
+        cell.alignment = _WRAP
+        if font:
+            cell.font = font
+        if fill:
+            cell.fill = fill
+        if number_format:
+            cell.number_format = number_format
+        return cell
+
+    def write_xlsx(self, fileobj):
+        """Write the workbook to an open binary file object."""
+        workbook = Workbook(write_only=True)
+        sheet = workbook.create_sheet(title=(self.sheet_title or self.get_title() or "Sheet1")[:31])
+        headers = self.get_headers()
+        for index, width in enumerate(self.column_widths or [], start=1):
+            sheet.column_dimensions[get_column_letter(index)].width = width
+        sheet.freeze_panes = "A3"
+        title = WriteOnlyCell(sheet, value=self.get_title())
+        title.font = Font(bold=True, size=14)
+        sheet.append([title])
+        header_fill = PatternFill("solid", fgColor="EEEEEE")
+        sheet.append(
+            [self._cell(sheet, h, font=Font(bold=True), fill=header_fill) for h in headers]
+        )
+        for row in self.rows():
+            sheet.append([self._cell(sheet, value) for value in row])
+        workbook.save(fileobj)
+
+    def xlsx_response(self):
+        # An anonymous temp file: gone from disk as soon as the response closes it.
+        handle = tempfile.TemporaryFile(suffix=".xlsx")  # noqa: SIM115 (FileResponse closes it)
+        self.write_xlsx(handle)
+        handle.seek(0)
+        response = FileResponse(
+            handle,
+            as_attachment=True,
+            filename=f"{self.get_filename()}.xlsx",
+            content_type=XLSX_CONTENT_TYPE,
+        )
+        return response
+
+    # --- CSV ---------------------------------------------------------------------------
+    def csv_lines(self):
+        """The CSV text line by line (UTF-8 with a BOM so that Excel reads Chinese)."""
+
+        class Echo:
+            def write(self, value):
+                return value
+
+        writer = csv.writer(Echo())
+        yield codecs.BOM_UTF8.decode("utf-8")
+        yield writer.writerow(self.get_headers())
+        for row in self.rows():
+            yield writer.writerow([self._csv_value(v) for v in row])
+
+    @staticmethod
+    def _csv_value(value):
+        if value is None:
+            return ""
+        if isinstance(value, datetime.datetime):
+            return timezone.localtime(value).strftime("%Y-%m-%d %H:%M") if value.tzinfo else value
+        if isinstance(value, datetime.date):
+            return value.isoformat()
+        return escape_csv_value(str(value))
+
+    def csv_response(self):
+        response = StreamingHttpResponse(self.csv_lines(), content_type="text/csv; charset=utf-8")
+        name = quote(f"{self.get_filename()}.csv")
+        response["Content-Disposition"] = f"attachment; filename*=UTF-8''{name}"
+        return response
+
+    def response(self, fmt="xlsx"):
+        """The download in `fmt` ("xlsx" or "csv")."""
+        return self.csv_response() if fmt == "csv" else self.xlsx_response()

@@ -1,0 +1,122 @@
+import django_filters
+from django import forms
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from campaign.models import Standard, Unit
+
+from .models import OPEN, Finding, FindingCategory, Severity, Source, Status, SupervisionLevel
+
+DATE_WIDGET = forms.DateInput(attrs={"type": "date"})
+
+
+class FindingFilter(django_filters.FilterSet):
+    """The ledger's filters. Choices are scoped: a unit leader only sees their own units."""
+
+    q = django_filters.CharFilter(label=_("Search"), method="search")
+    status = django_filters.ChoiceFilter(
+        label=_("Status"),
+        choices=[("open", _("All open"))] + list(Status.choices),
+        method="filter_status",
+        empty_label=_("All statuses"),
+    )
+    unit = django_filters.ModelChoiceFilter(
+        label=_("Responsible unit (and those below)"),
+        queryset=Unit.objects.none(),
+        method="filter_unit",
+        empty_label=_("All units"),
+    )
+    district = django_filters.ModelChoiceFilter(
+        label=_("District"),
+        queryset=Unit.objects.none(),
+        method="filter_district",
+        empty_label=_("All districts"),
+    )
+    category = django_filters.ModelChoiceFilter(
+        label=_("Category"),
+        queryset=FindingCategory.objects.none(),
+        empty_label=_("All categories"),
+    )
+    severity = django_filters.ChoiceFilter(
+        label=_("Severity"), choices=Severity.choices, empty_label=_("All severities")
+    )
+    source = django_filters.ChoiceFilter(
+        label=_("Source"), choices=Source.choices, empty_label=_("All sources")
+    )
+    standard = django_filters.ModelChoiceFilter(
+        label=_("Standard"), queryset=Standard.objects.none(), empty_label=_("All standards")
+    )
+    supervision = django_filters.ChoiceFilter(
+        label=_("Supervision"),
+        field_name="supervision_level",
+        choices=[(str(v), label) for v, label in SupervisionLevel.choices],
+        empty_label=_("Any supervision"),
+    )
+    overdue = django_filters.BooleanFilter(
+        label=_("Overdue only"), method="filter_overdue", widget=forms.CheckboxInput
+    )
+    found_after = django_filters.DateFilter(
+        label=_("Found from"), field_name="found_on", lookup_expr="gte", widget=DATE_WIDGET
+    )
+    found_before = django_filters.DateFilter(
+        label=_("Found until"), field_name="found_on", lookup_expr="lte", widget=DATE_WIDGET
+    )
+    sort = django_filters.OrderingFilter(
+        label=_("Sort by"),
+        fields=[
+            ("found_on", "found_on"),
+            ("deadline", "deadline"),
+            ("status", "status"),
+            ("supervision_level", "supervision"),
+            ("unit__path", "unit"),
+        ],
+        field_labels={
+            "found_on": _("Date found"),
+            "deadline": _("Deadline"),
+            "status": _("Status"),
+            "supervision_level": _("Supervision"),
+            "unit__path": _("Unit"),
+        },
+    )
+
+    class Meta:
+        model = Finding
+        fields = []
+
+    def __init__(self, data=None, *args, campaign, user, **kwargs):
+        super().__init__(data, *args, **kwargs)
+        units = Unit.objects.visible_to(user).filter(campaign=campaign).order_by("path")
+        self.filters["unit"].queryset = units
+        self.filters["district"].queryset = units.filter(kind=Unit.Kind.DISTRICT)
+        self.filters["category"].queryset = FindingCategory.objects.filter(campaign=campaign)
+        self.filters["standard"].queryset = (
+            Standard.objects.visible_to(user).filter(system__campaign=campaign).only("code", "text")
+        )
+
+    def search(self, queryset, name, value):
+        value = value.strip()
+        query = Q(description__icontains=value) | Q(address__icontains=value)
+        # "2026-00012" or "12" finds a finding by its number.
+        tail = value.rsplit("-", 1)[-1]
+        if tail.isdigit():
+            query |= Q(pk=int(tail))
+        return queryset.filter(query)
+
+    def filter_status(self, queryset, name, value):
+        if value == "open":
+            return queryset.filter(status__in=OPEN)
+        return queryset.filter(status=value)
+
+    def filter_unit(self, queryset, name, unit):
+        return queryset.filter(unit__path__startswith=unit.path)
+
+    def filter_district(self, queryset, name, district):
+        return queryset.filter(
+            Q(territory__path__startswith=district.path) | Q(unit__path__startswith=district.path)
+        )
+
+    def filter_overdue(self, queryset, name, value):
+        if value:
+            return queryset.overdue(on=timezone.localdate())
+        return queryset

@@ -1,0 +1,440 @@
+"""Ledger workflows that span several models or the outside world.
+
+The state machine itself lives on `Finding` (models.py); here are the steps around it:
+logging a finding with its photos, citizen reports, notifications after an event, the
+daily overdue escalation and the workbook import of an inspection team's findings.
+"""
+
+import datetime
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from campaign.models import AuditEntry, Membership, Notification, Role, Standard, Unit
+from campaign.workbook import (
+    RowError,
+    UnitMatcher,
+    WorkbookInvalid,
+    clean_text,
+    find_header,
+    is_note_or_total,
+    label_key,
+    open_workbook,
+    parse_date,
+    sheet_grid,
+)
+
+from .models import (
+    DEFAULT_CATEGORIES,
+    UNIT_PENDING,
+    Finding,
+    FindingCategory,
+    FindingError,
+    FindingEvent,
+    FindingPhoto,
+    LedgerSettings,
+    Severity,
+    Source,
+    Status,
+    SupervisionLevel,
+)
+
+
+def ensure_categories(campaign):
+    """Give a campaign the usual categories the first time it needs them; returns them."""
+    categories = FindingCategory.objects.filter(campaign=campaign)
+    if not categories.exists():
+        FindingCategory.objects.bulk_create(
+            [
+                FindingCategory(campaign=campaign, name=name, position=i)
+                for i, name in enumerate(DEFAULT_CATEGORIES)
+            ],
+            ignore_conflicts=True,
+        )
+    return categories.filter(is_active=True)
+
+
+def log_finding(*, campaign, actor, photos=(), assign_to=None, deadline=None, **values):
+    """Register a finding with its before-photos, and hand it to a unit at once if asked.
+
+    `values` are Finding fields (description, category, severity, address, …). Returns the
+    finding; its first event is "logged", the second "assigned" when `assign_to` is given.
+    """
+    with transaction.atomic():
+        values.setdefault("source", Source.ROUTINE)
+        finding = Finding.objects.create(
+            campaign=campaign, created_by=actor, status=Status.REGISTERED, **values
+        )
+        event = FindingEvent.objects.create(
+            finding=finding,
+            actor=actor,
+            action=FindingEvent.Action.CREATE,
+            to_status=finding.status,
+        )
+        for upload in photos:
+            FindingPhoto.add(finding, upload, kind=FindingPhoto.Kind.BEFORE, by=actor, event=event)
+        if assign_to is not None:
+            finding.assign(actor=actor, unit=assign_to, deadline=deadline)
+    return finding
+
+
+def submit_citizen_report(
+    *, campaign, description, address, photos, latitude=None, longitude=None, name="", phone=""
+):
+    """随手拍: a citizen's report becomes a registered finding for the office to triage."""
+    return log_finding(
+        campaign=campaign,
+        actor=None,
+        photos=photos,
+        source=Source.CITIZEN,
+        description=description,
+        address=address,
+        latitude=latitude,
+        longitude=longitude,
+        reporter_name=name,
+        reporter_phone=phone,
+        found_on=timezone.localdate(),
+    )
+
+
+# --- Notifications ------------------------------------------------------------------------
+
+
+def _unit_people(unit):
+    if unit is None:
+        return []
+    return [
+        m.person
+        for m in Membership.objects.filter(
+            unit=unit, role__in=[Role.UNIT_LEADER, Role.UNIT_LIAISON]
+        ).select_related("person")
+    ]
+
+
+def _office_people(campaign):
+    return [
+        m.person
+        for m in Membership.objects.filter(
+            campaign=campaign, role=Role.OFFICE_ADMIN
+        ).select_related("person")
+    ]
+
+
+def notify_event(event_id):
+    """Notify whoever must act next after a ledger event. Returns the number notified."""
+    from campaign.notifications import notify
+
+    event = (
+        FindingEvent.objects.select_related(
+            "finding__unit", "finding__campaign", "finding__created_by"
+        )
+        .filter(pk=event_id)
+        .first()
+    )
+    if event is None:
+        return 0
+    finding = event.finding
+    A = FindingEvent.Action
+    level = Notification.Level.INFO
+    if event.action in (A.ASSIGN, A.DISPUTE_UPHELD, A.FAIL, A.PASS, A.DISPUTE_REJECTED):
+        recipients = _unit_people(finding.unit)
+    elif event.action == A.CREATE and finding.status == Status.ASSIGNED:
+        recipients = _unit_people(finding.unit)  # a relapse goes straight to the unit
+    elif event.action == A.SUBMIT:
+        recipients = (
+            [finding.created_by] if finding.created_by else _office_people(finding.campaign)
+        )
+    elif event.action == A.DISPUTE:
+        recipients = _office_people(finding.campaign)
+    elif event.action == A.SUPERVISE:
+        recipients = _unit_people(finding.unit) + _office_people(finding.campaign)
+        level = Notification.Level.OVERDUE
+    else:
+        return 0
+    with translation.override("zh-hans"):
+        subject = _("%(finding)s: %(action)s") % {
+            "finding": finding,
+            "action": event.get_action_display(),
+        }
+        body_parts = [finding.description[:200]]
+        if finding.address:
+            body_parts.append(_("Place: %(address)s") % {"address": finding.address})
+        if finding.deadline and finding.status in UNIT_PENDING:
+            body_parts.append(_("Deadline: %(date)s") % {"date": finding.deadline})
+        if event.note:
+            body_parts.append(_("Note: %(note)s") % {"note": event.note})
+        if event.data.get("number"):
+            body_parts.append(event.data["number"])
+        created = notify(
+            recipients=recipients,
+            subject=subject,
+            body="\n".join(body_parts),
+            url=reverse("inspections:finding_detail", args=[finding.pk]),
+            level=level,
+            campaign=finding.campaign,
+            dedupe_key=f"finding-event:{event.pk}",
+        )
+    return len(created)
+
+
+# --- Daily escalation ---------------------------------------------------------------------
+
+
+def escalate_overdue(*, on=None):
+    """Raise overdue findings to the supervision level their lateness calls for.
+
+    Lateness is counted in working days after the deadline; thresholds come from each
+    campaign's LedgerSettings. Each level is issued once per finding. Returns the number of
+    supervision orders issued.
+    """
+    from campaign.workdays import WorkdayCalendar
+
+    on = on or timezone.localdate()
+    overdue = (
+        Finding.objects.overdue(on=on)
+        .filter(campaign__is_active=True)
+        .select_related("campaign")
+        .order_by("campaign_id", "deadline", "pk")
+    )
+    earliest = overdue.order_by("deadline").values_list("deadline", flat=True).first()
+    if earliest is None:
+        return 0
+    calendar = WorkdayCalendar(earliest, on)
+    settings_by_campaign = {}
+    issued = 0
+    with translation.override("zh-hans"):
+        for finding in overdue.iterator(chunk_size=500):
+            settings = settings_by_campaign.get(finding.campaign_id)
+            if settings is None:
+                settings = settings_by_campaign[finding.campaign_id] = LedgerSettings.for_campaign(
+                    finding.campaign
+                )
+            late = calendar.working_days_between(finding.deadline, on)
+            # A deadline on a Friday is late on Saturday even though no working day passed.
+            target = settings.level_for(max(late, 1))
+            if target <= finding.supervision_level:
+                continue
+            try:
+                finding.supervise(
+                    actor=None,
+                    level=target,
+                    note=_("Overdue by %(days)s working days (deadline %(date)s).")
+                    % {"days": max(late, 1), "date": finding.deadline},
+                )
+            except FindingError:
+                continue  # acted on meanwhile (closed, already raised): nothing to do
+            issued += 1
+    return issued
+
+
+# --- Workbook import ------------------------------------------------------------------------
+
+FINDING_COLUMNS = {
+    "date": ["发现时间", "发现日期", "检查时间", "检查日期", "日期", "时间"],
+    "category": ["问题类别", "问题类型", "类别", "类型"],
+    "description": ["问题描述", "存在问题", "问题内容", "具体问题", "问题"],
+    "address": ["具体位置", "问题地点", "地点", "位置", "地址", "点位"],
+    "territory": ["所属区域", "所属街道", "属地", "所在区域", "区域"],
+    "unit": ["责任单位", "整改单位"],
+    "severity": ["严重程度", "问题等级", "等级"],
+    "standard": ["测评标准编号", "标准编号", "对应标准", "测评标准"],
+    "deadline": ["整改时限", "整改期限", "完成时限"],
+}
+SEVERITY_LABELS = {
+    "一般": Severity.MINOR,
+    "轻微": Severity.MINOR,
+    "较重": Severity.SERIOUS,
+    "较严重": Severity.SERIOUS,
+    "严重": Severity.CRITICAL,
+    "重大": Severity.CRITICAL,
+}
+
+
+@dataclass
+class FindingRow:
+    row: int
+    found_on: datetime.date
+    description: str
+    address: str
+    category: object = None
+    territory: object = None
+    unit: object = None
+    severity: str = Severity.MINOR
+    standard: object = None
+    deadline: datetime.date | None = None
+
+
+@dataclass
+class FindingPlan:
+    """What a findings workbook would create; nothing is written while `errors` is not empty."""
+
+    sheet: str = ""
+    rows: list = field(default_factory=list)
+    errors: list = field(default_factory=list)
+
+    @property
+    def assigned_count(self):
+        return sum(1 for r in self.rows if r.unit is not None)
+
+
+def read_findings(data, *, campaign, filename=""):
+    """Parse an inspection team's findings workbook (问题清单) into a plan. Writes nothing."""
+    plan = FindingPlan()
+    try:
+        workbook = open_workbook(data, filename)
+    except WorkbookInvalid as exc:
+        plan.errors = exc.errors
+        return plan
+    grid = header = None
+    for sheet in workbook.worksheets:
+        grid = sheet_grid(sheet)
+        header = find_header(grid, FINDING_COLUMNS, {"description", "address"})
+        if header:
+            plan.sheet = sheet.title
+            break
+    if header is None:
+        plan.errors.append(
+            RowError(
+                filename or workbook.sheetnames[0],
+                None,
+                None,
+                _(
+                    "No header row found: the sheet needs at least the columns 问题描述 and 具体位置."
+                ),
+            )
+        )
+        return plan
+
+    categories = {label_key(c.name): c for c in FindingCategory.objects.filter(campaign=campaign)}
+    matcher = UnitMatcher(Unit.objects.filter(campaign=campaign))
+    standards = {
+        label_key(s.code): s
+        for s in Standard.objects.filter(system__campaign=campaign).exclude(code="")
+    }
+    col = header.columns
+
+    def cell(values, name):
+        return values[col[name]] if name in col and col[name] < len(values) else None
+
+    def error(row, name, message):
+        plan.errors.append(RowError(plan.sheet, row, header.letter(name), message))
+
+    for index in range(header.row, len(grid)):
+        values = grid[index]
+        row = index + 1
+        if not any(clean_text(v) for v in values) or is_note_or_total(values):
+            continue
+        description = clean_text(cell(values, "description"))
+        address = clean_text(cell(values, "address"))
+        if not description:
+            error(row, "description", _("The problem description is empty."))
+            continue
+        if not address:
+            error(row, "address", _("The place is empty."))
+        item = FindingRow(
+            row=row, found_on=timezone.localdate(), description=description, address=address
+        )
+        if clean_text(cell(values, "date")):
+            try:
+                item.found_on = parse_date(cell(values, "date"))
+            except ValueError:
+                error(
+                    row,
+                    "date",
+                    _("“%(value)s” is not a date.") % {"value": clean_text(cell(values, "date"))},
+                )
+        if clean_text(cell(values, "deadline")):
+            try:
+                item.deadline = parse_date(cell(values, "deadline"))
+            except ValueError:
+                error(
+                    row,
+                    "deadline",
+                    _("“%(value)s” is not a date.")
+                    % {"value": clean_text(cell(values, "deadline"))},
+                )
+        name = clean_text(cell(values, "category"))
+        if name:
+            item.category = categories.get(label_key(name))
+            if item.category is None:
+                error(
+                    row,
+                    "category",
+                    _("Unknown category “%(name)s”: add it to the category list first.")
+                    % {"name": name},
+                )
+        for attr in ("territory", "unit"):
+            name = clean_text(cell(values, attr))
+            if not name:
+                continue
+            units = matcher.match(name)
+            if not units:
+                error(row, attr, _("Unknown unit “%(name)s”.") % {"name": name})
+            elif len(units) > 1:
+                error(
+                    row,
+                    attr,
+                    _("“%(name)s” stands for several units: name one unit.") % {"name": name},
+                )
+            else:
+                setattr(item, attr, units[0])
+        label = clean_text(cell(values, "severity"))
+        if label:
+            severity = SEVERITY_LABELS.get(label_key(label))
+            if severity is None:
+                error(
+                    row,
+                    "severity",
+                    _("Severity must be 一般, 较重 or 严重, not “%(value)s”.") % {"value": label},
+                )
+            else:
+                item.severity = severity
+        code = clean_text(cell(values, "standard"))
+        if code:
+            item.standard = standards.get(label_key(code))
+            if item.standard is None:
+                error(row, "standard", _("No standard with the code “%(code)s”.") % {"code": code})
+        if item.unit is None and item.territory is not None and item.category is not None:
+            item.unit = Finding.suggest_unit(item.category, item.territory)
+        plan.rows.append(item)
+    if not plan.rows and not plan.errors:
+        plan.errors.append(RowError(plan.sheet, None, None, _("The sheet has no findings.")))
+    return plan
+
+
+def apply_findings(plan, *, campaign, actor, inspection):
+    """Create every finding of a checked plan in one transaction; assign those with a unit."""
+    assert not plan.errors
+    with transaction.atomic():
+        inspection.save()
+        for item in plan.rows:
+            finding = log_finding(
+                campaign=campaign,
+                actor=actor,
+                inspection=inspection,
+                source=inspection.kind,
+                found_on=item.found_on,
+                description=item.description,
+                address=item.address,
+                category=item.category,
+                territory=item.territory,
+                severity=item.severity,
+                standard=item.standard,
+            )
+            if item.unit is not None:
+                finding.assign(actor=actor, unit=item.unit, deadline=item.deadline)
+        AuditEntry.record(
+            actor=actor,
+            action=AuditEntry.Action.IMPORT,
+            obj=inspection,
+            campaign=campaign,
+            summary=_("Imported %(n)s findings") % {"n": len(plan.rows)},
+        )
+    return len(plan.rows)
+
+
+def supervision_level_label(level):
+    return SupervisionLevel(level).label

@@ -1,0 +1,762 @@
+import uuid
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required
+from django.core.cache import cache
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Count, Prefetch, Q
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from campaign.access import (
+    get_visible_or_404,
+    require_not_read_only,
+    require_office_admin,
+    scope_for,
+)
+from campaign.forms import client_ip
+from campaign.models import Campaign, Unit
+
+from . import services
+from .exports import FindingLedgerExport
+from .filters import FindingFilter
+from .forms import (
+    AssignForm,
+    CategoryForm,
+    CitizenReportForm,
+    DecideDisputeForm,
+    FindingForm,
+    FindingImportForm,
+    InspectionForm,
+    LedgerSettingsForm,
+    NoteForm,
+    ReasonForm,
+    RectificationForm,
+    RelapseForm,
+    SuperviseForm,
+    VerifyForm,
+)
+from .models import (
+    OPEN,
+    Finding,
+    FindingCategory,
+    FindingError,
+    FindingPhoto,
+    Inspection,
+    LedgerSettings,
+    Status,
+    SupervisionOrder,
+)
+from .permissions import allowed_actions, can_log
+
+# Citizen reports: at most this many per address (IP) per hour.
+CITIZEN_REPORTS_PER_HOUR = 5
+
+
+def _campaign_or_404(request):
+    if request.campaign is None:
+        raise Http404
+    return request.campaign
+
+
+def _require_logger(request, campaign):
+    if not can_log(request.user, campaign):
+        raise PermissionDenied
+
+
+def _htmx_or_page(request, partial, page, context):
+    response = render(request, partial if request.htmx else page, context)
+    response["Vary"] = "HX-Request"
+    return response
+
+
+# --- The ledger ---------------------------------------------------------------------------
+
+
+def _ledger_queryset(request, campaign):
+    return Finding.objects.visible_to(request.user).filter(campaign=campaign)
+
+
+# Filters whose choices are scoped: asking for a value outside them is asking for
+# another unit's data, which answers 404 like any out-of-scope object.
+SCOPED_FILTERS = {"unit", "district", "standard", "category"}
+
+
+def _ledger_filter(request, campaign):
+    ledger_filter = FindingFilter(
+        request.GET or None,
+        queryset=_ledger_queryset(request, campaign),
+        campaign=campaign,
+        user=request.user,
+    )
+    if ledger_filter.is_bound and SCOPED_FILTERS & set(ledger_filter.errors):
+        raise Http404
+    return ledger_filter
+
+
+def finding_list(request):
+    """The ledger: every visible finding, filtered, sorted, counted, paginated."""
+    campaign = _campaign_or_404(request)
+    ledger_filter = _ledger_filter(request, campaign)
+    filtered = ledger_filter.qs
+    counts = dict(filtered.order_by().values_list("status").annotate(n=Count("pk")))
+    page = Paginator(
+        filtered.select_related("category", "unit", "territory", "standard"), 30
+    ).get_page(request.GET.get("page"))
+    context = {
+        "filter": ledger_filter,
+        "page": page,
+        "counts": [(value, label, counts.get(value, 0)) for value, label in Status.choices],
+        "total": sum(counts.values()),
+        "overdue_count": filtered.overdue().count(),
+        "today": timezone.localdate(),
+        "can_log": can_log(request.user, campaign),
+        "is_office_admin": scope_for(request.user).is_office_admin(campaign),
+    }
+    return _htmx_or_page(
+        request, "inspections/_finding_table.html", "inspections/finding_list.html", context
+    )
+
+
+def finding_export(request):
+    """The filtered ledger as an Excel workbook (streamed from a temporary file)."""
+    campaign = _campaign_or_404(request)
+    ledger_filter = _ledger_filter(request, campaign)
+    return FindingLedgerExport(ledger_filter.qs, campaign=campaign).response(
+        "csv" if request.GET.get("format") == "csv" else "xlsx"
+    )
+
+
+def finding_inbox(request):
+    """What waits for me: a unit's findings to act on, an inspector's to verify."""
+    campaign = _campaign_or_404(request)
+    scope = scope_for(request.user)
+    visible = _ledger_queryset(request, campaign).select_related("category", "unit", "territory")
+    sections = []
+    if scope.units:
+        unit_q = Q()
+        for unit in scope.units:
+            unit_q |= Q(unit__path__startswith=unit.path)
+        mine = visible.filter(unit_q).order_by("deadline", "pk")
+        sections += [
+            (
+                "acknowledge",
+                _("Newly assigned: acknowledge them"),
+                mine.filter(status=Status.ASSIGNED),
+            ),
+            (
+                "rectify",
+                _("To rectify and report"),
+                mine.filter(status__in=[Status.RECTIFYING, Status.RETURNED]),
+            ),
+            (
+                "disputed",
+                _("Disputed, waiting for the office"),
+                mine.filter(status=Status.DISPUTED),
+            ),
+            (
+                "waiting",
+                _("Submitted, waiting for verification"),
+                mine.filter(status=Status.AWAITING),
+            ),
+        ]
+    if scope.is_office_admin(campaign) or scope.is_inspector(campaign):
+        to_verify = visible.filter(status=Status.AWAITING).order_by("submitted_at", "pk")
+        if scope.units:
+            # Never offer someone their own unit's rectification to verify.
+            for unit in scope.units:
+                to_verify = to_verify.exclude(unit__path__startswith=unit.path).exclude(
+                    unit__pk__in=unit.ancestor_ids
+                )
+        sections.append(("verify", _("Rectifications to verify"), to_verify))
+        sections.append(
+            (
+                "triage",
+                _("Registered, not yet assigned"),
+                visible.filter(status=Status.REGISTERED).order_by("created_at", "pk"),
+            )
+        )
+    if scope.is_office_admin(campaign):
+        sections.append(
+            (
+                "decide",
+                _("Disputes to decide"),
+                visible.filter(status=Status.DISPUTED).order_by("pk"),
+            )
+        )
+    sections = [(key, title, list(qs[:100])) for key, title, qs in sections]
+    return render(
+        request,
+        "inspections/finding_inbox.html",
+        {"sections": sections, "today": timezone.localdate()},
+    )
+
+
+def supervision_list(request):
+    """Findings under supervision, with their numbered orders, open ones first."""
+    campaign = _campaign_or_404(request)
+    findings = (
+        _ledger_queryset(request, campaign)
+        .filter(supervision_level__gt=0)
+        .select_related("unit", "category")
+        .prefetch_related(
+            Prefetch("supervision_orders", queryset=SupervisionOrder.objects.order_by("level"))
+        )
+        .order_by("-supervision_level", "deadline", "pk")
+    )
+    show = request.GET.get("show", "open")
+    if show == "open":
+        findings = findings.filter(status__in=OPEN)
+    page = Paginator(findings, 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "inspections/supervision_list.html",
+        {"page": page, "show": show, "today": timezone.localdate()},
+    )
+
+
+# --- One finding ----------------------------------------------------------------------------
+
+
+def _finding_or_404(request, pk):
+    return get_visible_or_404(
+        request.user,
+        Finding.objects.select_related(
+            "campaign",
+            "category",
+            "unit",
+            "territory",
+            "standard",
+            "inspection",
+            "created_by",
+            "relapse_of",
+        ),
+        pk=pk,
+    )
+
+
+def _action_forms(finding, actions, data=None, files=None, bound=None):
+    """The forms the page offers, with the one just posted (bound) in place of its blank twin."""
+    version = {"version": finding.version}
+    forms = {
+        "assign": AssignForm(initial=version, finding=finding),
+        "acknowledge": NoteForm(initial=version),
+        "submit": RectificationForm(initial=version),
+        "dispute": ReasonForm(initial=version),
+        "verify": VerifyForm(initial=version),
+        "decide": DecideDisputeForm(initial=version, finding=finding),
+        "void": ReasonForm(initial=version),
+        "supervise": SuperviseForm(initial=version),
+        "relapse": RelapseForm(),
+    }
+    if bound:
+        forms[bound[0]] = bound[1]
+    return {name: form for name, form in forms.items() if name in actions}
+
+
+def finding_detail(request, pk, bound=None, status=200):
+    finding = _finding_or_404(request, pk)
+    actions = allowed_actions(request.user, finding)
+    if scope_for(request.user).is_read_only(finding.campaign):
+        actions = set()
+    photos = list(finding.photos.all())
+    events = finding.events.select_related("actor").prefetch_related("photos")
+    context = {
+        "finding": finding,
+        "before_photos": [p for p in photos if p.kind == FindingPhoto.Kind.BEFORE],
+        "after_photos": [p for p in photos if p.kind != FindingPhoto.Kind.BEFORE],
+        "events": events,
+        "forms": _action_forms(finding, actions, bound=bound),
+        "orders": finding.supervision_orders.all(),
+        "relapses": finding.relapses.all(),
+        "overdue": finding.is_overdue(),
+        "today": timezone.localdate(),
+    }
+    return render(request, "inspections/finding_detail.html", context, status=status)
+
+
+def _act(request, pk, name, form_class, perform, *, needs_finding=False, files=False):
+    """The shape of every action view: scope (404), read-only (403), form, model method."""
+    finding = _finding_or_404(request, pk)
+    require_not_read_only(request.user, finding.campaign)
+    if request.method != "POST":
+        return redirect(finding)
+    kwargs = {"finding": finding} if needs_finding else {}
+    form = form_class(request.POST, request.FILES if files else None, **kwargs)
+    if not form.is_valid():
+        messages.error(request, _("Please correct the form below."))
+        return finding_detail(request, pk, bound=(name, form), status=400)
+    try:
+        message = perform(finding, form.cleaned_data)
+    except FindingError as exc:
+        messages.error(request, exc.message)
+        return redirect(finding)
+    messages.success(request, message)
+    return redirect(finding)
+
+
+@require_POST
+def finding_assign(request, pk):
+    def perform(finding, data):
+        finding.assign(
+            actor=request.user,
+            unit=data["unit"],
+            deadline=data["deadline"],
+            note=data["note"],
+            expected_version=data["version"],
+        )
+        return _("Assigned to %(unit)s, deadline %(date)s.") % {
+            "unit": finding.unit,
+            "date": finding.deadline,
+        }
+
+    return _act(request, pk, "assign", AssignForm, perform, needs_finding=True)
+
+
+@require_POST
+def finding_acknowledge(request, pk):
+    def perform(finding, data):
+        finding.acknowledge(actor=request.user, note=data["note"], expected_version=data["version"])
+        return _("Acknowledged: the rectification has started.")
+
+    return _act(request, pk, "acknowledge", NoteForm, perform)
+
+
+@require_POST
+def finding_submit(request, pk):
+    def perform(finding, data):
+        finding.submit_rectification(
+            actor=request.user,
+            measures=data["measures"],
+            photos=data["photos"],
+            expected_version=data["version"],
+        )
+        return _("Rectification submitted for verification.")
+
+    return _act(request, pk, "submit", RectificationForm, perform, files=True)
+
+
+@require_POST
+def finding_verify(request, pk):
+    def perform(finding, data):
+        finding.verify(
+            actor=request.user,
+            passed=data["passed"],
+            note=data["note"],
+            photos=data["photos"],
+            expected_version=data["version"],
+        )
+        if data["passed"]:
+            return _("Verified: the finding is closed off (销号).")
+        return _("Not passed: the finding went back to the unit.")
+
+    return _act(request, pk, "verify", VerifyForm, perform, files=True)
+
+
+@require_POST
+def finding_dispute(request, pk):
+    def perform(finding, data):
+        finding.dispute(actor=request.user, reason=data["note"], expected_version=data["version"])
+        return _("Dispute sent to the creation office. The deadline keeps running.")
+
+    return _act(request, pk, "dispute", ReasonForm, perform)
+
+
+@require_POST
+def finding_decide(request, pk):
+    def perform(finding, data):
+        finding.decide_dispute(
+            actor=request.user,
+            upheld=data["upheld"],
+            unit=data["unit"],
+            note=data["note"],
+            expected_version=data["version"],
+        )
+        return _("Decision recorded.")
+
+    return _act(request, pk, "decide", DecideDisputeForm, perform, needs_finding=True)
+
+
+@require_POST
+def finding_void(request, pk):
+    def perform(finding, data):
+        finding.void(actor=request.user, reason=data["note"], expected_version=data["version"])
+        return _("The finding is voided.")
+
+    return _act(request, pk, "void", ReasonForm, perform)
+
+
+@require_POST
+def finding_supervise(request, pk):
+    def perform(finding, data):
+        event = finding.supervise(
+            actor=request.user,
+            level=data["level"],
+            note=data["note"],
+            expected_version=data["version"],
+        )
+        return _("Supervision order issued: %(number)s.") % {"number": event.data.get("number", "")}
+
+    return _act(request, pk, "supervise", SuperviseForm, perform)
+
+
+@require_POST
+def finding_relapse(request, pk):
+    finding = _finding_or_404(request, pk)
+    require_not_read_only(request.user, finding.campaign)
+    form = RelapseForm(request.POST, request.FILES)
+    if not form.is_valid():
+        messages.error(request, _("Please correct the form below."))
+        return finding_detail(request, pk, bound=("relapse", form), status=400)
+    try:
+        new = finding.record_relapse(
+            actor=request.user,
+            description=form.cleaned_data["description"],
+            photos=form.cleaned_data["photos"],
+        )
+    except FindingError as exc:
+        messages.error(request, exc.message)
+        return redirect(finding)
+    messages.success(
+        request,
+        _("Relapse recorded as finding %(code)s and handed to %(unit)s.")
+        % {"code": new.code, "unit": new.unit},
+    )
+    return redirect(new)
+
+
+def photo_file(request, pk, size="full"):
+    """A finding's photo, after checking the person may see the finding."""
+    photo = get_object_or_404(
+        FindingPhoto.objects.filter(finding__in=Finding.objects.visible_to(request.user)), pk=pk
+    )
+    return private_photo_response(photo, size)
+
+
+def private_photo_response(photo, size):
+    from campaign.uploads import private_file_response
+
+    return private_file_response(photo.thumbnail if size == "thumb" else photo.image)
+
+
+# --- Logging findings ------------------------------------------------------------------------
+
+
+def finding_create(request):
+    """Field entry on a phone: description, category, place, photos — and hand it over."""
+    campaign = _campaign_or_404(request)
+    _require_logger(request, campaign)
+    services.ensure_categories(campaign)
+    inspection = None
+    if request.GET.get("inspection") or request.POST.get("inspection"):
+        inspection = get_visible_or_404(
+            request.user,
+            Inspection.objects.filter(campaign=campaign),
+            pk=request.GET.get("inspection") or request.POST.get("inspection"),
+        )
+    form = FindingForm(
+        request.POST or None,
+        request.FILES or None,
+        campaign=campaign,
+        user=request.user,
+        inspection=inspection,
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            finding = services.log_finding(
+                campaign=campaign,
+                actor=request.user,
+                photos=data["photos"],
+                assign_to=data["unit"] if data["assign_now"] else None,
+                deadline=data["deadline"],
+                **form.finding_values(),
+            )
+        except FindingError as exc:
+            messages.error(request, exc.message)
+        else:
+            duplicates = _near_duplicates(finding).exclude(pk=finding.pk)
+            if duplicates:
+                messages.warning(
+                    request,
+                    _("Note: open findings of the same category are nearby: %(codes)s.")
+                    % {"codes": "、".join(f.code for f in duplicates[:5])},
+                )
+            messages.success(request, _("Finding %(code)s logged.") % {"code": finding.code})
+            if "another" in request.POST:
+                url = request.path + (f"?inspection={inspection.pk}" if inspection else "")
+                return redirect(url)
+            return redirect(finding)
+    return render(
+        request, "inspections/finding_form.html", {"form": form, "inspection": inspection}
+    )
+
+
+def _near_duplicates(finding):
+    return Finding.objects.near_duplicates(
+        campaign=finding.campaign,
+        category=finding.category,
+        address=finding.address,
+        latitude=finding.latitude,
+        longitude=finding.longitude,
+    ).select_related("unit")
+
+
+def finding_nearby(request):
+    """htmx: open findings of the same category at the same address or within 50 m."""
+    campaign = _campaign_or_404(request)
+    category = FindingCategory.objects.filter(
+        campaign=campaign, pk=request.GET.get("category") or 0
+    ).first()
+    duplicates = []
+    if category is not None:
+
+        def number(name):
+            try:
+                return float(request.GET.get(name, ""))
+            except ValueError:
+                return None
+
+        duplicates = (
+            Finding.objects.visible_to(request.user)
+            .near_duplicates(
+                campaign=campaign,
+                category=category,
+                address=request.GET.get("address", ""),
+                latitude=number("latitude"),
+                longitude=number("longitude") if number("latitude") is not None else None,
+            )
+            .select_related("unit")[:5]
+        )
+    return render(request, "inspections/_nearby.html", {"duplicates": duplicates})
+
+
+def finding_suggest(request):
+    """htmx: the suggested unit and deadline for a category, area and severity."""
+    campaign = _campaign_or_404(request)
+    category = (
+        FindingCategory.objects.filter(campaign=campaign, pk=request.GET.get("category") or 0)
+        .select_related("department")
+        .first()
+    )
+    territory = Unit.objects.filter(campaign=campaign, pk=request.GET.get("territory") or 0).first()
+    unit = Finding.suggest_unit(category, territory)
+    severity = request.GET.get("severity") or "minor"
+    deadline = (
+        Finding.deadline_for(campaign, severity)
+        if severity in dict(Finding._meta.get_field("severity").choices)
+        else None
+    )
+    return render(request, "inspections/_suggestion.html", {"unit": unit, "deadline": deadline})
+
+
+# --- Inspections -----------------------------------------------------------------------------
+
+
+def inspection_list(request):
+    campaign = _campaign_or_404(request)
+    inspections = (
+        Inspection.objects.visible_to(request.user)
+        .filter(campaign=campaign)
+        .select_related("area", "created_by")
+        .annotate(
+            finding_count=Count("findings"),
+            open_count=Count("findings", filter=Q(findings__status__in=OPEN)),
+        )
+        .order_by("-date", "-pk")
+    )
+    page = Paginator(inspections, 30).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "inspections/inspection_list.html",
+        {"page": page, "can_log": can_log(request.user, campaign)},
+    )
+
+
+def inspection_create(request):
+    campaign = _campaign_or_404(request)
+    _require_logger(request, campaign)
+    form = InspectionForm(request.POST or None, campaign=campaign)
+    if request.method == "POST" and form.is_valid():
+        form.instance.created_by = request.user
+        inspection = form.save()
+        messages.success(request, _("Inspection saved: now log what you find."))
+        return redirect(f"{_url('inspections:finding_create')}?inspection={inspection.pk}")
+    return render(request, "inspections/inspection_form.html", {"form": form})
+
+
+def _url(name, *args):
+    from django.urls import reverse
+
+    return reverse(name, args=args)
+
+
+def inspection_detail(request, pk):
+    inspection = get_visible_or_404(
+        request.user, Inspection.objects.select_related("area", "created_by"), pk=pk
+    )
+    findings = (
+        Finding.objects.visible_to(request.user)
+        .filter(inspection=inspection)
+        .select_related("category", "unit", "territory", "standard")
+    )
+    return render(
+        request,
+        "inspections/inspection_detail.html",
+        {
+            "inspection": inspection,
+            "page": Paginator(findings, 100).get_page(request.GET.get("page")),
+            "today": timezone.localdate(),
+            "can_log": can_log(request.user, inspection.campaign),
+        },
+    )
+
+
+# --- Import ----------------------------------------------------------------------------------
+
+IMPORT_SESSION_KEY = "finding_import"
+
+
+def _import_dir():
+    path = Path(settings.MEDIA_ROOT) / "imports"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def finding_import(request):
+    """Upload an inspection team's workbook, preview it, confirm: all rows or none."""
+    campaign = _campaign_or_404(request)
+    _require_logger(request, campaign)
+    services.ensure_categories(campaign)
+    form = FindingImportForm(request.POST or None, request.FILES or None)
+    plan = None
+    if request.method == "POST" and "confirm" in request.POST:
+        stored_info = request.session.get(IMPORT_SESSION_KEY) or {}
+        stored = _import_dir() / f"{stored_info.get('token', 'none')}.xlsx"
+        if not stored_info or not stored.exists():
+            messages.error(request, _("The preview has expired: please upload the file again."))
+            return redirect("inspections:finding_import")
+        plan = services.read_findings(stored.read_bytes(), campaign=campaign)
+        if not plan.errors:
+            inspection = Inspection(
+                campaign=campaign,
+                kind=stored_info["kind"],
+                date=stored_info["date"],
+                team=stored_info["team"],
+                created_by=request.user,
+                notes=_("Imported from %(file)s") % {"file": stored_info["filename"]},
+            )
+            count = services.apply_findings(
+                plan, campaign=campaign, actor=request.user, inspection=inspection
+            )
+            stored.unlink(missing_ok=True)
+            del request.session[IMPORT_SESSION_KEY]
+            messages.success(request, _("Import finished: %(n)s findings logged.") % {"n": count})
+            return redirect(inspection)
+    elif request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        data = upload.read()
+        plan = services.read_findings(data, campaign=campaign, filename=upload.name)
+        if not plan.errors:
+            token = uuid.uuid4().hex
+            (_import_dir() / f"{token}.xlsx").write_bytes(data)
+            request.session[IMPORT_SESSION_KEY] = {
+                "token": token,
+                "kind": form.cleaned_data["kind"],
+                "date": form.cleaned_data["date"].isoformat(),
+                "team": form.cleaned_data["team"],
+                "filename": upload.name,
+            }
+    return render(request, "inspections/finding_import.html", {"form": form, "plan": plan})
+
+
+# --- Configuration ---------------------------------------------------------------------------
+
+
+def category_list(request):
+    """The office's category list and the deadlines by severity."""
+    campaign = _campaign_or_404(request)
+    require_office_admin(request.user, campaign)
+    services.ensure_categories(campaign)
+    categories = FindingCategory.objects.filter(campaign=campaign).select_related("department")
+    edit = None
+    if request.GET.get("edit"):
+        edit = get_object_or_404(categories, pk=request.GET["edit"])
+    form = CategoryForm(
+        request.POST if request.POST.get("form") == "category" else None,
+        instance=edit,
+        campaign=campaign,
+    )
+    settings_obj = LedgerSettings.for_campaign(campaign)
+    settings_form = LedgerSettingsForm(
+        request.POST if request.POST.get("form") == "settings" else None, instance=settings_obj
+    )
+    if request.method == "POST":
+        if form.is_bound and form.is_valid():
+            form.save()
+            messages.success(request, _("Category saved."))
+            return redirect("inspections:category_list")
+        if settings_form.is_bound and settings_form.is_valid():
+            settings_form.save()
+            messages.success(request, _("Deadlines saved."))
+            return redirect("inspections:category_list")
+    return render(
+        request,
+        "inspections/category_list.html",
+        {"categories": categories, "form": form, "settings_form": settings_form, "edit": edit},
+    )
+
+
+# --- 随手拍: the public citizen report --------------------------------------------------------
+
+
+def _report_campaign(pk):
+    campaigns = Campaign.objects.filter(is_active=True)
+    campaign = campaigns.filter(pk=pk).first() if pk else campaigns.first()
+    if campaign is None:
+        raise Http404
+    return campaign
+
+
+@login_not_required
+def citizen_report(request, campaign_pk=None):
+    """Anyone may report a problem with a photo; the office triages it. Rate-limited by address."""
+    campaign = _report_campaign(campaign_pk)
+    form = CitizenReportForm(request.POST or None, request.FILES or None)
+    limited = False
+    if request.method == "POST":
+        # Every attempt counts, valid or not; add() + incr() is atomic on Redis.
+        key = f"citizen-report:{client_ip(request)}"
+        cache.add(key, 0, 3600)
+        limited = cache.incr(key) > CITIZEN_REPORTS_PER_HOUR
+        if limited:
+            form.add_error(
+                None,
+                _("Too many reports from this network in the last hour. Please try again later."),
+            )
+        elif form.is_valid():
+            data = form.cleaned_data
+            if not data["website"]:  # a filled honeypot means a robot: pretend all went well
+                services.submit_citizen_report(
+                    campaign=campaign,
+                    description=data["description"],
+                    address=data["address"],
+                    photos=data["photo"],
+                    latitude=data["latitude"] if data["longitude"] is not None else None,
+                    longitude=data["longitude"] if data["latitude"] is not None else None,
+                    name=data["name"],
+                    phone=data["phone"],
+                )
+            return render(request, "inspections/citizen_report_done.html", {"campaign": campaign})
+    return render(
+        request,
+        "inspections/citizen_report.html",
+        {"form": form, "campaign": campaign},
+        status=429 if limited else 200,
+    )

@@ -1,0 +1,79 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from campaign.models import Unit
+
+from .models import Bulletin, BulletinSettings, ScoringRule
+from .services import ANGLES, PeriodError, normalise_period
+
+
+class ScoringRuleForm(forms.ModelForm):
+    class Meta:
+        model = ScoringRule
+        fields = ScoringRule.FROZEN_FIELDS
+
+
+class BulletinSettingsForm(forms.ModelForm):
+    class Meta:
+        model = BulletinSettings
+        fields = [
+            "is_enabled",
+            "weekday",
+            "time",
+            "covers",
+            "auto_publish",
+            "masthead",
+            "issuing_office",
+            "document_prefix",
+            "report_to",
+            "send_to",
+            "issue_to",
+            "recipients",
+        ]
+        widgets = {
+            "time": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+            "recipients": forms.Textarea(attrs={"rows": 4}),
+        }
+
+
+class PeriodField(forms.CharField):
+    """An ISO week written 2026-W47 (the browser's week picker sends this form)."""
+
+    def clean(self, value):
+        value = super().clean(value)
+        if not value:
+            return value
+        try:
+            return normalise_period(value)
+        except PeriodError as error:
+            raise forms.ValidationError(str(error)) from None
+
+
+class BulletinCreateForm(forms.Form):
+    period = PeriodField(
+        label=_("Week"),
+        widget=forms.TextInput(attrs={"type": "week"}),
+        help_text=_("Monday to Sunday. The bulletin for a week is made once."),
+    )
+
+
+class BulletinTextForm(forms.ModelForm):
+    class Meta:
+        model = Bulletin
+        fields = ["summary", "requirements"]
+        widgets = {
+            "summary": forms.Textarea(attrs={"rows": 5}),
+            "requirements": forms.Textarea(attrs={"rows": 5}),
+        }
+
+
+class RankingForm(forms.Form):
+    """Which ranking to show: week, angle and kind of unit."""
+
+    period = PeriodField(
+        label=_("Week"), required=False, widget=forms.TextInput(attrs={"type": "week"})
+    )
+    angle = forms.ChoiceField(
+        label=_("Ranking"), choices=[(a.key, a.label) for a in ANGLES], required=False
+    )
+    kind = forms.ChoiceField(label=_("Kind of unit"), choices=Unit.Kind.choices, required=False)

@@ -1,0 +1,375 @@
+"""Pages of the reports app: dashboard, rankings, scoring rules, bulletins and their archive."""
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from campaign.access import get_visible_or_404, require_office_admin, scope_for
+from campaign.models import CommandOffice, Unit
+
+from . import services
+from .exports import RankingExport, bulletin_context
+from .filters import BulletinFilter
+from .forms import (
+    BulletinCreateForm,
+    BulletinSettingsForm,
+    BulletinTextForm,
+    RankingForm,
+    ScoringRuleForm,
+)
+from .models import Bulletin, BulletinError, BulletinSettings, PeriodSnapshot, ScoringRule
+
+
+def _campaign_or_404(request):
+    if request.campaign is None:
+        raise Http404
+    return request.campaign
+
+
+# --- Dashboard ---------------------------------------------------------------------------
+
+
+def dashboard(request):
+    """Leaders' and the office's overview: four charts, each with its table."""
+    from inspections.models import Finding
+    from tasks.models import Task
+
+    campaign = _campaign_or_404(request)
+    findings = Finding.objects.visible_to(request.user).filter(campaign=campaign)
+    tasks = Task.objects.visible_to(request.user).filter(campaign=campaign)
+    weekly = services.weekly_opened_closed(findings)
+    districts = list(
+        Unit.objects.visible_to(request.user).filter(campaign=campaign, kind=Unit.Kind.DISTRICT)
+    )
+    closure = services.closure_by_district(findings, districts)
+    offices = list(CommandOffice.objects.visible_to(request.user).filter(campaign=campaign))
+    overdue = services.overdue_by_command_office(findings, tasks, offices)
+    projected = services.projected_scores(request.user, campaign)
+    chart_data = {
+        "weekly": {
+            "labels": [p for p, _o, _c in weekly],
+            "opened": [o for _p, o, _c in weekly],
+            "closed": [c for _p, _o, c in weekly],
+        },
+        "closure": {
+            "labels": [d.name for d, *_rest in closure],
+            "rates": [float(rate) if rate is not None else 0 for *_rest, rate in closure],
+        },
+        "overdue": {
+            "labels": [str(o) if o else _("No command office") for o, _f, _t in overdue],
+            "findings": [f for _o, f, _t in overdue],
+            "tasks": [t for _o, _f, t in overdue],
+        },
+        "projected": {
+            "labels": [str(system) for system, _s in projected],
+            "earned": [float(score.earned) for _s, score in projected],
+            "at_risk": [float(score.at_risk) for _s, score in projected],
+        },
+    }
+    latest = Bulletin.objects.visible_to(request.user).filter(campaign=campaign).first()
+    return render(
+        request,
+        "reports/dashboard.html",
+        {
+            "weekly": weekly,
+            "closure": closure,
+            "overdue": overdue,
+            "projected": projected,
+            "chart_data": chart_data,
+            "latest_bulletin": latest,
+            "open_count": findings.open().count(),
+            "overdue_count": findings.overdue().count(),
+            "overdue_tasks": tasks.overdue().count(),
+        },
+    )
+
+
+# --- Rankings ----------------------------------------------------------------------------
+
+
+def _ranking(request):
+    """The ranking the query string asks for, scoped to the units the person may see."""
+    campaign = _campaign_or_404(request)
+    form = RankingForm(request.GET or None)
+    values = form.cleaned_data if form.is_valid() else {}
+    latest = PeriodSnapshot.objects.filter(campaign=campaign).first()
+    this_week = services.iso_period(timezone.localdate())
+    period = values.get("period") or (latest.period if latest else this_week)
+    angle = services.ANGLE_BY_KEY[values.get("angle") or "composite"]
+    visible = set(Unit.objects.visible_to(request.user).filter(campaign=campaign).values_list("pk", "kind"))
+    visible_ids = {pk for pk, _kind in visible}
+    kinds = [k for k in Unit.Kind.values if any(kind == k for _pk, kind in visible)]
+    kind = values.get("kind") or (kinds[0] if kinds else Unit.Kind.DISTRICT)
+    rows, rules, frozen = services.rows_for(campaign, period)
+    previous_rows, previous_rules, _f = services.rows_for(
+        campaign, services.previous_period(period)
+    )
+    items = services.ranking(rows, previous_rows, angle, rules, previous_rules, kind)
+    of_kind = [r for r in rows if r.unit_kind == kind]
+    red, black = services.red_black_lists(of_kind, rules)
+    return {
+        "form": form,
+        "period": period,
+        "period_label": services.period_label(period),
+        "frozen": frozen,
+        "angle": angle,
+        "angles": services.ANGLES,
+        "kind": kind,
+        "kind_label": Unit.Kind(kind).label,
+        "kinds": [(k, Unit.Kind(k).label) for k in kinds],
+        "items": [i for i in items if i.row.unit_id in visible_ids],
+        "red": [i for i in red if i.row.unit_id in visible_ids],
+        "black": [i for i in black if i.row.unit_id in visible_ids],
+        "rules": rules,
+        "this_week": this_week,
+        "periods": list(
+            PeriodSnapshot.objects.filter(campaign=campaign).values_list("period", flat=True)[:12]
+        ),
+    }
+
+
+def ranking_list(request):
+    context = _ranking(request)
+    template = "reports/_ranking_table.html" if request.htmx else "reports/ranking_list.html"
+    response = render(request, template, context)
+    response["Vary"] = "HX-Request"
+    return response
+
+
+def ranking_export(request):
+    """The ranking on the page, as an Excel workbook."""
+    context = _ranking(request)
+    export = RankingExport(
+        items=context["items"],
+        angle=context["angle"],
+        kind_label=context["kind_label"],
+        period=context["period"],
+        frozen=context["frozen"],
+    )
+    return export.response(request.GET.get("format", "xlsx"))
+
+
+# --- Rules and settings ---------------------------------------------------------------------
+
+
+def scoring_rule_edit(request):
+    """The rules explained in plain words; the office edits them, everyone else reads."""
+    campaign = _campaign_or_404(request)
+    can_edit = scope_for(request.user).is_office_admin(campaign)
+    rule = ScoringRule.for_campaign(campaign)
+    if request.method == "POST":
+        require_office_admin(request.user, campaign)
+        form = ScoringRuleForm(request.POST, instance=rule)
+        if form.is_valid():
+            before = {name: str(form.initial.get(name)) for name in form.changed_data}
+            rule = form.save()
+            from campaign.models import AuditEntry
+
+            AuditEntry.record(
+                actor=request.user,
+                action="scoring_rule.edit",
+                obj=rule,
+                summary=_("Changed the scoring rules"),
+                changes={n: [before[n], str(form.cleaned_data[n])] for n in form.changed_data},
+                campaign=campaign,
+            )
+            messages.success(
+                request,
+                _("The scoring rules are saved. They apply from the next weekly snapshot on."),
+            )
+            return redirect("reports:scoringrule_edit")
+    else:
+        form = ScoringRuleForm(instance=rule)
+    return render(
+        request, "reports/scoringrule_form.html", {"form": form, "rule": rule, "can_edit": can_edit}
+    )
+
+
+def bulletin_settings_edit(request):
+    campaign = _campaign_or_404(request)
+    require_office_admin(request.user, campaign)
+    item = BulletinSettings.for_campaign(campaign)
+    form = BulletinSettingsForm(request.POST or None, instance=item)
+    if request.method == "POST" and form.is_valid():
+        from campaign.models import AuditEntry
+
+        item = form.save()
+        AuditEntry.record(
+            actor=request.user,
+            action="bulletin_settings.edit",
+            obj=item,
+            summary=_("Changed the bulletin settings"),
+            changes={n: str(form.cleaned_data[n]) for n in form.changed_data},
+            campaign=campaign,
+        )
+        messages.success(request, _("The bulletin settings are saved."))
+        return redirect("reports:bulletin_list")
+    return render(request, "reports/bulletinsettings_form.html", {"form": form})
+
+
+# --- Bulletins -------------------------------------------------------------------------------
+
+
+def bulletin_list(request):
+    """The archive: every issue with its PDF, newest first."""
+    campaign = _campaign_or_404(request)
+    bulletins = (
+        Bulletin.objects.visible_to(request.user)
+        .filter(campaign=campaign)
+        .select_related("published_by", "created_by")
+        .defer("data")
+    )
+    filterset = BulletinFilter(request.GET or None, queryset=bulletins)
+    page = Paginator(filterset.qs, 25).get_page(request.GET.get("page"))
+    is_office = scope_for(request.user).is_office_admin(campaign)
+    context = {
+        "filter": filterset,
+        "page": page,
+        "is_office": is_office,
+        "create_form": BulletinCreateForm(
+            initial={"period": services.default_period(campaign)}
+        ),
+        "settings": BulletinSettings.for_campaign(campaign),
+    }
+    template = "reports/_bulletin_table.html" if request.htmx else "reports/bulletin_list.html"
+    response = render(request, template, context)
+    response["Vary"] = "HX-Request"
+    return response
+
+
+@require_POST
+def bulletin_create(request):
+    """The office makes a week's bulletin by hand (or finds the one already made)."""
+    campaign = _campaign_or_404(request)
+    require_office_admin(request.user, campaign)
+    form = BulletinCreateForm(request.POST)
+    if not form.is_valid():
+        for error in form.errors.get("period", []):
+            messages.error(request, error)
+        return redirect("reports:bulletin_list")
+    bulletin, created = services.make_bulletin(
+        campaign=campaign, period=form.cleaned_data["period"], actor=request.user
+    )
+    if created:
+        messages.success(
+            request,
+            _("%(bulletin)s has been made as a draft. Check it, then publish it.")
+            % {"bulletin": bulletin.document_number},
+        )
+    else:
+        messages.info(
+            request,
+            _("The bulletin for week %(period)s already exists: %(number)s.")
+            % {"period": bulletin.period, "number": bulletin.document_number},
+        )
+    return redirect(bulletin)
+
+
+def bulletin_detail(request, pk):
+    campaign = _campaign_or_404(request)
+    bulletin = get_visible_or_404(request.user, Bulletin.objects.filter(campaign=campaign), pk=pk)
+    is_office = scope_for(request.user).is_office_admin(campaign)
+    context = bulletin_context(bulletin)
+    context.update(
+        {
+            "is_office": is_office,
+            "text_form": BulletinTextForm(instance=bulletin) if is_office and bulletin.is_draft else None,
+        }
+    )
+    return render(request, "reports/bulletin_detail.html", context)
+
+
+def _office_bulletin(request, pk):
+    campaign = _campaign_or_404(request)
+    bulletin = get_visible_or_404(request.user, Bulletin.objects.filter(campaign=campaign), pk=pk)
+    require_office_admin(request.user, campaign)
+    return bulletin
+
+
+@require_POST
+def bulletin_edit(request, pk):
+    bulletin = _office_bulletin(request, pk)
+    form = BulletinTextForm(request.POST, instance=Bulletin.objects.get(pk=bulletin.pk))
+    if form.is_valid():
+        try:
+            bulletin.edit_text(
+                actor=request.user,
+                summary=form.cleaned_data["summary"],
+                requirements=form.cleaned_data["requirements"],
+            )
+            messages.success(request, _("The text is saved and the PDF made again."))
+        except BulletinError as error:
+            messages.error(request, error.message)
+    else:
+        messages.error(request, _("The text could not be saved: check the fields."))
+    return redirect(bulletin)
+
+
+@require_POST
+def bulletin_refresh(request, pk):
+    bulletin = _office_bulletin(request, pk)
+    try:
+        services.refresh_bulletin(bulletin, actor=request.user)
+        messages.success(request, _("The figures were recomputed from the ledger as it is now."))
+    except BulletinError as error:
+        messages.error(request, error.message)
+    return redirect(bulletin)
+
+
+@require_POST
+def bulletin_publish(request, pk):
+    bulletin = _office_bulletin(request, pk)
+    try:
+        bulletin.publish(actor=request.user)
+        recipients = BulletinSettings.for_campaign(bulletin.campaign).recipient_list()
+        if recipients:
+            messages.success(
+                request,
+                _("Published. The PDF is being e-mailed to %(n)s addresses on the distribution list.")
+                % {"n": len(recipients)},
+            )
+        else:
+            messages.success(
+                request,
+                _("Published. The distribution list is empty, so nothing was e-mailed."),
+            )
+    except BulletinError as error:
+        messages.error(request, error.message)
+    return redirect(bulletin)
+
+
+def bulletin_pdf(request, pk):
+    campaign = _campaign_or_404(request)
+    bulletin = get_visible_or_404(request.user, Bulletin.objects.filter(campaign=campaign), pk=pk)
+    if not bulletin.pdf:
+        raise Http404
+    name = f"{bulletin.data.get('masthead', '')}{bulletin.document_number}.pdf"
+    return FileResponse(
+        bulletin.pdf.open("rb"),
+        as_attachment="inline" not in request.GET,
+        filename=name,
+        content_type="application/pdf",
+    )
+
+
+def bulletin_photo(request, pk, case, index):
+    """A photo printed in a bulletin's typical cases, for readers of that bulletin."""
+    from pathlib import Path
+
+    from django.conf import settings
+
+    campaign = _campaign_or_404(request)
+    bulletin = get_visible_or_404(request.user, Bulletin.objects.filter(campaign=campaign), pk=pk)
+    try:
+        name = bulletin.data["cases"][case]["photos"][index]
+    except (KeyError, IndexError, TypeError):
+        raise Http404 from None
+    root = Path(settings.MEDIA_ROOT).resolve()
+    path = (root / name).resolve()
+    if not path.is_relative_to(root) or not path.is_file():
+        raise Http404
+    return FileResponse(path.open("rb"), content_type="image/jpeg")

@@ -1,0 +1,815 @@
+"""Task workflows that span several objects: generation from an evaluation system, bulk
+changes, the daily deadline check, the battle map and the progress workbook import.
+"""
+
+import datetime
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Avg, Count, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from campaign.models import UNIT_ROLES, IndicatorNode, Membership, Standard, Unit
+from campaign.notifications import notify
+from campaign.workbook import (
+    RowError,
+    WorkbookInvalid,
+    clean_text,
+    find_header,
+    is_note_or_total,
+    label_key,
+    open_workbook,
+    sheet_grid,
+)
+from campaign.workdays import WorkdayCalendar, unpublished_years
+
+from .models import Milestone, Task, TaskError, TaskEvent
+
+
+def warning_working_days():
+    """How many working days before its deadline a task turns yellow (TASK_WARNING_WORKING_DAYS)."""
+    return getattr(settings, "TASK_WARNING_WORKING_DAYS", 3)
+
+
+def flag_for(deadline, *, today=None, calendar=None):
+    """The alert an open task with this deadline carries today: red, yellow or none."""
+    today = today or timezone.localdate()
+    if deadline < today:
+        return Task.Flag.RED
+    calendar = calendar or WorkdayCalendar(today, today + datetime.timedelta(days=30))
+    if deadline <= calendar.add_working_days(today, warning_working_days()):
+        return Task.Flag.YELLOW
+    return Task.Flag.NONE
+
+
+def unpublished_warning(*dates):
+    """A clear warning when any date falls in a year whose holiday schedule is not known."""
+    years = unpublished_years(*dates)
+    if not years:
+        return ""
+    return _(
+        "The holiday schedule for %(years)s has not been published yet (the State Council "
+        "usually publishes it in November). Working days in that year are counted as Monday "
+        "to Friday, so the deadline may move once the schedule is known: check it again then."
+    ) % {"years": "、".join(f"{y}年" for y in years)}
+
+
+def deadline_from_working_days(n, *, start=None):
+    """The deadline n working days after `start` (today), with the unpublished-year warning."""
+    start = start or timezone.localdate()
+    calendar = WorkdayCalendar(start, start + datetime.timedelta(days=n * 2 + 40))
+    deadline = calendar.add_working_days(start, n)
+    return deadline, unpublished_warning(start, deadline)
+
+
+# --- Creating one task ----------------------------------------------------------------------
+
+
+@transaction.atomic
+def create_task(*, form, milestones, actor, campaign):
+    """Save a new task from its validated form and milestone formset, with its first event."""
+    task = form.save(commit=False)
+    task.campaign = campaign
+    task.created_by = actor
+    task.flag = flag_for(task.deadline)
+    if task.flag == Task.Flag.RED:
+        task.overdue_since = timezone.localdate()
+    task.save()
+    form.save_m2m()
+    milestones.instance = task
+    milestones.save()
+    TaskEvent.objects.create(
+        task=task, actor=actor, kind=TaskEvent.Kind.CREATED, to_status=task.status
+    )
+    return task
+
+
+# --- Generation from an evaluation system ---------------------------------------------------
+
+
+class GenerationMode:
+    PER_STANDARD = "per_standard"
+    PER_DISTRICT = "per_district"
+
+
+@dataclass
+class PlannedTask:
+    """One task the generation would create (or already exists, or cannot create)."""
+
+    key: str
+    standard: Standard
+    item: IndicatorNode | None
+    title: str
+    description: str
+    command_office: object
+    lead_unit: Unit | None
+    responsible_units: list = field(default_factory=list)
+    cooperating_units: list = field(default_factory=list)
+    deadline: datetime.date | None = None
+    exists: bool = False
+    problem: str = ""
+
+    @property
+    def creatable(self):
+        return not self.exists and not self.problem
+
+
+@dataclass
+class GenerationPlan:
+    tasks: list = field(default_factory=list)
+    warnings: list = field(default_factory=list)
+
+    @property
+    def counts(self):
+        return {
+            "new": sum(t.creatable for t in self.tasks),
+            "existing": sum(t.exists for t in self.tasks),
+            "problems": sum(bool(t.problem) and not t.exists for t in self.tasks),
+        }
+
+
+def _items_by_node(system):
+    """Each node id → its top-level item, from one query over the system's nodes."""
+    nodes = {n.pk: n for n in IndicatorNode.objects.filter(system=system)}
+
+    def top(node):
+        while node.parent_id and node.parent_id in nodes:
+            node = nodes[node.parent_id]
+        return node
+
+    return {pk: top(node) for pk, node in nodes.items()}
+
+
+def _describe(standard):
+    methods = dict(Standard.Method.choices)
+    lines = [standard.text]
+    if standard.methods:
+        lines.append(
+            _("Assessment: %(methods)s")
+            % {"methods": "、".join(str(methods.get(m, m)) for m in standard.methods)}
+        )
+    lines.append(_("Points: %(points)s") % {"points": standard.points})
+    if standard.is_veto:
+        lines.append(_("Veto item (一票否决)"))
+    return "\n".join(lines)
+
+
+def _title(standard, suffix=""):
+    text = clean_text(standard.text)
+    stem = f"{standard.code} {text}".strip() if standard.code else text
+    limit = 280 - len(suffix)
+    if len(stem) > limit:
+        stem = stem[: limit - 1] + "…"
+    return f"{stem}{suffix}"
+
+
+def plan_generation(*, system, mode, deadline, use_standard_deadlines=True):
+    """What generating tasks from `system` would create. Writes nothing.
+
+    One task per standard (its lead unit leads, its responsible units share the work), or
+    one per standard and district (the district leads; the standard's responsible units
+    inside that district stay responsible; a lead unit outside it cooperates). Tasks that
+    already exist for a standard and lead unit are listed as such and not made again.
+    """
+    campaign = system.campaign
+    plan = GenerationPlan()
+    standards = list(
+        system.standards.filter(retired_at__isnull=True)
+        .select_related("lead_unit", "lead_command_office")
+        .prefetch_related("responsible_units")
+        .order_by("position", "pk")
+    )
+    items = _items_by_node(system)
+    existing = set(
+        Task.objects.filter(standard__system=system).values_list("standard_id", "lead_unit_id")
+    )
+    districts = list(Unit.objects.filter(campaign=campaign, kind=Unit.Kind.DISTRICT))
+    deadlines = []
+    for standard in standards:
+        due = (standard.deadline if use_standard_deadlines else None) or deadline
+        deadlines.append(due)
+        responsible = list(standard.responsible_units.all())
+        common = {
+            "standard": standard,
+            "item": items.get(standard.node_id),
+            "description": _describe(standard),
+            "command_office": standard.lead_command_office,
+            "deadline": due,
+        }
+        if mode == GenerationMode.PER_DISTRICT:
+            for district in districts:
+                inside = [u for u in responsible if u.is_within(district) and u != district]
+                cooperating = (
+                    [standard.lead_unit]
+                    if standard.lead_unit and not standard.lead_unit.is_within(district)
+                    else []
+                )
+                plan.tasks.append(
+                    PlannedTask(
+                        key=f"{standard.pk}:{district.pk}",
+                        title=_title(standard, f"（{district.name}）"),
+                        lead_unit=district,
+                        responsible_units=inside,
+                        cooperating_units=cooperating,
+                        exists=(standard.pk, district.pk) in existing,
+                        **common,
+                    )
+                )
+            continue
+        lead = standard.lead_unit or (responsible[0] if responsible else None)
+        planned = PlannedTask(
+            key=f"{standard.pk}:{lead.pk if lead else 0}",
+            title=_title(standard),
+            lead_unit=lead,
+            responsible_units=[u for u in responsible if u != lead],
+            exists=lead is not None and (standard.pk, lead.pk) in existing,
+            **common,
+        )
+        if lead is None:
+            planned.problem = _("The standard names no lead or responsible unit.")
+        plan.tasks.append(planned)
+    if mode == GenerationMode.PER_DISTRICT and not districts:
+        plan.warnings.append(_("The campaign has no districts, so nothing can be split."))
+    for planned in plan.tasks:
+        if planned.deadline is None and not planned.problem:
+            planned.problem = _("No deadline: give a default deadline.")
+    warning = unpublished_warning(*[d for d in deadlines if d])
+    if warning:
+        plan.warnings.append(warning)
+    return plan
+
+
+def generate_tasks(plan, *, campaign, actor, priority=Task.Priority.NORMAL, keys=None):
+    """Create the plan's new tasks (only those whose key is in `keys`, when given).
+
+    All or nothing: a task made meanwhile by someone else fails the whole run with a
+    message, and re-running then creates only what is still missing.
+    """
+    chosen = [t for t in plan.tasks if t.creatable and (keys is None or t.key in keys)]
+    today = timezone.localdate()
+    calendar = WorkdayCalendar(today, today + datetime.timedelta(days=30))
+    try:
+        with transaction.atomic():
+            tasks = Task.objects.bulk_create(
+                [
+                    Task(
+                        campaign=campaign,
+                        standard=p.standard,
+                        item=p.item,
+                        title=p.title,
+                        description=p.description,
+                        command_office=p.command_office,
+                        lead_unit=p.lead_unit,
+                        deadline=p.deadline,
+                        priority=priority,
+                        flag=flag_for(p.deadline, today=today, calendar=calendar),
+                        created_by=actor,
+                    )
+                    for p in chosen
+                ]
+            )
+            responsible = Task.responsible_units.through
+            cooperating = Task.cooperating_units.through
+            responsible.objects.bulk_create(
+                [
+                    responsible(task_id=task.pk, unit_id=unit.pk)
+                    for task, p in zip(tasks, chosen, strict=True)
+                    for unit in p.responsible_units
+                ]
+            )
+            cooperating.objects.bulk_create(
+                [
+                    cooperating(task_id=task.pk, unit_id=unit.pk)
+                    for task, p in zip(tasks, chosen, strict=True)
+                    for unit in p.cooperating_units
+                ]
+            )
+            TaskEvent.objects.bulk_create(
+                [
+                    TaskEvent(
+                        task=task,
+                        actor=actor,
+                        kind=TaskEvent.Kind.CREATED,
+                        to_status=task.status,
+                        note=_("Generated from the evaluation system"),
+                    )
+                    for task in tasks
+                ]
+            )
+    except IntegrityError:
+        raise TaskError(
+            _(
+                "Some of these tasks were created by someone else meanwhile. Nothing was saved: "
+                "preview again to see what is still missing."
+            )
+        ) from None
+    return tasks
+
+
+# --- Bulk changes ---------------------------------------------------------------------------
+
+
+def bulk_reassign(*, tasks, lead_unit, actor, note=""):
+    """Give every task a new lead unit, each with its own history event. All or nothing."""
+    with transaction.atomic():
+        for task in tasks:
+            task.change_assignment(actor=actor, lead_unit=lead_unit, note=note)
+    return len(tasks)
+
+
+def bulk_change_deadline(*, tasks, deadline, actor, working_days=None, note=""):
+    """Move every task's deadline, each with its own history event. All or nothing."""
+    with transaction.atomic():
+        for task in tasks:
+            task.change_deadline(
+                actor=actor, deadline=deadline, working_days=working_days, note=note
+            )
+    return len(tasks)
+
+
+# --- The daily deadline check -----------------------------------------------------------------
+
+
+def _recipients_by_unit(unit_ids):
+    """Unit id → the unit's leaders and liaisons, in one query."""
+    result = defaultdict(list)
+    memberships = Membership.objects.filter(
+        unit_id__in=unit_ids, role__in=UNIT_ROLES, person__is_active=True
+    ).select_related("person")
+    for membership in memberships:
+        result[membership.unit_id].append(membership.person)
+    return result
+
+
+def _task_units(task):
+    return [task.lead_unit_id, *[u.pk for u in task.responsible_units.all()]]
+
+
+def check_deadlines(*, today=None):
+    """Mark overdue tasks (red) and milestones, warn of near deadlines (yellow), notify units.
+
+    Idempotent: each task or milestone is claimed with a conditional UPDATE, and every
+    notification carries a key naming the task and its deadline, so a second run on the
+    same day (or a second beat) changes and sends nothing. Returns counts.
+    """
+    today = today or timezone.localdate()
+    calendar = WorkdayCalendar(today, today + datetime.timedelta(days=60))
+    warn_until = calendar.add_working_days(today, warning_working_days())
+    open_tasks = Task.objects.filter(campaign__is_active=True, status__in=Task.OPEN_STATUSES)
+    counts = {"overdue": 0, "warning": 0, "milestones": 0}
+
+    red = list(
+        open_tasks.filter(deadline__lt=today)
+        .exclude(flag=Task.Flag.RED)
+        .select_related("campaign", "lead_unit")
+        .prefetch_related("responsible_units")
+    )
+    yellow = list(
+        open_tasks.filter(deadline__gte=today, deadline__lte=warn_until, flag=Task.Flag.NONE)
+        .select_related("campaign", "lead_unit")
+        .prefetch_related("responsible_units")
+    )
+    milestones = list(
+        Milestone.objects.filter(
+            task__campaign__is_active=True,
+            task__status__in=Task.OPEN_STATUSES,
+            reached_at__isnull=True,
+            overdue_since__isnull=True,
+            date__lt=today,
+        )
+        .select_related("task__campaign", "task__lead_unit")
+        .prefetch_related("task__responsible_units")
+    )
+    unit_ids = {u for t in red + yellow for u in _task_units(t)}
+    unit_ids |= {u for m in milestones for u in _task_units(m.task)}
+    people = _recipients_by_unit(unit_ids)
+
+    def recipients(task):
+        return [p for unit_id in _task_units(task) for p in people.get(unit_id, [])]
+
+    for task in red:
+        claimed = (
+            Task.objects.filter(pk=task.pk, status__in=Task.OPEN_STATUSES)
+            .exclude(flag=Task.Flag.RED)
+            .update(flag=Task.Flag.RED, overdue_since=task.overdue_since or today)
+        )
+        if not claimed:
+            continue  # another run got there first
+        counts["overdue"] += 1
+        days = calendar.working_days_between(task.deadline, today)
+        TaskEvent.objects.create(
+            task=task, kind=TaskEvent.Kind.OVERDUE, from_status=task.status, to_status=task.status
+        )
+        notify(
+            recipients=recipients(task),
+            subject=_("Overdue task: %(title)s") % {"title": task.title[:120]},
+            body=_(
+                "The task “%(title)s” led by %(unit)s was due on %(deadline)s and is "
+                "%(days)s working days overdue. Report its progress or submit it for acceptance."
+            )
+            % {
+                "title": task.title,
+                "unit": task.lead_unit,
+                "deadline": task.deadline,
+                "days": days,
+            },
+            url=task.get_absolute_url(),
+            level="overdue",
+            campaign=task.campaign,
+            dedupe_key=f"task:{task.pk}:overdue:{task.deadline.isoformat()}",
+        )
+
+    for task in yellow:
+        claimed = Task.objects.filter(pk=task.pk, flag=Task.Flag.NONE).update(flag=Task.Flag.YELLOW)
+        if not claimed:
+            continue
+        counts["warning"] += 1
+        left = calendar.working_days_between(today, task.deadline)
+        TaskEvent.objects.create(
+            task=task, kind=TaskEvent.Kind.WARNING, from_status=task.status, to_status=task.status
+        )
+        notify(
+            recipients=recipients(task),
+            subject=_("Deadline near: %(title)s") % {"title": task.title[:120]},
+            body=_(
+                "The task “%(title)s” led by %(unit)s is due on %(deadline)s, in %(days)s "
+                "working days. Its progress is %(progress)s %%."
+            )
+            % {
+                "title": task.title,
+                "unit": task.lead_unit,
+                "deadline": task.deadline,
+                "days": left,
+                "progress": task.progress,
+            },
+            url=task.get_absolute_url(),
+            level="warning",
+            campaign=task.campaign,
+            dedupe_key=f"task:{task.pk}:warning:{task.deadline.isoformat()}",
+        )
+
+    for milestone in milestones:
+        claimed = Milestone.objects.filter(pk=milestone.pk, overdue_since__isnull=True).update(
+            overdue_since=today
+        )
+        if not claimed:
+            continue
+        counts["milestones"] += 1
+        task = milestone.task
+        what = milestone.deliverable or _("%(p)s %% done") % {"p": milestone.expected_progress}
+        TaskEvent.objects.create(
+            task=task,
+            kind=TaskEvent.Kind.MILESTONE_OVERDUE,
+            from_status=task.status,
+            to_status=task.status,
+            note=f"{milestone.date}：{what}",
+        )
+        notify(
+            recipients=recipients(task),
+            subject=_("Milestone missed: %(title)s") % {"title": task.title[:120]},
+            body=_(
+                "The task “%(title)s” should have reached “%(what)s” by %(date)s. "
+                "Its progress is %(progress)s %%."
+            )
+            % {
+                "title": task.title,
+                "what": what,
+                "date": milestone.date,
+                "progress": task.progress,
+            },
+            url=task.get_absolute_url(),
+            level="overdue",
+            campaign=task.campaign,
+            dedupe_key=f"milestone:{milestone.pk}:overdue:{milestone.date.isoformat()}",
+        )
+    return counts
+
+
+# --- The battle map (挂图作战) ------------------------------------------------------------------
+
+AGGREGATES = {
+    "total": Count("pk"),
+    "accepted": Count("pk", filter=Q(status=Task.Status.ACCEPTED)),
+    "submitted": Count("pk", filter=Q(status=Task.Status.SUBMITTED)),
+    "overdue": Count("pk", filter=Q(flag=Task.Flag.RED) & ~Q(status=Task.Status.ACCEPTED)),
+    "warning": Count("pk", filter=Q(flag=Task.Flag.YELLOW) & ~Q(status=Task.Status.ACCEPTED)),
+    "progress_avg": Avg("progress"),
+}
+
+
+@dataclass
+class Cell:
+    """One cell of the battle map: counts and mean progress of a group of tasks."""
+
+    total: int = 0
+    accepted: int = 0
+    submitted: int = 0
+    overdue: int = 0
+    warning: int = 0
+    progress_total: float = 0
+
+    def add(self, row):
+        self.total += row["total"]
+        self.accepted += row["accepted"]
+        self.submitted += row["submitted"]
+        self.overdue += row["overdue"]
+        self.warning += row["warning"]
+        self.progress_total += (row["progress_avg"] or 0) * row["total"]
+
+    @property
+    def progress(self):
+        return round(self.progress_total / self.total) if self.total else 0
+
+    @property
+    def colour(self):
+        if not self.total:
+            return ""
+        if self.overdue:
+            return "red"
+        if self.warning:
+            return "yellow"
+        if self.accepted == self.total:
+            return "green"
+        return "blue"
+
+
+@dataclass
+class BattleMap:
+    offices: list
+    units: list
+    items: list
+    grid: dict  # (office id or None, unit id) -> Cell
+    office_totals: dict
+    unit_totals: dict
+    by_item: dict  # item id or None -> Cell
+    total: Cell
+
+    def rows(self):
+        """Rows for the template: (office, [(unit, cell) in column order], row total)."""
+        return [
+            (office, [(u, self.grid.get((office_id, u.pk), Cell())) for u in self.units], total)
+            for office, office_id, total in (
+                (o, o.pk if o else None, self.office_totals.get(o.pk if o else None, Cell()))
+                for o in self.offices
+            )
+        ]
+
+    def column_totals(self):
+        return [self.unit_totals.get(u.pk, Cell()) for u in self.units]
+
+    def item_rows(self):
+        return [(item, self.by_item.get(item.pk if item else None, Cell())) for item in self.items]
+
+
+def build_battle_map(tasks, *, visible_units):
+    """Progress by command office × unit and by item, from two GROUP BY queries.
+
+    Tasks roll up to the highest unit the person may see on the lead unit's path, so a
+    district's column counts the work of its streets and communities.
+    """
+    visible = {u.pk: u for u in visible_units}
+    by_office_unit = tasks.order_by().values("command_office", "lead_unit", "lead_unit__path")
+    by_office_unit = by_office_unit.annotate(**AGGREGATES)
+    grid, office_totals, unit_totals, columns = {}, {}, {}, {}
+    total = Cell()
+    for row in by_office_unit:
+        path_ids = [int(p) for p in row["lead_unit__path"].strip("/").split("/") if p]
+        column = next((pk for pk in path_ids if pk in visible), row["lead_unit"])
+        columns[column] = True
+        office = row["command_office"]
+        grid.setdefault((office, column), Cell()).add(row)
+        office_totals.setdefault(office, Cell()).add(row)
+        unit_totals.setdefault(column, Cell()).add(row)
+        total.add(row)
+    by_item = {}
+    for row in tasks.order_by().values("item").annotate(**AGGREGATES):
+        by_item.setdefault(row["item"], Cell()).add(row)
+
+    from campaign.models import CommandOffice
+
+    office_ids = [pk for pk in office_totals if pk is not None]
+    offices = list(CommandOffice.objects.filter(pk__in=office_ids).order_by("name"))
+    if None in office_totals:
+        offices.append(None)
+    # The column units in one query (some lead units are outside the person's unit list).
+    column_units = sorted(
+        Unit.objects.filter(pk__in=list(columns)),
+        key=lambda u: (u.kind != Unit.Kind.DISTRICT, u.kind, u.path),
+    )
+    item_ids = [pk for pk in by_item if pk is not None]
+    items = list(IndicatorNode.objects.filter(pk__in=item_ids).order_by("position"))
+    if None in by_item:
+        items.append(None)
+    return BattleMap(
+        offices=offices,
+        units=column_units,
+        items=items,
+        grid=grid,
+        office_totals=office_totals,
+        unit_totals=unit_totals,
+        by_item=by_item,
+        total=total,
+    )
+
+
+# --- The progress workbook (the office's layout) ----------------------------------------------
+
+PROGRESS_COLUMNS = {
+    "number": ["任务编号", "编号"],
+    "seq": ["序号"],
+    "title": ["任务", "工作任务", "任务名称", "任务内容"],
+    "lead_unit": ["牵头单位"],
+    "responsible": ["责任单位"],
+    "deadline": ["完成时限", "时限"],
+    "progress": ["进展", "进展情况", "工作进展", "完成情况"],
+    "status": ["状态"],
+}
+_PERCENT = re.compile(r"^[【\[(（]?\s*(\d{1,3})\s*[%％][】\])）]?\s*[，,。;；:：]?\s*(.*)$", re.S)
+
+
+def progress_cell(task, latest_text):
+    """The 进展 cell as exported: 【80%】 then the latest report, which the import reads back."""
+    return f"【{task.progress}%】{latest_text or ''}".strip()
+
+
+def parse_progress(text):
+    """(percentage or None, text) from a 进展 cell such as “【80%】已完成主体施工”."""
+    match = _PERCENT.match(text)
+    if not match:
+        return None, text
+    return int(match.group(1)), match.group(2).strip()
+
+
+@dataclass
+class ProgressRow:
+    row: int
+    task: Task
+    progress: int
+    text: str
+    action: str  # "update" or "unchanged"
+
+
+@dataclass
+class ProgressPlan:
+    sheet: str = ""
+    rows: list = field(default_factory=list)
+    errors: list = field(default_factory=list)
+
+    @property
+    def counts(self):
+        return {
+            "update": sum(r.action == "update" for r in self.rows),
+            "unchanged": sum(r.action == "unchanged" for r in self.rows),
+        }
+
+
+def read_progress(data, *, campaign, user, filename=""):
+    """Parse an exported task list whose 进展 column the units filled in. Writes nothing.
+
+    Rows are matched by 任务编号 when the column is there, else by 任务 (and 牵头单位 when
+    two tasks share a title). Only tasks the person may report on are matched.
+    """
+    from .permissions import can_report
+
+    plan = ProgressPlan()
+    try:
+        workbook = open_workbook(data, filename)
+    except WorkbookInvalid as exc:
+        plan.errors = exc.errors
+        return plan
+    header = grid = None
+    for sheet in workbook.worksheets:
+        grid = sheet_grid(sheet)
+        header = find_header(grid, PROGRESS_COLUMNS, {"title", "progress"})
+        if header:
+            plan.sheet = sheet.title
+            break
+    if not header:
+        plan.errors.append(
+            RowError(
+                filename or workbook.sheetnames[0],
+                None,
+                None,
+                _("No header row found: the sheet needs at least the columns 任务 and 进展."),
+            )
+        )
+        return plan
+    tasks = list(
+        Task.objects.visible_to(user)
+        .filter(campaign=campaign)
+        .select_related("campaign", "lead_unit", "command_office")
+        .prefetch_related("responsible_units")
+    )
+    latest = _latest_texts([t.pk for t in tasks])
+    by_pk = {t.pk: t for t in tasks}
+    by_title = defaultdict(list)
+    for task in tasks:
+        by_title[label_key(task.title)].append(task)
+    cols = header.columns
+    seen = {}
+
+    def cell(values, key):
+        return values[cols[key]] if key in cols and cols[key] < len(values) else None
+
+    for number, values in enumerate(grid[header.row :], start=header.row + 1):
+        if not any(clean_text(v) for v in values) or is_note_or_total(values):
+            continue
+
+        def error(key, message, row=number):
+            plan.errors.append(RowError(plan.sheet, row, header.letter(key), message))
+
+        title = clean_text(cell(values, "title"))
+        task = None
+        raw_number = clean_text(cell(values, "number"))
+        if raw_number:
+            task = by_pk.get(int(raw_number)) if raw_number.isdigit() else None
+            if task is None:
+                error("number", _("No task numbered “%(n)s” that you can see.") % {"n": raw_number})
+                continue
+        elif not title:
+            error("title", _("The task is empty."))
+            continue
+        else:
+            candidates = by_title.get(label_key(title), [])
+            lead = clean_text(cell(values, "lead_unit"))
+            if len(candidates) > 1 and lead:
+                candidates = [
+                    t for t in candidates if label_key(t.lead_unit.name) == label_key(lead)
+                ]
+            if not candidates:
+                error("title", _("No task “%(title)s” that you can see.") % {"title": title[:60]})
+                continue
+            if len(candidates) > 1:
+                error(
+                    "title",
+                    _(
+                        "Several tasks are called “%(title)s”: keep the 任务编号 column to tell them apart."
+                    )
+                    % {"title": title[:60]},
+                )
+                continue
+            task = candidates[0]
+        if task.pk in seen:
+            error(
+                "title",
+                _("This task appears twice (first in row %(row)s).") % {"row": seen[task.pk]},
+            )
+            continue
+        seen[task.pk] = number
+        progress, text = parse_progress(clean_text(cell(values, "progress")))
+        if progress is None:
+            progress = task.progress
+        if progress > 100:
+            error("progress", _("The percentage must be between 0 and 100."))
+            continue
+        unchanged = progress == task.progress and text == (latest.get(task.pk) or "")
+        if unchanged or not text:
+            plan.rows.append(ProgressRow(number, task, progress, text, "unchanged"))
+            continue
+        if not can_report(user, task):
+            error("progress", _("You may not report progress on this task."))
+            continue
+        if not task.is_open:
+            error(
+                "progress",
+                _("The task is “%(status)s”: its progress cannot change now.")
+                % {"status": task.get_status_display()},
+            )
+            continue
+        plan.rows.append(ProgressRow(number, task, progress, text, "update"))
+    return plan
+
+
+def apply_progress(plan, *, actor):
+    """Write a plan with no errors as progress updates, all in one transaction."""
+    if plan.errors:
+        raise WorkbookInvalid(plan.errors)
+    rows = [r for r in plan.rows if r.action == "update"]
+    with transaction.atomic():
+        for row in rows:
+            try:
+                row.task.report_progress(actor=actor, text=row.text, progress=row.progress)
+            except TaskError as exc:
+                raise WorkbookInvalid(
+                    [RowError(plan.sheet, row.row, None, "；".join(exc.messages))]
+                ) from None
+    return plan.counts
+
+
+def _latest_texts(task_ids):
+    """Task id → text of its newest progress update, in one query."""
+    from .models import ProgressUpdate
+
+    latest = {}
+    rows = (
+        ProgressUpdate.objects.filter(task_id__in=task_ids)
+        .order_by("task_id", "-at", "-pk")
+        .values_list("task_id", "text")
+    )
+    for task_id, text in rows:
+        latest.setdefault(task_id, text)
+    return latest

@@ -1,0 +1,595 @@
+import datetime
+import uuid
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.db.models import Prefetch
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from campaign.access import require_office_admin, scope_for
+from campaign.models import AuditEntry, PublishedHolidayYear, Unit, WorkdayOverride
+from campaign.uploads import prepare_photo, private_file_response
+from campaign.workbook import WorkbookInvalid
+
+from .exports import TaskListExport
+from .filters import TaskFilter
+from .forms import (
+    BulkForm,
+    DeadlineForm,
+    DecisionForm,
+    GenerateForm,
+    MilestoneFormSet,
+    ProgressForm,
+    ProgressImportForm,
+    ReassignForm,
+    TaskForm,
+    WorkdayOverrideForm,
+)
+from .models import Evidence, ProgressUpdate, Task, TaskError
+from .permissions import can_manage, can_manage_any, can_report, managed_offices, task_for
+from .services import (
+    apply_progress,
+    build_battle_map,
+    bulk_change_deadline,
+    bulk_reassign,
+    create_task,
+    generate_tasks,
+    plan_generation,
+    read_progress,
+)
+
+PAGE_SIZE = 50
+TASK_EDIT_COLUMNS = ["title", "description", "command_office", "priority"]
+
+
+def _campaign_or_404(request):
+    if request.campaign is None:
+        raise Http404
+    return request.campaign
+
+
+def _visible_tasks(request):
+    campaign = _campaign_or_404(request)
+    return Task.objects.visible_to(request.user).filter(campaign=campaign)
+
+
+def _list_queryset(tasks):
+    # Everything a row shows, so the query count does not grow with the rows.
+    return tasks.select_related("lead_unit", "command_office").prefetch_related(
+        Prefetch("responsible_units", queryset=Unit.objects.only("pk", "name"))
+    )
+
+
+def _error_text(exc):
+    return "；".join(exc.messages)
+
+
+# --- Lists ------------------------------------------------------------------------------
+
+
+def my_tasks(request):
+    """Phone first: the tasks of the person's unit(s) and the units below, most urgent first."""
+    campaign = _campaign_or_404(request)
+    scope = scope_for(request.user)
+    units = [m.unit for m in scope.memberships if m.campaign_id == campaign.pk and m.unit_id]
+    tasks = Task.objects.visible_to(request.user).filter(campaign=campaign).for_units(units)
+    show = request.GET.get("show", "open")
+    if show == "open":
+        tasks = tasks.filter(status__in=Task.OPEN_STATUSES)
+    elif show == "submitted":
+        tasks = tasks.filter(status=Task.Status.SUBMITTED)
+    elif show == "accepted":
+        tasks = tasks.filter(status=Task.Status.ACCEPTED)
+    tasks = _list_queryset(tasks).order_by("-flag", "deadline", "pk")
+    page = Paginator(tasks, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "tasks/my_tasks.html", {"page": page, "show": show, "units": units})
+
+
+def task_list(request):
+    """The office's and command offices' list: filters, bulk changes, Excel export."""
+    campaign = _campaign_or_404(request)
+    task_filter = TaskFilter(
+        request.GET or None,
+        queryset=_list_queryset(_visible_tasks(request)),
+        request=request,
+        campaign=campaign,
+    )
+    tasks = task_filter.qs.order_by("deadline", "pk")
+    page = Paginator(tasks, PAGE_SIZE).get_page(request.GET.get("page"))
+    manager = can_manage_any(request.user, campaign)
+    context = {
+        "filter": task_filter,
+        "page": page,
+        "can_manage": manager,
+        "bulk_form": BulkForm(campaign=campaign, tasks=Task.objects.none()) if manager else None,
+    }
+    template = "tasks/_task_table.html" if request.htmx else "tasks/task_list.html"
+    response = render(request, template, context)
+    response["Vary"] = "HX-Request"
+    return response
+
+
+def task_export(request):
+    """The filtered list as the office's workbook (or CSV with ?format=csv)."""
+    campaign = _campaign_or_404(request)
+    task_filter = TaskFilter(
+        request.GET or None, queryset=_visible_tasks(request), request=request, campaign=campaign
+    )
+    export = TaskListExport(task_filter.qs.order_by("deadline", "pk"), campaign=campaign)
+    return export.response(request.GET.get("format", "xlsx"))
+
+
+# --- One task ---------------------------------------------------------------------------
+
+
+def task_detail(request, pk):
+    task = task_for(request.user, pk)
+    updates = ProgressUpdate.objects.filter(task=task).select_related("author")
+    updates = updates.prefetch_related("evidence")
+    reporter = can_report(request.user, task)
+    manager = can_manage(request.user, task)
+    return render(
+        request,
+        "tasks/task_detail.html",
+        {
+            "task": task,
+            "responsible_units": task.responsible_units.all(),
+            "cooperating_units": task.cooperating_units.all(),
+            "milestones": task.milestones.all(),
+            "updates": updates,
+            "events": task.events.select_related("actor"),
+            "can_report": reporter and task.is_open,
+            "can_manage": manager,
+            "can_decide": manager and task.status == Task.Status.SUBMITTED,
+            "progress_form": ProgressForm(
+                initial={"progress": task.progress, "version": task.version}
+            ),
+            "decision_form": DecisionForm(initial={"version": task.version}),
+        },
+    )
+
+
+def task_create(request):
+    campaign = _campaign_or_404(request)
+    if not can_manage_any(request.user, campaign):
+        raise PermissionDenied
+    offices = managed_offices(request.user, campaign)
+    form = TaskForm(request.POST or None, campaign=campaign, offices=offices)
+    milestones = MilestoneFormSet(request.POST or None, prefix="milestones")
+    if request.method == "POST" and form.is_valid() and milestones.is_valid():
+        task = create_task(form=form, milestones=milestones, actor=request.user, campaign=campaign)
+        messages.success(request, _("Task “%(title)s” created.") % {"title": task.title})
+        if form.warning:
+            messages.warning(request, form.warning)
+        return redirect(task)
+    return render(
+        request, "tasks/task_form.html", {"form": form, "milestones": milestones, "task": None}
+    )
+
+
+def task_edit(request, pk):
+    task = task_for(request.user, pk, action="manage")
+    form = TaskForm(request.POST or None, instance=task, campaign=task.campaign)
+    if managed_offices(request.user, task.campaign) is not None:
+        form.fields["command_office"].queryset = form.fields["command_office"].queryset.filter(
+            pk__in=managed_offices(request.user, task.campaign)
+        )
+    milestones = MilestoneFormSet(request.POST or None, instance=task, prefix="milestones")
+    if request.method == "POST" and form.is_valid() and milestones.is_valid():
+        try:
+            with transaction.atomic():
+                # Lock and check the version first: a conflict saves nothing.
+                task.record_edit(
+                    actor=request.user,
+                    changed=form.changed_data
+                    + (["milestones"] if milestones.has_changed() else []),
+                    expected_version=form.cleaned_data.get("version"),
+                )
+                # Only the form's own columns: the daily job may have set the alert meanwhile.
+                edited = form.save(commit=False)
+                edited.save(update_fields=[f for f in TASK_EDIT_COLUMNS if f in form.fields])
+                form.save_m2m()
+                milestones.save()
+        except TaskError as exc:
+            messages.error(request, _error_text(exc))
+            return redirect(task)
+        messages.success(request, _("Task saved."))
+        return redirect(task)
+    return render(
+        request, "tasks/task_form.html", {"form": form, "milestones": milestones, "task": task}
+    )
+
+
+@require_POST
+def task_progress(request, pk):
+    task = task_for(request.user, pk, action="report")
+    form = ProgressForm(request.POST, request.FILES)
+    if not form.is_valid():
+        for field, errors in form.errors.items():
+            label = form.fields[field].label if field in form.fields else ""
+            messages.error(request, f"{label}：{'；'.join(errors)}" if label else "；".join(errors))
+        return redirect(task)
+    data = form.cleaned_data
+    try:
+        photos = [prepare_photo(upload) for upload in data["photos"]]
+        task.report_progress(
+            actor=request.user,
+            text=data["text"],
+            progress=data["progress"],
+            photos=photos,
+            documents=data["documents"],
+            submit=data["submit"],
+            expected_version=data.get("version"),
+        )
+    except TaskError as exc:
+        messages.error(request, _error_text(exc))
+        return redirect(task)
+    if data["submit"]:
+        messages.success(request, _("Progress saved and the task submitted for acceptance."))
+    else:
+        messages.success(request, _("Progress saved."))
+    return redirect(task)
+
+
+@require_POST
+def task_accept(request, pk):
+    task = task_for(request.user, pk, action="manage")
+    form = DecisionForm(request.POST)
+    form.is_valid()
+    try:
+        task.accept(
+            actor=request.user,
+            note=form.cleaned_data.get("note", ""),
+            expected_version=form.cleaned_data.get("version"),
+        )
+    except TaskError as exc:
+        messages.error(request, _error_text(exc))
+    else:
+        messages.success(request, _("The task is accepted."))
+    return redirect(task)
+
+
+@require_POST
+def task_return(request, pk):
+    task = task_for(request.user, pk, action="manage")
+    form = DecisionForm(request.POST)
+    form.is_valid()
+    try:
+        task.return_to_unit(
+            actor=request.user,
+            reason=form.cleaned_data.get("note", ""),
+            expected_version=form.cleaned_data.get("version"),
+        )
+    except TaskError as exc:
+        messages.error(request, _error_text(exc))
+    else:
+        messages.success(request, _("The task is returned to the unit."))
+    return redirect(task)
+
+
+def task_deadline(request, pk):
+    task = task_for(request.user, pk, action="manage")
+    form = DeadlineForm(request.POST or None, initial={"version": task.version})
+    if request.method == "POST" and form.is_valid():
+        try:
+            task.change_deadline(
+                actor=request.user,
+                deadline=form.cleaned_data["deadline"],
+                working_days=form.cleaned_data.get("working_days"),
+                note=form.cleaned_data["note"],
+                expected_version=form.cleaned_data.get("version"),
+            )
+        except TaskError as exc:
+            messages.error(request, _error_text(exc))
+            return redirect(task)
+        messages.success(
+            request,
+            _("The deadline is now %(date)s.") % {"date": form.cleaned_data["deadline"]},
+        )
+        if form.warning:
+            messages.warning(request, form.warning)
+        return redirect(task)
+    return render(request, "tasks/task_deadline.html", {"task": task, "form": form})
+
+
+def task_reassign(request, pk):
+    task = task_for(request.user, pk, action="manage")
+    form = ReassignForm(
+        request.POST or None,
+        campaign=task.campaign,
+        initial={
+            "lead_unit": task.lead_unit,
+            "responsible_units": task.responsible_units.all(),
+            "version": task.version,
+        },
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            task.change_assignment(
+                actor=request.user,
+                lead_unit=form.cleaned_data["lead_unit"],
+                responsible_units=form.cleaned_data["responsible_units"],
+                note=form.cleaned_data["note"],
+                expected_version=form.cleaned_data.get("version"),
+            )
+        except TaskError as exc:
+            messages.error(request, _error_text(exc))
+            return redirect(task)
+        messages.success(request, _("The task is reassigned."))
+        # The person may no longer see the task (command staff of another office keep it).
+        return redirect(task)
+    return render(request, "tasks/task_reassign.html", {"task": task, "form": form})
+
+
+@require_POST
+def task_bulk(request):
+    campaign = _campaign_or_404(request)
+    if not can_manage_any(request.user, campaign):
+        raise PermissionDenied
+    manageable = _visible_tasks(request)
+    offices = managed_offices(request.user, campaign)
+    if offices is not None:
+        manageable = manageable.filter(command_office__in=offices)
+    form = BulkForm(request.POST, campaign=campaign, tasks=manageable)
+    back = request.POST.get("next") or ""
+    if not back.startswith("/"):
+        back = ""
+    if not form.is_valid():
+        for errors in form.errors.values():
+            messages.error(request, "；".join(errors))
+        return redirect(back or "tasks:task_list")
+    data = form.cleaned_data
+    tasks = list(data["tasks"])
+    try:
+        if data["action"] == BulkForm.Action.REASSIGN:
+            count = bulk_reassign(
+                tasks=tasks, lead_unit=data["lead_unit"], actor=request.user, note=data["note"]
+            )
+            messages.success(
+                request,
+                _("%(n)s tasks now led by %(unit)s.") % {"n": count, "unit": data["lead_unit"]},
+            )
+        else:
+            count = bulk_change_deadline(
+                tasks=tasks,
+                deadline=data["deadline"],
+                working_days=data.get("working_days"),
+                actor=request.user,
+                note=data["note"],
+            )
+            messages.success(
+                request,
+                _("%(n)s tasks now due on %(date)s.") % {"n": count, "date": data["deadline"]},
+            )
+            if form.warning:
+                messages.warning(request, form.warning)
+    except TaskError as exc:
+        messages.error(request, _error_text(exc))
+    return redirect(back or "tasks:task_list")
+
+
+def evidence_file(request, pk, thumbnail=False):
+    """A progress photo or document, only for people who may see its task."""
+    evidence = get_object_or_404(Evidence.objects.select_related("update"), pk=pk)
+    task_for(request.user, evidence.update.task_id)
+    fieldfile = evidence.thumbnail if thumbnail and evidence.thumbnail else evidence.file
+    return private_file_response(
+        fieldfile,
+        as_attachment=evidence.kind == Evidence.Kind.DOCUMENT,
+        filename=evidence.original_name or None,
+    )
+
+
+# --- Generation, battle map, import -----------------------------------------------------
+
+GENERATE_SESSION_KEY = "task_generation"
+
+
+def task_generate(request):
+    """Break an evaluation system into tasks: preview first, then confirm the ticked ones."""
+    campaign = _campaign_or_404(request)
+    if not scope_for(request.user).is_office_admin(campaign):
+        raise PermissionDenied
+    if request.method == "POST" and "confirm" in request.POST:
+        params = request.session.get(GENERATE_SESSION_KEY)
+        form = GenerateForm(params, campaign=campaign)
+        if not params or not form.is_valid():
+            messages.error(request, _("The preview has expired: please preview again."))
+            return redirect("tasks:task_generate")
+        data = form.cleaned_data
+        plan = plan_generation(
+            system=data["system"],
+            mode=data["mode"],
+            deadline=data["deadline"],
+            use_standard_deadlines=data["use_standard_deadlines"],
+        )
+        try:
+            tasks = generate_tasks(
+                plan,
+                campaign=campaign,
+                actor=request.user,
+                priority=data["priority"],
+                keys=set(request.POST.getlist("include")),
+            )
+        except TaskError as exc:
+            messages.error(request, _error_text(exc))
+            return redirect("tasks:task_generate")
+        del request.session[GENERATE_SESSION_KEY]
+        messages.success(request, _("%(n)s tasks created.") % {"n": len(tasks)})
+        return redirect("tasks:task_list")
+    form = GenerateForm(request.POST or None, campaign=campaign)
+    plan = None
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        plan = plan_generation(
+            system=data["system"],
+            mode=data["mode"],
+            deadline=data["deadline"],
+            use_standard_deadlines=data["use_standard_deadlines"],
+        )
+        # The confirm step re-plans from these values (with the computed deadline).
+        params = request.POST.dict()
+        params.pop("csrfmiddlewaretoken", None)
+        params.pop("working_days", None)
+        params["deadline"] = data["deadline"].isoformat() if data["deadline"] else ""
+        request.session[GENERATE_SESSION_KEY] = params
+    return render(request, "tasks/task_generate.html", {"form": form, "plan": plan})
+
+
+def battle_map(request):
+    """挂图作战: progress by command office × unit and by item, colour-coded."""
+    campaign = _campaign_or_404(request)
+    visible_units = Unit.objects.visible_to(request.user).filter(campaign=campaign)
+    scope = scope_for(request.user)
+    if scope.unit_paths and not scope.wide_campaign_ids and not scope.command_office_ids:
+        # Unit people see their units and the ones directly below as columns.
+        own = [u for u in scope.units if u.campaign_id == campaign.pk]
+        visible_units = visible_units.filter(
+            pk__in=[u.pk for u in own]
+            + list(Unit.objects.filter(parent__in=own).values_list("pk", flat=True))
+        )
+    else:
+        visible_units = visible_units.filter(depth=0)
+    task_filter = TaskFilter(
+        request.GET or None, queryset=_visible_tasks(request), request=request, campaign=campaign
+    )
+    data = build_battle_map(task_filter.qs, visible_units=list(visible_units))
+    return render(request, "tasks/battle_map.html", {"map": data, "filter": task_filter})
+
+
+IMPORT_SESSION_KEY = "task_progress_import"
+
+
+def _import_dir():
+    path = Path(settings.MEDIA_ROOT) / "imports"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def progress_import(request):
+    """Upload the exported list with 进展 filled in; preview; confirm writes all or nothing."""
+    campaign = _campaign_or_404(request)
+    if scope_for(request.user).is_read_only(campaign):
+        raise PermissionDenied
+    form = ProgressImportForm(request.POST or None, request.FILES or None)
+    plan = None
+    if request.method == "POST" and "confirm" in request.POST:
+        token = request.session.get(IMPORT_SESSION_KEY)
+        stored = _import_dir() / f"{token}.xlsx" if token else None
+        if not stored or not stored.exists():
+            messages.error(request, _("The preview has expired: please upload the file again."))
+            return redirect("tasks:progress_import")
+        plan = read_progress(stored.read_bytes(), campaign=campaign, user=request.user)
+        if not plan.errors:
+            try:
+                counts = apply_progress(plan, actor=request.user)
+            except WorkbookInvalid as exc:
+                plan.errors = exc.errors
+            else:
+                stored.unlink(missing_ok=True)
+                del request.session[IMPORT_SESSION_KEY]
+                messages.success(
+                    request,
+                    _("Import finished: %(update)s tasks updated, %(unchanged)s unchanged.")
+                    % counts,
+                )
+                return redirect("tasks:task_list")
+    elif request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        data = upload.read()
+        plan = read_progress(data, campaign=campaign, user=request.user, filename=upload.name)
+        if not plan.errors:
+            token = uuid.uuid4().hex
+            (_import_dir() / f"{token}.xlsx").write_bytes(data)
+            request.session[IMPORT_SESSION_KEY] = token
+    return render(request, "tasks/progress_import.html", {"form": form, "plan": plan})
+
+
+# --- The working-day calendar -------------------------------------------------------------
+
+
+def workday_calendar(request):
+    """The office keeps the holiday schedule: holidays on weekdays and 调休 working days.
+
+    Seeded from the `chinesecalendar` package; a new year is entered here when the State
+    Council publishes it, then marked as published so deadlines stop carrying a warning.
+    """
+    campaign = _campaign_or_404(request)
+    require_office_admin(request.user, campaign)
+    try:
+        year = int(request.GET.get("year") or request.POST.get("year") or 0)
+    except ValueError:
+        year = 0
+    year = year if 2000 <= year <= 2100 else datetime.date.today().year
+    form = WorkdayOverrideForm(request.POST if request.POST.get("action") == "add" else None)
+    published = PublishedHolidayYear.objects.filter(year=year).first()
+    if request.method == "POST":
+        action = request.POST.get("action")
+        with transaction.atomic():
+            if action == "add" and form.is_valid():
+                data = form.cleaned_data
+                override, _created = WorkdayOverride.objects.update_or_create(
+                    date=data["date"],
+                    defaults={"is_working_day": data["is_working_day"], "name": data["name"]},
+                )
+                AuditEntry.record(
+                    actor=request.user,
+                    action=AuditEntry.Action.UPDATE,
+                    obj=override,
+                    campaign=campaign,
+                    summary=_("Working-day calendar: %(date)s %(name)s")
+                    % {"date": override.date, "name": override.name},
+                    changes={"is_working_day": override.is_working_day},
+                )
+                messages.success(request, _("Saved %(date)s.") % {"date": override.date})
+                return redirect(f"{request.path}?year={data['date'].year}")
+            if action == "delete":
+                override = get_object_or_404(WorkdayOverride, pk=request.POST.get("pk"))
+                AuditEntry.record(
+                    actor=request.user,
+                    action=AuditEntry.Action.DELETE,
+                    obj=override,
+                    campaign=campaign,
+                    summary=_("Working-day calendar: removed %(date)s") % {"date": override.date},
+                )
+                override.delete()
+                messages.success(request, _("Removed."))
+                return redirect(f"{request.path}?year={year}")
+            if action in ("publish", "unpublish"):
+                if action == "publish":
+                    PublishedHolidayYear.objects.get_or_create(
+                        year=year, defaults={"source": _("entered by the office")}
+                    )
+                else:
+                    PublishedHolidayYear.objects.filter(year=year).delete()
+                AuditEntry.record(
+                    actor=request.user,
+                    action=AuditEntry.Action.UPDATE,
+                    obj=campaign,
+                    campaign=campaign,
+                    summary=_("Working-day calendar: %(year)s marked as %(state)s")
+                    % {
+                        "year": year,
+                        "state": _("published") if action == "publish" else _("not published"),
+                    },
+                )
+                return redirect(f"{request.path}?year={year}")
+    overrides = WorkdayOverride.objects.filter(date__year=year).order_by("date")
+    return render(
+        request,
+        "tasks/workday_calendar.html",
+        {
+            "year": year,
+            "published": published,
+            "overrides": overrides,
+            "form": form,
+            "years": [year - 1, year, year + 1],
+        },
+    )

@@ -1,0 +1,49 @@
+"""The ledger list, the inbox and the supervision list cost the same queries for 2 or 30 rows."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from inspections.models import Finding, FindingEvent, Status, SupervisionLevel, SupervisionOrder
+
+pytestmark = pytest.mark.django_db
+
+
+def grow_to(n, template):
+    """Copies of one finding (with a supervision order) until there are n of them."""
+    while Finding.objects.count() < n:
+        copy = Finding.objects.get(pk=template.pk)
+        copy.pk = None
+        copy.save()
+        FindingEvent.objects.create(finding=copy, action="create", to_status=copy.status)
+        SupervisionOrder.objects.create(
+            campaign=copy.campaign, finding=copy, level=1, year=2026,
+            sequence=SupervisionOrder.objects.count() + 1,
+        )
+
+
+def count_queries(client, url):
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(url)
+    assert response.status_code == 200
+    return len(ctx.captured_queries), response
+
+
+@pytest.mark.parametrize(
+    "url_name", ["inspections:finding_list", "inspections:supervision_list", "inspections:finding_inbox"]
+)
+def test_query_count_does_not_grow_with_rows(make_finding, personas, client_for, url_name):
+    template = make_finding("rectifying")
+    template.supervise(actor=personas.office_admin, level=SupervisionLevel.NORMAL)
+    grow_to(2, template)
+    client = client_for(personas.street_leader)
+    url = reverse(url_name)
+    client.get(url)  # warm caches (session, content types)
+    small, response = count_queries(client, url)
+    grow_to(30, template)
+    large, response = count_queries(client, url)
+    assert small == large
+    if url_name == "inspections:finding_list":
+        assert len(response.context["page"]) == 30
+        assert Finding.objects.filter(status=Status.RECTIFYING).count() == 30

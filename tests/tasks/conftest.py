@@ -1,0 +1,45 @@
+"""Builders for the task tests: tasks in the small city of tests/conftest.py."""
+
+import datetime
+import io
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from PIL import Image
+
+from campaign.models import WorkdayOverride
+from campaign.workdays import seed_from_package
+from tasks.models import Task, TaskEvent
+
+TODAY = datetime.date(2026, 3, 2)  # a Monday after the 2026 Spring Festival
+
+
+def make_task(city, *, lead_unit=None, responsible=(), deadline=None, office=True, **extra):
+    task = Task.objects.create(
+        campaign=city.campaign,
+        title=extra.pop("title", "背街小巷环境卫生整治"),
+        command_office=extra.pop("command_office", city.command_office if office else None),
+        lead_unit=lead_unit or city.donghua,
+        deadline=deadline or TODAY + datetime.timedelta(days=30),
+        **extra,
+    )
+    task.responsible_units.set(responsible)
+    TaskEvent.objects.create(task=task, kind=TaskEvent.Kind.CREATED, to_status=task.status)
+    return task
+
+
+@pytest.fixture
+def task(city):
+    return make_task(city, responsible=[city.donghua1])
+
+
+@pytest.fixture
+def calendar_seeded(db):
+    seed_from_package()
+    return WorkdayOverride.objects.count()
+
+
+def photo_upload(name="现场.jpg", size=(1600, 1200), fmt="JPEG"):
+    buffer = io.BytesIO()
+    Image.new("RGB", size, (200, 30, 30)).save(buffer, fmt)
+    return SimpleUploadedFile(name, buffer.getvalue(), content_type="image/jpeg")

@@ -1,0 +1,102 @@
+"""List pages keep a constant query count; the battle map is built from aggregate queries."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from tasks.models import Task
+from tasks.services import build_battle_map
+
+from .conftest import make_task
+
+
+def make_tasks(city, personas, n):
+    units = [city.donghua, city.donghua1, city.xinshi, city.east, city.chengguan]
+    for i in range(n):
+        task = make_task(
+            city,
+            lead_unit=units[i % len(units)],
+            responsible=[city.donghua1, city.donghua2],
+            title=f"任务{i}",
+        )
+        if i % 3 == 0:
+            task.report_progress(actor=personas.office_admin, text="进展", progress=50)
+
+
+def count_queries(client, url, params=None):
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(url, params or {})
+    assert response.status_code == 200
+    return len(ctx.captured_queries)
+
+
+@pytest.mark.parametrize(
+    ("persona", "url", "params"),
+    [
+        ("office_admin", "tasks:task_list", {}),
+        (
+            "office_admin",
+            "tasks:task_list",
+            {"status": ["not_started", "in_progress"], "overdue": ""},
+        ),
+        ("command_staff", "tasks:task_list", {}),
+        ("district_leader", "tasks:task_mine", {"show": "all"}),
+        ("office_admin", "tasks:battle_map", {}),
+        ("district_leader", "tasks:battle_map", {}),
+    ],
+)
+def test_list_pages_use_the_same_number_of_queries_for_2_and_30_tasks(
+    city, personas, client_for, persona, url, params
+):
+    client = client_for(getattr(personas, persona))
+    make_tasks(city, personas, 2)
+    small = count_queries(client, reverse(url), params)
+    make_tasks(city, personas, 28)
+    assert Task.objects.count() == 30
+    large = count_queries(client, reverse(url), params)
+    assert small == large
+
+
+def test_the_export_uses_the_same_number_of_queries_for_2_and_30_tasks(city, personas, client_for):
+    client = client_for(personas.office_admin)
+
+    def export_queries():
+        with CaptureQueriesContext(connection) as ctx:
+            response = client.get(reverse("tasks:task_export"))
+            b"".join(response.streaming_content)
+        return len(ctx.captured_queries)
+
+    make_tasks(city, personas, 2)
+    small = export_queries()
+    make_tasks(city, personas, 28)
+    assert export_queries() == small
+
+
+def test_the_battle_map_adds_up_by_office_and_unit_with_rollup_to_the_district(
+    city, personas, django_assert_max_num_queries
+):
+    make_task(city, lead_unit=city.donghua1, title="社区任务", progress=50)
+    make_task(city, lead_unit=city.xinshi, title="街道任务", progress=100, status="accepted")
+    make_task(city, lead_unit=city.chengguan, title="城管任务", flag=Task.Flag.RED)
+    make_task(city, lead_unit=city.west, office=False, title="西城任务")
+    from campaign.models import Unit
+
+    tops = list(Unit.objects.filter(campaign=city.campaign, depth=0))
+    with django_assert_max_num_queries(4):
+        data = build_battle_map(Task.objects.filter(campaign=city.campaign), visible_units=tops)
+    office = city.command_office.pk
+    east = data.grid[(office, city.east.pk)]
+    assert (east.total, east.accepted, east.progress) == (2, 1, 75)
+    assert data.grid[(office, city.chengguan.pk)].overdue == 1
+    assert data.grid[(office, city.chengguan.pk)].colour == "red"
+    assert data.grid[(None, city.west.pk)].total == 1
+    assert data.total.total == 4
+    assert [o.pk if o else None for o in data.offices] == [office, None]
+
+
+def test_the_battle_map_page_is_colour_coded_with_overdue_counts(city, personas, client_for):
+    make_task(city, lead_unit=city.chengguan, title="城管任务", flag=Task.Flag.RED)
+    page = client_for(personas.office_admin).get(reverse("tasks:battle_map")).content.decode()
+    assert "bm-red" in page
+    assert "市城管局" in page
