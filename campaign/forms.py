@@ -1,6 +1,7 @@
 from django import forms
 from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm
+from django.db.models import Case, Value, When
 from django.utils.translation import gettext_lazy as _
 
 from .models import (
@@ -233,13 +234,23 @@ class UnitMappingForm(forms.Form):
     def __init__(self, *args, names, campaign, **kwargs):
         super().__init__(*args, **kwargs)
         self.names = list(names)
-        units = Unit.objects.filter(campaign=campaign).order_by("path")
+        kinds = list(Unit.Kind.values)
+        # Grouped by kind (districts, streets, communities, departments, others), tree order within.
+        units = (
+            Unit.objects.filter(campaign=campaign)
+            .annotate(
+                kind_order=Case(
+                    *[When(kind=kind, then=Value(i)) for i, kind in enumerate(kinds)],
+                    default=Value(len(kinds)),
+                )
+            )
+            .order_by("kind_order", "path")
+        )
         for index, name in enumerate(self.names):
             self.fields[f"map_{index}"] = forms.ModelMultipleChoiceField(
                 label=name,
                 queryset=units,
-                widget=forms.SelectMultiple(attrs={"size": 6}),
-                help_text=_("Hold Ctrl (or ⌘) to choose several units."),
+                widget=forms.CheckboxSelectMultiple,
                 error_messages={"required": _("Choose the unit or units this name stands for.")},
             )
 

@@ -43,6 +43,16 @@ LEVEL_LABELS = {
     "content": gettext_lazy("Content (测评内容)"),
 }
 
+CHANGE_LABELS = {
+    "text": gettext_lazy("wording"),
+    "points": gettext_lazy("points"),
+    "place": gettext_lazy("place in the tree"),
+    "methods": gettext_lazy("methods or veto"),
+    "units": gettext_lazy("units"),
+    "deadline": gettext_lazy("deadline"),
+    "code": gettext_lazy("code"),
+}
+
 # Field → header labels (compared after label_key; a label also matches the end of a
 # joined two-row header such as 测评体系 / 测评项目). Order matters: a column goes to the
 # first field that claims it, so the longer, more specific labels come first.
@@ -168,6 +178,9 @@ class PlannedStandard:
 
     def method_labels(self):
         return [METHOD_NAMES.get(code, code) for code in self.methods]
+
+    def change_labels(self):
+        return [str(CHANGE_LABELS.get(code, code)) for code in self.changes]
 
 
 @dataclass

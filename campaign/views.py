@@ -528,7 +528,9 @@ def system_import(request):
                     },
                 )
                 return redirect(system)
-        form = None
+        # The stored file no longer reads cleanly (e.g. a unit was removed since the
+        # preview): show the errors with the upload form; otherwise keep the preview.
+        form = IndicatorImportForm(campaign=campaign) if plan.errors else None
     elif request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         data = upload.read()

@@ -3,6 +3,7 @@ from django import forms
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from campaign.models import Standard, Unit
 
@@ -64,6 +65,7 @@ class FindingFilter(django_filters.FilterSet):
     )
     sort = django_filters.OrderingFilter(
         label=_("Sort by"),
+        empty_label=_("Newest first"),
         fields=[
             ("found_on", "found_on"),
             ("deadline", "deadline"),
@@ -73,7 +75,7 @@ class FindingFilter(django_filters.FilterSet):
         ],
         field_labels={
             "found_on": _("Date found"),
-            "deadline": _("Deadline"),
+            "deadline": pgettext_lazy("rectification", "Deadline"),
             "status": _("Status"),
             "supervision_level": _("Supervision"),
             "unit__path": _("Unit"),

@@ -15,7 +15,7 @@ from django.db import IntegrityError, models, transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from campaign.models import Campaign, Person, Standard, Unit
@@ -306,7 +306,7 @@ class Finding(models.Model):
     )
     source = models.CharField(_("source"), max_length=20, choices=Source.choices)
     found_on = models.DateField(_("found on"), default=datetime.date.today)
-    description = models.TextField(_("description"))
+    description = models.TextField(_("problem description"))
     category = models.ForeignKey(
         FindingCategory,
         on_delete=models.PROTECT,
@@ -354,7 +354,7 @@ class Finding(models.Model):
     status = models.CharField(
         _("status"), max_length=12, choices=Status.choices, default=Status.REGISTERED
     )
-    deadline = models.DateField(_("deadline"), null=True, blank=True)
+    deadline = models.DateField(pgettext_lazy("rectification", "deadline"), null=True, blank=True)
     supervision_level = models.PositiveSmallIntegerField(
         _("supervision"), choices=SupervisionLevel.choices, default=SupervisionLevel.NONE
     )

@@ -50,6 +50,7 @@ from .models import (
     FindingPhoto,
     Inspection,
     LedgerSettings,
+    Severity,
     Status,
     SupervisionOrder,
 )
@@ -57,6 +58,14 @@ from .permissions import allowed_actions, can_log
 
 # Citizen reports: at most this many per address (IP) per hour.
 CITIZEN_REPORTS_PER_HOUR = 5
+
+
+def _int(value):
+    """A query parameter as an id, or 0 (matches nothing) when it is not a number."""
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 0
 
 
 def _campaign_or_404(request):
@@ -458,7 +467,7 @@ def finding_create(request):
         inspection = get_visible_or_404(
             request.user,
             Inspection.objects.filter(campaign=campaign),
-            pk=request.GET.get("inspection") or request.POST.get("inspection"),
+            pk=_int(request.GET.get("inspection") or request.POST.get("inspection")),
         )
     form = FindingForm(
         request.POST or None,
@@ -512,7 +521,7 @@ def finding_nearby(request):
     """htmx: open findings of the same category at the same address or within 50 m."""
     campaign = _campaign_or_404(request)
     category = FindingCategory.objects.filter(
-        campaign=campaign, pk=request.GET.get("category") or 0
+        campaign=campaign, pk=_int(request.GET.get("category"))
     ).first()
     duplicates = []
     if category is not None:
@@ -541,18 +550,16 @@ def finding_suggest(request):
     """htmx: the suggested unit and deadline for a category, area and severity."""
     campaign = _campaign_or_404(request)
     category = (
-        FindingCategory.objects.filter(campaign=campaign, pk=request.GET.get("category") or 0)
+        FindingCategory.objects.filter(campaign=campaign, pk=_int(request.GET.get("category")))
         .select_related("department")
         .first()
     )
-    territory = Unit.objects.filter(campaign=campaign, pk=request.GET.get("territory") or 0).first()
+    territory = Unit.objects.filter(
+        campaign=campaign, pk=_int(request.GET.get("territory"))
+    ).first()
     unit = Finding.suggest_unit(category, territory)
-    severity = request.GET.get("severity") or "minor"
-    deadline = (
-        Finding.deadline_for(campaign, severity)
-        if severity in dict(Finding._meta.get_field("severity").choices)
-        else None
-    )
+    severity = request.GET.get("severity")
+    deadline = Finding.deadline_for(campaign, severity) if severity in Severity.values else None
     return render(request, "inspections/_suggestion.html", {"unit": unit, "deadline": deadline})
 
 
@@ -687,7 +694,7 @@ def category_list(request):
     categories = FindingCategory.objects.filter(campaign=campaign).select_related("department")
     edit = None
     if request.GET.get("edit"):
-        edit = get_object_or_404(categories, pk=request.GET["edit"])
+        edit = get_object_or_404(categories, pk=_int(request.GET["edit"]))
     form = CategoryForm(
         request.POST if request.POST.get("form") == "category" else None,
         instance=edit,

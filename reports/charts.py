@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from django.template.loader import render_to_string
 
-WIDTH, HEIGHT = 640, 240
+WIDTH, HEIGHT = 640, 200
 LEFT, RIGHT, TOP, BOTTOM = 44, 16, 28, 40
 
 

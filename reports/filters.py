@@ -5,7 +5,9 @@ from .models import Bulletin
 
 
 class BulletinFilter(django_filters.FilterSet):
-    status = django_filters.ChoiceFilter(label=_("Status"), choices=Bulletin.Status.choices)
+    status = django_filters.ChoiceFilter(
+        label=_("Status"), choices=Bulletin.Status.choices, empty_label=_("Any status")
+    )
     year = django_filters.NumberFilter(label=_("Year"))
 
     class Meta:

@@ -45,9 +45,7 @@ class ScoringRule(models.Model):
     campaign = models.OneToOneField(
         Campaign, on_delete=models.CASCADE, related_name="scoring_rule", verbose_name=_("campaign")
     )
-    base_score = _points(
-        "100", _("base score"), _("Every unit starts each week from this score.")
-    )
+    base_score = _points("100", _("base score"), _("Every unit starts each week from this score."))
     points_minor = _points(
         "1", _("per minor finding"), _("Points lost for each minor finding found this week.")
     )
@@ -173,7 +171,7 @@ class BulletinSettings(models.Model):
     weekday = models.PositiveSmallIntegerField(
         _("weekday"), choices=Weekday.choices, default=Weekday.MONDAY
     )
-    time = models.TimeField(_("time"), default=datetime.time(9, 0))
+    time = models.TimeField(_("time of day"), default=datetime.time(9, 0))
     covers = models.PositiveSmallIntegerField(
         _("the bulletin covers"), choices=Covers.choices, default=Covers.LAST_WEEK
     )
@@ -185,9 +183,7 @@ class BulletinSettings(models.Model):
             "when off, it waits as a draft for the office to check and publish."
         ),
     )
-    masthead = models.CharField(
-        _("masthead"), max_length=60, default="创建全国文明城市工作通报"
-    )
+    masthead = models.CharField(_("masthead"), max_length=60, default="创建全国文明城市工作通报")
     issuing_office = models.CharField(
         _("issuing office"), max_length=100, default="市创建全国文明城市工作领导小组办公室"
     )
@@ -198,7 +194,10 @@ class BulletinSettings(models.Model):
         help_text=_("The number reads like 创文办〔2026〕12号."),
     )
     report_to = models.CharField(
-        _("report to (报)"), max_length=300, blank=True, default="市委、市政府主要领导，市创建工作领导小组各位领导"
+        _("report to (报)"),
+        max_length=300,
+        blank=True,
+        default="市委、市政府主要领导，市创建工作领导小组各位领导",
     )
     send_to = models.CharField(
         _("send to (送)"), max_length=300, blank=True, default="市创建工作领导小组各成员单位"
@@ -238,7 +237,10 @@ class BulletinSettings(models.Model):
                 validate_email(address)
             except ValidationError:
                 raise ValidationError(
-                    {"recipients": gettext("“%(address)s” is not an e-mail address.") % {"address": address}}
+                    {
+                        "recipients": gettext("“%(address)s” is not an e-mail address.")
+                        % {"address": address}
+                    }
                 ) from None
 
 
@@ -258,9 +260,9 @@ class PeriodSnapshot(models.Model):
         Campaign, on_delete=models.CASCADE, related_name="snapshots", verbose_name=_("campaign")
     )
     period = models.CharField(_("week"), max_length=8, help_text="2026-W47")
-    start = models.DateField(_("from"))
-    end = models.DateField(_("to"))
-    taken_at = models.DateTimeField(_("taken at"), default=timezone.now)
+    start = models.DateField(_("week starts"))
+    end = models.DateField(_("week ends"))
+    taken_at = models.DateTimeField(_("frozen at"), default=timezone.now)
     rules = models.JSONField(default=dict)
 
     objects = PeriodSnapshotQuerySet.as_manager()
@@ -399,8 +401,8 @@ class Bulletin(models.Model):
         Campaign, on_delete=models.PROTECT, related_name="bulletins", verbose_name=_("campaign")
     )
     period = models.CharField(_("week"), max_length=8)
-    start = models.DateField(_("from"))
-    end = models.DateField(_("to"))
+    start = models.DateField(_("week starts"))
+    end = models.DateField(_("week ends"))
     number = models.PositiveIntegerField(_("issue number"))
     year = models.PositiveSmallIntegerField(_("year"))
     sequence = models.PositiveIntegerField(_("document sequence"))
@@ -486,7 +488,7 @@ class Bulletin(models.Model):
             render_bulletin_pdf(locked)
             AuditEntry.record(
                 actor=actor,
-                action="bulletin.edit",
+                action=AuditEntry.Action.UPDATE,
                 obj=locked,
                 summary=gettext("Edited the text of %(bulletin)s") % {"bulletin": locked},
                 campaign=locked.campaign,
@@ -512,7 +514,7 @@ class Bulletin(models.Model):
             render_bulletin_pdf(locked)
             AuditEntry.record(
                 actor=actor,
-                action="bulletin.publish",
+                action=AuditEntry.Action.UPDATE,
                 obj=locked,
                 summary=gettext("Published %(bulletin)s") % {"bulletin": locked},
                 campaign=locked.campaign,

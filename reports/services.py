@@ -20,7 +20,7 @@ Ranking rules (see `rank_rows`), as the scoring page explains them to the office
 
 import datetime
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
@@ -122,17 +122,14 @@ def compute_figures(*, campaign, start, end, rules=None):
     Reads every non-voided finding of the campaign found by `end` and every task due by
     `end` once (values only) and credits each to its unit and the units above it.
     """
-    from inspections.models import FindingEvent, Severity
-    from inspections.models import Finding
+    from inspections.models import Finding, FindingEvent, Severity
     from inspections.models import Status as FindingStatus
     from tasks.models import Task
 
     rules = rules or ScoringRule.for_campaign(campaign)
     units = list(Unit.objects.filter(campaign=campaign).order_by("path"))
     rows = {
-        u.pk: UnitSnapshot(
-            unit=u, unit_name=u.name, unit_kind=u.kind, unit_path=u.path
-        )
+        u.pk: UnitSnapshot(unit=u, unit_name=u.name, unit_kind=u.kind, unit_path=u.path)
         for u in units
     }
 
@@ -668,11 +665,11 @@ def build_bulletin_data(*, campaign, period, snapshot, bulletin_settings, number
     findings = Finding.objects.filter(campaign=campaign).select_related(
         "unit", "territory", "category"
     )
-    overdue = [
-        f
-        for f in findings.filter(status__in=UNIT_PENDING, deadline__lt=end, found_on__lte=end)
-        .order_by("deadline", "pk")[:30]
-    ]
+    overdue = list(
+        findings.filter(status__in=UNIT_PENDING, deadline__lt=end, found_on__lte=end).order_by(
+            "deadline", "pk"
+        )[:30]
+    )
     relapsed = list(
         findings.filter(relapse_of__isnull=False, found_on__range=(start, end)).order_by("pk")[:20]
     )
@@ -806,8 +803,7 @@ def _next_numbers(campaign, year):
 
     agg = Bulletin.objects.filter(campaign=campaign).aggregate(number=Max("number"))
     sequence = (
-        Bulletin.objects.filter(campaign=campaign, year=year).aggregate(s=Max("sequence"))["s"]
-        or 0
+        Bulletin.objects.filter(campaign=campaign, year=year).aggregate(s=Max("sequence"))["s"] or 0
     )
     return (agg["number"] or 0) + 1, sequence + 1
 
@@ -825,6 +821,8 @@ def make_bulletin(*, campaign, period=None, actor=None, auto_publish=None):
     With `auto_publish` (default: the campaign's setting) a new bulletin is published
     and e-mailed at once.
     """
+    from campaign.models import AuditEntry
+
     from .exports import render_bulletin_pdf
 
     period = normalise_period(period) if period else default_period(campaign)
@@ -869,6 +867,13 @@ def make_bulletin(*, campaign, period=None, actor=None, auto_publish=None):
             bulletin.requirements = default_requirements()
             bulletin.save(update_fields=["data", "summary", "requirements"])
             render_bulletin_pdf(bulletin)
+            AuditEntry.record(
+                actor=actor,
+                action=AuditEntry.Action.CREATE,
+                obj=bulletin,
+                summary=_("Made %(bulletin)s") % {"bulletin": bulletin},
+                campaign=campaign,
+            )
     except IntegrityError:
         return Bulletin.objects.get(campaign=campaign, period=period), False
     if auto_publish:
@@ -906,7 +911,7 @@ def refresh_bulletin(bulletin, *, actor):
         render_bulletin_pdf(locked)
         AuditEntry.record(
             actor=actor,
-            action="bulletin.refresh",
+            action=AuditEntry.Action.UPDATE,
             obj=locked,
             summary=_("Recomputed the figures of %(bulletin)s") % {"bulletin": locked},
             campaign=locked.campaign,

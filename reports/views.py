@@ -100,7 +100,9 @@ def _ranking(request):
     this_week = services.iso_period(timezone.localdate())
     period = values.get("period") or (latest.period if latest else this_week)
     angle = services.ANGLE_BY_KEY[values.get("angle") or "composite"]
-    visible = set(Unit.objects.visible_to(request.user).filter(campaign=campaign).values_list("pk", "kind"))
+    visible = set(
+        Unit.objects.visible_to(request.user).filter(campaign=campaign).values_list("pk", "kind")
+    )
     visible_ids = {pk for pk, _kind in visible}
     kinds = [k for k in Unit.Kind.values if any(kind == k for _pk, kind in visible)]
     kind = values.get("kind") or (kinds[0] if kinds else Unit.Kind.DISTRICT)
@@ -171,7 +173,7 @@ def scoring_rule_edit(request):
 
             AuditEntry.record(
                 actor=request.user,
-                action="scoring_rule.edit",
+                action=AuditEntry.Action.UPDATE,
                 obj=rule,
                 summary=_("Changed the scoring rules"),
                 changes={n: [before[n], str(form.cleaned_data[n])] for n in form.changed_data},
@@ -200,7 +202,7 @@ def bulletin_settings_edit(request):
         item = form.save()
         AuditEntry.record(
             actor=request.user,
-            action="bulletin_settings.edit",
+            action=AuditEntry.Action.UPDATE,
             obj=item,
             summary=_("Changed the bulletin settings"),
             changes={n: str(form.cleaned_data[n]) for n in form.changed_data},
@@ -230,9 +232,7 @@ def bulletin_list(request):
         "filter": filterset,
         "page": page,
         "is_office": is_office,
-        "create_form": BulletinCreateForm(
-            initial={"period": services.default_period(campaign)}
-        ),
+        "create_form": BulletinCreateForm(initial={"period": services.default_period(campaign)}),
         "settings": BulletinSettings.for_campaign(campaign),
     }
     template = "reports/_bulletin_table.html" if request.htmx else "reports/bulletin_list.html"
@@ -277,7 +277,9 @@ def bulletin_detail(request, pk):
     context.update(
         {
             "is_office": is_office,
-            "text_form": BulletinTextForm(instance=bulletin) if is_office and bulletin.is_draft else None,
+            "text_form": BulletinTextForm(instance=bulletin)
+            if is_office and bulletin.is_draft
+            else None,
         }
     )
     return render(request, "reports/bulletin_detail.html", context)
@@ -329,7 +331,9 @@ def bulletin_publish(request, pk):
         if recipients:
             messages.success(
                 request,
-                _("Published. The PDF is being e-mailed to %(n)s addresses on the distribution list.")
+                _(
+                    "Published. The PDF is being e-mailed to %(n)s addresses on the distribution list."
+                )
                 % {"n": len(recipients)},
             )
         else:

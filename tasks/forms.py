@@ -187,10 +187,28 @@ class ProgressForm(forms.Form):
         required=False,
         help_text=_("PDF, Word, Excel or WPS files; photos go in the field above."),
     )
+    milestones = forms.ModelMultipleChoiceField(
+        label=_("Milestones reached with this report"),
+        queryset=Milestone.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
     submit = forms.BooleanField(
         label=_("The work is finished: submit it for acceptance"), required=False
     )
     version = VersionField()
+
+    def __init__(self, *args, task, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Milestones given as a deliverable are ticked off by the unit; percentages tick themselves.
+        pending = task.milestones.filter(reached_at__isnull=True).order_by("date")
+        self.fields["milestones"].queryset = pending
+        self.fields["milestones"].label_from_instance = lambda m: (
+            f"{m.date:%Y-%m-%d} {m.deliverable or ''}"
+            + (f"（{m.expected_progress}%）" if m.expected_progress is not None else "")
+        )
+        if not pending.exists():
+            del self.fields["milestones"]
 
     def clean(self):
         cleaned = super().clean()

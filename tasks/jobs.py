@@ -1,7 +1,10 @@
 """Background jobs of the tasks app (Celery calls them jobs: `tasks` is the domain app)."""
 
+import uuid
+
 from celery import shared_task
 from django.conf import settings
+from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 
@@ -70,3 +73,47 @@ def notify_task_decided(task_id, accepted):
             campaign=task.campaign,
             dedupe_key=f"task:{task.pk}:decided:{task.version}",
         )
+
+
+def queue_assignment_notice(task_ids):
+    """Queue `notify_tasks_assigned` for after the transaction commits."""
+    notify_tasks_assigned.delay_on_commit(list(task_ids), uuid.uuid4().hex)
+
+
+@shared_task(acks_late=True, time_limit=300)
+def notify_tasks_assigned(task_ids, token):
+    """Tell each lead unit's leader and liaison about the tasks newly given to it: one
+    message per unit, listing the tasks, however many were generated at once.
+
+    `token` is made when the job is queued, so a redelivered job sends nothing twice.
+    """
+    from collections import defaultdict
+
+    from .models import Task
+
+    tasks = Task.objects.filter(pk__in=task_ids).select_related("campaign", "lead_unit")
+    by_unit = defaultdict(list)
+    for task in tasks.order_by("deadline", "pk"):
+        by_unit[task.lead_unit].append(task)
+    people = defaultdict(list)
+    memberships = Membership.objects.filter(
+        unit__in=list(by_unit), role__in=UNIT_ROLES
+    ).select_related("person")
+    for membership in memberships:
+        people[membership.unit_id].append(membership.person)
+    with translation.override(settings.LANGUAGE_CODE):
+        for unit, unit_tasks in by_unit.items():
+            first = unit_tasks[0]
+            lines = [f"{t.title}（{t.deadline:%Y-%m-%d}）" for t in unit_tasks[:20]]
+            if len(unit_tasks) > 20:
+                lines.append(_("… and %(n)s more") % {"n": len(unit_tasks) - 20})
+            notify(
+                recipients=people[unit.pk],
+                subject=_("%(n)s new tasks for %(unit)s") % {"n": len(unit_tasks), "unit": unit},
+                body="\n".join(lines),
+                url=first.get_absolute_url()
+                if len(unit_tasks) == 1
+                else reverse("tasks:task_mine"),
+                campaign=first.campaign,
+                dedupe_key=f"tasks:assigned:{unit.pk}:{token}",
+            )

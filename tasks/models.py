@@ -256,13 +256,22 @@ class Task(models.Model):
         return locked
 
     def report_progress(
-        self, *, actor, text, progress, photos=(), documents=(), submit=False, expected_version=None
+        self,
+        *,
+        actor,
+        text,
+        progress,
+        photos=(),
+        documents=(),
+        milestones=(),
+        submit=False,
+        expected_version=None,
     ):
         """The unit reports progress (text, %, evidence); optionally submits for acceptance.
 
-        Starts a task that had not started, records an append-only `ProgressUpdate`,
-        marks milestones reached by the new percentage and clears an overdue alert only
-        when the work is handed in.
+        Starts a task that had not started, records an append-only `ProgressUpdate` with
+        its evidence, and marks reached the milestones the new percentage meets and those
+        the unit ticked (deliverables). A missed milestone keeps its overdue date.
         """
         from .jobs import notify_task_submitted
 
@@ -321,9 +330,10 @@ class Task(models.Model):
             if submit:
                 locked.submitted_at = timezone.now()
                 fields.append("submitted_at")
-            locked.milestones.filter(
-                reached_at__isnull=True, expected_progress__lte=progress
-            ).update(reached_at=timezone.now(), overdue_since=None)
+            reached = Q(expected_progress__lte=progress) | Q(pk__in=[m.pk for m in milestones])
+            locked.milestones.filter(reached, reached_at__isnull=True).update(
+                reached_at=timezone.now()
+            )
             self._finish(
                 locked,
                 fields,
@@ -386,6 +396,8 @@ class Task(models.Model):
         self, *, actor, lead_unit, responsible_units=None, note="", expected_version=None
     ):
         """Hand the task to another lead unit (and, if given, other responsible units)."""
+        from .jobs import queue_assignment_notice
+
         with transaction.atomic():
             locked = self._locked(expected_version)
             if lead_unit.campaign_id != locked.campaign_id:
@@ -401,6 +413,8 @@ class Task(models.Model):
                 "lead_unit": str(lead_unit),
                 "responsible_units": [str(u) for u in locked.responsible_units.all()],
             }
+            if before["lead_unit"] != after["lead_unit"]:
+                queue_assignment_notice([locked.pk])
             self._finish(
                 locked,
                 ["lead_unit"],
@@ -415,20 +429,16 @@ class Task(models.Model):
     def change_deadline(
         self, *, actor, deadline, working_days=None, note="", expected_version=None
     ):
-        """Move the deadline; the alert is recomputed at once rather than at the next daily run."""
-        from .services import flag_for
-
+        """Move the deadline. The alert is cleared: the next daily check sets it again for
+        the new date, with a reminder of its own."""
         with transaction.atomic():
             locked = self._locked(expected_version)
             before = locked.deadline
             locked.deadline = deadline
             locked.deadline_working_days = working_days
-            fields = ["deadline", "deadline_working_days"]
-            if locked.is_open:
-                locked.flag = flag_for(deadline)
-                if locked.flag != self.Flag.RED:
-                    locked.overdue_since = None
-                fields += ["flag", "overdue_since"]
+            locked.flag = self.Flag.NONE
+            locked.overdue_since = None
+            fields = ["deadline", "deadline_working_days", "flag", "overdue_since"]
             self._finish(
                 locked,
                 fields,

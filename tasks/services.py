@@ -35,17 +35,6 @@ def warning_working_days():
     return getattr(settings, "TASK_WARNING_WORKING_DAYS", 3)
 
 
-def flag_for(deadline, *, today=None, calendar=None):
-    """The alert an open task with this deadline carries today: red, yellow or none."""
-    today = today or timezone.localdate()
-    if deadline < today:
-        return Task.Flag.RED
-    calendar = calendar or WorkdayCalendar(today, today + datetime.timedelta(days=30))
-    if deadline <= calendar.add_working_days(today, warning_working_days()):
-        return Task.Flag.YELLOW
-    return Task.Flag.NONE
-
-
 def unpublished_warning(*dates):
     """A clear warning when any date falls in a year whose holiday schedule is not known."""
     years = unpublished_years(*dates)
@@ -72,12 +61,11 @@ def deadline_from_working_days(n, *, start=None):
 @transaction.atomic
 def create_task(*, form, milestones, actor, campaign):
     """Save a new task from its validated form and milestone formset, with its first event."""
+    from .jobs import queue_assignment_notice
+
     task = form.save(commit=False)
     task.campaign = campaign
     task.created_by = actor
-    task.flag = flag_for(task.deadline)
-    if task.flag == Task.Flag.RED:
-        task.overdue_since = timezone.localdate()
     task.save()
     form.save_m2m()
     milestones.instance = task
@@ -85,6 +73,7 @@ def create_task(*, form, milestones, actor, campaign):
     TaskEvent.objects.create(
         task=task, actor=actor, kind=TaskEvent.Kind.CREATED, to_status=task.status
     )
+    queue_assignment_notice([task.pk])
     return task
 
 
@@ -249,9 +238,9 @@ def generate_tasks(plan, *, campaign, actor, priority=Task.Priority.NORMAL, keys
     All or nothing: a task made meanwhile by someone else fails the whole run with a
     message, and re-running then creates only what is still missing.
     """
+    from .jobs import queue_assignment_notice
+
     chosen = [t for t in plan.tasks if t.creatable and (keys is None or t.key in keys)]
-    today = timezone.localdate()
-    calendar = WorkdayCalendar(today, today + datetime.timedelta(days=30))
     try:
         with transaction.atomic():
             tasks = Task.objects.bulk_create(
@@ -266,7 +255,6 @@ def generate_tasks(plan, *, campaign, actor, priority=Task.Priority.NORMAL, keys
                         lead_unit=p.lead_unit,
                         deadline=p.deadline,
                         priority=priority,
-                        flag=flag_for(p.deadline, today=today, calendar=calendar),
                         created_by=actor,
                     )
                     for p in chosen
@@ -300,6 +288,8 @@ def generate_tasks(plan, *, campaign, actor, priority=Task.Priority.NORMAL, keys
                     for task in tasks
                 ]
             )
+            if tasks:
+                queue_assignment_notice([task.pk for task in tasks])
     except IntegrityError:
         raise TaskError(
             _(
@@ -351,6 +341,9 @@ def _task_units(task):
 
 def check_deadlines(*, today=None):
     """Mark overdue tasks (red) and milestones, warn of near deadlines (yellow), notify units.
+
+    Flags are set here only (creating a task or moving its deadline clears them), so every
+    red or yellow flag comes with its notification.
 
     Idempotent: each task or milestone is claimed with a conditional UPDATE, and every
     notification carries a key naming the task and its deadline, so a second run on the
@@ -495,8 +488,9 @@ AGGREGATES = {
     "total": Count("pk"),
     "accepted": Count("pk", filter=Q(status=Task.Status.ACCEPTED)),
     "submitted": Count("pk", filter=Q(status=Task.Status.SUBMITTED)),
-    "overdue": Count("pk", filter=Q(flag=Task.Flag.RED) & ~Q(status=Task.Status.ACCEPTED)),
-    "warning": Count("pk", filter=Q(flag=Task.Flag.YELLOW) & ~Q(status=Task.Status.ACCEPTED)),
+    # Only work still owed counts as late: a submitted task waits on the command office.
+    "overdue": Count("pk", filter=Q(flag=Task.Flag.RED, status__in=Task.OPEN_STATUSES)),
+    "warning": Count("pk", filter=Q(flag=Task.Flag.YELLOW, status__in=Task.OPEN_STATUSES)),
     "progress_avg": Avg("progress"),
 }
 

@@ -7,9 +7,10 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import Prefetch
+from django.db.models import Count, Prefetch, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -43,6 +44,7 @@ from .services import (
     generate_tasks,
     plan_generation,
     read_progress,
+    unpublished_warning,
 )
 
 PAGE_SIZE = 50
@@ -80,6 +82,12 @@ def my_tasks(request):
     scope = scope_for(request.user)
     units = [m.unit for m in scope.memberships if m.campaign_id == campaign.pk and m.unit_id]
     tasks = Task.objects.visible_to(request.user).filter(campaign=campaign).for_units(units)
+    counts = tasks.aggregate(
+        open=Count("pk", filter=Q(status__in=Task.OPEN_STATUSES)),
+        overdue=Count("pk", filter=Q(status__in=Task.OPEN_STATUSES, flag=Task.Flag.RED)),
+        warning=Count("pk", filter=Q(status__in=Task.OPEN_STATUSES, flag=Task.Flag.YELLOW)),
+        submitted=Count("pk", filter=Q(status=Task.Status.SUBMITTED)),
+    )
     show = request.GET.get("show", "open")
     if show == "open":
         tasks = tasks.filter(status__in=Task.OPEN_STATUSES)
@@ -89,7 +97,11 @@ def my_tasks(request):
         tasks = tasks.filter(status=Task.Status.ACCEPTED)
     tasks = _list_queryset(tasks).order_by("-flag", "deadline", "pk")
     page = Paginator(tasks, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "tasks/my_tasks.html", {"page": page, "show": show, "units": units})
+    return render(
+        request,
+        "tasks/my_tasks.html",
+        {"page": page, "show": show, "units": units, "counts": counts},
+    )
 
 
 def task_list(request):
@@ -145,12 +157,15 @@ def task_detail(request, pk):
             "milestones": task.milestones.all(),
             "updates": updates,
             "events": task.events.select_related("actor"),
+            "deadline_warning": unpublished_warning(task.deadline) if task.is_open else "",
             "can_report": reporter and task.is_open,
             "can_manage": manager,
             "can_decide": manager and task.status == Task.Status.SUBMITTED,
             "progress_form": ProgressForm(
-                initial={"progress": task.progress, "version": task.version}
-            ),
+                initial={"progress": task.progress, "version": task.version}, task=task
+            )
+            if reporter and task.is_open
+            else None,
             "decision_form": DecisionForm(initial={"version": task.version}),
         },
     )
@@ -210,7 +225,7 @@ def task_edit(request, pk):
 @require_POST
 def task_progress(request, pk):
     task = task_for(request.user, pk, action="report")
-    form = ProgressForm(request.POST, request.FILES)
+    form = ProgressForm(request.POST, request.FILES, task=task)
     if not form.is_valid():
         for field, errors in form.errors.items():
             label = form.fields[field].label if field in form.fields else ""
@@ -226,6 +241,7 @@ def task_progress(request, pk):
             photos=photos,
             documents=data["documents"],
             submit=data["submit"],
+            milestones=data.get("milestones") or (),
             expected_version=data.get("version"),
         )
     except TaskError as exc:
@@ -339,7 +355,7 @@ def task_bulk(request):
         manageable = manageable.filter(command_office__in=offices)
     form = BulkForm(request.POST, campaign=campaign, tasks=manageable)
     back = request.POST.get("next") or ""
-    if not back.startswith("/"):
+    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
         back = ""
     if not form.is_valid():
         for errors in form.errors.values():

@@ -1,7 +1,6 @@
 """On a phone: an inspector logs a finding with a photo, the unit rectifies with an
 after-photo, another inspector verifies, and the finding shows as 已销号."""
 
-import io
 import re
 
 import pytest
@@ -27,7 +26,9 @@ def sign_in_as(page, live_server, username):
     login(page, live_server, username)
 
 
-def test_a_finding_goes_from_the_phone_to_closed_off(phone_page, live_server, personas, city, tmp_path):
+def test_a_finding_goes_from_the_phone_to_closed_off(
+    phone_page, live_server, personas, city, tmp_path
+):
     page = phone_page
     FindingCategory.objects.create(campaign=city.campaign, name="占道经营")
     make_person(city.campaign, "inspector2", Role.INSPECTOR, name="孙丽")
@@ -60,7 +61,9 @@ def test_a_finding_goes_from_the_phone_to_closed_off(phone_page, live_server, pe
         page.locator("#action-acknowledge button[type=submit]").click()
     assert "整改中" in page.locator("#finding-status").inner_text()
     page.fill("#action-submit textarea[name=measures]", "已劝离摊点，设置疏导区，安排专人早晚巡查")
-    page.set_input_files("#action-submit input[name=photos]", photo_file(tmp_path, "after.jpg", (90, 160, 90)))
+    page.set_input_files(
+        "#action-submit input[name=photos]", photo_file(tmp_path, "after.jpg", (90, 160, 90))
+    )
     with page.expect_navigation():
         page.locator("#action-submit button[type=submit]").click()
     assert "待复核" in page.locator("#finding-status").inner_text()

@@ -111,3 +111,27 @@ def test_an_unmapped_name_at_confirm_keeps_the_preview_and_writes_nothing(
     assert response.status_code == 200
     assert "请选择" in response.content.decode() or "invalid-feedback" in response.content.decode()
     assert_nothing_written()
+
+
+def test_the_office_maps_an_unknown_name_in_the_preview_and_the_import_goes_ahead(
+    org, personas, client_for
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from campaign.models import Unit
+
+    client = client_for(personas.office_admin)
+    data = xlsx(("测评体系", [HEADER, ["公共环境", "市容", "路面平整", 1, "", "市城管局", "城东新区管委会", ""]], []))
+    client.post(
+        reverse("campaign:system_import"),
+        {"file": SimpleUploadedFile("t.xlsx", data), "name": "城东体系", "preview": "1"},
+    )
+    east, west = Unit.objects.filter(campaign=org, name__in=["东城区", "西城区"]).order_by("name")
+    response = client.post(
+        reverse("campaign:system_import"), {"confirm": "1", "map_0": [east.pk, west.pk]}
+    )
+    system = EvaluationSystem.objects.get()
+    assert response.status_code == 302
+    assert system.name == "城东体系"
+    standard = system.standards.get()
+    assert set(standard.responsible_units.all()) == {east, west}

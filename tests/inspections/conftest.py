@@ -56,9 +56,7 @@ def make_finding(personas, city, category):
         if state == "voided":
             finding.void(actor=personas.office_admin, reason="重复登记")
             return finding
-        finding.assign(
-            actor=personas.office_admin, unit=unit, deadline=datetime.date(2026, 3, 10)
-        )
+        finding.assign(actor=personas.office_admin, unit=unit, deadline=datetime.date(2026, 3, 10))
         if state == "assigned":
             return finding
         doer = personas.street_liaison if unit == city.donghua else personas.department_leader

@@ -34,7 +34,9 @@ def report(client, campaign, **extra):
     return client.post(reverse("inspections:citizen_report_for", args=[campaign.pk]), data)
 
 
-def test_a_citizen_reports_without_signing_in_and_the_office_gets_a_registered_finding(campaign, personas, client_for):
+def test_a_citizen_reports_without_signing_in_and_the_office_gets_a_registered_finding(
+    campaign, personas, client_for
+):
     client = Client()
     assert client.get(reverse("inspections:citizen_report")).status_code == 200
     response = report(client, campaign)
@@ -42,10 +44,14 @@ def test_a_citizen_reports_without_signing_in_and_the_office_gets_a_registered_f
         t.name for t in response.templates
     ]
     finding = Finding.objects.get()
-    assert (finding.status, finding.source, finding.created_by) == (Status.REGISTERED, Source.CITIZEN, None)
+    assert (finding.status, finding.source, finding.created_by) == (
+        Status.REGISTERED,
+        Source.CITIZEN,
+        None,
+    )
     assert str(finding.latitude) == "30.123456" and finding.photos.count() == 1
     inbox = client_for(personas.office_admin).get(reverse("inspections:finding_inbox"))
-    triage = dict((key, items) for key, _t, items in inbox.context["sections"])["triage"]
+    triage = {key: items for key, _t, items in inbox.context["sections"]}["triage"]
     assert [f.pk for f in triage] == [finding.pk]
 
 

@@ -12,7 +12,16 @@ from inspections.models import Finding, Inspection, Severity, Status
 
 pytestmark = pytest.mark.django_db
 
-HEADER = ["序号", "发现时间", "问题类别", "问题描述", "具体位置", "所属区域", "责任单位", "严重程度"]
+HEADER = [
+    "序号",
+    "发现时间",
+    "问题类别",
+    "问题描述",
+    "具体位置",
+    "所属区域",
+    "责任单位",
+    "严重程度",
+]
 
 
 def workbook(rows, *, title="第三方模拟测评问题清单"):
@@ -102,7 +111,7 @@ def test_an_old_xls_file_is_refused_with_a_clear_message(personas, client_for, c
 
 def test_the_export_follows_the_filters_in_the_office_layout(make_finding, personas, client_for):
     make_finding("closed")
-    make_finding("assigned", address="=HYPERLINK(\"x\")")
+    make_finding("assigned", address='=HYPERLINK("x")')
     client = client_for(personas.office_admin)
     response = client.get(reverse("inspections:finding_export"), {"status": "assigned"})
     assert response["Content-Disposition"].startswith("attachment")

@@ -18,7 +18,10 @@ def grow_to(n, template):
         copy.save()
         FindingEvent.objects.create(finding=copy, action="create", to_status=copy.status)
         SupervisionOrder.objects.create(
-            campaign=copy.campaign, finding=copy, level=1, year=2026,
+            campaign=copy.campaign,
+            finding=copy,
+            level=1,
+            year=2026,
             sequence=SupervisionOrder.objects.count() + 1,
         )
 
@@ -31,7 +34,8 @@ def count_queries(client, url):
 
 
 @pytest.mark.parametrize(
-    "url_name", ["inspections:finding_list", "inspections:supervision_list", "inspections:finding_inbox"]
+    "url_name",
+    ["inspections:finding_list", "inspections:supervision_list", "inspections:finding_inbox"],
 )
 def test_query_count_does_not_grow_with_rows(make_finding, personas, client_for, url_name):
     template = make_finding("rectifying")

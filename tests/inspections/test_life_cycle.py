@@ -98,14 +98,18 @@ def test_verification_by_a_member_of_the_rectifying_unit_is_refused(make_finding
     both = make_person(campaign, "both", Role.INSPECTOR)
     from campaign.models import Membership
 
-    Membership.objects.create(person=both, campaign=campaign, role=Role.UNIT_LIAISON, unit=city.donghua)
+    Membership.objects.create(
+        person=both, campaign=campaign, role=Role.UNIT_LIAISON, unit=city.donghua
+    )
     with pytest.raises(FindingError, match="不能复核本单位"):
         finding.verify(actor=both, passed=True)
     finding.refresh_from_db()
     assert finding.status == Status.AWAITING
 
 
-def test_verification_by_someone_from_a_unit_above_or_below_is_refused_too(make_finding, city, campaign):
+def test_verification_by_someone_from_a_unit_above_or_below_is_refused_too(
+    make_finding, city, campaign
+):
     finding = make_finding("awaiting")
     from campaign.models import Membership
 
@@ -172,7 +176,9 @@ def test_only_the_office_decides_a_dispute(make_finding, personas, city):
 
 def test_an_upheld_dispute_moves_the_finding_with_the_same_deadline(make_finding, personas, city):
     finding = make_finding("disputed")
-    finding.decide_dispute(actor=personas.office_admin, upheld=True, unit=city.chengguan, note="属城管")
+    finding.decide_dispute(
+        actor=personas.office_admin, upheld=True, unit=city.chengguan, note="属城管"
+    )
     assert (finding.status, finding.unit) == (Status.ASSIGNED, city.chengguan)
     assert finding.deadline == datetime.date(2026, 3, 10)
 
@@ -228,7 +234,9 @@ def test_supervision_raises_the_level_with_a_numbered_order_only_upwards(make_fi
 
 def test_a_relapse_creates_a_new_linked_finding_for_the_same_unit(make_finding, personas):
     old = make_finding("closed")
-    new = old.record_relapse(actor=personas.inspector, description="摊点又回来了", photos=[make_photo()])
+    new = old.record_relapse(
+        actor=personas.inspector, description="摊点又回来了", photos=[make_photo()]
+    )
     old.refresh_from_db()
     assert old.status == Status.CLOSED
     assert (new.relapse_of, new.unit, new.status) == (old, old.unit, Status.ASSIGNED)
@@ -249,7 +257,9 @@ def test_the_transition_map_has_no_way_out_of_closed_or_voided():
     assert TRANSITIONS[Status.CLOSED] == set() and TRANSITIONS[Status.VOIDED] == set()
     assert Status.CLOSED in TRANSITIONS[Status.AWAITING]
     # Only verification closes: no other state leads to closed.
-    assert [s for s, targets in TRANSITIONS.items() if Status.CLOSED in targets] == [Status.AWAITING]
+    assert [s for s, targets in TRANSITIONS.items() if Status.CLOSED in targets] == [
+        Status.AWAITING
+    ]
 
 
 def test_events_are_append_only(make_finding):

@@ -31,7 +31,9 @@ def test_overdue_findings_are_raised_by_lateness_once_and_only_once(
     a_week = late_finding(make_finding, datetime.date(2026, 3, 9), address="二号点")
     weeks = late_finding(make_finding, datetime.date(2026, 2, 20), address="三号点")
     on_time = late_finding(make_finding, datetime.date(2026, 3, 20), address="四号点")
-    submitted = late_finding(make_finding, datetime.date(2026, 3, 2), state="awaiting", address="五号点")
+    submitted = late_finding(
+        make_finding, datetime.date(2026, 3, 2), state="awaiting", address="五号点"
+    )
 
     with django_capture_on_commit_callbacks(execute=True):
         assert escalate_overdue_findings.delay(TODAY.isoformat()).get() == 3
@@ -75,7 +77,9 @@ def test_assignment_notifies_the_unit_people(
 ):
     with django_capture_on_commit_callbacks(execute=True):
         finding = make_finding("assigned")
-    subjects = Notification.objects.filter(recipient=personas.street_leader).values_list("subject", flat=True)
+    subjects = Notification.objects.filter(recipient=personas.street_leader).values_list(
+        "subject", flat=True
+    )
     assert any(finding.code in s for s in subjects)
     assert not Notification.objects.filter(recipient=personas.other_district_leader).exists()
 

@@ -44,14 +44,22 @@ def test_an_inspector_logs_a_finding_with_a_photo_and_hands_it_to_the_suggested_
     assert photo.thumbnail.name
 
 
-def test_a_category_with_a_department_suggests_that_department(personas, city, client_for, campaign):
-    category = FindingCategory.objects.create(campaign=campaign, name="公益广告缺失", department=city.chengguan)
-    client_for(personas.inspector).post(reverse("inspections:finding_create"), entry(category, city))
+def test_a_category_with_a_department_suggests_that_department(
+    personas, city, client_for, campaign
+):
+    category = FindingCategory.objects.create(
+        campaign=campaign, name="公益广告缺失", department=city.chengguan
+    )
+    client_for(personas.inspector).post(
+        reverse("inspections:finding_create"), entry(category, city)
+    )
     assert Finding.objects.get().unit == city.chengguan
 
 
 def test_the_field_form_asks_for_the_phone_camera(personas, client_for, category):
-    html = client_for(personas.inspector).get(reverse("inspections:finding_create")).content.decode()
+    html = (
+        client_for(personas.inspector).get(reverse("inspections:finding_create")).content.decode()
+    )
     assert 'capture="environment"' in html and 'accept="image/*"' in html
 
 
@@ -92,11 +100,17 @@ def test_the_unit_submits_with_an_after_photo_and_another_inspector_closes_it(
 ):
     finding = make_finding("assigned")
     unit = client_for(personas.street_liaison)
-    unit.post(reverse("inspections:finding_acknowledge", args=[finding.pk]), {"version": finding.version})
+    unit.post(
+        reverse("inspections:finding_acknowledge", args=[finding.pk]), {"version": finding.version}
+    )
     finding.refresh_from_db()
     response = unit.post(
         reverse("inspections:finding_submit", args=[finding.pk]),
-        {"version": finding.version, "measures": "已劝离并设置疏导点", "photos": [make_photo("after.jpg")]},
+        {
+            "version": finding.version,
+            "measures": "已劝离并设置疏导点",
+            "photos": [make_photo("after.jpg")],
+        },
     )
     assert response.status_code == 302
     finding.refresh_from_db()
@@ -116,7 +130,9 @@ def test_the_unit_submits_with_an_after_photo_and_another_inspector_closes_it(
     assert "已销号" in page
 
 
-def test_submitting_without_an_after_photo_is_refused_by_the_form(make_finding, personas, client_for):
+def test_submitting_without_an_after_photo_is_refused_by_the_form(
+    make_finding, personas, client_for
+):
     finding = make_finding("rectifying")
     response = client_for(personas.street_liaison).post(
         reverse("inspections:finding_submit", args=[finding.pk]),
@@ -127,12 +143,16 @@ def test_submitting_without_an_after_photo_is_refused_by_the_form(make_finding, 
     assert finding.status == Status.RECTIFYING
 
 
-def test_a_verification_refused_by_the_rules_shows_the_reason(make_finding, personas, client_for, city):
+def test_a_verification_refused_by_the_rules_shows_the_reason(
+    make_finding, personas, client_for, city
+):
     from campaign.models import Membership, Role
 
     finding = make_finding("awaiting")
     # The street's liaison is also an inspector: still may not verify the street's work.
-    Membership.objects.create(person=personas.street_liaison, campaign=city.campaign, role=Role.INSPECTOR)
+    Membership.objects.create(
+        person=personas.street_liaison, campaign=city.campaign, role=Role.INSPECTOR
+    )
     page = client_for(personas.street_liaison).get(finding.get_absolute_url())
     assert "verify" not in page.context["forms"]
     response = client_for(personas.street_liaison).post(
@@ -164,21 +184,34 @@ def test_a_stale_form_gets_a_clear_message_and_changes_nothing(make_finding, per
     assert finding.status == Status.RETURNED
 
 
-def test_the_office_supervises_voids_and_decides_disputes_through_forms(make_finding, personas, city, client_for):
+def test_the_office_supervises_voids_and_decides_disputes_through_forms(
+    make_finding, personas, city, client_for
+):
     office = client_for(personas.office_admin)
     late = make_finding("rectifying")
-    office.post(reverse("inspections:finding_supervise", args=[late.pk]), {"version": late.version, "level": "2", "note": "限期三日"})
+    office.post(
+        reverse("inspections:finding_supervise", args=[late.pk]),
+        {"version": late.version, "level": "2", "note": "限期三日"},
+    )
     late.refresh_from_db()
     assert late.supervision_level == SupervisionLevel.LISTED
     disputed = make_finding("disputed", address="二号点")
     office.post(
         reverse("inspections:finding_decide", args=[disputed.pk]),
-        {"version": disputed.version, "upheld": "1", "unit": city.chengguan.pk, "note": "属城管职责"},
+        {
+            "version": disputed.version,
+            "upheld": "1",
+            "unit": city.chengguan.pk,
+            "note": "属城管职责",
+        },
     )
     disputed.refresh_from_db()
     assert (disputed.status, disputed.unit) == (Status.ASSIGNED, city.chengguan)
     wrong = make_finding("registered", address="三号点")
-    office.post(reverse("inspections:finding_void", args=[wrong.pk]), {"version": wrong.version, "note": "重复"})
+    office.post(
+        reverse("inspections:finding_void", args=[wrong.pk]),
+        {"version": wrong.version, "note": "重复"},
+    )
     wrong.refresh_from_db()
     assert wrong.status == Status.VOIDED
 
@@ -192,16 +225,26 @@ def test_a_relapse_through_the_page_opens_the_new_finding(make_finding, personas
     assert response["Location"] == new.get_absolute_url()
 
 
-def test_a_nearby_open_finding_of_the_same_category_is_warned_about(make_finding, personas, client_for, category):
-    existing = make_finding("assigned", address="东华路1号", latitude="30.000000", longitude="120.000000")
+def test_a_nearby_open_finding_of_the_same_category_is_warned_about(
+    make_finding, personas, client_for, category
+):
+    existing = make_finding(
+        "assigned", address="东华路1号", latitude="30.000000", longitude="120.000000"
+    )
     client = client_for(personas.inspector)
     url = reverse("inspections:finding_nearby")
     same_address = client.get(url, {"category": category.pk, "address": "东华路1号"})
     assert existing.code in same_address.content.decode()
     # About 30 m away, different address text.
-    nearby = client.get(url, {"category": category.pk, "address": "别处", "latitude": "30.00027", "longitude": "120.0"})
+    nearby = client.get(
+        url,
+        {"category": category.pk, "address": "别处", "latitude": "30.00027", "longitude": "120.0"},
+    )
     assert existing.code in nearby.content.decode()
-    far = client.get(url, {"category": category.pk, "address": "别处", "latitude": "30.0020", "longitude": "120.0"})
+    far = client.get(
+        url,
+        {"category": category.pk, "address": "别处", "latitude": "30.0020", "longitude": "120.0"},
+    )
     assert existing.code not in far.content.decode()
 
 
@@ -223,17 +266,28 @@ def test_the_inspector_inbox_offers_rectifications_to_verify(make_finding, perso
     assert sections["verify"] == [awaiting.pk]
 
 
-def test_the_supervision_list_shows_supervised_findings_with_their_order_number(make_finding, personas, client_for):
+def test_the_supervision_list_shows_supervised_findings_with_their_order_number(
+    make_finding, personas, client_for
+):
     finding = make_finding("rectifying")
     event = finding.supervise(actor=personas.office_admin, level=SupervisionLevel.NORMAL)
-    html = client_for(personas.street_leader).get(reverse("inspections:supervision_list")).content.decode()
+    html = (
+        client_for(personas.street_leader)
+        .get(reverse("inspections:supervision_list"))
+        .content.decode()
+    )
     assert finding.code in html and event.data["number"] in html
-    assert finding.code not in client_for(personas.other_district_leader).get(
-        reverse("inspections:supervision_list")
-    ).content.decode()
+    assert (
+        finding.code
+        not in client_for(personas.other_district_leader)
+        .get(reverse("inspections:supervision_list"))
+        .content.decode()
+    )
 
 
-def test_the_ledger_filters_by_status_overdue_and_unit_below(make_finding, personas, client_for, city):
+def test_the_ledger_filters_by_status_overdue_and_unit_below(
+    make_finding, personas, client_for, city
+):
     late = make_finding("assigned")  # deadline 2026-03-10, in the past
     closed = make_finding("closed", address="二号点")
     client = client_for(personas.office_admin)

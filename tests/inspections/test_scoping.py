@@ -25,7 +25,7 @@ ACTIONS = [
 
 def export_rows(response):
     workbook = load_workbook(io.BytesIO(b"".join(response.streaming_content)))
-    return [row for row in workbook.active.iter_rows(min_row=3, values_only=True)]
+    return list(workbook.active.iter_rows(min_row=3, values_only=True))
 
 
 def test_another_district_sees_none_of_the_findings_in_the_list(make_finding, personas, client_for):
@@ -33,9 +33,12 @@ def test_another_district_sees_none_of_the_findings_in_the_list(make_finding, pe
     response = client_for(personas.other_district_leader).get(reverse("inspections:finding_list"))
     assert response.status_code == 200
     assert finding.code not in response.content.decode()
-    assert finding.code in client_for(personas.street_leader).get(
-        reverse("inspections:finding_list")
-    ).content.decode()
+    assert (
+        finding.code
+        in client_for(personas.street_leader)
+        .get(reverse("inspections:finding_list"))
+        .content.decode()
+    )
 
 
 def test_filtering_the_list_by_a_unit_out_of_scope_is_404(personas, city, client_for):
@@ -43,7 +46,9 @@ def test_filtering_the_list_by_a_unit_out_of_scope_is_404(personas, city, client
     for param in ("unit", "district"):
         response = client.get(reverse("inspections:finding_list"), {param: city.east.pk})
         assert response.status_code == 404
-    assert client.get(reverse("inspections:finding_list"), {"unit": city.west.pk}).status_code == 200
+    assert (
+        client.get(reverse("inspections:finding_list"), {"unit": city.west.pk}).status_code == 200
+    )
 
 
 def test_the_unit_filter_lists_only_units_in_scope(personas, city, client_for):
@@ -79,7 +84,9 @@ def test_photos_are_404_out_of_scope_and_served_in_scope(make_finding, personas,
         assert b"".join(response.streaming_content)[:2] == b"\xff\xd8"  # a JPEG
 
 
-def test_the_export_is_scoped_and_404_for_a_unit_out_of_scope(make_finding, personas, city, client_for):
+def test_the_export_is_scoped_and_404_for_a_unit_out_of_scope(
+    make_finding, personas, city, client_for
+):
     make_finding("assigned")
     url = reverse("inspections:finding_export")
     other = client_for(personas.other_district_leader)
@@ -89,7 +96,9 @@ def test_the_export_is_scoped_and_404_for_a_unit_out_of_scope(make_finding, pers
     assert len(rows) == 1 and rows[0][8] == "东华街道"
 
 
-def test_a_read_only_leader_sees_the_finding_but_every_action_is_403(make_finding, personas, client_for):
+def test_a_read_only_leader_sees_the_finding_but_every_action_is_403(
+    make_finding, personas, client_for
+):
     finding = make_finding("awaiting")
     client = client_for(personas.leader)
     assert client.get(finding.get_absolute_url()).status_code == 200
@@ -107,13 +116,19 @@ def test_unit_people_cannot_open_the_field_entry_or_import_pages(personas, clien
     assert client.get(reverse("inspections:category_list")).status_code == 403
 
 
-def test_command_staff_see_findings_on_their_office_standards_only(make_finding, personas, client_for, city):
+def test_command_staff_see_findings_on_their_office_standards_only(
+    make_finding, personas, client_for, city
+):
     from campaign.models import EvaluationSystem, IndicatorNode, Standard
 
     system = EvaluationSystem.objects.create(campaign=city.campaign, name="测评体系")
     node = IndicatorNode.objects.create(system=system, level=0, name="城市管理")
     standard = Standard.objects.create(
-        system=system, node=node, code="5.1", text="无占道经营", points=1,
+        system=system,
+        node=node,
+        code="5.1",
+        text="无占道经营",
+        points=1,
         lead_command_office=city.command_office,
     )
     theirs = make_finding("assigned", standard=standard)

@@ -23,8 +23,19 @@ def at(day, hour=10):
     return datetime.datetime.combine(day, datetime.time(hour), tzinfo=SHANGHAI)
 
 
-def make_finding(campaign, unit, *, found_on, severity=Severity.MINOR, status=Status.RECTIFYING,
-                 deadline=None, closed_on=None, submitted_on=None, relapse_of=None, **extra):
+def make_finding(
+    campaign,
+    unit,
+    *,
+    found_on,
+    severity=Severity.MINOR,
+    status=Status.RECTIFYING,
+    deadline=None,
+    closed_on=None,
+    submitted_on=None,
+    relapse_of=None,
+    **extra,
+):
     return Finding.objects.create(
         campaign=campaign,
         source=Source.ROUTINE,
@@ -53,8 +64,9 @@ def make_returned_event(finding, on):
     )
 
 
-def make_task(campaign, unit, *, deadline, status=Task.Status.IN_PROGRESS, accepted_on=None,
-              **extra):
+def make_task(
+    campaign, unit, *, deadline, status=Task.Status.IN_PROGRESS, accepted_on=None, **extra
+):
     return Task.objects.create(
         campaign=campaign,
         title=extra.pop("title", f"测试任务{next(_counter)}"),

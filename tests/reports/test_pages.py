@@ -43,7 +43,13 @@ def test_every_persona_may_read_the_dashboard_rankings_and_rules(personas, week,
 
 def test_a_leader_lands_on_a_dashboard_in_chinese_with_its_tables(personas, week, client_for):
     page = client_for(personas.leader).get(reverse("reports:dashboard")).content.decode()
-    for heading in ("数据看板", "每周问题发现与销号", "各县区问题销号率", "各指挥部逾期情况", "测评预计得分"):
+    for heading in (
+        "数据看板",
+        "每周问题发现与销号",
+        "各县区问题销号率",
+        "各指挥部逾期情况",
+        "测评预计得分",
+    ):
         assert heading in page
     assert 'id="table-closure"' in page and "东城区" in page and "西城区" in page
     assert "vendor/echarts/echarts.min.js" in page

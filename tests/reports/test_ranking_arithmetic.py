@@ -32,13 +32,23 @@ def week_of_donghua1(city):
     make_finding(c, unit, found_on=day(1), deadline=day(2))
     # F2 serious, closed on Thursday before its deadline.
     make_finding(
-        c, unit, found_on=day(0), severity=Severity.SERIOUS, status=Status.CLOSED,
-        deadline=day(4), closed_on=day(3),
+        c,
+        unit,
+        found_on=day(0),
+        severity=Severity.SERIOUS,
+        status=Status.CLOSED,
+        deadline=day(4),
+        closed_on=day(3),
     )
     # F3 critical, deadline Thursday, handed in Friday: 1 working day overdue, returned once.
     f3 = make_finding(
-        c, unit, found_on=day(2), severity=Severity.CRITICAL, status=Status.AWAITING,
-        deadline=day(3), submitted_on=day(4),
+        c,
+        unit,
+        found_on=day(2),
+        severity=Severity.CRITICAL,
+        status=Status.AWAITING,
+        deadline=day(3),
+        submitted_on=day(4),
     )
     make_returned_event(f3, day(3))
     # F4 minor relapse of the old finding, deadline next week.
@@ -96,7 +106,7 @@ def test_task_deductions_are_not_applied_below_the_minimum(week_of_donghua1):
 
 
 def test_the_score_never_goes_below_zero(city):
-    for n in range(25):
+    for _n in range(25):
         make_finding(city.campaign, city.xiguan1, found_on=day(1), severity=Severity.CRITICAL)
     row = figures(city.campaign)["西关第1社区"]
     assert row.deduction == Decimal("125.00")

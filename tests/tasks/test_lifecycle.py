@@ -182,3 +182,15 @@ def test_two_simultaneous_reports_on_the_same_version_only_one_is_saved(city, pe
     assert sorted(outcomes) == ["conflict", "saved"]
     assert ProgressUpdate.objects.filter(task=task).count() == 1
     assert Task.objects.get(pk=task.pk).version == version + 1
+
+
+def test_the_unit_ticks_off_a_deliverable_milestone_with_its_report(task, personas, client_for):
+    plan = Milestone.objects.create(task=task, date=TODAY, deliverable="印发工作方案")
+    later = Milestone.objects.create(task=task, date=TODAY, deliverable="完成验收资料")
+    client_for(personas.street_liaison).post(
+        reverse("tasks:task_progress", args=[task.pk]),
+        {"text": "方案已印发", "progress": 20, "milestones": [plan.pk], "version": task.version},
+    )
+    plan.refresh_from_db()
+    later.refresh_from_db()
+    assert plan.reached_at is not None and later.reached_at is None

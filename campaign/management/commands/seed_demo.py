@@ -147,7 +147,7 @@ class Command(BaseCommand):
         demo_indicators.seed(campaign)  # the sample evaluation system, some self-assessments
         tasks_demo.seed(campaign)  # tasks: generated from the evaluation system, or ad hoc
         inspections_demo.seed(campaign)  # ledger: findings in every state, photos, supervision
-        __import__("reports.demo", fromlist=["seed"]).seed(campaign)  # rules, settings, last week's bulletin
+        __import__("reports.demo", fromlist=["seed"]).seed(campaign)  # last week's bulletin
 
         self.stdout.write(
             self.style.SUCCESS(

@@ -30,7 +30,9 @@ class Command(BaseCommand):
         try:
             target = Campaign.objects.get(pk=campaign)
         except Campaign.DoesNotExist:
-            raise CommandError(_("There is no campaign with id %(id)s.") % {"id": campaign}) from None
+            raise CommandError(
+                _("There is no campaign with id %(id)s.") % {"id": campaign}
+            ) from None
         if period:
             try:
                 period = normalise_period(period)
