@@ -3,12 +3,16 @@
 Idempotent: nothing happens when the campaign already has the sample's system.
 """
 
+import datetime
+import io
 from pathlib import Path
 
+from django.core.files.base import ContentFile
 from django.db import transaction
+from PIL import Image
 
 from .indicator_import import apply_indicators, read_indicators
-from .models import EvaluationSystem, Person, Standard
+from .models import EvaluationSystem, Evidence, Person, Standard
 
 WORKBOOK = Path(__file__).resolve().parent / "demo" / "indicator-system.xlsx"
 
@@ -48,4 +52,32 @@ def seed(campaign):
     standards = {s.position: s for s in system.standards.all()}
     for position, (status, note) in ASSESSMENTS.items():
         standards[position].assess(actor=actor, status=status, note=note)
+    if actor is not None:
+        for position, subject, day, place, people in EVIDENCE:
+            evidence = Evidence(
+                standard=standards[position],
+                kind=Evidence.Kind.IMAGE,
+                original_name=f"{subject}.png",
+                subject=subject,
+                taken_on=datetime.date(2026, *day),
+                place=place,
+                people=people,
+                uploaded_by=actor,
+            )
+            evidence.file.save("demo.png", ContentFile(_placeholder_photo()), save=False)
+            evidence.save()
     return system
+
+
+# Captioned photos for two document-review standards: position, subject, (month, day), place, people.
+EVIDENCE = [
+    (0, "理论学习中心组第一季度集中学习", (3, 18), "市委宣传部三楼会议室", "中心组成员15人"),
+    (0, "理论学习中心组第二季度集中学习", (6, 12), "市委宣传部三楼会议室", ""),
+    (5, "2026年第一季度“身边好人”发布会", (3, 28), "市民中心报告厅", "好人代表、市文明办工作人员"),
+]
+
+
+def _placeholder_photo():
+    buffer = io.BytesIO()
+    Image.new("RGB", (320, 240), (183, 28, 28)).save(buffer, "PNG")
+    return buffer.getvalue()

@@ -42,6 +42,7 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+INVALID_SHEET_CHARACTERS = "/\\?*[]:"
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 _thin = Side(style="thin", color="999999")
@@ -108,10 +109,17 @@ class TabularExport:
             cell.number_format = number_format
         return cell
 
+    def _sheet_name(self):
+        # Excel refuses these characters in sheet names and more than 31 characters.
+        name = str(self.sheet_title or self.get_title() or "Sheet1")
+        for char in INVALID_SHEET_CHARACTERS:
+            name = name.replace(char, "·")
+        return name[:31]
+
     def write_xlsx(self, fileobj):
         """Write the workbook to an open binary file object."""
         workbook = Workbook(write_only=True)
-        sheet = workbook.create_sheet(title=(self.sheet_title or self.get_title() or "Sheet1")[:31])
+        sheet = workbook.create_sheet(title=self._sheet_name())
         headers = self.get_headers()
         for index, width in enumerate(self.column_widths or [], start=1):
             sheet.column_dimensions[get_column_letter(index)].width = width

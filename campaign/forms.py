@@ -228,24 +228,29 @@ class IndicatorImportForm(forms.Form):
         }
 
 
+def units_by_kind(campaign):
+    """The campaign's units grouped by kind (districts, streets, communities, departments,
+    others), in tree order within a kind: the order the unit check-box lists show them in."""
+    kinds = list(Unit.Kind.values)
+    return (
+        Unit.objects.filter(campaign=campaign)
+        .annotate(
+            kind_order=Case(
+                *[When(kind=kind, then=Value(i)) for i, kind in enumerate(kinds)],
+                default=Value(len(kinds)),
+            )
+        )
+        .order_by("kind_order", "path")
+    )
+
+
 class UnitMappingForm(forms.Form):
     """One choice per unit name the workbook uses that matches no unit: which units it means."""
 
     def __init__(self, *args, names, campaign, **kwargs):
         super().__init__(*args, **kwargs)
         self.names = list(names)
-        kinds = list(Unit.Kind.values)
-        # Grouped by kind (districts, streets, communities, departments, others), tree order within.
-        units = (
-            Unit.objects.filter(campaign=campaign)
-            .annotate(
-                kind_order=Case(
-                    *[When(kind=kind, then=Value(i)) for i, kind in enumerate(kinds)],
-                    default=Value(len(kinds)),
-                )
-            )
-            .order_by("kind_order", "path")
-        )
+        units = units_by_kind(campaign)
         for index, name in enumerate(self.names):
             self.fields[f"map_{index}"] = forms.ModelMultipleChoiceField(
                 label=name,
@@ -295,14 +300,13 @@ class StandardPlanForm(forms.ModelForm):
         ]
         widgets = {
             "deadline": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-            "responsible_units": forms.SelectMultiple(attrs={"size": 10}),
+            "responsible_units": forms.CheckboxSelectMultiple,
         }
 
     def __init__(self, *args, campaign, can_move_office, **kwargs):
         super().__init__(*args, **kwargs)
-        units = Unit.objects.filter(campaign=campaign).order_by("path")
-        self.fields["lead_unit"].queryset = units
-        self.fields["responsible_units"].queryset = units
+        self.fields["lead_unit"].queryset = Unit.objects.filter(campaign=campaign).order_by("path")
+        self.fields["responsible_units"].queryset = units_by_kind(campaign)
         self.fields["lead_command_office"].queryset = CommandOffice.objects.filter(
             campaign=campaign
         )

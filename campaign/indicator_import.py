@@ -18,6 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from openpyxl.utils.datetime import from_excel
 
 from .exports import TabularExport
 from .models import AuditEntry, CommandOffice, EvaluationSystem, IndicatorNode, Standard, Unit
@@ -118,6 +119,7 @@ DIFFICULTY_LABELS = {
 
 VETO_WORDS = ("一票否决",)
 YES_WORDS = {"是", "√", "✓", "✔", "Y", "YES", "1", "否决", "一票否决", "是一票否决"}
+ROLE_NOTE = re.compile(r"[（(](牵头|配合|协办|协同|责任|主责|参与)(单位|部门)?[)）]")
 # Deadlines that are ongoing rather than dated.
 ONGOING_WORDS = ("长期", "持续", "常态", "按要求", "按上级要求", "全年", "每年", "随时")
 DOCUMENT_NUMBER = re.compile(r"\S*[〔\[［【(（]\s*\d{4}\s*[〕\]］】)）]\s*\d+\s*号")
@@ -672,7 +674,9 @@ class _RowReader:
     def match_names(self, text, row, key):
         """Units for each name in a cell, in order; unknown names are noted for the mapping form."""
         result = []
-        for name in split_list(text):
+        for raw in split_list(text):
+            # "市城管局（牵头）", "各县区等": the role note and a trailing 等 are not part of the name.
+            name = ROLE_NOTE.sub("", raw).removesuffix("等").strip() or raw
             units = self.matcher.match(name)
             if units is None:
                 places = self.plan.unmatched.setdefault(name, [])
@@ -735,7 +739,11 @@ class _RowReader:
         if not text or any(word in text for word in ONGOING_WORDS):
             return
         try:
-            standard.deadline = parse_date(raw)
+            if isinstance(raw, int | float) and 30000 < raw < 80000:
+                # A date typed into a cell formatted as a number: Excel's day count.
+                standard.deadline = from_excel(raw).date()
+            else:
+                standard.deadline = parse_date(raw)
         except ValueError:
             self.error(
                 row,

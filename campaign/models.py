@@ -551,17 +551,6 @@ class StandardQuerySet(models.QuerySet):
         """Standards of the current edition: a revised edition retires, never deletes, the ones it drops."""
         return self.filter(retired_at__isnull=True)
 
-    def editable_by(self, user, campaign):
-        """Standards this person may self-assess and plan: all for office admins, else their command office's."""
-        from .access import scope_for
-
-        scope = scope_for(user)
-        if scope.is_office_admin(campaign):
-            return self.filter(system__campaign=campaign)
-        return self.filter(
-            system__campaign=campaign, lead_command_office__in=scope.command_office_ids
-        )
-
 
 class Standard(models.Model):
     """A standard (测评标准): the leaf of the tree, carrying points, methods and responsibility."""

@@ -31,6 +31,14 @@ PARTIAL_CREDIT = {
 }
 
 
+def format_points(value):
+    """Points as clerks write them: 31.5, 2, 0.75 (no trailing zeros, never 3E+1)."""
+    if value in (None, ""):
+        return ""
+    text = f"{Decimal(str(value)).quantize(Decimal('0.01')):f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
 def earned(points, status):
     """Points a standard with this self-assessment is projected to earn."""
     return (Decimal(points) * PARTIAL_CREDIT[status]).quantize(Decimal("0.01"))

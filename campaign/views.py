@@ -466,8 +466,11 @@ def system_list(request):
         .only("system_id", "points", "assessment", "is_veto", "position")
     )
     scores = scoring.roll_up(standards, key=lambda s: s.system_id)
+    vetoes = scoring.roll_up(scoring.failing_veto(standards), key=lambda s: s.system_id)
     for system in systems:
         system.score = scores.get(system.pk, scoring.Score())
+        system.missed_pass_mark = scoring.missed_pass_mark(system, system.score)
+        system.failing_veto = vetoes.get(system.pk, scoring.Score()).standard_count
     return render(
         request,
         "campaign/system_list.html",
@@ -524,7 +527,7 @@ def system_import(request):
                     % {
                         "name": system.name,
                         "standards": len(plan.standards),
-                        "points": plan.total_points.normalize(),
+                        "points": scoring.format_points(plan.total_points),
                     },
                 )
                 return redirect(system)

@@ -60,7 +60,7 @@ class FindingLedgerExport(TabularExport):
         queryset = self.findings.select_related(
             "category", "territory", "unit", "standard"
         ).order_by("found_on", "pk")
-        for n, f in enumerate(queryset.iterator(chunk_size=2000), start=1):
+        for n, f in enumerate(queryset.iterator(chunk_size=500), start=1):
             yield [
                 n,
                 f.code,

@@ -486,8 +486,11 @@ class Finding(models.Model):
                 note=note,
                 data=data or {},
             )
-            for kind, upload in photos:
-                FindingPhoto.add(current, upload, kind=kind, by=actor, event=event)
+            try:
+                for kind, upload in photos:
+                    FindingPhoto.add(current, upload, kind=kind, by=actor, event=event)
+            except ValidationError as exc:  # not a photo, or too large: nothing is kept
+                raise FindingError(" ".join(exc.messages)) from None
             from .jobs import send_finding_notifications
 
             send_finding_notifications.delay_on_commit(event.pk)

@@ -7,6 +7,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.db.models import Count, Prefetch, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -21,7 +22,7 @@ from campaign.access import (
     scope_for,
 )
 from campaign.forms import client_ip
-from campaign.models import Campaign, Unit
+from campaign.models import AuditEntry, Campaign, Unit
 
 from . import services
 from .exports import FindingLedgerExport
@@ -285,6 +286,8 @@ def finding_detail(request, pk, bound=None, status=200):
         "orders": finding.supervision_orders.all(),
         "relapses": finding.relapses.all(),
         "overdue": finding.is_overdue(),
+        # A citizen's phone number is for the office and inspectors only.
+        "can_see_reporter": can_log(request.user, finding.campaign),
         "today": timezone.localdate(),
     }
     return render(request, "inspections/finding_detail.html", context, status=status)
@@ -592,7 +595,14 @@ def inspection_create(request):
     form = InspectionForm(request.POST or None, campaign=campaign)
     if request.method == "POST" and form.is_valid():
         form.instance.created_by = request.user
-        inspection = form.save()
+        with transaction.atomic():
+            inspection = form.save()
+            AuditEntry.record(
+                actor=request.user,
+                action=AuditEntry.Action.CREATE,
+                obj=inspection,
+                summary=_("Recorded the inspection %(inspection)s") % {"inspection": inspection},
+            )
         messages.success(request, _("Inspection saved: now log what you find."))
         return redirect(f"{_url('inspections:finding_create')}?inspection={inspection.pk}")
     return render(request, "inspections/inspection_form.html", {"form": form})
@@ -706,11 +716,27 @@ def category_list(request):
     )
     if request.method == "POST":
         if form.is_bound and form.is_valid():
-            form.save()
+            with transaction.atomic():
+                category = form.save()
+                AuditEntry.record(
+                    actor=request.user,
+                    action=AuditEntry.Action.UPDATE if edit else AuditEntry.Action.CREATE,
+                    obj=category,
+                    summary=_("Saved finding category %(name)s") % {"name": category.name},
+                    changes={"fields": form.changed_data},
+                )
             messages.success(request, _("Category saved."))
             return redirect("inspections:category_list")
         if settings_form.is_bound and settings_form.is_valid():
-            settings_form.save()
+            with transaction.atomic():
+                saved = settings_form.save()
+                AuditEntry.record(
+                    actor=request.user,
+                    action=AuditEntry.Action.UPDATE,
+                    obj=saved,
+                    summary=_("Changed the ledger deadlines"),
+                    changes={k: settings_form.cleaned_data[k] for k in settings_form.changed_data},
+                )
             messages.success(request, _("Deadlines saved."))
             return redirect("inspections:category_list")
     return render(

@@ -9,6 +9,7 @@ import datetime
 from django.utils import timezone
 
 from campaign.models import CommandOffice, EvaluationSystem, Membership, Person, Role, Unit
+from campaign.workdays import add_working_days
 
 from .models import Milestone, Task, TaskEvent
 from .services import GenerationMode, check_deadlines, generate_tasks, plan_generation
@@ -89,6 +90,8 @@ def seed(campaign):
             # The sample standards' own deadlines may have passed: spread them over the
             # coming quarter so that only the tasks meant to be late are overdue.
             task.deadline = today + datetime.timedelta(days=7 + (index * 11) % 90)
+            if index in (0, 6):  # two due in two working days: yellow after the check below
+                task.deadline = add_working_days(today, 2)
             Task.objects.filter(pk=task.pk).update(deadline=task.deadline, flag="")
         _advance(task, index, today, office)
     check_deadlines(today=today)

@@ -329,7 +329,10 @@ class GenerateForm(DeadlineMixin, forms.Form):
 
     def __init__(self, *args, campaign, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["system"].queryset = EvaluationSystem.objects.filter(campaign=campaign)
+        systems = EvaluationSystem.objects.filter(campaign=campaign)
+        self.fields["system"].queryset = systems
+        self.fields["system"].empty_label = _("Choose an evaluation system")
+        self.fields["system"].initial = systems.order_by("-imported_at", "-pk").first()
 
     def clean(self):
         return self.clean_deadline_fields(super().clean(), required=False)

@@ -148,7 +148,8 @@ def _describe(standard):
 
 
 def _title(standard, suffix=""):
-    text = clean_text(standard.text)
+    # Only whitespace is tidied: full-width Chinese punctuation stays as written.
+    text = re.sub(r"\s+", " ", standard.text).strip()
     stem = f"{standard.code} {text}".strip() if standard.code else text
     limit = 280 - len(suffix)
     if len(stem) > limit:
@@ -226,6 +227,17 @@ def plan_generation(*, system, mode, deadline, use_standard_deadlines=True):
     for planned in plan.tasks:
         if planned.deadline is None and not planned.problem:
             planned.problem = _("No deadline: give a default deadline.")
+    today = timezone.localdate()
+    past = sum(1 for t in plan.tasks if t.creatable and t.deadline and t.deadline < today)
+    if past:
+        plan.warnings.append(
+            _(
+                "%(n)s of these tasks would start with a deadline already past (the standard's "
+                "own deadline). Untick “use the standard's own deadline” to give them the "
+                "default deadline instead."
+            )
+            % {"n": past}
+        )
     warning = unpublished_warning(*[d for d in deadlines if d])
     if warning:
         plan.warnings.append(warning)

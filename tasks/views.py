@@ -4,12 +4,13 @@ from pathlib import Path
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Case, Count, Prefetch, Q, Value, When
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -95,7 +96,13 @@ def my_tasks(request):
         tasks = tasks.filter(status=Task.Status.SUBMITTED)
     elif show == "accepted":
         tasks = tasks.filter(status=Task.Status.ACCEPTED)
-    tasks = _list_queryset(tasks).order_by("-flag", "deadline", "pk")
+    # Red first, then yellow, then by deadline: what needs doing today is at the top.
+    urgency = Case(
+        When(flag=Task.Flag.RED, then=Value(0)),
+        When(flag=Task.Flag.YELLOW, then=Value(1)),
+        default=Value(2),
+    )
+    tasks = _list_queryset(tasks).order_by(urgency, "deadline", "pk")
     page = Paginator(tasks, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
@@ -143,32 +150,31 @@ def task_export(request):
 
 def task_detail(request, pk):
     task = task_for(request.user, pk)
+    return render(request, "tasks/task_detail.html", _detail_context(request, task))
+
+
+def _detail_context(request, task, progress_form=None):
     updates = ProgressUpdate.objects.filter(task=task).select_related("author")
-    updates = updates.prefetch_related("evidence")
-    reporter = can_report(request.user, task)
+    reporter = can_report(request.user, task) and task.is_open
     manager = can_manage(request.user, task)
-    return render(
-        request,
-        "tasks/task_detail.html",
-        {
-            "task": task,
-            "responsible_units": task.responsible_units.all(),
-            "cooperating_units": task.cooperating_units.all(),
-            "milestones": task.milestones.all(),
-            "updates": updates,
-            "events": task.events.select_related("actor"),
-            "deadline_warning": unpublished_warning(task.deadline) if task.is_open else "",
-            "can_report": reporter and task.is_open,
-            "can_manage": manager,
-            "can_decide": manager and task.status == Task.Status.SUBMITTED,
-            "progress_form": ProgressForm(
-                initial={"progress": task.progress, "version": task.version}, task=task
-            )
-            if reporter and task.is_open
-            else None,
-            "decision_form": DecisionForm(initial={"version": task.version}),
-        },
-    )
+    if reporter and progress_form is None:
+        progress_form = ProgressForm(
+            initial={"progress": task.progress, "version": task.version}, task=task
+        )
+    return {
+        "task": task,
+        "responsible_units": task.responsible_units.all(),
+        "cooperating_units": task.cooperating_units.all(),
+        "milestones": task.milestones.all(),
+        "updates": updates.prefetch_related("evidence"),
+        "events": task.events.select_related("actor"),
+        "deadline_warning": unpublished_warning(task.deadline) if task.is_open else "",
+        "can_report": reporter,
+        "can_manage": manager,
+        "can_decide": manager and task.status == Task.Status.SUBMITTED,
+        "progress_form": progress_form if reporter else None,
+        "decision_form": DecisionForm(initial={"version": task.version}),
+    }
 
 
 def task_create(request):
@@ -227,10 +233,10 @@ def task_progress(request, pk):
     task = task_for(request.user, pk, action="report")
     form = ProgressForm(request.POST, request.FILES, task=task)
     if not form.is_valid():
-        for field, errors in form.errors.items():
-            label = form.fields[field].label if field in form.fields else ""
-            messages.error(request, f"{label}：{'；'.join(errors)}" if label else "；".join(errors))
-        return redirect(task)
+        # Show the form again with what was typed, so nobody writes a report twice.
+        messages.error(request, _("The progress was not saved: see the problems below."))
+        context = _detail_context(request, task, progress_form=form)
+        return render(request, "tasks/task_detail.html", context, status=400)
     data = form.cleaned_data
     try:
         photos = [prepare_photo(upload) for upload in data["photos"]]
@@ -244,7 +250,7 @@ def task_progress(request, pk):
             milestones=data.get("milestones") or (),
             expected_version=data.get("version"),
         )
-    except TaskError as exc:
+    except ValidationError as exc:  # a TaskError, or a photo that cannot be prepared
         messages.error(request, _error_text(exc))
         return redirect(task)
     if data["submit"]:
@@ -339,7 +345,6 @@ def task_reassign(request, pk):
             messages.error(request, _error_text(exc))
             return redirect(task)
         messages.success(request, _("The task is reassigned."))
-        # The person may no longer see the task (command staff of another office keep it).
         return redirect(task)
     return render(request, "tasks/task_reassign.html", {"task": task, "form": form})
 
@@ -456,7 +461,11 @@ def task_generate(request):
         params.pop("working_days", None)
         params["deadline"] = data["deadline"].isoformat() if data["deadline"] else ""
         request.session[GENERATE_SESSION_KEY] = params
-    return render(request, "tasks/task_generate.html", {"form": form, "plan": plan})
+    return render(
+        request,
+        "tasks/task_generate.html",
+        {"form": form, "plan": plan, "today": timezone.localdate()},
+    )
 
 
 def battle_map(request):

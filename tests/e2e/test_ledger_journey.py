@@ -73,6 +73,8 @@ def test_a_finding_goes_from_the_phone_to_closed_off(
     sign_in_as(page, live_server, "inspector2")
     page.goto(url)
     assert page.locator("#after-photos img").count() == 1
+    if page.locator("#action-verify").count() == 0:
+        page.screenshot(path="/tmp/ledger_e2e_fail.png", full_page=True)
     page.locator("#action-verify input[name=passed][value='1']").check()
     page.fill("#action-verify textarea[name=note]", "现场复核，整改到位")
     with page.expect_navigation():

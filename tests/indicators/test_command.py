@@ -77,7 +77,16 @@ def test_errors_and_unknown_units_give_a_non_zero_exit_status_and_write_nothing(
 def test_a_mapping_on_the_command_line_resolves_an_unknown_unit(org, tmp_path):
     path = tmp_path / "t.xlsx"
     path.write_bytes(
-        xlsx(("体系", [["测评项目", "测评标准", "分值", "责任单位"], ["公共环境", "门头规范", 1, "城东新区管委会"]], []))
+        xlsx(
+            (
+                "体系",
+                [
+                    ["测评项目", "测评标准", "分值", "责任单位"],
+                    ["公共环境", "门头规范", 1, "城东新区管委会"],
+                ],
+                [],
+            )
+        )
     )
     status, _out, _err = run(path, "--campaign", org.pk, "--map", "城东新区管委会=东城区、西城区")
     assert status == 0

@@ -119,9 +119,7 @@ def test_removing_evidence_hides_it_but_keeps_the_record(sample_system, personas
     )
     evidence = Evidence.objects.get()
     other = client_for(personas.district_leader)
-    assert (
-        other.post(reverse("campaign:evidence_remove", args=[evidence.pk])).status_code == 403
-    )
+    assert other.post(reverse("campaign:evidence_remove", args=[evidence.pk])).status_code == 403
     assert client.post(reverse("campaign:evidence_remove", args=[evidence.pk])).status_code == 302
     evidence.refresh_from_db()
     assert evidence.removed_at is not None

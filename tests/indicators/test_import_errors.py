@@ -9,7 +9,16 @@ from campaign.workbook import WorkbookInvalid
 
 from .conftest import xlsx
 
-HEADER = ["测评项目", "测评内容", "测评标准", "分值", "测评方法", "牵头单位", "责任单位", "完成时限"]
+HEADER = [
+    "测评项目",
+    "测评内容",
+    "测评标准",
+    "分值",
+    "测评方法",
+    "牵头单位",
+    "责任单位",
+    "完成时限",
+]
 
 
 def errors_of(data, campaign):
@@ -46,7 +55,11 @@ def test_a_workbook_without_a_header_row_is_refused(org):
     [
         (["公共环境", "市容", "路面平整", None, "实地考察", "市城管局", "", ""], "D", "分值"),
         (["公共环境", "市容", "路面平整", "一分半", "实地考察", "市城管局", "", ""], "D", "一分半"),
-        (["公共环境", "市容", "路面平整", 1, "实地考察", "市城管局", "", "明年五月"], "H", "明年五月"),
+        (
+            ["公共环境", "市容", "路面平整", 1, "实地考察", "市城管局", "", "明年五月"],
+            "H",
+            "明年五月",
+        ),
         (["公共环境", "市容", "路面平整", 1, "神秘访客", "市城管局", "", ""], "E", "神秘访客"),
         (["公共环境", "市容", "路面平整", -1, "实地考察", "市城管局", "", ""], "D", ""),
         (["公共环境", "市容", "", 1, "实地考察", "市城管局", "", ""], "C", ""),
@@ -54,7 +67,13 @@ def test_a_workbook_without_a_header_row_is_refused(org):
     ids=["no points", "points not a number", "bad date", "unknown method", "negative", "no text"],
 )
 def test_a_bad_cell_is_named_by_sheet_row_and_column(org, row, column, fragment):
-    data = xlsx(("测评体系", [["标题"], HEADER, ["公共环境", "市容", "地面无积水", 1, "", "", "", ""], row], []))
+    data = xlsx(
+        (
+            "测评体系",
+            [["标题"], HEADER, ["公共环境", "市容", "地面无积水", 1, "", "", "", ""], row],
+            [],
+        )
+    )
     plan, where = errors_of(data, org)
     assert where == [("测评体系", 4, column)]
     assert fragment in plan.all_errors[0].message
@@ -67,7 +86,13 @@ def test_a_first_row_without_its_upper_level_is_an_error_at_that_cell(org):
 
 
 def test_an_unknown_unit_left_unmapped_fails_and_nothing_is_written(org, personas):
-    data = xlsx(("测评体系", [HEADER, ["公共环境", "市容", "路面平整", 1, "", "市城管局", "城东新区管委会", ""]], []))
+    data = xlsx(
+        (
+            "测评体系",
+            [HEADER, ["公共环境", "市容", "路面平整", 1, "", "市城管局", "城东新区管委会", ""]],
+            [],
+        )
+    )
     plan, where = errors_of(data, org)
     assert where == [("测评体系", 2, "G")]
     assert "城东新区管委会" in plan.all_errors[0].message
@@ -101,7 +126,13 @@ def test_an_unmapped_name_at_confirm_keeps_the_preview_and_writes_nothing(
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     client = client_for(personas.office_admin)
-    data = xlsx(("测评体系", [HEADER, ["公共环境", "市容", "路面平整", 1, "", "市城管局", "城东新区管委会", ""]], []))
+    data = xlsx(
+        (
+            "测评体系",
+            [HEADER, ["公共环境", "市容", "路面平整", 1, "", "市城管局", "城东新区管委会", ""]],
+            [],
+        )
+    )
     response = client.post(
         reverse("campaign:system_import"),
         {"file": SimpleUploadedFile("t.xlsx", data), "preview": "1"},
@@ -121,7 +152,13 @@ def test_the_office_maps_an_unknown_name_in_the_preview_and_the_import_goes_ahea
     from campaign.models import Unit
 
     client = client_for(personas.office_admin)
-    data = xlsx(("测评体系", [HEADER, ["公共环境", "市容", "路面平整", 1, "", "市城管局", "城东新区管委会", ""]], []))
+    data = xlsx(
+        (
+            "测评体系",
+            [HEADER, ["公共环境", "市容", "路面平整", 1, "", "市城管局", "城东新区管委会", ""]],
+            [],
+        )
+    )
     client.post(
         reverse("campaign:system_import"),
         {"file": SimpleUploadedFile("t.xlsx", data), "name": "城东体系", "preview": "1"},

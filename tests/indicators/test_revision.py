@@ -21,7 +21,17 @@ def revised_sample():
     sheet["E5"] = 2
     for column in "ACDEFGHI":  # 公民道德建设: 评选表彰道德模范 (B8 is inside a merged range)
         sheet[f"{column}8"] = None
-    new_row = [29, "文明创建活动", "群众满意度", "市民对城市文明程度的满意率达到85%以上", 1, "问卷调查", "市委宣传部", "各县区", "2026-10-31"]
+    new_row = [
+        29,
+        "文明创建活动",
+        "群众满意度",
+        "市民对城市文明程度的满意率达到85%以上",
+        1,
+        "问卷调查",
+        "市委宣传部",
+        "各县区",
+        "2026-10-31",
+    ]
     for column, value in zip("ABCDEFGHI", new_row, strict=True):
         sheet[f"{column}31"] = value
     buffer = io.BytesIO()
@@ -30,9 +40,7 @@ def revised_sample():
 
 
 def test_the_diff_names_added_removed_reworded_and_repointed_standards(org, sample_system):
-    plan = read_indicators(
-        revised_sample(), campaign=org, filename="v2.xlsx", system=sample_system
-    )
+    plan = read_indicators(revised_sample(), campaign=org, filename="v2.xlsx", system=sample_system)
     diff = plan.diff
     assert plan.all_errors == []
     assert [s.text for s in diff.added] == ["市民对城市文明程度的满意率达到85%以上"]
@@ -61,9 +69,7 @@ def test_applying_a_revision_updates_in_place_and_keeps_assessments_and_evidence
         uploaded_by=personas.office_admin,
     )
 
-    plan, system = import_bytes(
-        revised_sample(), org, personas.office_admin, system=sample_system
-    )
+    plan, system = import_bytes(revised_sample(), org, personas.office_admin, system=sample_system)
 
     assert system == sample_system
     reworded.refresh_from_db()

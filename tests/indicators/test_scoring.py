@@ -80,3 +80,10 @@ def test_a_system_below_its_pass_mark_is_flagged_and_one_without_a_mark_never_is
     assert scoring.missed_pass_mark(minors, scoring.Score(earned=Decimal("79.5")))
     assert not scoring.missed_pass_mark(minors, scoring.Score(earned=Decimal("80")))
     assert not scoring.missed_pass_mark(EvaluationSystem(name="x"), scoring.Score())
+
+
+def test_points_are_written_without_trailing_zeros_or_exponents():
+    assert scoring.format_points(Decimal("31.50")) == "31.5"
+    assert scoring.format_points(Decimal("3E+1")) == "30"
+    assert scoring.format_points(Decimal("0.75")) == "0.75"
+    assert scoring.format_points(None) == ""

@@ -27,9 +27,7 @@ def test_command_staff_assess_their_own_offices_standard_with_a_history_row(
     assert (event.from_status, event.to_status) == ("not_assessed", "mostly_met")
 
 
-def test_command_staff_cannot_assess_another_offices_standard(
-    sample_system, personas, client_for
-):
+def test_command_staff_cannot_assess_another_offices_standard(sample_system, personas, client_for):
     other = Standard.objects.get(system=sample_system, text__startswith="党员干部理论学习")
     assert other.lead_command_office.name == "文明素质指挥部"
     # Visible (it names every district, but command staff see by office): out of scope → 404.
@@ -103,8 +101,10 @@ def test_score_page_shows_a_failing_veto_item_and_a_missed_pass_mark_above_every
     )
     html = client_for(admin).get(reverse("campaign:system_score", args=[sample_system.pk]))
     html = html.content.decode()
-    assert html.index('id="alert-pass-mark"') < html.index('id="alert-veto"') < html.index(
-        'id="risks"'
+    assert (
+        html.index('id="alert-pass-mark"')
+        < html.index('id="alert-veto"')
+        < html.index('id="risks"')
     )
     assert minors.name in html
     assert 'id="partial-credit-rule"' in html

@@ -97,9 +97,11 @@ def test_tree_rolls_points_up_per_level_and_filters_keep_the_matching_branches(
 
 def test_tree_filters_by_difficulty(sample_system, personas, client_for):
     Standard.objects.filter(system=sample_system, code="1.1.1").update(difficulty="hard")
-    context = client_for(personas.office_admin).get(
-        sample_system.get_absolute_url(), {"difficulty": "hard"}
-    ).context
+    context = (
+        client_for(personas.office_admin)
+        .get(sample_system.get_absolute_url(), {"difficulty": "hard"})
+        .context
+    )
     assert [r["standard"].code for r in context["rows"] if "standard" in r] == ["1.1.1"]
 
 

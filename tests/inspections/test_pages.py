@@ -310,3 +310,84 @@ def test_the_htmx_request_gets_only_the_table(make_finding, personas, client_for
     )
     assert "<html" not in response.content.decode()
     assert "HX-Request" in response["Vary"]
+
+
+def test_an_inspection_is_recorded_and_its_findings_take_its_kind_and_date(
+    personas, city, category, client_for
+):
+    client = client_for(personas.inspector)
+    response = client.post(
+        reverse("inspections:inspection_create"),
+        {"kind": "undercover", "date": "2026-03-05", "team": "第一督查组", "area": city.east.pk},
+    )
+    inspection = city.campaign.inspections.get()
+    assert response["Location"].endswith(f"?inspection={inspection.pk}")
+    data = entry(category, city)
+    data["inspection"] = inspection.pk
+    client.post(reverse("inspections:finding_create"), data)
+    finding = Finding.objects.get()
+    assert (finding.inspection, finding.source) == (inspection, "undercover")
+    assert str(finding.found_on) == "2026-03-05"
+    page = client.get(inspection.get_absolute_url()).content.decode()
+    assert finding.code in page
+
+
+def test_the_office_adds_a_category_and_sets_deadlines_with_an_audit_entry(
+    personas, client_for, city
+):
+    from campaign.models import AuditEntry
+    from inspections.models import LedgerSettings
+
+    client = client_for(personas.office_admin)
+    client.post(
+        reverse("inspections:category_list"),
+        {
+            "form": "category",
+            "name": "违规燃放",
+            "department": city.chengguan.pk,
+            "position": 20,
+            "is_active": "on",
+        },
+    )
+    assert FindingCategory.objects.get(name="违规燃放").department == city.chengguan
+    client.post(
+        reverse("inspections:category_list"),
+        {
+            "form": "settings",
+            "days_minor": 7,
+            "days_serious": 3,
+            "days_critical": 1,
+            "listed_after": 3,
+            "key_after": 10,
+        },
+    )
+    assert LedgerSettings.for_campaign(city.campaign).days_minor == 7
+    assert AuditEntry.objects.filter(object_type="inspections.findingcategory").exists()
+    assert AuditEntry.objects.filter(object_type="inspections.ledgersettings").exists()
+    assert (
+        client_for(personas.inspector).get(reverse("inspections:category_list")).status_code == 403
+    )
+
+
+def test_a_citizens_phone_is_shown_to_the_office_but_not_to_the_unit(
+    personas, city, category, client_for
+):
+    from inspections.services import log_finding
+
+    finding = log_finding(
+        campaign=city.campaign,
+        actor=None,
+        source="citizen",
+        description="垃圾满溢",
+        address="东华路2号",
+        territory=city.donghua,
+        reporter_phone="13912345678",
+    )
+    assert (
+        "13912345678"
+        in client_for(personas.office_admin).get(finding.get_absolute_url()).content.decode()
+    )
+    assert (
+        "13912345678"
+        not in client_for(personas.street_leader).get(finding.get_absolute_url()).content.decode()
+    )

@@ -9,7 +9,16 @@ from .conftest import make_photo
 
 pytestmark = pytest.mark.django_db
 
-STATES = ["registered", "assigned", "rectifying", "awaiting", "returned", "disputed", "closed", "voided"]
+STATES = [
+    "registered",
+    "assigned",
+    "rectifying",
+    "awaiting",
+    "returned",
+    "disputed",
+    "closed",
+    "voided",
+]
 
 # action -> (the states it is allowed from, the state it leads to; None = stays where it is)
 ALLOWED = {
@@ -21,7 +30,10 @@ ALLOWED = {
     "dispute": ({"assigned", "rectifying", "returned"}, "disputed"),
     "uphold": ({"disputed"}, "assigned"),
     "reject": ({"disputed"}, "rectifying"),  # the test's disputes are raised while rectifying
-    "void": ({"registered", "assigned", "rectifying", "awaiting", "returned", "disputed"}, "voided"),
+    "void": (
+        {"registered", "assigned", "rectifying", "awaiting", "returned", "disputed"},
+        "voided",
+    ),
     "supervise": ({"assigned", "rectifying", "returned", "disputed"}, None),
     "relapse": ({"closed"}, None),
 }
@@ -40,7 +52,9 @@ def perform(action, finding, p, city):
         "uphold": lambda: finding.decide_dispute(
             actor=p.office_admin, upheld=True, unit=city.chengguan, note="属城管"
         ),
-        "reject": lambda: finding.decide_dispute(actor=p.office_admin, upheld=False, note="属地负责"),
+        "reject": lambda: finding.decide_dispute(
+            actor=p.office_admin, upheld=False, note="属地负责"
+        ),
         "void": lambda: finding.void(actor=p.office_admin, reason="录入错误"),
         "supervise": lambda: finding.supervise(actor=p.office_admin, level=SupervisionLevel.NORMAL),
         "relapse": lambda: finding.record_relapse(actor=p.inspector, description="问题反弹"),

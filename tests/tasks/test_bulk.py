@@ -93,3 +93,21 @@ def test_creating_an_ad_hoc_task_with_milestones(city, personas, client_for, cal
     assert task.deadline_working_days == 20
     assert task.milestones.count() == 1
     assert task.events.get().kind == "created"
+
+
+def test_the_new_lead_unit_hears_of_its_tasks_once_per_batch(
+    city, personas, client_for, django_capture_on_commit_callbacks
+):
+    from campaign.models import Notification
+
+    tasks = [make_task(city, title=f"任务{i}") for i in range(3)]
+    with django_capture_on_commit_callbacks(execute=True):
+        client_for(personas.office_admin).post(
+            reverse("tasks:task_bulk"),
+            {"action": "reassign", "tasks": [t.pk for t in tasks], "lead_unit": city.donghua1.pk},
+        )
+    # 东华第1社区 has one leader in the personas: one message per reassigned task, none elsewhere.
+    notes = Notification.objects.filter(recipient=personas.community_leader)
+    assert notes.count() == 3
+    assert "任务0" in notes.order_by("pk").first().body
+    assert not Notification.objects.filter(recipient=personas.other_district_leader).exists()

@@ -167,3 +167,16 @@ def test_the_import_is_all_or_nothing_when_a_task_closes_meanwhile(city, persona
     assert raised.value.errors[0].row == 4
     first.refresh_from_db()
     assert first.progress == 0
+
+
+def test_a_title_with_characters_excel_refuses_still_makes_a_sheet():
+    class Export(TabularExport):
+        title = "2025/2026: 任务[汇总]*"
+        headers = ["a"]
+
+        def rows(self):
+            yield [1]
+
+    buffer = io.BytesIO()
+    Export().write_xlsx(buffer)
+    assert load_workbook(io.BytesIO(buffer.getvalue())).active.title == "2025·2026· 任务·汇总··"

@@ -55,6 +55,27 @@ def test_one_task_per_standard_carries_its_units_office_item_and_deadline(sample
     assert TaskEvent.objects.filter(kind="created").count() == len(created)
 
 
+def test_each_lead_unit_gets_one_message_listing_its_generated_tasks(
+    sample_system, personas, django_capture_on_commit_callbacks
+):
+    from campaign.models import Membership, Notification
+
+    plan = plan_generation(
+        system=sample_system, mode=GenerationMode.PER_STANDARD, deadline=DEADLINE
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        generate_tasks(plan, campaign=sample_system.campaign, actor=personas.office_admin)
+    busiest = max(
+        {t.lead_unit for t in plan.tasks if t.creatable},
+        key=lambda u: Task.objects.filter(lead_unit=u).count(),
+    )
+    people = Membership.objects.filter(unit=busiest).values_list("person", flat=True)
+    assert people
+    for person in people:
+        (note,) = Notification.objects.filter(recipient=person)
+        assert str(Task.objects.filter(lead_unit=busiest).count()) in note.subject
+
+
 def test_generating_twice_creates_nothing_new(sample_system, personas):
     campaign = sample_system.campaign
     first = plan_generation(

@@ -194,3 +194,18 @@ def test_the_unit_ticks_off_a_deliverable_milestone_with_its_report(task, person
     plan.refresh_from_db()
     later.refresh_from_db()
     assert plan.reached_at is not None and later.reached_at is None
+
+
+def test_submission_tells_the_command_office_and_a_return_tells_the_unit(
+    task, personas, django_capture_on_commit_callbacks
+):
+    from campaign.models import Notification
+
+    with django_capture_on_commit_callbacks(execute=True):
+        task.report_progress(actor=personas.street_liaison, text="完成", progress=100, submit=True)
+    assert Notification.objects.filter(recipient=personas.command_staff).count() == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        task.return_to_unit(actor=personas.command_staff, reason="缺少台账")
+    for person in (personas.street_leader, personas.street_liaison):
+        note = Notification.objects.get(recipient=person)
+        assert "缺少台账" in note.body

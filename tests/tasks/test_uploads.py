@@ -34,7 +34,10 @@ def test_a_text_file_posing_as_a_photo_is_refused_and_nothing_is_saved(task, per
     response = post_progress(client_for(personas.street_liaison), task, photos=[fake])
     assert ProgressUpdate.objects.count() == 0
     assert Evidence.objects.count() == 0
-    assert "现场.jpg" in response.content.decode()
+    page = response.content.decode()
+    assert response.status_code == 400
+    assert "现场.jpg" in page  # the error names the file
+    assert "现场整治完成，附照片" in page  # and what was typed is still there
 
 
 def test_an_executable_posing_as_a_document_is_refused(task, personas, client_for):

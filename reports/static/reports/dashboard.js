@@ -14,7 +14,7 @@
     var chart = window.echarts.init(node, null, { renderer: "svg" });
     option.textStyle = font;
     option.tooltip = option.tooltip || { trigger: "axis" };
-    option.grid = option.grid || { left: 8, right: 16, top: 36, bottom: 8, containLabel: true };
+    option.grid = option.grid || { left: 28, right: 16, top: 36, bottom: 8, containLabel: true };
     chart.setOption(option);
     charts.push(chart);
   }
