@@ -307,6 +307,10 @@ class StandardPlanForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["lead_unit"].queryset = Unit.objects.filter(campaign=campaign).order_by("path")
         self.fields["responsible_units"].queryset = units_by_kind(campaign)
+        self.fields["difficulty"].choices = [
+            ("", _("Not classified yet")),
+            *Standard.Difficulty.choices,
+        ]
         self.fields["lead_command_office"].queryset = CommandOffice.objects.filter(
             campaign=campaign
         )

@@ -2,7 +2,7 @@
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, pgettext_lazy
+from django.utils.translation import gettext_lazy
 
 from campaign.exports import TabularExport
 
@@ -14,23 +14,23 @@ class FindingLedgerExport(TabularExport):
 
     title = gettext_lazy("Rectification ledger")
     headers = [
-        pgettext_lazy("ledger export", "No."),
-        pgettext_lazy("ledger export", "Finding number"),
-        pgettext_lazy("ledger export", "Date found"),
-        pgettext_lazy("ledger export", "Source"),
-        pgettext_lazy("ledger export", "Category"),
-        pgettext_lazy("ledger export", "Description"),
-        pgettext_lazy("ledger export", "Place"),
-        pgettext_lazy("ledger export", "Area"),
-        pgettext_lazy("ledger export", "Responsible unit"),
-        pgettext_lazy("ledger export", "Severity"),
-        pgettext_lazy("ledger export", "Standard"),
-        pgettext_lazy("ledger export", "Deadline"),
-        pgettext_lazy("ledger export", "Status"),
-        pgettext_lazy("ledger export", "Overdue"),
-        pgettext_lazy("ledger export", "Supervision"),
-        pgettext_lazy("ledger export", "Rectification measures"),
-        pgettext_lazy("ledger export", "Closed off on"),
+        gettext_lazy("Serial number"),
+        gettext_lazy("Finding number"),
+        gettext_lazy("Date found"),
+        gettext_lazy("Source of the finding"),
+        gettext_lazy("Category of the problem"),
+        gettext_lazy("Problem description"),
+        gettext_lazy("Exact place"),
+        gettext_lazy("Area (territory)"),
+        gettext_lazy("Responsible unit"),
+        gettext_lazy("Severity"),
+        gettext_lazy("Evaluation standard"),
+        gettext_lazy("Rectification deadline"),
+        gettext_lazy("Rectification status"),
+        gettext_lazy("Overdue?"),
+        gettext_lazy("Supervision level"),
+        gettext_lazy("Rectification measures"),
+        gettext_lazy("Closed off on"),
     ]
     column_widths = [6, 12, 12, 14, 12, 40, 28, 12, 16, 8, 30, 12, 12, 8, 12, 40, 16]
 

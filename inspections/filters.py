@@ -3,7 +3,6 @@ from django import forms
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
 from campaign.models import Standard, Unit
 
@@ -75,7 +74,7 @@ class FindingFilter(django_filters.FilterSet):
         ],
         field_labels={
             "found_on": _("Date found"),
-            "deadline": pgettext_lazy("rectification", "Deadline"),
+            "deadline": _("Rectification deadline"),
             "status": _("Status"),
             "supervision_level": _("Supervision"),
             "unit__path": _("Unit"),

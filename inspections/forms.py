@@ -1,7 +1,6 @@
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
 from campaign.models import Standard, Unit
 from campaign.uploads import MultipleImageField
@@ -134,7 +133,7 @@ class InspectionForm(forms.ModelForm):
 class AssignForm(VersionedForm):
     unit = forms.ModelChoiceField(label=_("Responsible unit"), queryset=Unit.objects.none())
     deadline = forms.DateField(
-        label=pgettext_lazy("rectification", "Deadline"),
+        label=_("Rectification deadline"),
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}),
         help_text=_("Leave empty to count the working days set for the severity."),

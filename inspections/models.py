@@ -15,7 +15,7 @@ from django.db import IntegrityError, models, transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext, pgettext_lazy
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from campaign.models import Campaign, Person, Standard, Unit
@@ -354,7 +354,7 @@ class Finding(models.Model):
     status = models.CharField(
         _("status"), max_length=12, choices=Status.choices, default=Status.REGISTERED
     )
-    deadline = models.DateField(pgettext_lazy("rectification", "deadline"), null=True, blank=True)
+    deadline = models.DateField(_("rectification deadline"), null=True, blank=True)
     supervision_level = models.PositiveSmallIntegerField(
         _("supervision"), choices=SupervisionLevel.choices, default=SupervisionLevel.NONE
     )

@@ -328,7 +328,6 @@ class Angle:
     minimum: str = ""  # the rules key giving the minimum count, for rates
     count: object = None  # row -> the count the minimum applies to
     is_rate: bool = False
-    worst_first: bool = False  # "most problems": rank 1 is the unit with the most
 
 
 ANGLES = [
@@ -343,7 +342,6 @@ ANGLES = [
         gettext_lazy("Most problems this week"),
         gettext_lazy("New problems"),
         lambda r: r.found_week,
-        worst_first=True,
     ),
     Angle(
         "closure",
@@ -359,14 +357,12 @@ ANGLES = [
         gettext_lazy("Most still open"),
         gettext_lazy("Still open"),
         lambda r: r.open_count,
-        worst_first=True,
     ),
     Angle(
         "overdue",
         gettext_lazy("Most overdue"),
         gettext_lazy("Overdue"),
         lambda r: r.overdue_count,
-        worst_first=True,
     ),
     Angle(
         "tasks",
@@ -626,7 +622,6 @@ def build_bulletin_data(*, campaign, period, snapshot, bulletin_settings, number
         if not of_kind:
             continue
         items = ranking(rows, previous_rows, composite, rules, previous.rules, kind)
-        closure = {i.row.unit_id: i for i in rank_rows(of_kind, ANGLE_BY_KEY["closure"], rules)}
         rankings.append(
             {
                 "kind": kind,
@@ -645,7 +640,6 @@ def build_bulletin_data(*, campaign, period, snapshot, bulletin_settings, number
                         "relapses": i.row.relapses_week,
                         "returned": i.row.returned_week,
                         "closure_rate": _num(i.row.closure_rate),
-                        "closure_rank": closure[i.row.unit_id].rank,
                         "completion_rate": _num(i.row.completion_rate),
                     }
                     for i in items
@@ -833,6 +827,11 @@ def make_bulletin(*, campaign, period=None, actor=None, auto_publish=None):
     if existing is not None:
         return existing, False
     start, end = period_bounds(period)
+    if start > timezone.localdate():
+        raise PeriodError(
+            _("Week %(period)s has not begun yet: a bulletin reports on a week that has.")
+            % {"period": period}
+        )
     try:
         with translation.override(settings.LANGUAGE_CODE), transaction.atomic():
             # Serialises numbering: two makers of different weeks never take one number.

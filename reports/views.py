@@ -251,9 +251,13 @@ def bulletin_create(request):
         for error in form.errors.get("period", []):
             messages.error(request, error)
         return redirect("reports:bulletin_list")
-    bulletin, created = services.make_bulletin(
-        campaign=campaign, period=form.cleaned_data["period"], actor=request.user
-    )
+    try:
+        bulletin, created = services.make_bulletin(
+            campaign=campaign, period=form.cleaned_data["period"], actor=request.user
+        )
+    except services.PeriodError as error:
+        messages.error(request, str(error))
+        return redirect("reports:bulletin_list")
     if created:
         messages.success(
             request,

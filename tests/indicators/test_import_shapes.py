@@ -228,7 +228,7 @@ def test_blank_upper_cells_repeat_the_row_above_and_multi_clause_standards_stay_
             "各街道/各社区",
         ],
         [None, None, "1）农贸市场划行归市", 1, "实地考察，问卷调查", "市商务局", "东城区,西城区"],
-        [None, None, "2）活禽宰杀区域隔离", None, None, None, "市市场监管局"],
+        [None, None, "2）活禽宰杀区域隔离", None, None, None, "市市场监管局;市商务局"],
         [
             None,
             "居民小区",

@@ -195,3 +195,27 @@ def test_the_pdf_renderer_fetches_no_network_url():
     with pytest.raises(ValueError):
         fetcher.fetch("media:../../etc/passwd")
     assert fetcher.fetch("static:reports/bulletin.css").read().startswith(b"/*")
+
+
+def test_a_week_that_has_not_begun_gets_no_bulletin(ledger, bulletin_settings):
+    from reports.services import PeriodError, iso_period
+
+    next_week = iso_period(datetime.date.today() + datetime.timedelta(days=7))
+    with pytest.raises(PeriodError):
+        make_bulletin(campaign=ledger.campaign, period=next_week)
+    assert not Bulletin.objects.exists()
+
+
+def test_a_ranking_longer_than_a_page_repeats_its_header_on_every_page(city, bulletin_settings):
+    from campaign.models import Unit
+
+    for n in range(70):
+        Unit(
+            campaign=city.campaign, name=f"第{n + 1}街道", kind=Unit.Kind.STREET, parent=city.west
+        ).save()
+    bulletin, _ = make_bulletin(campaign=city.campaign, period=WEEK)
+    _text, reader = pdf_text(bulletin)
+    pages = [page.extract_text() for page in reader.pages]
+    with_streets = [p for p in pages if "第7街道" in p or "第70街道" in p or "第40街道" in p]
+    assert len(with_streets) >= 2
+    assert all("名次" in p and "单位" in p for p in with_streets)

@@ -4,6 +4,7 @@ import io
 from decimal import Decimal
 
 import openpyxl
+import pypdf
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -215,3 +216,48 @@ def test_the_ranking_takes_the_same_queries_for_few_and_many_units(personas, wee
         take_snapshot(campaign=week.campaign, period=period, refresh=True)
     many = count_queries(client, url, params)
     assert few == many
+
+
+def test_the_office_sets_when_and_to_whom_the_bulletin_goes(personas, week, client_for):
+    client = client_for(personas.office_admin)
+    url = reverse("reports:bulletinsettings_edit")
+    data = {
+        "is_enabled": "on",
+        "weekday": "4",
+        "time": "16:30",
+        "covers": "0",
+        "masthead": "创建全国文明城市工作通报",
+        "issuing_office": "某市创建办",
+        "document_prefix": "创城办",
+        "report_to": "市委、市政府",
+        "send_to": "",
+        "issue_to": "各县区",
+        "recipients": "leader@example.cn\nnot-an-address",
+    }
+    page = client.post(url, data)
+    assert page.status_code == 200
+    assert "“not-an-address”不是有效的邮箱地址" in page.content.decode()
+    data["recipients"] = "leader@example.cn\noffice@example.cn"
+    assert client.post(url, data).status_code == 302
+    item = week.campaign.bulletin_settings
+    item.refresh_from_db()
+    assert (item.weekday, item.time.hour, item.document_prefix) == (4, 16, "创城办")
+    assert item.recipient_list() == ["leader@example.cn", "office@example.cn"]
+
+
+def test_the_office_rewrites_a_drafts_text_and_the_pdf_follows(personas, draft, client_for):
+    client = client_for(personas.office_admin)
+    url = reverse("reports:bulletin_edit", args=[draft.pk])
+    response = client.post(
+        url, {"summary": "本周全市创建工作总体平稳。", "requirements": "一、抓好整改。"}
+    )
+    assert response.status_code == 302
+    draft.refresh_from_db()
+    assert draft.summary == "本周全市创建工作总体平稳。"
+    with draft.pdf.open("rb") as handle:
+        text = "".join(p.extract_text() for p in pypdf.PdfReader(handle).pages)
+    assert "本周全市创建工作总体平稳" in text and "一、抓好整改" in text
+    draft.publish(actor=personas.office_admin)
+    client.post(url, {"summary": "改动", "requirements": "改动"})
+    draft.refresh_from_db()
+    assert draft.summary == "本周全市创建工作总体平稳。"

@@ -100,3 +100,30 @@ def test_the_battle_map_page_is_colour_coded_with_overdue_counts(city, personas,
     page = client_for(personas.office_admin).get(reverse("tasks:battle_map")).content.decode()
     assert "bm-red" in page
     assert "市城管局" in page
+
+
+def test_the_task_page_uses_the_same_number_of_queries_for_2_and_12_reports(
+    task, personas, client_for
+):
+    from tasks.models import Milestone
+
+    from .conftest import photo_upload
+
+    client = client_for(personas.street_liaison)
+
+    def report(n):
+        from campaign.uploads import prepare_photo
+
+        for i in range(n):
+            task.report_progress(
+                actor=personas.street_liaison,
+                text=f"第{i}次报送",
+                progress=min(90, task.progress + 5),
+                photos=[prepare_photo(photo_upload(size=(40, 30)))],
+            )
+            Milestone.objects.create(task=task, date=task.deadline, deliverable=f"节点{i}")
+
+    report(2)
+    small = count_queries(client, task.get_absolute_url())
+    report(10)
+    assert count_queries(client, task.get_absolute_url()) == small

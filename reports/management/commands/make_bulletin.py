@@ -38,9 +38,12 @@ class Command(BaseCommand):
                 period = normalise_period(period)
             except PeriodError as error:
                 raise CommandError(str(error)) from None
-        bulletin, created = make_bulletin(
-            campaign=target, period=period, auto_publish=True if publish else None
-        )
+        try:
+            bulletin, created = make_bulletin(
+                campaign=target, period=period, auto_publish=True if publish else None
+            )
+        except PeriodError as error:
+            raise CommandError(str(error)) from None
         state = _("made") if created else _("already made")
         self.stdout.write(
             f"{bulletin.document_number} 第{bulletin.number}期 {bulletin.period} "
