@@ -28,6 +28,7 @@ from .workbook import (
     WorkbookInvalid,
     clean_text,
     find_header,
+    is_note_or_total,
     label_key,
     open_workbook,
     parse_date,
@@ -137,9 +138,6 @@ CLAUSE_STYLES = [
     (re.compile(r"(?<![\d.])(\d{1,2})[)）]"), "half"),
     (re.compile(r"([①②③④⑤⑥⑦⑧⑨⑩])"), "circled"),
 ]
-# Note and total rows. Stricter than workbook.is_note_or_total, which would also take a
-# standard such as "注册志愿者占…" (in a sheet without a number column) for a note.
-NOTE_ROW = re.compile(r"^(注|说明|备注|附注)\s*\d*\s*[:：、.．]|^(合计|总计|小计|总分)(\s|[:：]|$)")
 CLAUSE_START = re.compile(r"^\s*(?:[(（]\d{1,2}[)）]|\d{1,2}[)）、.．]|[①②③④⑤⑥⑦⑧⑨⑩])")
 
 
@@ -490,8 +488,7 @@ class _RowReader:
             row = index + 1
             if not any(clean_text(v) for v in values):
                 continue  # spacer row
-            first = next((clean_text(v) for v in values if clean_text(v)), "")
-            if NOTE_ROW.match(first.replace(" ", "")):
+            if is_note_or_total(values):
                 self.check_total(values, row)
                 continue
             self.read_row(index, row, values)

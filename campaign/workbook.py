@@ -234,15 +234,14 @@ def split_list(value):
     return [item.strip() for item in _LIST_SEPARATORS.split(clean_text(value)) if item.strip()]
 
 
+# Note and total rows: "注：…", "说明1." …, "合计" — but not data such as "注册志愿者占…".
+NOTE_OR_TOTAL = re.compile(r"^(注|说明|备注|附注)\s*\d*\s*[:：、.．]|^(合计|总计|小计|总分)(\s|[:：]|$)")
+
+
 def is_note_or_total(row_values):
     """Rows that are notes (注：…) or totals (合计/总计/小计) rather than data."""
     first = next((clean_text(v) for v in row_values if clean_text(v)), "")
-    return first.startswith(("注", "说明", "备注")) or first.replace(" ", "") in {
-        "合计",
-        "总计",
-        "小计",
-        "总分",
-    }
+    return bool(NOTE_OR_TOTAL.match(first.replace(" ", "")))
 
 
 class UnitMatcher:

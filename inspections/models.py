@@ -430,6 +430,7 @@ class Finding(models.Model):
 
     @staticmethod
     def deadline_for(campaign, severity, start=None):
+        """The deadline for a severity: its number of working days after `start` (today)."""
         from campaign.workdays import add_working_days
 
         settings = LedgerSettings.for_campaign(campaign)
@@ -481,7 +482,7 @@ class Finding(models.Model):
                 finding=current,
                 actor=actor,
                 action=action,
-                from_status=old if action != FindingEvent.Action.CREATE else "",
+                from_status=old,
                 to_status=new,
                 note=note,
                 data=data or {},
@@ -1037,8 +1038,3 @@ class SupervisionOrder(models.Model):
                 )
         except IntegrityError:
             raise FindingError(gettext("This supervision order has already been issued.")) from None
-
-
-def validate_coordinates(latitude, longitude):
-    if (latitude is None) != (longitude is None):
-        raise ValidationError(gettext("Give both latitude and longitude, or neither."))

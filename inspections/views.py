@@ -1,3 +1,6 @@
+"""The ledger's pages: thin views that fetch through the scope (404 out of scope, 403
+read-only), validate a form and call one `Finding` method or service."""
+
 import uuid
 from pathlib import Path
 
@@ -23,6 +26,7 @@ from campaign.access import (
 )
 from campaign.forms import client_ip
 from campaign.models import AuditEntry, Campaign, Unit
+from campaign.uploads import private_file_response
 
 from . import services
 from .exports import FindingLedgerExport
@@ -286,8 +290,8 @@ def finding_detail(request, pk, bound=None, status=200):
         "orders": finding.supervision_orders.all(),
         "relapses": finding.relapses.all(),
         "overdue": finding.is_overdue(),
-        # A citizen's phone number is for the office and inspectors only.
-        "can_see_reporter": can_log(request.user, finding.campaign),
+        # Inspection records and a citizen's phone number are for the office and inspectors.
+        "office_view": can_log(request.user, finding.campaign),
         "today": timezone.localdate(),
     }
     return render(request, "inspections/finding_detail.html", context, status=status)
@@ -297,8 +301,6 @@ def _act(request, pk, name, form_class, perform, *, needs_finding=False, files=F
     """The shape of every action view: scope (404), read-only (403), form, model method."""
     finding = _finding_or_404(request, pk)
     require_not_read_only(request.user, finding.campaign)
-    if request.method != "POST":
-        return redirect(finding)
     kwargs = {"finding": finding} if needs_finding else {}
     form = form_class(request.POST, request.FILES if files else None, **kwargs)
     if not form.is_valid():
@@ -448,12 +450,6 @@ def photo_file(request, pk, size="full"):
     photo = get_object_or_404(
         FindingPhoto.objects.filter(finding__in=Finding.objects.visible_to(request.user)), pk=pk
     )
-    return private_photo_response(photo, size)
-
-
-def private_photo_response(photo, size):
-    from campaign.uploads import private_file_response
-
     return private_file_response(photo.thumbnail if size == "thumb" else photo.image)
 
 
