@@ -223,6 +223,10 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 # Behind nginx: the internal location that serves MEDIA_ROOT after Django's permission check.
 PRIVATE_MEDIA_ACCEL_PREFIX = env_str("PRIVATE_MEDIA_ACCEL_PREFIX")
 
+# --- Campaign rules -------------------------------------------------------------
+# How many working days before its deadline a task turns yellow (黄灯).
+TASK_WARNING_WORKING_DAYS = env_int("TASK_WARNING_WORKING_DAYS", 3)
+
 # --- E-mail --------------------------------------------------------------------
 EMAIL_BACKEND = env_str(
     "EMAIL_BACKEND",

@@ -5,7 +5,15 @@ from django.utils.translation import gettext_lazy as _
 from campaign.models import Standard, Unit
 from campaign.uploads import MultipleImageField
 
-from .models import Finding, FindingCategory, Inspection, LedgerSettings, Source, SupervisionLevel
+from .models import (
+    Finding,
+    FindingCategory,
+    Inspection,
+    LedgerSettings,
+    Severity,
+    Source,
+    SupervisionLevel,
+)
 
 
 class VersionedForm(forms.Form):
@@ -141,13 +149,29 @@ class AssignForm(VersionedForm):
     note = forms.CharField(
         label=_("Instructions"), required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
+    # Triage: complete what a citizen's report left open.
+    category = forms.ModelChoiceField(
+        label=_("Category"), queryset=FindingCategory.objects.none(), required=False
+    )
+    severity = forms.ChoiceField(label=_("Severity"), choices=Severity.choices, required=False)
+    territory = forms.ModelChoiceField(
+        label=_("Area (territory)"), queryset=Unit.objects.none(), required=False
+    )
 
     def __init__(self, *args, finding, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["unit"].queryset = _units(finding.campaign)
+        units = _units(finding.campaign)
+        self.fields["unit"].queryset = units
         self.fields["unit"].initial = finding.unit_id or getattr(
             Finding.suggest_unit(finding.category, finding.territory), "pk", None
         )
+        self.fields["category"].queryset = FindingCategory.objects.filter(
+            campaign=finding.campaign, is_active=True
+        )
+        self.fields["category"].initial = finding.category_id
+        self.fields["severity"].initial = finding.severity
+        self.fields["territory"].queryset = units.exclude(kind=Unit.Kind.DEPARTMENT)
+        self.fields["territory"].initial = finding.territory_id
 
 
 class NoteForm(VersionedForm):

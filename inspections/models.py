@@ -504,12 +504,27 @@ class Finding(models.Model):
         if not condition:
             raise FindingError(message)
 
-    def assign(self, *, actor, unit, deadline=None, note="", expected_version=None):
-        """交办: hand a registered finding to a unit with a deadline."""
+    def assign(
+        self,
+        *,
+        actor,
+        unit,
+        deadline=None,
+        note="",
+        category=None,
+        severity=None,
+        territory=None,
+        expected_version=None,
+    ):
+        """交办: hand a registered finding to a unit with a deadline.
+
+        Triage may complete what a citizen's report left open: the category, the severity
+        (which sets the default deadline) and the area.
+        """
         from campaign.access import scope_for
 
         scope = scope_for(actor)
-        deadline = deadline or Finding.deadline_for(self.campaign, self.severity)
+        deadline = deadline or Finding.deadline_for(self.campaign, severity or self.severity)
 
         def check(f):
             self._require(
@@ -523,7 +538,16 @@ class Finding(models.Model):
 
         def apply(f):
             f.unit, f.deadline, f.assigned_at = unit, deadline, timezone.now()
-            return ["unit", "deadline", "assigned_at"]
+            fields = ["unit", "deadline", "assigned_at"]
+            for name, value in (
+                ("category", category),
+                ("severity", severity),
+                ("territory", territory),
+            ):
+                if value:
+                    setattr(f, name, value)
+                    fields.append(name)
+            return fields
 
         return self._change(
             actor=actor,

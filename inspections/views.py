@@ -323,6 +323,9 @@ def finding_assign(request, pk):
             unit=data["unit"],
             deadline=data["deadline"],
             note=data["note"],
+            category=data["category"],
+            severity=data["severity"],
+            territory=data["territory"],
             expected_version=data["version"],
         )
         return _("Assigned to %(unit)s, deadline %(date)s.") % {

@@ -967,18 +967,23 @@ def email_bulletin(bulletin_id):
 def produce_due_bulletins(now=None):
     """For every campaign whose weekly time has come, queue the week's bulletin once.
 
-    Returns [(campaign id, period)] queued. Cheap when nothing is due: one query per
-    enabled campaign; the maker itself refuses a second issue.
+    Returns [(campaign id, period)] queued. Cheap when nothing is due: two queries, plus
+    one per campaign whose time has come; the maker itself refuses a second issue.
     """
     from .jobs import make_bulletin_job
 
     queued = []
-    for item in BulletinSettings.objects.filter(is_enabled=True, campaign__is_active=True):
+    saved = {s.campaign_id: s for s in BulletinSettings.objects.filter(campaign__is_active=True)}
+    # A campaign whose office never opened the settings page runs on the defaults.
+    for campaign in Campaign.objects.filter(is_active=True):
+        item = saved.get(campaign.pk) or BulletinSettings(campaign=campaign)
+        if not item.is_enabled:
+            continue
         period = due_period(item, now)
         if period is None:
             continue
-        if Bulletin.objects.filter(campaign_id=item.campaign_id, period=period).exists():
+        if Bulletin.objects.filter(campaign_id=campaign.pk, period=period).exists():
             continue
-        make_bulletin_job.delay(item.campaign_id, period)
-        queued.append((item.campaign_id, period))
+        make_bulletin_job.delay(campaign.pk, period)
+        queued.append((campaign.pk, period))
     return queued

@@ -32,7 +32,7 @@ from .models import Milestone, Task, TaskError, TaskEvent
 
 def warning_working_days():
     """How many working days before its deadline a task turns yellow (TASK_WARNING_WORKING_DAYS)."""
-    return getattr(settings, "TASK_WARNING_WORKING_DAYS", 3)
+    return settings.TASK_WARNING_WORKING_DAYS
 
 
 def unpublished_warning(*dates):

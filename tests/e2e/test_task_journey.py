@@ -55,7 +55,11 @@ def test_liaison_updates_a_task_with_a_photo_on_a_phone_and_the_command_office_a
     assert "待验收" in page.locator("#task-status").inner_text()
     thumb = page.locator("#updates img.evidence-thumb")
     assert thumb.count() == 1
-    assert page.evaluate("(img) => img.naturalWidth", thumb.element_handle()) > 0
+    # The thumbnail is lazy-loaded: scroll to it, then it must really load (private media view).
+    thumb.scroll_into_view_if_needed()
+    page.wait_for_function(
+        "(img) => img.complete && img.naturalWidth > 0", arg=thumb.element_handle()
+    )
     assert Evidence.objects.filter(update__task=task).count() == 1
 
     # The command office staff signs in (same phone) and accepts the work.

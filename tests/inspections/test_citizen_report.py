@@ -77,3 +77,29 @@ def test_a_robot_filling_the_hidden_field_creates_nothing(campaign):
     response = report(Client(), campaign, website="http://spam.example")
     assert response.status_code == 200
     assert not Finding.objects.exists()
+
+
+def test_the_office_triages_a_citizen_report_completing_category_area_and_severity(
+    campaign, personas, city, category, client_for
+):
+    report(Client(), campaign)
+    finding = Finding.objects.get()
+    client_for(personas.office_admin).post(
+        reverse("inspections:finding_assign", args=[finding.pk]),
+        {
+            "version": finding.version,
+            "unit": city.donghua.pk,
+            "category": category.pk,
+            "severity": "critical",
+            "territory": city.donghua.pk,
+            "note": "请立即清运",
+        },
+    )
+    finding.refresh_from_db()
+    assert (finding.status, finding.unit, finding.category) == (
+        Status.ASSIGNED,
+        city.donghua,
+        category,
+    )
+    assert (finding.severity, finding.territory) == ("critical", city.donghua)
+    assert finding.deadline is not None

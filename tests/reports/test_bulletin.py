@@ -221,3 +221,9 @@ def test_a_ranking_longer_than_a_page_repeats_its_header_on_every_page(city, bul
     with_streets = [p for p in pages[: end + 1] if "街道" in p.split("三、红黑榜")[0]]
     assert len(with_streets) >= 2
     assert all("名次" in p and "较上周" in p for p in with_streets)
+
+
+def test_a_campaign_without_saved_settings_runs_on_the_defaults(ledger):
+    # Default: Mondays at 09:00, covering the previous week.
+    now = datetime.datetime(2026, 11, 9, 9, 0, tzinfo=SHANGHAI)
+    assert produce_due_bulletins(now) == [(ledger.campaign.pk, WEEK)]
