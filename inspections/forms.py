@@ -257,6 +257,13 @@ class SuperviseForm(VersionedForm):
         label=_("Requirements"), required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
 
+    def __init__(self, *args, finding, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Supervision only rises: offer the levels above the current one.
+        self.fields["level"].choices = [
+            c for c in SupervisionLevel.choices if c[0] > finding.supervision_level
+        ]
+
 
 class RelapseForm(forms.Form):
     description = forms.CharField(

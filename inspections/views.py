@@ -266,7 +266,7 @@ def _action_forms(finding, actions, data=None, files=None, bound=None):
         "verify": VerifyForm(initial=version),
         "decide": DecideDisputeForm(initial=version, finding=finding),
         "void": ReasonForm(initial=version),
-        "supervise": SuperviseForm(initial=version),
+        "supervise": SuperviseForm(initial=version, finding=finding),
         "relapse": RelapseForm(),
     }
     if bound:
@@ -420,7 +420,7 @@ def finding_supervise(request, pk):
         )
         return _("Supervision order issued: %(number)s.") % {"number": event.data.get("number", "")}
 
-    return _act(request, pk, "supervise", SuperviseForm, perform)
+    return _act(request, pk, "supervise", SuperviseForm, perform, needs_finding=True)
 
 
 @require_POST

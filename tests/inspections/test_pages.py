@@ -391,3 +391,18 @@ def test_a_citizens_phone_is_shown_to_the_office_but_not_to_the_unit(
         "13912345678"
         not in client_for(personas.street_leader).get(finding.get_absolute_url()).content.decode()
     )
+
+
+def test_the_supervision_form_only_offers_higher_levels(make_finding, personas, client_for):
+    finding = make_finding("rectifying")
+    finding.supervise(actor=personas.office_admin, level=SupervisionLevel.LISTED)
+    client = client_for(personas.office_admin)
+    form = client.get(finding.get_absolute_url()).context["forms"]["supervise"]
+    assert [value for value, _label in form.fields["level"].choices] == [SupervisionLevel.KEY]
+    response = client.post(
+        reverse("inspections:finding_supervise", args=[finding.pk]),
+        {"version": finding.version, "level": SupervisionLevel.NORMAL},
+    )
+    assert response.status_code == 400
+    finding.refresh_from_db()
+    assert finding.supervision_level == SupervisionLevel.LISTED

@@ -6,15 +6,16 @@ second run changes nothing. Unit names match the sample workbooks in
 """
 
 import datetime
+import importlib
+import importlib.util
 
+from django.apps import apps
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from campaign import demo_indicators, workdays
 from campaign.models import Campaign, CommandOffice, Membership, Person, Role, Unit
-from inspections import demo as inspections_demo
-from tasks import demo as tasks_demo
 
 DEMO_PASSWORD = "demo1234"
 CAMPAIGN_NAME = "2025—2027年创建全国文明城市"
@@ -145,9 +146,11 @@ class Command(BaseCommand):
 
         workdays.seed_from_package()  # holidays and 调休 days for working-day deadlines
         demo_indicators.seed(campaign)  # the sample evaluation system, some self-assessments
-        tasks_demo.seed(campaign)  # tasks: generated from the evaluation system, or ad hoc
-        inspections_demo.seed(campaign)  # ledger: findings in every state, photos, supervision
-        __import__("reports.demo", fromlist=["seed"]).seed(campaign)  # last week's bulletin
+        # Every other app seeds its own part from its demo.py, in INSTALLED_APPS order, so data
+        # flows as the apps do (tasks, then the ledger, then reports) and campaign imports none.
+        for config in apps.get_app_configs():
+            if config.name != "campaign" and importlib.util.find_spec(f"{config.name}.demo"):
+                importlib.import_module(f"{config.name}.demo").seed(campaign)
 
         self.stdout.write(
             self.style.SUCCESS(
