@@ -6,17 +6,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from .models import AuditEntry, Membership, Person, Role, Unit
-from .workbook import (
-    RowError,
-    WorkbookInvalid,
-    clean_text,
-    find_header,
-    is_note_or_total,
-    label_key,
-    open_workbook,
-    sheet_grid,
-    split_list,
-)
+from .workbook import WorkbookInvalid, label_key, locate_table, split_list
 
 ORGANISATION_COLUMNS = {
     "name": ["单位名称", "责任单位名称", "责任单位", "单位"],
@@ -96,77 +86,55 @@ def read_organisation(data, *, campaign, filename=""):
     """Parse a unit and liaison list (责任单位及联络员名单) into a plan. Writes nothing."""
     plan = OrganisationPlan()
     try:
-        workbook = open_workbook(data, filename)
+        table = locate_table(
+            data, fields=ORGANISATION_COLUMNS, required={"name", "kind"}, filename=filename
+        )
     except WorkbookInvalid as exc:
         plan.errors = exc.errors
         return plan
-    header = grid = None
-    for sheet in workbook.worksheets:
-        grid = sheet_grid(sheet)
-        header = find_header(grid, ORGANISATION_COLUMNS, {"name", "kind"})
-        if header:
-            plan.sheet = sheet.title
-            break
-    if not header:
-        plan.errors.append(
-            RowError(
-                filename or workbook.sheetnames[0],
-                None,
-                None,
-                _(
-                    "No header row found: the sheet needs at least the columns 单位名称 and 单位类别."
-                ),
-            )
-        )
-        return plan
-
+    plan.sheet = table.sheet
     existing = {u.name: u for u in Unit.objects.filter(campaign=campaign).select_related("parent")}
     seen = {}
-    cols = header.columns
-
-    def cell(values, key):
-        return clean_text(values[cols[key]]) if key in cols and cols[key] < len(values) else ""
-
-    for offset, values in enumerate(grid[header.row :], start=header.row + 1):
-        if not any(clean_text(v) for v in values) or is_note_or_total(values):
-            continue
-        name = cell(values, "name")
-
-        def error(key, message, row=offset):
-            plan.errors.append(RowError(plan.sheet, row, header.letter(key), message))
-
+    for number, values in table.rows():
+        name = table.text(values, "name")
         if not name:
-            error("name", _("The unit name is empty."))
+            plan.errors.append(table.error(number, "name", _("The unit name is empty.")))
             continue
         if name in seen:
-            error(
-                "name",
-                _("“%(name)s” appears twice (first in row %(row)s).")
-                % {"name": name, "row": seen[name]},
+            plan.errors.append(
+                table.error(
+                    number,
+                    "name",
+                    _("“%(name)s” appears twice (first in row %(row)s).")
+                    % {"name": name, "row": seen[name]},
+                )
             )
             continue
-        seen[name] = offset
-        kind_text = cell(values, "kind")
+        seen[name] = number
+        kind_text = table.text(values, "kind")
         kind = KIND_LABELS.get(label_key(kind_text))
         if not kind:
-            error(
-                "kind",
-                _("Unknown unit kind “%(kind)s”: use 县区, 街道（镇）, 社区, 市直部门 or 其他.")
-                % {"kind": kind_text},
+            plan.errors.append(
+                table.error(
+                    number,
+                    "kind",
+                    _("Unknown unit kind “%(kind)s”: use 县区, 街道（镇）, 社区, 市直部门 or 其他.")
+                    % {"kind": kind_text},
+                )
             )
             continue
         plan.rows.append(
             OrganisationRow(
-                row=offset,
+                row=number,
                 name=name,
                 kind=kind,
-                parent=cell(values, "parent"),
-                short_name=cell(values, "short_name"),
-                aliases=split_list(cell(values, "aliases")),
-                leader=cell(values, "leader"),
-                leader_title=cell(values, "leader_title"),
-                liaison=cell(values, "liaison"),
-                phone=cell(values, "phone"),
+                parent=table.text(values, "parent"),
+                short_name=table.text(values, "short_name"),
+                aliases=split_list(table.text(values, "aliases")),
+                leader=table.text(values, "leader"),
+                leader_title=table.text(values, "leader_title"),
+                liaison=table.text(values, "liaison"),
+                phone=table.text(values, "phone"),
             )
         )
 
@@ -175,10 +143,9 @@ def read_organisation(data, *, campaign, filename=""):
     for row in plan.rows:
         if row.parent and row.parent not in in_file and row.parent not in existing:
             plan.errors.append(
-                RowError(
-                    plan.sheet,
+                table.error(
                     row.row,
-                    header.letter("parent"),
+                    "parent",
                     _(
                         "Unknown parent unit “%(parent)s”: it is neither in this file nor in the campaign."
                     )
@@ -187,10 +154,9 @@ def read_organisation(data, *, campaign, filename=""):
             )
         elif row.parent == row.name:
             plan.errors.append(
-                RowError(
-                    plan.sheet,
+                table.error(
                     row.row,
-                    header.letter("parent"),
+                    "parent",
                     _("A unit cannot be its own parent."),
                 )
             )
@@ -200,10 +166,9 @@ def read_organisation(data, *, campaign, filename=""):
             while current in in_file:
                 if current in chain:
                     plan.errors.append(
-                        RowError(
-                            plan.sheet,
+                        table.error(
                             row.row,
-                            header.letter("parent"),
+                            "parent",
                             _("The parent units of “%(name)s” go round in a circle.")
                             % {"name": row.name},
                         )

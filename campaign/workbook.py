@@ -159,6 +159,57 @@ def find_header(grid, fields, required, *, max_scan=30):
     return None
 
 
+@dataclass
+class Table:
+    """The data table of an uploaded workbook: its sheet, its cells and where the header is."""
+
+    sheet: str
+    grid: list
+    header: Header
+
+    def value(self, values, field):
+        """The raw cell of `field` in a row, or None when the column is absent."""
+        col = self.header.columns.get(field)
+        return values[col] if col is not None and col < len(values) else None
+
+    def text(self, values, field):
+        return clean_text(self.value(values, field))
+
+    def rows(self):
+        """(row number, values) of each data row below the header: no spacers, notes or totals."""
+        for number, values in enumerate(self.grid[self.header.row :], start=self.header.row + 1):
+            if any(clean_text(v) for v in values) and not is_note_or_total(values):
+                yield number, values
+
+    def error(self, row, field, message):
+        return RowError(self.sheet, row, self.header.letter(field) if field else None, message)
+
+
+def locate_table(data, *, fields, required, filename=""):
+    """Open an uploaded workbook and find the first sheet whose header has the required columns.
+
+    Raises WorkbookInvalid (not an .xlsx, or no such header) with an error a clerk can act on.
+    """
+    workbook = open_workbook(data, filename)
+    for sheet in workbook.worksheets:
+        grid = sheet_grid(sheet)
+        header = find_header(grid, fields, required)
+        if header:
+            return Table(sheet=sheet.title, grid=grid, header=header)
+    columns = "、".join(fields[name][0] for name in fields if name in required)
+    raise WorkbookInvalid(
+        [
+            RowError(
+                filename or workbook.sheetnames[0],
+                None,
+                None,
+                _("No header row found: the sheet needs at least the columns %(columns)s.")
+                % {"columns": columns},
+            )
+        ]
+    )
+
+
 def _match_columns(row, fields):
     columns = {}
     for col, value in enumerate(row):
@@ -235,7 +286,9 @@ def split_list(value):
 
 
 # Note and total rows: "注：…", "说明1." …, "合计" — but not data such as "注册志愿者占…".
-NOTE_OR_TOTAL = re.compile(r"^(注|说明|备注|附注)\s*\d*\s*[:：、.．]|^(合计|总计|小计|总分)(\s|[:：]|$)")
+NOTE_OR_TOTAL = re.compile(
+    r"^(注|说明|备注|附注)\s*\d*\s*[:：、.．]|^(合计|总计|小计|总分)(\s|[:：]|$)"
+)
 
 
 def is_note_or_total(row_values):

@@ -15,16 +15,7 @@ from django.utils.translation import gettext as _
 
 from campaign.models import UNIT_ROLES, IndicatorNode, Membership, Standard, Unit
 from campaign.notifications import notify
-from campaign.workbook import (
-    RowError,
-    WorkbookInvalid,
-    clean_text,
-    find_header,
-    is_note_or_total,
-    label_key,
-    open_workbook,
-    sheet_grid,
-)
+from campaign.workbook import RowError, WorkbookInvalid, label_key, locate_table
 from campaign.workdays import WorkdayCalendar, unpublished_years
 
 from .models import Milestone, Task, TaskError, TaskEvent
@@ -683,27 +674,13 @@ def read_progress(data, *, campaign, user, filename=""):
 
     plan = ProgressPlan()
     try:
-        workbook = open_workbook(data, filename)
+        table = locate_table(
+            data, fields=PROGRESS_COLUMNS, required={"title", "progress"}, filename=filename
+        )
     except WorkbookInvalid as exc:
         plan.errors = exc.errors
         return plan
-    header = grid = None
-    for sheet in workbook.worksheets:
-        grid = sheet_grid(sheet)
-        header = find_header(grid, PROGRESS_COLUMNS, {"title", "progress"})
-        if header:
-            plan.sheet = sheet.title
-            break
-    if not header:
-        plan.errors.append(
-            RowError(
-                filename or workbook.sheetnames[0],
-                None,
-                None,
-                _("No header row found: the sheet needs at least the columns 任务 and 进展."),
-            )
-        )
-        return plan
+    plan.sheet = table.sheet
     tasks = list(
         Task.objects.visible_to(user)
         .filter(campaign=campaign)
@@ -715,22 +692,15 @@ def read_progress(data, *, campaign, user, filename=""):
     by_title = defaultdict(list)
     for task in tasks:
         by_title[label_key(task.title)].append(task)
-    cols = header.columns
     seen = {}
-
-    def cell(values, key):
-        return values[cols[key]] if key in cols and cols[key] < len(values) else None
-
-    for number, values in enumerate(grid[header.row :], start=header.row + 1):
-        if not any(clean_text(v) for v in values) or is_note_or_total(values):
-            continue
+    for number, values in table.rows():
 
         def error(key, message, row=number):
-            plan.errors.append(RowError(plan.sheet, row, header.letter(key), message))
+            plan.errors.append(table.error(row, key, message))
 
-        title = clean_text(cell(values, "title"))
+        title = table.text(values, "title")
         task = None
-        raw_number = clean_text(cell(values, "number"))
+        raw_number = table.text(values, "number")
         if raw_number:
             task = by_pk.get(int(raw_number)) if raw_number.isdigit() else None
             if task is None:
@@ -741,7 +711,7 @@ def read_progress(data, *, campaign, user, filename=""):
             continue
         else:
             candidates = by_title.get(label_key(title), [])
-            lead = clean_text(cell(values, "lead_unit"))
+            lead = table.text(values, "lead_unit")
             if len(candidates) > 1 and lead:
                 candidates = [
                     t for t in candidates if label_key(t.lead_unit.name) == label_key(lead)
@@ -766,7 +736,7 @@ def read_progress(data, *, campaign, user, filename=""):
             )
             continue
         seen[task.pk] = number
-        progress, text = parse_progress(clean_text(cell(values, "progress")))
+        progress, text = parse_progress(table.text(values, "progress"))
         if progress is None:
             progress = task.progress
         if progress > 100:
