@@ -406,3 +406,12 @@ def test_the_supervision_form_only_offers_higher_levels(make_finding, personas, 
     assert response.status_code == 400
     finding.refresh_from_db()
     assert finding.supervision_level == SupervisionLevel.LISTED
+
+
+def test_the_home_page_and_navigation_lead_to_the_ledger_by_role(personas, client_for):
+    inspector = client_for(personas.inspector).get(reverse("home")).content.decode()
+    assert reverse("inspections:finding_create") in inspector
+    assert reverse("inspections:finding_list") in inspector
+    unit = client_for(personas.street_liaison).get(reverse("home")).content.decode()
+    assert reverse("inspections:finding_inbox") in unit
+    assert reverse("inspections:finding_create") not in unit
