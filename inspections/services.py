@@ -19,12 +19,9 @@ from campaign.workbook import (
     UnitMatcher,
     WorkbookInvalid,
     clean_text,
-    find_header,
-    is_note_or_total,
     label_key,
-    open_workbook,
+    locate_table,
     parse_date,
-    sheet_grid,
 )
 
 from .models import (
@@ -284,29 +281,13 @@ def read_findings(data, *, campaign, filename=""):
     """Parse an inspection team's findings workbook (问题清单) into a plan. Writes nothing."""
     plan = FindingPlan()
     try:
-        workbook = open_workbook(data, filename)
+        table = locate_table(
+            data, fields=FINDING_COLUMNS, required={"description", "address"}, filename=filename
+        )
     except WorkbookInvalid as exc:
         plan.errors = exc.errors
         return plan
-    grid = header = None
-    for sheet in workbook.worksheets:
-        grid = sheet_grid(sheet)
-        header = find_header(grid, FINDING_COLUMNS, {"description", "address"})
-        if header:
-            plan.sheet = sheet.title
-            break
-    if header is None:
-        plan.errors.append(
-            RowError(
-                filename or workbook.sheetnames[0],
-                None,
-                None,
-                _(
-                    "No header row found: the sheet needs at least the columns 问题描述 and 具体位置."
-                ),
-            )
-        )
-        return plan
+    plan.sheet = table.sheet
 
     categories = {label_key(c.name): c for c in FindingCategory.objects.filter(campaign=campaign)}
     matcher = UnitMatcher(Unit.objects.filter(campaign=campaign))
@@ -314,19 +295,12 @@ def read_findings(data, *, campaign, filename=""):
         label_key(s.code): s
         for s in Standard.objects.filter(system__campaign=campaign).exclude(code="")
     }
-    col = header.columns
-
-    def cell(values, name):
-        return values[col[name]] if name in col and col[name] < len(values) else None
+    cell = table.value
 
     def error(row, name, message):
-        plan.errors.append(RowError(plan.sheet, row, header.letter(name), message))
+        plan.errors.append(table.error(row, name, message))
 
-    for index in range(header.row, len(grid)):
-        values = grid[index]
-        row = index + 1
-        if not any(clean_text(v) for v in values) or is_note_or_total(values):
-            continue
+    for row, values in table.rows():
         description = clean_text(cell(values, "description"))
         address = clean_text(cell(values, "address"))
         if not description:
