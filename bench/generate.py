@@ -33,8 +33,9 @@ def build_city(campaign, *, districts=10, streets=12, communities=10, department
     by_username = {p.username: p for p in people}
     Membership.objects.bulk_create(
         [
-            Membership(person=by_username[f"bench-{u.pk}-{r}"], campaign=campaign, role=roles[r],
-                       unit=u)
+            Membership(
+                person=by_username[f"bench-{u.pk}-{r}"], campaign=campaign, role=roles[r], unit=u
+            )
             for u in made
             for r in "lc"
         ]

@@ -65,12 +65,16 @@ def main():
     from campaign.models import Campaign, Membership, Person, Role, Unit
 
     campaign = Campaign.objects.create(
-        name="基准测试", level=Campaign.Level.NATIONAL, city="基准市",
-        start_date=datetime.date(2026, 1, 1), end_date=datetime.date(2027, 12, 31),
+        name="基准测试",
+        level=Campaign.Level.NATIONAL,
+        city="基准市",
+        start_date=datetime.date(2026, 1, 1),
+        end_date=datetime.date(2027, 12, 31),
     )
     started = time.perf_counter()
-    build_city(campaign, districts=args.districts, streets=args.streets,
-               communities=args.communities)
+    build_city(
+        campaign, districts=args.districts, streets=args.streets, communities=args.communities
+    )
     print(f"data: {Unit.objects.count()} units built in {time.perf_counter() - started:.1f}s")
 
     admin = Person.objects.create_user(username="bench-admin", password="x", name="管理员")

@@ -8,6 +8,7 @@ browser's content type.
 import datetime
 import io
 import mimetypes
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
@@ -226,3 +227,43 @@ class MultipleImageField(forms.FileField):
         if errors:
             raise ValidationError(errors)
         return cleaned
+
+
+class StagedUpload:
+    """An uploaded workbook kept between its preview and its confirmation.
+
+    The bytes live in private media under imports/, the token and any details of the
+    preview in the person's session under `key`; confirming re-reads the same file, so
+    what is applied is exactly what was previewed.
+    """
+
+    def __init__(self, request, key):
+        self.request = request
+        self.key = key
+        self.info = request.session.get(key) or {}
+
+    def _path(self, token):
+        folder = Path(settings.MEDIA_ROOT) / "imports"
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder / f"{self.key}-{token}.xlsx"
+
+    def stage(self, data, **details):
+        """Keep `data` for the confirmation step, replacing any earlier staged file."""
+        self.discard()
+        token = uuid.uuid4().hex
+        self._path(token).write_bytes(data)
+        self.info = {"token": token, **details}
+        self.request.session[self.key] = self.info
+
+    def read(self):
+        """The staged bytes, or None when nothing is staged or the preview has expired."""
+        token = self.info.get("token")
+        path = self._path(token) if token else None
+        return path.read_bytes() if path and path.exists() else None
+
+    def discard(self):
+        token = self.info.get("token")
+        if token:
+            self._path(token).unlink(missing_ok=True)
+        self.request.session.pop(self.key, None)
+        self.info = {}

@@ -1,7 +1,5 @@
-import uuid
 from pathlib import Path
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
@@ -48,7 +46,7 @@ from .models import (
     Unit,
 )
 from .services import apply_organisation, read_organisation
-from .uploads import private_file_response
+from .uploads import StagedUpload, private_file_response
 
 
 @login_not_required
@@ -349,14 +347,6 @@ def membership_remove(request, pk):
 
 # --- Organisation import --------------------------------------------------------------------
 
-IMPORT_SESSION_KEY = "organisation_import"
-
-
-def _import_dir():
-    path = Path(settings.MEDIA_ROOT) / "imports"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
 
 def organisation_import(request):
     """Upload a workbook, see what it would do, then confirm: nothing is written before that."""
@@ -364,17 +354,16 @@ def organisation_import(request):
     require_office_admin(request.user, campaign)
     form = OrganisationImportForm(request.POST or None, request.FILES or None)
     plan = None
+    staged = StagedUpload(request, "organisation_import")
     if request.method == "POST" and "confirm" in request.POST:
-        token = request.session.get(IMPORT_SESSION_KEY)
-        stored = _import_dir() / f"{token}.xlsx" if token else None
-        if not stored or not stored.exists():
+        data = staged.read()
+        if data is None:
             messages.error(request, _("The preview has expired: please upload the file again."))
             return redirect("campaign:organisation_import")
-        plan = read_organisation(stored.read_bytes(), campaign=campaign)
+        plan = read_organisation(data, campaign=campaign)
         if not plan.errors:
             counts = apply_organisation(plan, campaign=campaign, actor=request.user)
-            stored.unlink(missing_ok=True)
-            del request.session[IMPORT_SESSION_KEY]
+            staged.discard()
             messages.success(
                 request,
                 _(
@@ -388,9 +377,7 @@ def organisation_import(request):
         data = form.cleaned_data["file"].read()
         plan = read_organisation(data, campaign=campaign, filename=form.cleaned_data["file"].name)
         if not plan.errors:
-            token = uuid.uuid4().hex
-            (_import_dir() / f"{token}.xlsx").write_bytes(data)
-            request.session[IMPORT_SESSION_KEY] = token
+            staged.stage(data)
     return render(request, "campaign/organisation_import.html", {"form": form, "plan": plan})
 
 
@@ -415,8 +402,6 @@ def audit_list(request):
 
 
 # --- Evaluation systems (测评体系) ------------------------------------------------------------
-
-INDICATOR_IMPORT_SESSION_KEY = "indicator_import"
 
 
 def _system_or_404(request, pk):
@@ -478,10 +463,6 @@ def system_list(request):
     )
 
 
-def _indicator_import_file(token):
-    return _import_dir() / f"indicators-{token}.xlsx"
-
-
 def system_import(request):
     """Upload → preview (tree, diff, unknown units to map) → confirm. Nothing is saved before."""
     campaign = _campaign_or_404(request)
@@ -493,13 +474,13 @@ def system_import(request):
         initial={"system": request.GET.get("system")},
     )
     plan = mapping_form = None
-    pending = request.session.get(INDICATOR_IMPORT_SESSION_KEY)
+    staged = StagedUpload(request, "indicator_import")
+    pending = staged.info
     if request.method == "POST" and "confirm" in request.POST:
-        stored = _indicator_import_file(pending["token"]) if pending else None
-        if not stored or not stored.exists():
+        data = staged.read()
+        if data is None:
             messages.error(request, _("The preview has expired: please upload the file again."))
             return redirect("campaign:system_import")
-        data = stored.read_bytes()
         system = EvaluationSystem.objects.filter(campaign=campaign, pk=pending["system"]).first()
         plan = read_indicators(data, campaign=campaign, filename=pending["filename"], system=system)
         mapping_form = UnitMappingForm(request.POST, names=plan.unmatched, campaign=campaign)
@@ -519,8 +500,7 @@ def system_import(request):
                     system=system,
                     details=pending["details"],
                 )
-                stored.unlink(missing_ok=True)
-                del request.session[INDICATOR_IMPORT_SESSION_KEY]
+                staged.discard()
                 messages.success(
                     request,
                     _("Imported “%(name)s”: %(standards)s standards, %(points)s points.")
@@ -540,20 +520,18 @@ def system_import(request):
         system = form.cleaned_data["system"]
         plan = read_indicators(data, campaign=campaign, filename=upload.name, system=system)
         if not plan.errors:
-            token = uuid.uuid4().hex
-            _indicator_import_file(token).write_bytes(data)
-            request.session[INDICATOR_IMPORT_SESSION_KEY] = {
-                "token": token,
-                "filename": upload.name,
-                "system": system.pk if system else None,
-                "details": form.details(),
-            }
+            staged.stage(
+                data,
+                filename=upload.name,
+                system=system.pk if system else None,
+                details=form.details(),
+            )
             mapping_form = UnitMappingForm(names=plan.unmatched, campaign=campaign)
             form = None
     return render(
         request,
         "campaign/system_import.html",
-        {"form": form, "plan": plan, "mapping_form": mapping_form, "pending": pending},
+        {"form": form, "plan": plan, "mapping_form": mapping_form},
     )
 
 

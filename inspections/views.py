@@ -1,10 +1,6 @@
 """The ledger's pages: thin views that fetch through the scope (404 out of scope, 403
 read-only), validate a form and call one `Finding` method or service."""
 
-import uuid
-from pathlib import Path
-
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.cache import cache
@@ -26,7 +22,7 @@ from campaign.access import (
 )
 from campaign.forms import client_ip
 from campaign.models import AuditEntry, Campaign, Unit
-from campaign.uploads import private_file_response
+from campaign.uploads import StagedUpload, private_file_response
 
 from . import services
 from .exports import FindingLedgerExport
@@ -636,14 +632,6 @@ def inspection_detail(request, pk):
 
 # --- Import ----------------------------------------------------------------------------------
 
-IMPORT_SESSION_KEY = "finding_import"
-
-
-def _import_dir():
-    path = Path(settings.MEDIA_ROOT) / "imports"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
 
 def finding_import(request):
     """Upload an inspection team's workbook, preview it, confirm: all rows or none."""
@@ -652,13 +640,14 @@ def finding_import(request):
     services.ensure_categories(campaign)
     form = FindingImportForm(request.POST or None, request.FILES or None)
     plan = None
+    staged = StagedUpload(request, "finding_import")
+    stored_info = staged.info
     if request.method == "POST" and "confirm" in request.POST:
-        stored_info = request.session.get(IMPORT_SESSION_KEY) or {}
-        stored = _import_dir() / f"{stored_info.get('token', 'none')}.xlsx"
-        if not stored_info or not stored.exists():
+        data = staged.read()
+        if data is None:
             messages.error(request, _("The preview has expired: please upload the file again."))
             return redirect("inspections:finding_import")
-        plan = services.read_findings(stored.read_bytes(), campaign=campaign)
+        plan = services.read_findings(data, campaign=campaign)
         if not plan.errors:
             inspection = Inspection(
                 campaign=campaign,
@@ -671,8 +660,7 @@ def finding_import(request):
             count = services.apply_findings(
                 plan, campaign=campaign, actor=request.user, inspection=inspection
             )
-            stored.unlink(missing_ok=True)
-            del request.session[IMPORT_SESSION_KEY]
+            staged.discard()
             messages.success(request, _("Import finished: %(n)s findings logged.") % {"n": count})
             return redirect(inspection)
     elif request.method == "POST" and form.is_valid():
@@ -680,15 +668,13 @@ def finding_import(request):
         data = upload.read()
         plan = services.read_findings(data, campaign=campaign, filename=upload.name)
         if not plan.errors:
-            token = uuid.uuid4().hex
-            (_import_dir() / f"{token}.xlsx").write_bytes(data)
-            request.session[IMPORT_SESSION_KEY] = {
-                "token": token,
-                "kind": form.cleaned_data["kind"],
-                "date": form.cleaned_data["date"].isoformat(),
-                "team": form.cleaned_data["team"],
-                "filename": upload.name,
-            }
+            staged.stage(
+                data,
+                kind=form.cleaned_data["kind"],
+                date=form.cleaned_data["date"].isoformat(),
+                team=form.cleaned_data["team"],
+                filename=upload.name,
+            )
     return render(request, "inspections/finding_import.html", {"form": form, "plan": plan})
 
 

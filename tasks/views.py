@@ -1,8 +1,5 @@
 import datetime
-import uuid
-from pathlib import Path
 
-from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
@@ -17,7 +14,7 @@ from django.views.decorators.http import require_POST
 
 from campaign.access import require_office_admin, scope_for
 from campaign.models import AuditEntry, PublishedHolidayYear, Unit, WorkdayOverride
-from campaign.uploads import prepare_photo, private_file_response
+from campaign.uploads import StagedUpload, prepare_photo, private_file_response
 from campaign.workbook import WorkbookInvalid
 
 from .exports import TaskListExport
@@ -489,15 +486,6 @@ def battle_map(request):
     return render(request, "tasks/battle_map.html", {"map": data, "filter": task_filter})
 
 
-IMPORT_SESSION_KEY = "task_progress_import"
-
-
-def _import_dir():
-    path = Path(settings.MEDIA_ROOT) / "imports"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
 def progress_import(request):
     """Upload the exported list with 进展 filled in; preview; confirm writes all or nothing."""
     campaign = _campaign_or_404(request)
@@ -505,21 +493,20 @@ def progress_import(request):
         raise PermissionDenied
     form = ProgressImportForm(request.POST or None, request.FILES or None)
     plan = None
+    staged = StagedUpload(request, "task_progress_import")
     if request.method == "POST" and "confirm" in request.POST:
-        token = request.session.get(IMPORT_SESSION_KEY)
-        stored = _import_dir() / f"{token}.xlsx" if token else None
-        if not stored or not stored.exists():
+        data = staged.read()
+        if data is None:
             messages.error(request, _("The preview has expired: please upload the file again."))
             return redirect("tasks:progress_import")
-        plan = read_progress(stored.read_bytes(), campaign=campaign, user=request.user)
+        plan = read_progress(data, campaign=campaign, user=request.user)
         if not plan.errors:
             try:
                 counts = apply_progress(plan, actor=request.user)
             except WorkbookInvalid as exc:
                 plan.errors = exc.errors
             else:
-                stored.unlink(missing_ok=True)
-                del request.session[IMPORT_SESSION_KEY]
+                staged.discard()
                 messages.success(
                     request,
                     _("Import finished: %(update)s tasks updated, %(unchanged)s unchanged.")
@@ -531,9 +518,7 @@ def progress_import(request):
         data = upload.read()
         plan = read_progress(data, campaign=campaign, user=request.user, filename=upload.name)
         if not plan.errors:
-            token = uuid.uuid4().hex
-            (_import_dir() / f"{token}.xlsx").write_bytes(data)
-            request.session[IMPORT_SESSION_KEY] = token
+            staged.stage(data)
     return render(request, "tasks/progress_import.html", {"form": form, "plan": plan})
 
 

@@ -9,8 +9,16 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
 PERSONAS = [
-    "office_admin", "leader", "inspector", "command_staff", "district_leader", "street_leader",
-    "street_liaison", "community_leader", "other_district_leader", "department_leader",
+    "office_admin",
+    "leader",
+    "inspector",
+    "command_staff",
+    "district_leader",
+    "street_leader",
+    "street_liaison",
+    "community_leader",
+    "other_district_leader",
+    "department_leader",
 ]
 SKIP_PREFIXES = ("admin/", "i18n/", "logout/")
 MISSING_PK = 987654
