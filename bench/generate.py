@@ -41,3 +41,27 @@ def build_city(campaign, *, districts=10, streets=12, communities=10, department
         ]
     )
     return made
+
+
+def add_findings(campaign, units, count, *, batch=5000):
+    """`count` assigned findings spread over `units`, written in batches (for ledger benchmarks)."""
+    import datetime
+
+    from inspections.models import Finding, FindingCategory, Status
+
+    category, _created = FindingCategory.objects.get_or_create(campaign=campaign, name="占道经营")
+    for start in range(0, count, batch):
+        Finding.objects.bulk_create(
+            Finding(
+                campaign=campaign,
+                source="routine",
+                description=f"第{i}号问题：沿街商铺跨门经营、占道堆放货物，影响行人通行",
+                category=category,
+                address=f"建设路{i}号",
+                territory=units[i % len(units)],
+                unit=units[i % len(units)],
+                status=Status.ASSIGNED,
+                deadline=datetime.date(2026, 3, 10),
+            )
+            for i in range(start, min(start + batch, count))
+        )
