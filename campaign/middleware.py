@@ -1,3 +1,6 @@
+from django.conf import settings
+from django.utils import translation
+
 from .models import Campaign
 
 SESSION_KEY = "campaign_id"
@@ -25,3 +28,24 @@ class CurrentCampaignMiddleware:
     def __call__(self, request):
         request.campaign = current_campaign(request)
         return self.get_response(request)
+
+
+class ChosenLanguageMiddleware:
+    """Chinese unless the person chose another language (the language cookie).
+
+    Django's LocaleMiddleware would follow the browser's Accept-Language, so a clerk whose
+    browser prefers English would get English pages; here English is a deliberate choice.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
+        if chosen not in dict(settings.LANGUAGES):
+            chosen = settings.LANGUAGE_CODE
+        translation.activate(chosen)
+        request.LANGUAGE_CODE = chosen
+        response = self.get_response(request)
+        response.headers.setdefault("Content-Language", chosen)
+        return response
