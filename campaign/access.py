@@ -143,6 +143,13 @@ def get_visible_or_404(user, queryset, **lookup):
         raise Http404 from None
 
 
+def current_campaign_or_404(request):
+    """The campaign the person is working in (`request.campaign`); 404 when they have none."""
+    if request.campaign is None:
+        raise Http404
+    return request.campaign
+
+
 def require_office_admin(user, campaign):
     """403 for a person who sees the campaign but may not administer it."""
     if not scope_for(user).is_office_admin(campaign):

@@ -11,6 +11,40 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
+class AppendOnlyQuerySet(models.QuerySet):
+    """Bulk updates and deletes refused too, but for the fields a model may complete later."""
+
+    def update(self, **kwargs):
+        if set(kwargs) - set(self.model.completable_fields):
+            raise TypeError(f"{self.model.__name__} rows are append-only.")
+        return super().update(**kwargs)
+
+    def delete(self):
+        raise TypeError(f"{self.model.__name__} rows are append-only.")
+
+
+class AppendOnlyModel(models.Model):
+    """Rows written once and never changed or deleted: histories and evidence.
+
+    `completable_fields` names the fields a bulk update may still fill in afterwards.
+    """
+
+    completable_fields = ()
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise TypeError(f"{type(self).__name__} rows are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise TypeError(f"{type(self).__name__} rows are append-only.")
+
+
 class Person(AbstractUser):
     """A person who signs in: office staff, command staff, inspectors, unit people, leaders.
 

@@ -7,14 +7,20 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Count, Prefetch, Q
-from django.http import Http404, HttpResponseRedirect
+from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from . import scoring
-from .access import get_visible_or_404, require_not_read_only, require_office_admin, scope_for
+from .access import (
+    current_campaign_or_404,
+    get_visible_or_404,
+    require_not_read_only,
+    require_office_admin,
+    scope_for,
+)
 from .filters import StandardFilter, UnitFilter
 from .forms import (
     AssessmentForm,
@@ -81,17 +87,11 @@ def campaign_switch(request):
     return redirect("home")
 
 
-def _campaign_or_404(request):
-    if request.campaign is None:
-        raise Http404
-    return request.campaign
-
-
 # --- Units -----------------------------------------------------------------------------
 
 
 def unit_tree(request):
-    campaign = _campaign_or_404(request)
+    campaign = current_campaign_or_404(request)
     units = (
         Unit.objects.visible_to(request.user)
         .filter(campaign=campaign)
@@ -139,7 +139,7 @@ def unit_detail(request, pk):
 
 
 def unit_edit(request, pk=None):
-    campaign = _campaign_or_404(request)
+    campaign = current_campaign_or_404(request)
     # Out of scope is 404 before visible-but-read-only is 403.
     unit = get_visible_or_404(request.user, Unit.objects, pk=pk) if pk else None
     require_office_admin(request.user, campaign)
@@ -164,7 +164,7 @@ def unit_edit(request, pk=None):
 
 
 def command_office_list(request):
-    campaign = _campaign_or_404(request)
+    campaign = current_campaign_or_404(request)
     offices = (
         CommandOffice.objects.visible_to(request.user)
         .filter(campaign=campaign)
@@ -204,7 +204,7 @@ def command_office_detail(request, pk):
 
 
 def command_office_edit(request, pk=None):
-    campaign = _campaign_or_404(request)
+    campaign = current_campaign_or_404(request)
     office = get_visible_or_404(request.user, CommandOffice.objects, pk=pk) if pk else None
     require_office_admin(request.user, campaign)
     form = CommandOfficeForm(request.POST or None, instance=office, campaign=campaign)
@@ -227,7 +227,7 @@ def command_office_edit(request, pk=None):
 
 
 def person_list(request):
-    campaign = _campaign_or_404(request)
+    campaign = current_campaign_or_404(request)
     require_office_admin(request.user, campaign)
     people = (
         Person.objects.filter(memberships__campaign=campaign)
@@ -256,7 +256,7 @@ def _person_in_campaign_or_404(campaign, pk):
 
 
 def person_edit(request, pk=None):
-    campaign = _campaign_or_404(request)
+    campaign = current_campaign_or_404(request)
     require_office_admin(request.user, campaign)
     person = _person_in_campaign_or_404(campaign, pk) if pk else None
     form = PersonForm(request.POST or None, instance=person, prefix="person")
@@ -292,7 +292,7 @@ def person_edit(request, pk=None):
 
 
 def person_detail(request, pk):
-    campaign = _campaign_or_404(request)
+    campaign = current_campaign_or_404(request)
     require_office_admin(request.user, campaign)
     person = _person_in_campaign_or_404(campaign, pk)
     form = MembershipForm(request.POST or None, campaign=campaign, user=request.user)
@@ -327,7 +327,7 @@ def person_detail(request, pk):
 
 @require_POST
 def membership_remove(request, pk):
-    campaign = _campaign_or_404(request)
+    campaign = current_campaign_or_404(request)
     require_office_admin(request.user, campaign)
     membership = get_object_or_404(
         Membership.objects.select_related("person"), pk=pk, campaign=campaign
@@ -350,7 +350,7 @@ def membership_remove(request, pk):
 
 def organisation_import(request):
     """Upload a workbook, see what it would do, then confirm: nothing is written before that."""
-    campaign = _campaign_or_404(request)
+    campaign = current_campaign_or_404(request)
     require_office_admin(request.user, campaign)
     form = OrganisationImportForm(request.POST or None, request.FILES or None)
     plan = None
@@ -394,7 +394,7 @@ def notification_list(request):
 
 
 def audit_list(request):
-    campaign = _campaign_or_404(request)
+    campaign = current_campaign_or_404(request)
     require_office_admin(request.user, campaign)
     entries = AuditEntry.objects.filter(campaign=campaign).select_related("actor")
     page = Paginator(entries, 50).get_page(request.GET.get("page"))
@@ -405,7 +405,7 @@ def audit_list(request):
 
 
 def _system_or_404(request, pk):
-    campaign = _campaign_or_404(request)
+    campaign = current_campaign_or_404(request)
     return get_visible_or_404(
         request.user, EvaluationSystem.objects.filter(campaign=campaign), pk=pk
     )
@@ -442,7 +442,7 @@ def _scoped_standards(request, system):
 
 
 def system_list(request):
-    campaign = _campaign_or_404(request)
+    campaign = current_campaign_or_404(request)
     systems = list(EvaluationSystem.objects.visible_to(request.user).filter(campaign=campaign))
     standards = (
         Standard.objects.visible_to(request.user)
@@ -465,7 +465,7 @@ def system_list(request):
 
 def system_import(request):
     """Upload → preview (tree, diff, unknown units to map) → confirm. Nothing is saved before."""
-    campaign = _campaign_or_404(request)
+    campaign = current_campaign_or_404(request)
     require_office_admin(request.user, campaign)
     form = IndicatorImportForm(
         request.POST or None,

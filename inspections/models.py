@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from campaign.models import Campaign, Person, Standard, Unit
+from campaign.models import AppendOnlyModel, Campaign, Person, Standard, Unit
 
 
 class FindingError(Exception):
@@ -867,18 +867,7 @@ class Finding(models.Model):
         return created[0]
 
 
-class FindingEventQuerySet(models.QuerySet):
-    def update(self, **kwargs):
-        # Only the event's own extra data may be completed after it is written.
-        if set(kwargs) - {"data"}:
-            raise TypeError("Finding events are append-only.")
-        return super().update(**kwargs)
-
-    def delete(self):
-        raise TypeError("Finding events are append-only.")
-
-
-class FindingEvent(models.Model):
+class FindingEvent(AppendOnlyModel):
     """One step in a finding's history: who did what, when, from which state to which."""
 
     class Action(models.TextChoices):
@@ -911,7 +900,8 @@ class FindingEvent(models.Model):
     note = models.TextField(_("note"), blank=True)
     data = models.JSONField(default=dict, blank=True)
 
-    objects = FindingEventQuerySet.as_manager()
+    # Only the event's own extra data may be completed after it is written.
+    completable_fields = ("data",)
 
     class Meta:
         verbose_name = _("finding event")
@@ -924,14 +914,6 @@ class FindingEvent(models.Model):
 
     def __str__(self):
         return f"{self.finding.code} {self.get_action_display()}"
-
-    def save(self, *args, **kwargs):
-        if self.pk is not None and not kwargs.get("force_insert"):
-            raise TypeError("Finding events are append-only.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise TypeError("Finding events are append-only.")
 
 
 def _photo_path(instance, filename):

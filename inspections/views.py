@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from campaign.access import (
+    current_campaign_or_404,
     get_visible_or_404,
     require_not_read_only,
     require_office_admin,
@@ -69,12 +70,6 @@ def _int(value):
         return 0
 
 
-def _campaign_or_404(request):
-    if request.campaign is None:
-        raise Http404
-    return request.campaign
-
-
 def _require_logger(request, campaign):
     if not can_log(request.user, campaign):
         raise PermissionDenied
@@ -112,7 +107,7 @@ def _ledger_filter(request, campaign):
 
 def finding_list(request):
     """The ledger: every visible finding, filtered, sorted, counted, paginated."""
-    campaign = _campaign_or_404(request)
+    campaign = current_campaign_or_404(request)
     ledger_filter = _ledger_filter(request, campaign)
     filtered = ledger_filter.qs
     counts = dict(filtered.order_by().values_list("status").annotate(n=Count("pk")))
@@ -136,7 +131,7 @@ def finding_list(request):
 
 def finding_export(request):
     """The filtered ledger as an Excel workbook (streamed from a temporary file)."""
-    campaign = _campaign_or_404(request)
+    campaign = current_campaign_or_404(request)
     ledger_filter = _ledger_filter(request, campaign)
     return FindingLedgerExport(ledger_filter.qs, campaign=campaign).response(
         "csv" if request.GET.get("format") == "csv" else "xlsx"
@@ -145,7 +140,7 @@ def finding_export(request):
 
 def finding_inbox(request):
     """What waits for me: a unit's findings to act on, an inspector's to verify."""
-    campaign = _campaign_or_404(request)
+    campaign = current_campaign_or_404(request)
     scope = scope_for(request.user)
     visible = _ledger_queryset(request, campaign).select_related("category", "unit", "territory")
     sections = []
@@ -210,7 +205,7 @@ def finding_inbox(request):
 
 def supervision_list(request):
     """Findings under supervision, with their numbered orders, open ones first."""
-    campaign = _campaign_or_404(request)
+    campaign = current_campaign_or_404(request)
     findings = (
         _ledger_queryset(request, campaign)
         .filter(supervision_level__gt=0)
@@ -457,7 +452,7 @@ def photo_file(request, pk, size="full"):
 
 def finding_create(request):
     """Field entry on a phone: description, category, place, photos — and hand it over."""
-    campaign = _campaign_or_404(request)
+    campaign = current_campaign_or_404(request)
     _require_logger(request, campaign)
     services.ensure_categories(campaign)
     inspection = None
@@ -517,7 +512,7 @@ def _near_duplicates(finding):
 
 def finding_nearby(request):
     """htmx: open findings of the same category at the same address or within 50 m."""
-    campaign = _campaign_or_404(request)
+    campaign = current_campaign_or_404(request)
     category = FindingCategory.objects.filter(
         campaign=campaign, pk=_int(request.GET.get("category"))
     ).first()
@@ -546,7 +541,7 @@ def finding_nearby(request):
 
 def finding_suggest(request):
     """htmx: the suggested unit and deadline for a category, area and severity."""
-    campaign = _campaign_or_404(request)
+    campaign = current_campaign_or_404(request)
     category = (
         FindingCategory.objects.filter(campaign=campaign, pk=_int(request.GET.get("category")))
         .select_related("department")
@@ -565,7 +560,7 @@ def finding_suggest(request):
 
 
 def inspection_list(request):
-    campaign = _campaign_or_404(request)
+    campaign = current_campaign_or_404(request)
     inspections = (
         Inspection.objects.visible_to(request.user)
         .filter(campaign=campaign)
@@ -585,7 +580,7 @@ def inspection_list(request):
 
 
 def inspection_create(request):
-    campaign = _campaign_or_404(request)
+    campaign = current_campaign_or_404(request)
     _require_logger(request, campaign)
     form = InspectionForm(request.POST or None, campaign=campaign)
     if request.method == "POST" and form.is_valid():
@@ -635,7 +630,7 @@ def inspection_detail(request, pk):
 
 def finding_import(request):
     """Upload an inspection team's workbook, preview it, confirm: all rows or none."""
-    campaign = _campaign_or_404(request)
+    campaign = current_campaign_or_404(request)
     _require_logger(request, campaign)
     services.ensure_categories(campaign)
     form = FindingImportForm(request.POST or None, request.FILES or None)
@@ -683,7 +678,7 @@ def finding_import(request):
 
 def category_list(request):
     """The office's category list and the deadlines by severity."""
-    campaign = _campaign_or_404(request)
+    campaign = current_campaign_or_404(request)
     require_office_admin(request.user, campaign)
     services.ensure_categories(campaign)
     categories = FindingCategory.objects.filter(campaign=campaign).select_related("department")

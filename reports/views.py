@@ -8,7 +8,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from campaign.access import get_visible_or_404, require_office_admin, scope_for
+from campaign.access import (
+    current_campaign_or_404,
+    get_visible_or_404,
+    require_office_admin,
+    scope_for,
+)
 from campaign.models import CommandOffice, Unit
 
 from . import services
@@ -23,13 +28,6 @@ from .forms import (
 )
 from .models import Bulletin, BulletinError, BulletinSettings, PeriodSnapshot, ScoringRule
 
-
-def _campaign_or_404(request):
-    if request.campaign is None:
-        raise Http404
-    return request.campaign
-
-
 # --- Dashboard ---------------------------------------------------------------------------
 
 
@@ -38,7 +36,7 @@ def dashboard(request):
     from inspections.models import Finding
     from tasks.models import Task
 
-    campaign = _campaign_or_404(request)
+    campaign = current_campaign_or_404(request)
     findings = Finding.objects.visible_to(request.user).filter(campaign=campaign)
     tasks = Task.objects.visible_to(request.user).filter(campaign=campaign)
     weekly = services.weekly_opened_closed(findings)
@@ -93,7 +91,7 @@ def dashboard(request):
 
 def _ranking(request):
     """The ranking the query string asks for, scoped to the units the person may see."""
-    campaign = _campaign_or_404(request)
+    campaign = current_campaign_or_404(request)
     form = RankingForm(request.GET or None)
     values = form.cleaned_data if form.is_valid() else {}
     latest = PeriodSnapshot.objects.filter(campaign=campaign).first()
@@ -160,7 +158,7 @@ def ranking_export(request):
 
 def scoring_rule_edit(request):
     """The rules explained in plain words; the office edits them, everyone else reads."""
-    campaign = _campaign_or_404(request)
+    campaign = current_campaign_or_404(request)
     can_edit = scope_for(request.user).is_office_admin(campaign)
     rule = ScoringRule.for_campaign(campaign)
     if request.method == "POST":
@@ -192,7 +190,7 @@ def scoring_rule_edit(request):
 
 
 def bulletin_settings_edit(request):
-    campaign = _campaign_or_404(request)
+    campaign = current_campaign_or_404(request)
     require_office_admin(request.user, campaign)
     item = BulletinSettings.for_campaign(campaign)
     form = BulletinSettingsForm(request.POST or None, instance=item)
@@ -218,7 +216,7 @@ def bulletin_settings_edit(request):
 
 def bulletin_list(request):
     """The archive: every issue with its PDF, newest first."""
-    campaign = _campaign_or_404(request)
+    campaign = current_campaign_or_404(request)
     bulletins = (
         Bulletin.objects.visible_to(request.user)
         .filter(campaign=campaign)
@@ -244,7 +242,7 @@ def bulletin_list(request):
 @require_POST
 def bulletin_create(request):
     """The office makes a week's bulletin by hand (or finds the one already made)."""
-    campaign = _campaign_or_404(request)
+    campaign = current_campaign_or_404(request)
     require_office_admin(request.user, campaign)
     form = BulletinCreateForm(request.POST)
     if not form.is_valid():
@@ -274,7 +272,7 @@ def bulletin_create(request):
 
 
 def bulletin_detail(request, pk):
-    campaign = _campaign_or_404(request)
+    campaign = current_campaign_or_404(request)
     bulletin = get_visible_or_404(request.user, Bulletin.objects.filter(campaign=campaign), pk=pk)
     is_office = scope_for(request.user).is_office_admin(campaign)
     context = bulletin_context(bulletin)
@@ -290,7 +288,7 @@ def bulletin_detail(request, pk):
 
 
 def _office_bulletin(request, pk):
-    campaign = _campaign_or_404(request)
+    campaign = current_campaign_or_404(request)
     bulletin = get_visible_or_404(request.user, Bulletin.objects.filter(campaign=campaign), pk=pk)
     require_office_admin(request.user, campaign)
     return bulletin
@@ -351,7 +349,7 @@ def bulletin_publish(request, pk):
 
 
 def bulletin_pdf(request, pk):
-    campaign = _campaign_or_404(request)
+    campaign = current_campaign_or_404(request)
     bulletin = get_visible_or_404(request.user, Bulletin.objects.filter(campaign=campaign), pk=pk)
     if not bulletin.pdf:
         raise Http404
@@ -370,7 +368,7 @@ def bulletin_photo(request, pk, case, index):
 
     from django.conf import settings
 
-    campaign = _campaign_or_404(request)
+    campaign = current_campaign_or_404(request)
     bulletin = get_visible_or_404(request.user, Bulletin.objects.filter(campaign=campaign), pk=pk)
     try:
         name = bulletin.data["cases"][case]["photos"][index]

@@ -16,7 +16,14 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from campaign.models import Campaign, CommandOffice, IndicatorNode, Standard, Unit
+from campaign.models import (
+    AppendOnlyModel,
+    Campaign,
+    CommandOffice,
+    IndicatorNode,
+    Standard,
+    Unit,
+)
 
 
 class TaskError(ValidationError):
@@ -25,21 +32,6 @@ class TaskError(ValidationError):
 
 class TaskConflict(TaskError):
     """Someone else changed the task after this person opened it."""
-
-
-class AppendOnlyModel(models.Model):
-    """Rows that are written once and never changed or deleted (history, evidence)."""
-
-    class Meta:
-        abstract = True
-
-    def save(self, *args, **kwargs):
-        if self.pk is not None and not self._state.adding:
-            raise TypeError(f"{type(self).__name__} rows are append-only.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise TypeError(f"{type(self).__name__} rows are append-only.")
 
 
 class TaskQuerySet(models.QuerySet):

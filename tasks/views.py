@@ -5,14 +5,13 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Case, Count, Prefetch, Q, Value, When
-from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from campaign.access import require_office_admin, scope_for
+from campaign.access import current_campaign_or_404, require_office_admin, scope_for
 from campaign.models import AuditEntry, PublishedHolidayYear, Unit, WorkdayOverride
 from campaign.uploads import StagedUpload, prepare_photo, private_file_response
 from campaign.workbook import WorkbookInvalid
@@ -49,14 +48,8 @@ PAGE_SIZE = 50
 TASK_EDIT_COLUMNS = ["title", "description", "command_office", "priority"]
 
 
-def _campaign_or_404(request):
-    if request.campaign is None:
-        raise Http404
-    return request.campaign
-
-
 def _visible_tasks(request):
-    campaign = _campaign_or_404(request)
+    campaign = current_campaign_or_404(request)
     return Task.objects.visible_to(request.user).filter(campaign=campaign)
 
 
@@ -76,7 +69,7 @@ def _error_text(exc):
 
 def my_tasks(request):
     """Phone first: the tasks of the person's unit(s) and the units below, most urgent first."""
-    campaign = _campaign_or_404(request)
+    campaign = current_campaign_or_404(request)
     scope = scope_for(request.user)
     units = [m.unit for m in scope.memberships if m.campaign_id == campaign.pk and m.unit_id]
     tasks = Task.objects.visible_to(request.user).filter(campaign=campaign).for_units(units)
@@ -110,7 +103,7 @@ def my_tasks(request):
 
 def task_list(request):
     """The office's and command offices' list: filters, bulk changes, Excel export."""
-    campaign = _campaign_or_404(request)
+    campaign = current_campaign_or_404(request)
     task_filter = TaskFilter(
         request.GET or None,
         queryset=_list_queryset(_visible_tasks(request)),
@@ -134,7 +127,7 @@ def task_list(request):
 
 def task_export(request):
     """The filtered list as the office's workbook (or CSV with ?format=csv)."""
-    campaign = _campaign_or_404(request)
+    campaign = current_campaign_or_404(request)
     task_filter = TaskFilter(
         request.GET or None, queryset=_visible_tasks(request), request=request, campaign=campaign
     )
@@ -175,7 +168,7 @@ def _detail_context(request, task, progress_form=None):
 
 
 def task_create(request):
-    campaign = _campaign_or_404(request)
+    campaign = current_campaign_or_404(request)
     if not can_manage_any(request.user, campaign):
         raise PermissionDenied
     offices = managed_offices(request.user, campaign)
@@ -348,7 +341,7 @@ def task_reassign(request, pk):
 
 @require_POST
 def task_bulk(request):
-    campaign = _campaign_or_404(request)
+    campaign = current_campaign_or_404(request)
     if not can_manage_any(request.user, campaign):
         raise PermissionDenied
     manageable = _visible_tasks(request)
@@ -412,7 +405,7 @@ GENERATE_SESSION_KEY = "task_generation"
 
 def task_generate(request):
     """Break an evaluation system into tasks: preview first, then confirm the ticked ones."""
-    campaign = _campaign_or_404(request)
+    campaign = current_campaign_or_404(request)
     if not scope_for(request.user).is_office_admin(campaign):
         raise PermissionDenied
     if request.method == "POST" and "confirm" in request.POST:
@@ -467,7 +460,7 @@ def task_generate(request):
 
 def battle_map(request):
     """挂图作战: progress by command office × unit and by item, colour-coded."""
-    campaign = _campaign_or_404(request)
+    campaign = current_campaign_or_404(request)
     visible_units = Unit.objects.visible_to(request.user).filter(campaign=campaign)
     scope = scope_for(request.user)
     if scope.unit_paths and not scope.wide_campaign_ids and not scope.command_office_ids:
@@ -488,7 +481,7 @@ def battle_map(request):
 
 def progress_import(request):
     """Upload the exported list with 进展 filled in; preview; confirm writes all or nothing."""
-    campaign = _campaign_or_404(request)
+    campaign = current_campaign_or_404(request)
     if scope_for(request.user).is_read_only(campaign):
         raise PermissionDenied
     form = ProgressImportForm(request.POST or None, request.FILES or None)
@@ -531,7 +524,7 @@ def workday_calendar(request):
     Seeded from the `chinesecalendar` package; a new year is entered here when the State
     Council publishes it, then marked as published so deadlines stop carrying a warning.
     """
-    campaign = _campaign_or_404(request)
+    campaign = current_campaign_or_404(request)
     require_office_admin(request.user, campaign)
     try:
         year = int(request.GET.get("year") or request.POST.get("year") or 0)
