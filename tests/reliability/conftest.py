@@ -10,6 +10,7 @@ import time
 import pytest
 
 from campaign import ratelimit
+from tests.inspections.conftest import category, make_finding  # noqa: F401 — shared builders
 
 # Never the shared Redis: a private server on its own port, without persistence.
 PRIVATE_REDIS_PORT = int(os.environ.get("RELIABILITY_REDIS_PORT", "6394"))
