@@ -228,6 +228,7 @@ class IndicatorPlan:
     unmatched: dict = field(default_factory=dict)
     has_codes: bool = False
     diff: IndicatorDiff | None = None
+    restructure: list = field(default_factory=list)  # why it restructures an existing system
 
     @property
     def depth(self):
@@ -284,6 +285,39 @@ class IndicatorPlan:
             "points": int(total) if total == total.to_integral_value() else float(total),
             "unmatched_units": list(self.unmatched),
             "errors": [e.as_dict() for e in self.all_errors],
+            "warnings": [e.as_dict() for e in self.warnings],
+            "sheets": [
+                {"name": n.name, "read": n.read, "reason": str(n.reason), "rows": n.rows}
+                for n in self.sheets
+            ],
+            "restructure": [str(m) for m in self.restructure],
+            "diff": self.diff_summary(),
+        }
+
+    def diff_summary(self):
+        """Added, removed, reworded and moved standards, for --json and the dry run."""
+        if self.diff is None:
+            return None
+
+        def planned(s):
+            return {"row": int(s.row), "code": s.code, "text": s.text, "points": str(s.points)}
+
+        def was(s):
+            return {"code": s.match.code, "text": s.match.text, "points": str(s.match.points)}
+
+        return {
+            "added": [planned(s) for s in self.diff.added],
+            "removed": [
+                {"code": s.code, "text": s.text, "points": str(s.points)} for s in self.diff.removed
+            ],
+            "reworded": [{**planned(s), "was": was(s)} for s in self.diff.reworded],
+            "points_changed": [{**planned(s), "was": was(s)} for s in self.diff.points_changed],
+            "moved": [
+                {**planned(s), "path": list(s.path)}
+                for s in self.standards
+                if s.match is not None and "place" in s.changes
+            ],
+            "unchanged": self.diff.unchanged,
         }
 
 
@@ -362,7 +396,47 @@ def read_indicators(data, *, campaign, filename="", mapping=None, system=None):
     reader.finish()
     if system is not None and not plan.errors:
         plan.diff = diff_against(plan, system)
+        plan.restructure = structural_changes(plan, system)
+    elif system is None and plan.title:
+        same_name = EvaluationSystem.objects.filter(campaign=campaign, name=plan.title).first()
+        if same_name is not None:
+            plan.warnings.append(
+                RowError(
+                    plan.sheet,
+                    None,
+                    None,
+                    _(
+                        "The campaign already has a system called “%(name)s”: importing this file "
+                        "as a new system makes a second one. To revise it, choose it as the "
+                        "system this file replaces."
+                    )
+                    % {"name": plan.title},
+                )
+            )
     return plan
+
+
+# A revised edition that drops more than this share of the standards is a restructure.
+MAX_REMOVED_SHARE = Decimal("0.2")
+
+
+def structural_changes(plan, system, *, max_removed_share=MAX_REMOVED_SHARE):
+    """Why applying the plan would restructure the system rather than revise it (or [])."""
+    changes = []
+    old_levels = list(system.level_names or [])
+    if old_levels and old_levels != plan.level_names:
+        changes.append(
+            _("The levels change from %(old)s to %(new)s.")
+            % {"old": " / ".join(old_levels), "new": " / ".join(plan.level_names)}
+        )
+    current = system.standards.current().count()
+    removed = len(plan.diff.removed) if plan.diff else 0
+    if current and Decimal(removed) / current > max_removed_share:
+        changes.append(
+            _("%(removed)s of the %(current)s standards would be removed.")
+            % {"removed": removed, "current": current}
+        )
+    return changes
 
 
 def _header_label(rows, header, field_name):
