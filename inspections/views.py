@@ -262,7 +262,11 @@ def _action_forms(finding, actions, data=None, files=None, bound=None):
     }
     if bound:
         forms[bound[0]] = bound[1]
-    return {name: form for name, form in forms.items() if name in actions}
+    offered = {name: form for name, form in forms.items() if name in actions}
+    for name, form in offered.items():
+        # One page shows several of these forms: their fields' ids must not collide (id_note).
+        form.auto_id = f"id_{name}_%s"
+    return offered
 
 
 def finding_detail(request, pk, bound=None, status=200):

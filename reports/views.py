@@ -114,7 +114,6 @@ def _ranking(request):
     return {
         "form": form,
         "period": period,
-        "period_label": services.period_label(period),
         "frozen": frozen,
         "angle": angle,
         "angles": services.ANGLES,

@@ -57,9 +57,15 @@ class TaskFilter(django_filters.FilterSet):
             campaign=campaign
         )
         # Items that visible tasks belong to: nobody is offered an item they have no task in.
-        self.filters["item"].queryset = IndicatorNode.objects.filter(
+        items = IndicatorNode.objects.filter(
             pk__in=Task.objects.visible_to(user).filter(campaign=campaign).values("item")
-        ).order_by("position")
+        ).select_related("system")
+        self.filters["item"].queryset = items.order_by("system", "position")
+        # Two systems may share an item's name (思想道德建设): then name the system too.
+        if len({item.system_id for item in items}) > 1:
+            self.form.fields["item"].label_from_instance = lambda item: (
+                _("%(item)s (%(system)s)") % {"item": item.name, "system": item.system.name}
+            )
 
     def search(self, queryset, name, value):
         return queryset.filter(Q(title__icontains=value) | Q(description__icontains=value))
