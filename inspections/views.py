@@ -4,7 +4,6 @@ read-only), validate a form and call one `Finding` method or service."""
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.cache import cache
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Count, Prefetch, Q
@@ -17,8 +16,9 @@ from django.views.decorators.http import require_POST
 from campaign.access import (
     current_campaign_or_404,
     get_visible_or_404,
+    office_admin,
+    page_rule,
     require_not_read_only,
-    require_office_admin,
     scope_for,
 )
 from campaign.forms import client_ip
@@ -70,11 +70,6 @@ def _int(value):
         return 0
 
 
-def _require_logger(request, campaign):
-    if not can_log(request.user, campaign):
-        raise PermissionDenied
-
-
 def _htmx_or_page(request, partial, page, context):
     response = render(request, partial if request.htmx else page, context)
     response["Vary"] = "HX-Request"
@@ -121,8 +116,6 @@ def finding_list(request):
         "total": sum(counts.values()),
         "overdue_count": filtered.overdue().count(),
         "today": timezone.localdate(),
-        "can_log": can_log(request.user, campaign),
-        "is_office_admin": scope_for(request.user).is_office_admin(campaign),
     }
     return _htmx_or_page(
         request, "inspections/_finding_table.html", "inspections/finding_list.html", context
@@ -454,10 +447,10 @@ def photo_file(request, pk, size="full"):
 # --- Logging findings ------------------------------------------------------------------------
 
 
+@page_rule(can_log)
 def finding_create(request):
     """Field entry on a phone: description, category, place, photos — and hand it over."""
     campaign = current_campaign_or_404(request)
-    _require_logger(request, campaign)
     services.ensure_categories(campaign)
     inspection = None
     if request.GET.get("inspection") or request.POST.get("inspection"):
@@ -579,13 +572,13 @@ def inspection_list(request):
     return render(
         request,
         "inspections/inspection_list.html",
-        {"page": page, "can_log": can_log(request.user, campaign)},
+        {"page": page},
     )
 
 
+@page_rule(can_log)
 def inspection_create(request):
     campaign = current_campaign_or_404(request)
-    _require_logger(request, campaign)
     form = InspectionForm(request.POST or None, campaign=campaign)
     if request.method == "POST" and form.is_valid():
         form.instance.created_by = request.user
@@ -632,10 +625,10 @@ def inspection_detail(request, pk):
 # --- Import ----------------------------------------------------------------------------------
 
 
+@page_rule(can_log)
 def finding_import(request):
     """Upload an inspection team's workbook, preview it, confirm: all rows or none."""
     campaign = current_campaign_or_404(request)
-    _require_logger(request, campaign)
     services.ensure_categories(campaign)
     form = FindingImportForm(request.POST or None, request.FILES or None)
     plan = None
@@ -680,10 +673,10 @@ def finding_import(request):
 # --- Configuration ---------------------------------------------------------------------------
 
 
+@page_rule(office_admin)
 def category_list(request):
     """The office's category list and the deadlines by severity."""
     campaign = current_campaign_or_404(request)
-    require_office_admin(request.user, campaign)
     services.ensure_categories(campaign)
     categories = FindingCategory.objects.filter(campaign=campaign).select_related("department")
     edit = None

@@ -3,7 +3,10 @@
 import datetime
 
 from django import template
+from django.urls import resolve, reverse
 from django.utils.translation import gettext as _
+
+from campaign import access
 
 register = template.Library()
 
@@ -23,3 +26,15 @@ def week(period):
         "start": _("%(month)s/%(day)s") % {"month": start.month, "day": start.day},
         "end": _("%(month)s/%(day)s") % {"month": end.month, "day": end.day},
     }
+
+
+@register.filter
+def may_open(request, url_name):
+    """`{% if request|may_open:"tasks:progress_import" %}`: the page's own rule decides the link."""
+    return access.may_open(request, resolve(reverse(url_name)).func)
+
+
+@register.filter
+def visible(obj, user):
+    """`{% if office|visible:user %}`: link an object only when its page would open."""
+    return obj is not None and access.is_visible(user, obj)
