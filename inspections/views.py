@@ -27,7 +27,7 @@ from campaign.uploads import StagedUpload, private_file_response
 
 from . import services
 from .exports import FindingLedgerExport
-from .filters import FindingFilter
+from .filters import TO_DO, FindingFilter, to_do, to_do_keys
 from .forms import (
     AssignForm,
     CategoryForm,
@@ -77,6 +77,17 @@ def _htmx_or_page(request, partial, page, context):
 
 
 # --- The ledger ---------------------------------------------------------------------------
+
+# The inbox's sections in the order they are worked, each sorted most urgent first.
+INBOX_ORDER = {
+    "acknowledge": ["deadline", "pk"],
+    "rectify": ["deadline", "pk"],
+    "disputed": ["deadline", "pk"],
+    "waiting": ["deadline", "pk"],
+    "verify": ["submitted_at", "pk"],
+    "triage": ["created_at", "pk"],
+    "decide": ["pk"],
+}
 
 
 def _ledger_queryset(request, campaign):
@@ -134,61 +145,12 @@ def finding_export(request):
 def finding_inbox(request):
     """What waits for me: a unit's findings to act on, an inspector's to verify."""
     campaign = current_campaign_or_404(request)
-    scope = scope_for(request.user)
     visible = _ledger_queryset(request, campaign).select_related("category", "unit", "territory")
-    sections = []
-    if scope.units:
-        unit_q = Q()
-        for unit in scope.units:
-            unit_q |= Q(unit__path__startswith=unit.path)
-        mine = visible.filter(unit_q).order_by("deadline", "pk")
-        sections += [
-            (
-                "acknowledge",
-                _("Newly assigned: acknowledge them"),
-                mine.filter(status=Status.ASSIGNED),
-            ),
-            (
-                "rectify",
-                _("To rectify and report"),
-                mine.filter(status__in=[Status.RECTIFYING, Status.RETURNED]),
-            ),
-            (
-                "disputed",
-                _("Disputed, waiting for the office"),
-                mine.filter(status=Status.DISPUTED),
-            ),
-            (
-                "waiting",
-                _("Submitted, waiting for verification"),
-                mine.filter(status=Status.AWAITING),
-            ),
-        ]
-    if scope.is_office_admin(campaign) or scope.is_inspector(campaign):
-        to_verify = visible.filter(status=Status.AWAITING).order_by("submitted_at", "pk")
-        if scope.units:
-            # Never offer someone their own unit's rectification to verify.
-            for unit in scope.units:
-                to_verify = to_verify.exclude(unit__path__startswith=unit.path).exclude(
-                    unit__pk__in=unit.ancestor_ids
-                )
-        sections.append(("verify", _("Rectifications to verify"), to_verify))
-        sections.append(
-            (
-                "triage",
-                _("Registered, not yet assigned"),
-                visible.filter(status=Status.REGISTERED).order_by("created_at", "pk"),
-            )
-        )
-    if scope.is_office_admin(campaign):
-        sections.append(
-            (
-                "decide",
-                _("Disputes to decide"),
-                visible.filter(status=Status.DISPUTED).order_by("pk"),
-            )
-        )
-    sections = [(key, title, list(qs[:100])) for key, title, qs in sections]
+    sections = [
+        (key, TO_DO[key], list(to_do(visible, key, request.user, campaign).order_by(*order)[:100]))
+        for key, order in INBOX_ORDER.items()
+        if key in to_do_keys(request.user, campaign)
+    ]
     return render(
         request,
         "inspections/finding_inbox.html",

@@ -1,6 +1,7 @@
 """Template filters every app's pages share."""
 
 import datetime
+from urllib.parse import urlencode
 
 from django import template
 from django.urls import resolve, reverse
@@ -38,3 +39,17 @@ def may_open(request, url_name):
 def visible(obj, user):
     """`{% if office|visible:user %}`: link an object only when its page would open."""
     return obj is not None and access.is_visible(user, obj)
+
+
+def to_do_tiles(make_filter, wanted, list_url):
+    """Home-page counts, each linking to its list: `wanted` is [(query, label)], and each count
+    is the list's own filter (`make_filter(query)`) run on that query, so the two agree."""
+    return [
+        {
+            "label": label,
+            "count": make_filter(query).qs.count(),
+            "url": f"{list_url}?{urlencode(query)}",
+            "alarm": "overdue" in query or query.get("todo") == "supervised",
+        }
+        for query, label in wanted
+    ]
