@@ -4,8 +4,6 @@ from celery import shared_task
 from django.utils import timezone
 
 from . import outbox
-from .models import LoginAttempt
-
 from .models import FormSubmission, LoginAttempt
 from .ratelimit import purge_expired_counters
 from .uploads import sweep_orphan_files
@@ -39,6 +37,7 @@ def deliver_outbox(ids):
 def relay_outbox():
     """Every minute: deliver every due outbox row the kicks missed (broker down, retries)."""
     return outbox.relay()
+
 
 @shared_task(acks_late=True, time_limit=1800)
 def sweep_orphans():

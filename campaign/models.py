@@ -962,6 +962,7 @@ class OutboxMessage(models.Model):
     def __str__(self):
         return f"{self.kind} {self.idempotency_key}"
 
+
 class RateLimitCounter(models.Model):
     """Attempts counted per key (e.g. an address) and fixed time window, shared by every
     web process through the database; used when Redis is absent, down or hung."""
