@@ -30,6 +30,12 @@ app.conf.beat_schedule = {
         "task": "campaign.jobs.purge_login_attempts",
         "schedule": crontab(hour=3, minute=10),
     },
+    # Media files no row refers to (left by a crash mid-save), expired rate-limit counters and
+    # old one-time form tokens are swept (03:40 daily).
+    "sweep-orphans": {
+        "task": "campaign.jobs.sweep_orphans",
+        "schedule": crontab(hour=3, minute=40),
+    },
     # Tasks: overdue (red) and near-deadline (yellow) flags and reminders (06:30 daily).
     "check-task-deadlines": {
         "task": "tasks.jobs.check_task_deadlines",

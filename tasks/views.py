@@ -11,7 +11,13 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from campaign.access import current_campaign_or_404, require_office_admin, scope_for
+from campaign.access import (
+    current_campaign_or_404,
+    may_act,
+    office_admin,
+    page_rule,
+    scope_for,
+)
 from campaign.actions import act
 from campaign.models import AuditEntry, PublishedHolidayYear, Unit, WorkdayOverride
 from campaign.transitions import DomainError, allowed_actions
@@ -175,10 +181,9 @@ def _detail_context(request, task, progress_form=None, decision_form=None):
     }
 
 
+@page_rule(can_manage_any)
 def task_create(request):
     campaign = current_campaign_or_404(request)
-    if not can_manage_any(request.user, campaign):
-        raise PermissionDenied
     offices = managed_offices(request.user, campaign)
     form = TaskForm(request.POST or None, campaign=campaign, offices=offices)
     milestones = MilestoneFormSet(request.POST or None, prefix="milestones")
@@ -421,11 +426,10 @@ def evidence_file(request, pk, thumbnail=False):
 GENERATE_SESSION_KEY = "task_generation"
 
 
+@page_rule(office_admin)
 def task_generate(request):
     """Break an evaluation system into tasks: preview first, then confirm the ticked ones."""
     campaign = current_campaign_or_404(request)
-    if not scope_for(request.user).is_office_admin(campaign):
-        raise PermissionDenied
     if request.method == "POST" and "confirm" in request.POST:
         params = request.session.get(GENERATE_SESSION_KEY)
         form = GenerateForm(params, campaign=campaign)
@@ -497,11 +501,10 @@ def battle_map(request):
     return render(request, "tasks/battle_map.html", {"map": data, "filter": task_filter})
 
 
+@page_rule(may_act)
 def progress_import(request):
     """Upload the exported list with 进展 filled in; preview; confirm writes all or nothing."""
     campaign = current_campaign_or_404(request)
-    if scope_for(request.user).is_read_only(campaign):
-        raise PermissionDenied
     form = ProgressImportForm(request.POST or None, request.FILES or None)
     plan = None
     staged = StagedUpload(request, "task_progress_import")
@@ -536,6 +539,7 @@ def progress_import(request):
 # --- The working-day calendar -------------------------------------------------------------
 
 
+@page_rule(office_admin)
 def workday_calendar(request):
     """The office keeps the holiday schedule: holidays on weekdays and 调休 working days.
 
@@ -543,7 +547,6 @@ def workday_calendar(request):
     Council publishes it, then marked as published so deadlines stop carrying a warning.
     """
     campaign = current_campaign_or_404(request)
-    require_office_admin(request.user, campaign)
     try:
         year = int(request.GET.get("year") or request.POST.get("year") or 0)
     except ValueError:
