@@ -166,18 +166,28 @@ CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# The longest a job may run (each job's own `time_limit` is at most this).
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 600)
+# A child killed by OOM, SIGKILL or the hard time limit gives its message back (acks_late
+# alone would acknowledge it): the job runs again, and jobs are idempotent.
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_BROKER_CONNECTION_TIMEOUT = REDIS_TIMEOUT_SECONDS
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "socket_timeout": REDIS_TIMEOUT_SECONDS,
     "socket_connect_timeout": REDIS_TIMEOUT_SECONDS,
     "max_retries": 1,
-    "visibility_timeout": 3600,
+    # Redis redelivers a message not acknowledged within this time: longer than the longest
+    # job (or a running job would start twice), short enough that a crashed worker's jobs
+    # come back within minutes rather than an hour.
+    "visibility_timeout": CELERY_TASK_TIME_LIMIT + 120,
 }
 # Publishing from a web request retries briefly, then fails loudly.
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.5}
 CELERY_WORKER_MAX_TASKS_PER_CHILD = env_int("CELERY_WORKER_MAX_TASKS_PER_CHILD", 50)
+# An outbox handler that runs outside a transaction (PDFs, bulletin e-mail) holds its row
+# this long; after a crash the relay takes the row again once the lease has run out.
+OUTBOX_LEASE_SECONDS = env_int("OUTBOX_LEASE_SECONDS", 600)
 
 # --- Authentication, sessions, lockout -----------------------------------------
 AUTH_USER_MODEL = "campaign.Person"

@@ -2,6 +2,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from campaign.actions import VersionField
 from campaign.models import Standard, Unit
 from campaign.uploads import MultipleImageField
 
@@ -19,7 +20,7 @@ from .models import (
 class VersionedForm(forms.Form):
     """Every action form carries the finding's version, so a stale page cannot overwrite."""
 
-    version = forms.IntegerField(widget=forms.HiddenInput)
+    version = VersionField()
 
 
 def _units(campaign):

@@ -17,12 +17,13 @@ from campaign.access import (
     get_visible_or_404,
     office_admin,
     page_rule,
-    require_not_read_only,
     scope_for,
 )
+from campaign.actions import act
 from campaign.forms import client_ip
 from campaign.models import AuditEntry, Campaign, Unit
 from campaign.ratelimit import too_many_attempts
+from campaign.transitions import DomainError, allowed_actions
 from campaign.uploads import StagedUpload, private_file_response
 
 from . import services
@@ -48,7 +49,6 @@ from .models import (
     OPEN,
     Finding,
     FindingCategory,
-    FindingError,
     FindingPhoto,
     Inspection,
     LedgerSettings,
@@ -56,7 +56,7 @@ from .models import (
     Status,
     SupervisionOrder,
 )
-from .permissions import allowed_actions, can_log
+from .permissions import can_log
 
 # Citizen reports: at most this many per address (IP) per hour.
 CITIZEN_REPORTS_PER_HOUR = 5
@@ -248,21 +248,18 @@ def finding_detail(request, pk, bound=None, status=200):
 
 
 def _act(request, pk, name, form_class, perform, *, needs_finding=False, files=False):
-    """The shape of every action view: scope (404), read-only (403), form, model method."""
+    """A finding's action view: the shared `campaign.actions.act` on this finding's page."""
     finding = _finding_or_404(request, pk)
-    require_not_read_only(request.user, finding.campaign)
     kwargs = {"finding": finding} if needs_finding else {}
-    form = form_class(request.POST, request.FILES if files else None, **kwargs)
-    if not form.is_valid():
-        messages.error(request, _("Please correct the form below."))
-        return finding_detail(request, pk, bound=(name, form), status=400)
-    try:
-        message = perform(finding, form.cleaned_data)
-    except FindingError as exc:
-        messages.error(request, exc.message)
-        return redirect(finding)
-    messages.success(request, message)
-    return redirect(finding)
+    return act(
+        request,
+        finding,
+        name,
+        form=form_class(request.POST, request.FILES if files else None, **kwargs),
+        perform=lambda data: perform(finding, data),
+        page=lambda form: finding_detail(request, pk, bound=(name, form)),
+        success=lambda message: message,
+    )
 
 
 @require_POST
@@ -376,26 +373,20 @@ def finding_supervise(request, pk):
 @require_POST
 def finding_relapse(request, pk):
     finding = _finding_or_404(request, pk)
-    require_not_read_only(request.user, finding.campaign)
-    form = RelapseForm(request.POST, request.FILES)
-    if not form.is_valid():
-        messages.error(request, _("Please correct the form below."))
-        return finding_detail(request, pk, bound=("relapse", form), status=400)
-    try:
-        new = finding.record_relapse(
-            actor=request.user,
-            description=form.cleaned_data["description"],
-            photos=form.cleaned_data["photos"],
-        )
-    except FindingError as exc:
-        messages.error(request, exc.message)
-        return redirect(finding)
-    messages.success(
+    return act(
         request,
-        _("Relapse recorded as finding %(code)s and handed to %(unit)s.")
-        % {"code": new.code, "unit": new.unit},
+        finding,
+        "relapse",
+        form=RelapseForm(request.POST, request.FILES),
+        perform=lambda data: finding.record_relapse(
+            actor=request.user, description=data["description"], photos=data["photos"]
+        ),
+        page=lambda form: finding_detail(request, pk, bound=("relapse", form)),
+        success=lambda new: (
+            _("Relapse recorded as finding %(code)s and handed to %(unit)s.")
+            % {"code": new.code, "unit": new.unit}
+        ),
     )
-    return redirect(new)
 
 
 def photo_file(request, pk, size="full"):
@@ -439,7 +430,7 @@ def finding_create(request):
                 deadline=data["deadline"],
                 **form.finding_values(),
             )
-        except FindingError as exc:
+        except DomainError as exc:
             messages.error(request, exc.message)
         else:
             duplicates = _near_duplicates(finding).exclude(pk=finding.pk)

@@ -2,6 +2,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from campaign.actions import VersionField
 from campaign.models import CommandOffice, EvaluationSystem, Unit
 from campaign.uploads import DocumentFileField, MultipleFileInput, MultipleImageField
 
@@ -9,15 +10,6 @@ from .models import Milestone, Task
 from .services import GenerationMode, deadline_from_working_days, unpublished_warning
 
 MAX_WORKING_DAYS = 750
-
-
-class VersionField(forms.IntegerField):
-    """The task version the page showed; a different one on save means someone else saved."""
-
-    widget = forms.HiddenInput
-
-    def __init__(self, **kwargs):
-        super().__init__(required=False, min_value=1, **kwargs)
 
 
 class DeadlineMixin:
