@@ -863,11 +863,7 @@ def evidence_upload(request, pk):
 
 def evidence_file(request, pk):
     evidence = get_visible_or_404(request.user, Evidence.objects.active(), pk=pk)
-    return private_file_response(
-        evidence.file,
-        as_attachment=evidence.kind == Evidence.Kind.DOCUMENT,
-        filename=evidence.original_name,
-    )
+    return private_file_response(evidence.file, filename=evidence.original_name)
 
 
 @require_POST
