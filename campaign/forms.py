@@ -200,14 +200,6 @@ class IndicatorImportForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["system"].queryset = EvaluationSystem.objects.filter(campaign=campaign)
 
-    def clean_file(self):
-        upload = self.cleaned_data["file"]
-        if upload.size > settings.UPLOAD_MAX_MB * 1024 * 1024:
-            raise forms.ValidationError(
-                _("The file is larger than %(mb)s MB.") % {"mb": settings.UPLOAD_MAX_MB}
-            )
-        return upload
-
     def details(self):
         """The system fields as plain values (kept in the session between preview and confirm)."""
         data = self.cleaned_data

@@ -18,6 +18,7 @@ import pytest
 from django.test import Client
 
 from campaign.models import Campaign, CommandOffice, Membership, Person, Role, Unit
+from campaign.uploads import _uncommitted_files
 from config.celery import app as celery_app
 
 # Playwright's sync API runs an event loop in the test thread.
@@ -37,6 +38,9 @@ def _fast_passwords(settings, tmp_path):
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+    # Files an earlier test wrote inside its (rolled back) test transaction are not this
+    # test's: forget them, or the end of this test's first request deletes same-named files.
+    _uncommitted_files().clear()
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from PIL import Image
 
 from campaign.models import EvaluationSystem, Evidence, IndicatorNode, Standard
 from inspections.models import Finding, FindingCategory
-from tasks.models import Evidence as TaskEvidence
+from tasks.models import TaskEvidence
 from tests.tasks.conftest import make_task
 
 SCRIPT = b"<html><body><script>fetch('/org/people/')</script></body></html>"
