@@ -213,7 +213,8 @@ def prepare_photo(upload, *, max_side=2048, thumb_side=360):
     with Image.open(upload) as original:
         taken_at = _taken_at(original)
         # Shrink first, so no full-size copy is ever made: a JPEG decodes straight at a
-        # reduced scale, other formats once at full size (bounded by the pixel cap).
+        # reduced scale (draft), other formats once at full size (bounded by the pixel cap).
+        original.draft("RGB", (max_side, max_side))
         original.thumbnail((max_side, max_side))
         image = ImageOps.exif_transpose(original).convert("RGB")
     image.info = {}
