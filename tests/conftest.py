@@ -18,7 +18,6 @@ import pytest
 from django.test import Client
 
 from campaign.models import Campaign, CommandOffice, Membership, Person, Role, Unit
-from campaign.uploads import _uncommitted_files
 from config.celery import app as celery_app
 
 # Playwright's sync API runs an event loop in the test thread.
@@ -26,6 +25,17 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 # Jobs run in-process in tests unless a test starts a real worker (see tests/test_worker.py).
 celery_app.conf.task_always_eager = True
+
+
+@pytest.fixture(autouse=True)
+def _no_files_pending_from_an_earlier_test():
+    """A test's transaction is rolled back without a request ending, so the files it wrote
+    stay listed as pending; the next test (with another MEDIA_ROOT) must not inherit them."""
+    from campaign.uploads import _uncommitted_files
+
+    _uncommitted_files().clear()
+    yield
+    _uncommitted_files().clear()
 
 
 @pytest.fixture(autouse=True)
@@ -38,9 +48,6 @@ def _fast_passwords(settings, tmp_path):
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
-    # Files an earlier test wrote inside its (rolled back) test transaction are not this
-    # test's: forget them, or the end of this test's first request deletes same-named files.
-    _uncommitted_files().clear()
 
 
 @pytest.fixture
