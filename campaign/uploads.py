@@ -47,8 +47,9 @@ IMAGE_FORMATS = {"JPEG", "PNG", "WEBP", "GIF", "MPO"}
 
 OLE2_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # doc, xls, ppt and WPS's wps/et/dps
 LEGACY_OFFICE_SUFFIXES = {".doc", ".xls", ".ppt", ".wps", ".et", ".dps"}
-# Office Open XML documents are zip files; the part that names each kind.
+# What a downloaded document may be called: the suffixes our content checks give out.
 DOWNLOAD_SUFFIXES = {".pdf", ".docx", ".xlsx", ".pptx", *LEGACY_OFFICE_SUFFIXES}
+# Office Open XML documents are zip files; the part that names each kind.
 OOXML_PARTS = [
     ("word/document.xml", ".docx"),
     ("xl/workbook.xml", ".xlsx"),
@@ -210,13 +211,17 @@ def prepare_photo(upload, *, max_side=2048, thumb_side=360):
     resized JPEG with a thumbnail: no metadata (EXIF GPS, device, XMP) is carried over."""
     check_image(upload)
     upload.seek(0)
-    with Image.open(upload) as original:
-        taken_at = _taken_at(original)
-        # Shrink first, so no full-size copy is ever made: a JPEG decodes straight at a
-        # reduced scale (draft), other formats once at full size (bounded by the pixel cap).
-        original.draft("RGB", (max_side, max_side))
-        original.thumbnail((max_side, max_side))
-        image = ImageOps.exif_transpose(original).convert("RGB")
+    try:
+        with Image.open(upload) as original:
+            taken_at = _taken_at(original)
+            # Shrink first, so no full-size copy is ever made: a JPEG decodes straight at a
+            # reduced scale (draft), other formats once at full size (bounded by the cap).
+            original.draft("RGB", (max_side, max_side))
+            original.thumbnail((max_side, max_side))
+            image = ImageOps.exif_transpose(original).convert("RGB")
+    except (OSError, SyntaxError, ValueError):
+        # A header that checked out over pixels that do not (e.g. a truncated JPEG).
+        raise _not_image(upload) from None
     image.info = {}
     thumb = image.copy()
     thumb.thumbnail((thumb_side, thumb_side))

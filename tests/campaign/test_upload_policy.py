@@ -281,3 +281,12 @@ def test_every_import_form_refuses_a_workbook_over_the_cap(world, settings, url_
     response = world.office.post(reverse(url_name, args=args), {"file": big, "kind": "mock"})
     assert response.status_code == 200
     assert "超过 1 MB" in response.content.decode()
+
+
+@pytest.mark.parametrize("field", FIELDS, ids=lambda f: f.__name__)
+def test_a_photo_cut_off_halfway_is_no_server_error(world, field):
+    """Refused, or (where WeasyPrint has told Pillow to accept truncated images) kept
+    re-encoded: never a 500 (the test client would raise it here)."""
+    data = image_bytes("JPEG", (400, 300))
+    for url in field(world, SimpleUploadedFile("现场.jpg", data[: len(data) // 2])):
+        assert_served_harmlessly(world.office.get(url))
