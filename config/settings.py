@@ -81,6 +81,9 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "campaign.middleware.CurrentCampaignMiddleware",
+    # Last, so its 413 page has the person and campaign; it still runs before any view
+    # (or CSRF check) reads the body.
+    "campaign.uploads.RequestSizeLimitMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -240,9 +243,20 @@ STORAGES = {
     },
 }
 WHITENOISE_USE_FINDERS = DEBUG
-# Largest upload accepted (photos, evidence, workbooks), in megabytes.
+# Upload caps (campaign/uploads.py applies them to every upload field), in megabytes:
+# one evidence document; one photo (re-encoded to well under 1 MB); one import workbook.
 UPLOAD_MAX_MB = env_int("UPLOAD_MAX_MB", 10)
-DATA_UPLOAD_MAX_MEMORY_SIZE = UPLOAD_MAX_MB * 1024 * 1024 * 3
+PHOTO_MAX_MB = env_int("PHOTO_MAX_MB", 10)
+WORKBOOK_MAX_MB = env_int("WORKBOOK_MAX_MB", 5)
+# Photos with more pixels are refused before decoding (a 14 KB PNG can hold 100+ megapixels).
+IMAGE_MAX_PIXELS = env_int("IMAGE_MAX_MEGAPIXELS", 50) * 1_000_000
+# A whole request body, refused from its Content-Length before it is read: signed-in people
+# (nine photos and documents at once), anonymous ones (a citizen report's three photos).
+# nginx's client_max_body_size should equal REQUEST_MAX_MB.
+REQUEST_MAX_MB = env_int("REQUEST_MAX_MB", 100)
+PUBLIC_REQUEST_MAX_MB = 3 * PHOTO_MAX_MB + 1
+# Form fields other than files (Django refuses more with a 400); files above 5 MB spill to disk.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 # Behind nginx: the internal location that serves MEDIA_ROOT after Django's permission check.
 PRIVATE_MEDIA_ACCEL_PREFIX = env_str("PRIVATE_MEDIA_ACCEL_PREFIX")

@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 from campaign.actions import VersionField
 from campaign.models import Standard, Unit
-from campaign.uploads import MultipleImageField
+from campaign.uploads import MultipleImageField, WorkbookFileField
 
 from .models import (
     Finding,
@@ -295,7 +295,7 @@ class CitizenReportForm(forms.Form):
 
 
 class FindingImportForm(forms.Form):
-    file = forms.FileField(
+    file = WorkbookFileField(
         label=_("Findings workbook (.xlsx)"),
         widget=forms.ClearableFileInput(attrs={"accept": ".xlsx"}),
     )

@@ -56,7 +56,7 @@ from .models import (
     Status,
     SupervisionOrder,
 )
-from .permissions import can_log
+from .permissions import UNIT_ACTIONS, can_log, hides_checkers
 
 # Citizen reports: at most this many per address (IP) per hour.
 CITIZEN_REPORTS_PER_HOUR = 5
@@ -230,7 +230,10 @@ def finding_detail(request, pk, bound=None, status=200):
     if scope_for(request.user).is_read_only(finding.campaign):
         actions = set()
     photos = list(finding.photos.all())
-    events = finding.events.select_related("actor").prefetch_related("photos")
+    events = list(finding.events.select_related("actor").prefetch_related("photos"))
+    checkers_hidden = hides_checkers(request.user, finding)
+    for event in events:
+        event.actor_hidden = checkers_hidden and event.action not in UNIT_ACTIONS
     context = {
         "finding": finding,
         "before_photos": [p for p in photos if p.kind == FindingPhoto.Kind.BEFORE],
@@ -240,8 +243,9 @@ def finding_detail(request, pk, bound=None, status=200):
         "orders": finding.supervision_orders.all(),
         "relapses": finding.relapses.all(),
         "overdue": finding.is_overdue(),
-        # Inspection records and a citizen's phone number are for the office and inspectors.
+        # Inspection records and a citizen's name and phone are for the office and inspectors.
         "office_view": can_log(request.user, finding.campaign),
+        "checkers_hidden": checkers_hidden,
         "today": timezone.localdate(),
     }
     return render(request, "inspections/finding_detail.html", context, status=status)
@@ -489,18 +493,21 @@ def finding_nearby(request):
     return render(request, "inspections/_nearby.html", {"duplicates": duplicates})
 
 
+@page_rule(can_log)
 def finding_suggest(request):
-    """htmx: the suggested unit and deadline for a category, area and severity."""
+    """htmx: the suggested unit and deadline for a category, area and severity (for the
+    people who log findings; it names only units they may see)."""
     campaign = current_campaign_or_404(request)
     category = (
         FindingCategory.objects.filter(campaign=campaign, pk=_int(request.GET.get("category")))
         .select_related("department")
         .first()
     )
-    territory = Unit.objects.filter(
-        campaign=campaign, pk=_int(request.GET.get("territory"))
-    ).first()
+    units = Unit.objects.visible_to(request.user).filter(campaign=campaign)
+    territory = units.filter(pk=_int(request.GET.get("territory"))).first()
     unit = Finding.suggest_unit(category, territory)
+    if unit is not None and not units.filter(pk=unit.pk).exists():
+        unit = None
     severity = request.GET.get("severity")
     deadline = Finding.deadline_for(campaign, severity) if severity in Severity.values else None
     return render(request, "inspections/_suggestion.html", {"unit": unit, "deadline": deadline})
@@ -679,8 +686,12 @@ def category_list(request):
 # --- 随手拍: the public citizen report --------------------------------------------------------
 
 
-def _report_campaign(pk):
+def _report_campaign(request, pk):
+    """The campaign a citizen reports to. Signed-in people reach only their own campaigns'
+    pages: the page names a campaign's city, and nobody browses other campaigns' by number."""
     campaigns = Campaign.objects.filter(is_active=True)
+    if request.user.is_authenticated:
+        campaigns = Campaign.objects.visible_to(request.user)
     campaign = campaigns.filter(pk=pk).first() if pk else campaigns.first()
     if campaign is None:
         raise Http404
@@ -690,7 +701,7 @@ def _report_campaign(pk):
 @login_not_required
 def citizen_report(request, campaign_pk=None):
     """Anyone may report a problem with a photo; the office triages it. Rate-limited by address."""
-    campaign = _report_campaign(campaign_pk)
+    campaign = _report_campaign(request, campaign_pk)
     form = CitizenReportForm(request.POST or None, request.FILES or None)
     limited = False
     if request.method == "POST":

@@ -4,7 +4,12 @@ from django.utils.translation import gettext_lazy as _
 
 from campaign.actions import VersionField
 from campaign.models import CommandOffice, EvaluationSystem, Unit
-from campaign.uploads import DocumentFileField, MultipleFileInput, MultipleImageField
+from campaign.uploads import (
+    DocumentFileField,
+    MultipleFileInput,
+    MultipleImageField,
+    WorkbookFileField,
+)
 
 from .models import Milestone, Task
 from .services import GenerationMode, deadline_from_working_days, unpublished_warning
@@ -331,7 +336,7 @@ class GenerateForm(DeadlineMixin, forms.Form):
 
 
 class ProgressImportForm(forms.Form):
-    file = forms.FileField(
+    file = WorkbookFileField(
         label=_("Workbook (.xlsx)"),
         help_text=_("The task list exported from this page, with the 进展 column filled in."),
     )

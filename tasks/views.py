@@ -414,11 +414,7 @@ def evidence_file(request, pk, thumbnail=False):
     evidence = get_object_or_404(TaskEvidence.objects.select_related("update"), pk=pk)
     task_for(request.user, evidence.update.task_id)
     fieldfile = evidence.thumbnail if thumbnail and evidence.thumbnail else evidence.file
-    return private_file_response(
-        fieldfile,
-        as_attachment=evidence.kind == TaskEvidence.Kind.DOCUMENT,
-        filename=evidence.original_name or None,
-    )
+    return private_file_response(fieldfile, filename=evidence.original_name or None)
 
 
 # --- Generation, battle map, import -----------------------------------------------------
