@@ -23,6 +23,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 
+from .models import AuditEntry
+from .request_context import current_request
+
 # Decompression bombs: refuse images with more pixels than a 60-megapixel camera makes.
 Image.MAX_IMAGE_PIXELS = 60_000_000
 IMAGE_FORMATS = {"JPEG", "PNG", "WEBP", "GIF", "MPO"}
@@ -147,6 +150,12 @@ def private_file_response(fieldfile, *, as_attachment=False, filename=None):
     X-Accel-Redirect; otherwise Django streams the file.
     """
     name = filename or Path(fieldfile.name).name
+    AuditEntry.record(
+        actor=current_request().user,
+        action=AuditEntry.Action.DOWNLOAD,
+        obj=fieldfile.instance,
+        summary=_("Downloaded “%(name)s”") % {"name": name},
+    )
     prefix = settings.PRIVATE_MEDIA_ACCEL_PREFIX
     if prefix:
         response = HttpResponse(content_type=mimetypes.guess_type(name)[0] or "")

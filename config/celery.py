@@ -24,6 +24,11 @@ app.conf.beat_schedule = {
         "task": "campaign.jobs.purge_login_attempts",
         "schedule": crontab(hour=3, minute=10),
     },
+    # The audit log is kept AUDIT_RETENTION_DAYS (at least 180), then dropped (03:20 daily).
+    "purge-audit-entries": {
+        "task": "campaign.jobs.purge_audit_entries",
+        "schedule": crontab(hour=3, minute=20),
+    },
     # Tasks: overdue (red) and near-deadline (yellow) flags and reminders (06:30 daily).
     "check-task-deadlines": {
         "task": "tasks.jobs.check_task_deadlines",

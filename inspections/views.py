@@ -21,8 +21,8 @@ from campaign.access import (
     require_office_admin,
     scope_for,
 )
-from campaign.forms import client_ip
 from campaign.models import AuditEntry, Campaign, Unit
+from campaign.request_context import client_ip
 from campaign.uploads import StagedUpload, private_file_response
 
 from . import services

@@ -514,7 +514,7 @@ class Bulletin(models.Model):
             render_bulletin_pdf(locked)
             AuditEntry.record(
                 actor=actor,
-                action=AuditEntry.Action.UPDATE,
+                action=AuditEntry.Action.PUBLISH,
                 obj=locked,
                 summary=gettext("Published %(bulletin)s") % {"bulletin": locked},
                 campaign=locked.campaign,
