@@ -6,7 +6,7 @@ from campaign.models import SEPARATED_ROLES, Membership, Person
 
 class TokenForm(forms.Form):
     token = forms.CharField(
-        label=_("Code"),
+        label=_("Verification code"),
         max_length=20,
         widget=forms.TextInput(
             attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}

@@ -215,7 +215,7 @@ class AuditExport(TabularExport):
         gettext_lazy("Action"),
         gettext_lazy("Outcome"),
         gettext_lazy("What"),
-        gettext_lazy("Address"),
+        gettext_lazy("IP address"),
         gettext_lazy("User agent"),
         gettext_lazy("Object"),
     ]

@@ -79,9 +79,13 @@ class AuditEntryFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(label=_("Search"), method="search")
     action = django_filters.ChoiceFilter(label=_("Action"), choices=AuditEntry.Action.choices)
     outcome = django_filters.ChoiceFilter(label=_("Outcome"), choices=AuditEntry.Outcome.choices)
-    ip_address = django_filters.CharFilter(label=_("Address"), lookup_expr="startswith")
-    since = django_filters.DateFilter(label=_("From"), field_name="at", lookup_expr="date__gte")
-    until = django_filters.DateFilter(label=_("To"), field_name="at", lookup_expr="date__lte")
+    ip_address = django_filters.CharFilter(label=_("IP address"), lookup_expr="startswith")
+    since = django_filters.DateFilter(
+        label=_("From date"), field_name="at", lookup_expr="date__gte"
+    )
+    until = django_filters.DateFilter(
+        label=_("Until date"), field_name="at", lookup_expr="date__lte"
+    )
 
     class Meta:
         model = AuditEntry

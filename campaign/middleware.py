@@ -76,6 +76,7 @@ class RequestContextMiddleware:
                         "method": request.method,
                         "path": request.path[:200],
                     },
+                    changes={"status": response.status_code, "path": request.path[:200]},
                 )
             return response
         finally:

@@ -519,7 +519,7 @@ class AuditEntry(AppendOnlyModel):
         UPDATE = "update", _("Changed")
         DELETE = "delete", _("Deleted")
         IMPORT = "import", _("Imported")
-        PUBLISH = "publish", _("Published")
+        PUBLISH = "publish", _("Publication")
         LOGIN = "login", _("Signed in")
         LOGIN_FAILED = "login_failed", _("Sign-in failed")
         LOCKOUT = "lockout", _("Sign-in refused (locked)")

@@ -92,7 +92,7 @@ def test_access_denials_are_recorded_with_address_and_user_agent(personas, city,
         reverse("campaign:person_list"), REMOTE_ADDR="10.1.1.1", HTTP_USER_AGENT="Chrome/130"
     )
     denials = AuditEntry.objects.filter(action=AuditEntry.Action.DENIED)
-    assert sorted(d.summary.split()[0] for d in denials) == ["403", "404"]
+    assert sorted(d.changes["status"] for d in denials) == [403, 404]
     assert {(d.ip_address, d.user_agent, d.actor) for d in denials} == {
         ("10.1.1.1", "Chrome/130", personas.other_district_leader)
     }
