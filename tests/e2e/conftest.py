@@ -69,5 +69,5 @@ def login(page, live_server, username, password="pw"):
     if device:
         page.wait_for_url("**/account/two-factor/**")
         page.fill("#id_token", totp_code(device))
-        page.click("button[type=submit]")
+        page.click("#verify-code")
     page.wait_for_url(f"{live_server.url}/")

@@ -13,7 +13,7 @@ def sign_in_with_password(page, live_server):
     page.goto(f"{live_server.url}/login/")
     page.fill("#id_username", "office")
     page.fill("#id_password", "pw")
-    page.click("button[type=submit]")
+    page.click("form[method=post]:not([action]) button[type=submit]")
 
 
 def test_office_admin_enrols_and_signs_in_with_a_code(phone_page, live_server, personas):
@@ -28,7 +28,7 @@ def test_office_admin_enrols_and_signs_in_with_a_code(phone_page, live_server, p
     assert "/account/two-factor/setup/" in page.url
     device = TOTPDevice.objects.get(user=personas.office_admin, confirmed=False)
     page.fill("#id_token", totp_code(device))
-    page.click("button[type=submit]")
+    page.click("#confirm-code")
 
     # Ten recovery codes, shown once.
     codes = page.locator("#recovery-codes li")
@@ -47,11 +47,11 @@ def test_office_admin_enrols_and_signs_in_with_a_code(phone_page, live_server, p
     sign_in_with_password(page, live_server)
     page.wait_for_url("**/account/two-factor/**")
     page.fill("#id_token", "000000")
-    page.click("button[type=submit]")
+    page.click("#verify-code")
     assert page.locator(".invalid-feedback").is_visible()
     device.refresh_from_db()
     assert device.confirmed
     page.fill("#id_token", totp_code(device))
-    page.click("button[type=submit]")
+    page.click("#verify-code")
     page.wait_for_url(f"{live_server.url}/")
     assert page.locator("h1").count() >= 1
