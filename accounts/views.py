@@ -14,8 +14,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 
-from campaign.access import can_manage_account, current_campaign_or_404, scope_for
-from campaign.models import SEPARATED_ROLES, AuditEntry, LoginAttempt, Person, Role
+from campaign.access import can_manage_account, current_campaign_or_404, page_rule
+from campaign.access import security_admin as security_admin_rule
+from campaign.models import SEPARATED_ROLES, AuditEntry, LoginAttempt, Person
 
 from . import services
 from .forms import ActivationCodeForm, AdministratorGrantForm, TokenForm
@@ -154,16 +155,10 @@ def person_activation(request, pk):
 # --- The security administrator ---------------------------------------------------------
 
 
-def _require_security_admin(request):
-    campaign = current_campaign_or_404(request)
-    if not scope_for(request.user).holds(Role.SECURITY_ADMIN, campaign):
-        raise PermissionDenied
-    return campaign
-
-
+@page_rule(security_admin_rule)
 def security_admin(request):
     """Locked sign-ins, two-factor resets and the three administrative duties (三员)."""
-    campaign = _require_security_admin(request)
+    campaign = current_campaign_or_404(request)
     form = AdministratorGrantForm(request.POST or None, campaign=campaign)
     if request.method == "POST" and form.is_valid():
         with transaction.atomic():
@@ -195,8 +190,9 @@ def security_admin(request):
 
 
 @require_POST
+@page_rule(security_admin_rule)
 def two_factor_reset(request, pk):
-    campaign = _require_security_admin(request)
+    campaign = current_campaign_or_404(request)
     person = get_object_or_404(
         Person.objects.filter(memberships__campaign=campaign).distinct(), pk=pk
     )

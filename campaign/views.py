@@ -17,10 +17,13 @@ from accounts.services import set_password
 
 from . import scoring
 from .access import (
+    account_admin,
+    auditor,
     can_manage_account,
     current_campaign_or_404,
     get_visible_or_404,
-    require_account_admin,
+    office_admin,
+    page_rule,
     require_not_read_only,
     require_office_admin,
     scope_for,
@@ -231,9 +234,9 @@ def command_office_edit(request, pk=None):
 # --- People -------------------------------------------------------------------------------
 
 
+@page_rule(account_admin)
 def person_list(request):
     campaign = current_campaign_or_404(request)
-    require_account_admin(request.user, campaign)
     people = (
         Person.objects.filter(memberships__campaign=campaign)
         .distinct()
@@ -260,9 +263,9 @@ def _person_in_campaign_or_404(campaign, pk):
     )
 
 
+@page_rule(account_admin)
 def person_edit(request, pk=None):
     campaign = current_campaign_or_404(request)
-    require_account_admin(request.user, campaign)
     person = _person_in_campaign_or_404(campaign, pk) if pk else None
     if person and not can_manage_account(request.user, person, campaign):
         raise PermissionDenied
@@ -300,9 +303,9 @@ def person_edit(request, pk=None):
     )
 
 
+@page_rule(account_admin)
 def person_detail(request, pk):
     campaign = current_campaign_or_404(request)
-    require_account_admin(request.user, campaign)
     person = _person_in_campaign_or_404(campaign, pk)
     form = MembershipForm(request.POST or None, campaign=campaign, user=request.user)
     if request.method == "POST":
@@ -336,9 +339,9 @@ def person_detail(request, pk):
 
 
 @require_POST
+@page_rule(account_admin)
 def membership_remove(request, pk):
     campaign = current_campaign_or_404(request)
-    require_account_admin(request.user, campaign)
     membership = get_object_or_404(
         Membership.objects.select_related("person"), pk=pk, campaign=campaign
     )
@@ -358,10 +361,10 @@ def membership_remove(request, pk):
 # --- Organisation import --------------------------------------------------------------------
 
 
+@page_rule(office_admin)
 def organisation_import(request):
     """Upload a workbook, see what it would do, then confirm: nothing is written before that."""
     campaign = current_campaign_or_404(request)
-    require_office_admin(request.user, campaign)
     form = OrganisationImportForm(request.POST or None, request.FILES or None)
     plan = None
     staged = StagedUpload(request, "organisation_import")
@@ -370,7 +373,8 @@ def organisation_import(request):
         if data is None:
             messages.error(request, _("The preview has expired: please upload the file again."))
             return redirect("campaign:organisation_import")
-        plan = read_organisation(data, campaign=campaign)
+        same = {int(n) for n in request.POST.getlist("same") if n.isdigit()}
+        plan = read_organisation(data, campaign=campaign, same=same)
         if not plan.errors:
             counts = apply_organisation(plan, campaign=campaign, actor=request.user)
             staged.discard()
@@ -406,21 +410,20 @@ def notification_list(request):
 def _audit_entries(request):
     """The audit log as the auditor searches it: their campaign's entries and site-wide ones."""
     campaign = current_campaign_or_404(request)
-    if not scope_for(request.user).holds(Role.AUDITOR, campaign):
-        raise PermissionDenied
     entries = AuditEntry.objects.filter(Q(campaign=campaign) | Q(campaign__isnull=True))
     return AuditEntryFilter(request.GET, queryset=entries.select_related("actor"))
 
 
+@page_rule(auditor)
 def audit_list(request):
     audit_filter = _audit_entries(request)
     page = Paginator(audit_filter.qs, 50).get_page(request.GET.get("page"))
     return render(request, "campaign/audit_list.html", {"filter": audit_filter, "page": page})
 
 
+@page_rule(auditor)
 def audit_export(request):
-    audit_filter = _audit_entries(request)
-    return AuditExport(audit_filter.qs).response("csv")
+    return AuditExport(_audit_entries(request).qs).response("csv")
 
 
 # --- Evaluation systems (测评体系) ------------------------------------------------------------
@@ -485,10 +488,10 @@ def system_list(request):
     )
 
 
+@page_rule(office_admin)
 def system_import(request):
     """Upload → preview (tree, diff, unknown units to map) → confirm. Nothing is saved before."""
     campaign = current_campaign_or_404(request)
-    require_office_admin(request.user, campaign)
     form = IndicatorImportForm(
         request.POST or None,
         request.FILES or None,

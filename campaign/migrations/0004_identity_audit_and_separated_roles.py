@@ -48,7 +48,7 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name='auditentry',
             name='action',
-            field=models.CharField(choices=[('create', 'Created'), ('update', 'Changed'), ('delete', 'Deleted'), ('import', 'Imported'), ('publish', 'Published'), ('login', 'Signed in'), ('login_failed', 'Sign-in failed'), ('lockout', 'Sign-in refused (locked)'), ('logout', 'Signed out'), ('two_factor', 'Two-factor sign-in'), ('password', 'Password changed'), ('role', 'Role changed'), ('export', 'Exported'), ('download', 'Downloaded'), ('denied', 'Access denied')], max_length=20),
+            field=models.CharField(choices=[('create', 'Created'), ('update', 'Changed'), ('delete', 'Deleted'), ('import', 'Imported'), ('publish', 'Publication'), ('login', 'Signed in'), ('login_failed', 'Sign-in failed'), ('lockout', 'Sign-in refused (locked)'), ('logout', 'Signed out'), ('two_factor', 'Two-factor sign-in'), ('password', 'Password changed'), ('role', 'Role changed'), ('export', 'Exported'), ('download', 'Downloaded'), ('denied', 'Access denied')], max_length=20),
         ),
         migrations.AlterField(
             model_name='auditentry',
