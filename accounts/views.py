@@ -17,6 +17,7 @@ from django_otp import login as otp_login
 from campaign.access import can_manage_account, current_campaign_or_404, page_rule
 from campaign.access import security_admin as security_admin_rule
 from campaign.models import SEPARATED_ROLES, AuditEntry, LoginAttempt, Person
+from campaign.request_context import client_ip
 
 from . import services
 from .forms import ActivationCodeForm, AdministratorGrantForm, TokenForm
@@ -127,9 +128,13 @@ def activate_start(request):
 @login_not_required
 def activate(request, code):
     """Choose one's first password with a one-time activation code or link."""
+    ip = client_ip(request)
+    # Wrong codes count as failed sign-ins from this address, so guessing codes locks it.
+    if LoginAttempt.lock("activation", ip):
+        raise PermissionDenied
     activation = services.find_activation(code)
     if activation is None:
-        LoginAttempt.objects.create(username=f"activation:{code[:20]}", succeeded=False)
+        LoginAttempt.objects.create(username="activation", ip_address=ip, succeeded=False)
         raise Http404
     form = SetPasswordForm(activation.person, request.POST or None)
     if request.method == "POST" and form.is_valid():

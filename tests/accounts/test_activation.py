@@ -80,3 +80,22 @@ def test_the_code_can_be_typed_on_a_public_page(personas):
     response = Client().post(reverse("accounts:activate_start"), {"code": issued.code.lower()})
     assert response.status_code == 302
     assert response.url == reverse("accounts:activate", args=[issued.code])
+
+
+def test_guessing_activation_codes_locks_the_address(personas, settings):
+    settings.LOGIN_LOCKOUT_ATTEMPTS = 5
+    issued = issue_activation(imported_person(), by=personas.office_admin)
+    client = Client(REMOTE_ADDR="10.4.4.4")
+    for n in range(5):
+        assert (
+            client.get(reverse("accounts:activate", args=[f"WRONG-CODE-{n:04d}"])).status_code
+            == 404
+        )
+    # Even the right code is refused from that address for now; elsewhere it works.
+    assert client.get(reverse("accounts:activate", args=[issued.code])).status_code == 403
+    assert (
+        Client(REMOTE_ADDR="10.5.5.5")
+        .get(reverse("accounts:activate", args=[issued.code]))
+        .status_code
+        == 200
+    )
