@@ -40,6 +40,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 
+from .models import AuditEntry
+from .request_context import current_request
+
 # Pillow's own guard (a warning up to twice this, an error beyond) backs up the explicit
 # pixel cap of check_image for any other code that opens images (e.g. WeasyPrint).
 Image.MAX_IMAGE_PIXELS = settings.IMAGE_MAX_PIXELS
@@ -244,6 +247,12 @@ def private_file_response(fieldfile, *, filename=None):
     X-Accel-Redirect; otherwise Django streams the file.
     """
     name = filename or Path(fieldfile.name).name
+    AuditEntry.record(
+        actor=current_request().user,
+        action=AuditEntry.Action.DOWNLOAD,
+        obj=fieldfile.instance,
+        summary=_("Downloaded “%(name)s”") % {"name": name},
+    )
     with fieldfile.storage.open(fieldfile.name, "rb") as stored:
         head = stored.read(8)
     content_type = next((t for sig, t in INLINE_SIGNATURES if head.startswith(sig)), None)

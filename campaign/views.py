@@ -13,8 +13,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from accounts.services import set_password
+
 from . import scoring
 from .access import (
+    account_admin,
+    auditor,
+    can_manage_account,
     current_campaign_or_404,
     get_visible_or_404,
     office_admin,
@@ -23,7 +28,8 @@ from .access import (
     require_office_admin,
     scope_for,
 )
-from .filters import StandardFilter, UnitFilter
+from .exports import AuditExport
+from .filters import AuditEntryFilter, StandardFilter, UnitFilter
 from .forms import (
     AssessmentForm,
     CommandOfficeForm,
@@ -228,7 +234,7 @@ def command_office_edit(request, pk=None):
 # --- People -------------------------------------------------------------------------------
 
 
-@page_rule(office_admin)
+@page_rule(account_admin)
 def person_list(request):
     campaign = current_campaign_or_404(request)
     people = (
@@ -257,10 +263,12 @@ def _person_in_campaign_or_404(campaign, pk):
     )
 
 
-@page_rule(office_admin)
+@page_rule(account_admin)
 def person_edit(request, pk=None):
     campaign = current_campaign_or_404(request)
     person = _person_in_campaign_or_404(campaign, pk) if pk else None
+    if person and not can_manage_account(request.user, person, campaign):
+        raise PermissionDenied
     form = PersonForm(request.POST or None, instance=person, prefix="person")
     membership_form = MembershipForm(
         request.POST or None, campaign=campaign, user=request.user, prefix="role"
@@ -268,6 +276,8 @@ def person_edit(request, pk=None):
     if request.method == "POST" and form.is_valid() and (pk or membership_form.is_valid()):
         with transaction.atomic():
             person = form.save()
+            if form.cleaned_data["password"]:
+                set_password(person, form.cleaned_data["password"], by=request.user)
             if not pk:
                 membership = membership_form.save(commit=False)
                 membership.person = person
@@ -278,7 +288,7 @@ def person_edit(request, pk=None):
                 campaign=campaign,
                 action=AuditEntry.Action.UPDATE if pk else AuditEntry.Action.CREATE,
                 summary=_("Saved person %(name)s") % {"name": person.name},
-                changes={"fields": [f for f in form.changed_data if f != "password"]},
+                changes={"fields": form.changed_data},
             )
         messages.success(request, _("“%(name)s” saved.") % {"name": person.name})
         return redirect("campaign:person_detail", pk=person.pk)
@@ -293,7 +303,7 @@ def person_edit(request, pk=None):
     )
 
 
-@page_rule(office_admin)
+@page_rule(account_admin)
 def person_detail(request, pk):
     campaign = current_campaign_or_404(request)
     person = _person_in_campaign_or_404(campaign, pk)
@@ -307,7 +317,7 @@ def person_detail(request, pk):
                     actor=request.user,
                     obj=person,
                     campaign=campaign,
-                    action=AuditEntry.Action.UPDATE,
+                    action=AuditEntry.Action.ROLE,
                     summary=_("Gave %(name)s the role: %(role)s")
                     % {"name": person.name, "role": membership},
                 )
@@ -323,14 +333,15 @@ def person_detail(request, pk):
             ),
             "form": form,
             "history": AuditEntry.for_object(person)[:20],
+            "can_manage": can_manage_account(request.user, person, campaign),
         },
     )
 
 
 @require_POST
+@page_rule(account_admin)
 def membership_remove(request, pk):
     campaign = current_campaign_or_404(request)
-    require_office_admin(request.user, campaign)
     membership = get_object_or_404(
         Membership.objects.select_related("person"), pk=pk, campaign=campaign
     )
@@ -339,7 +350,7 @@ def membership_remove(request, pk):
             actor=request.user,
             obj=membership.person,
             campaign=campaign,
-            action=AuditEntry.Action.UPDATE,
+            action=AuditEntry.Action.ROLE,
             summary=_("Removed the role: %(role)s") % {"role": membership},
         )
         membership.delete()
@@ -396,12 +407,23 @@ def notification_list(request):
     return response
 
 
-@page_rule(office_admin)
-def audit_list(request):
+def _audit_entries(request):
+    """The audit log as the auditor searches it: their campaign's entries and site-wide ones."""
     campaign = current_campaign_or_404(request)
-    entries = AuditEntry.objects.filter(campaign=campaign).select_related("actor")
-    page = Paginator(entries, 50).get_page(request.GET.get("page"))
-    return render(request, "campaign/audit_list.html", {"page": page})
+    entries = AuditEntry.objects.filter(Q(campaign=campaign) | Q(campaign__isnull=True))
+    return AuditEntryFilter(request.GET, queryset=entries.select_related("actor"))
+
+
+@page_rule(auditor)
+def audit_list(request):
+    audit_filter = _audit_entries(request)
+    page = Paginator(audit_filter.qs, 50).get_page(request.GET.get("page"))
+    return render(request, "campaign/audit_list.html", {"filter": audit_filter, "page": page})
+
+
+@page_rule(auditor)
+def audit_export(request):
+    return AuditExport(_audit_entries(request).qs).response("csv")
 
 
 # --- Evaluation systems (测评体系) ------------------------------------------------------------

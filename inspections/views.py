@@ -20,9 +20,9 @@ from campaign.access import (
     scope_for,
 )
 from campaign.actions import act
-from campaign.forms import client_ip
 from campaign.models import AuditEntry, Campaign, Unit
 from campaign.ratelimit import too_many_attempts
+from campaign.request_context import client_ip
 from campaign.transitions import DomainError, allowed_actions
 from campaign.uploads import StagedUpload, private_file_response
 
