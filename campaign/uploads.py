@@ -290,13 +290,17 @@ class StorageUnavailable(Exception):
 
 
 class _WrittenFile:
-    """A file written inside a transaction; its own on-commit callback marks it kept."""
+    """A file written inside a transaction, and the on-commit callback that marks it kept."""
 
     def __init__(self, storage, name):
         self.storage, self.name = storage, name
 
-    def __call__(self):
-        _uncommitted_files().remove(self)
+        def committed():
+            files = _uncommitted_files()
+            if self in files:
+                files.remove(self)
+
+        self.committed = committed
 
 
 _written_files = threading.local()
@@ -324,24 +328,33 @@ class TransactionalFileSystemStorage(FileSystemStorage):
             written = _WrittenFile(self, name)
             _uncommitted_files().append(written)
             # Django drops this callback when the transaction (or savepoint) rolls back.
-            connection.on_commit(written, robust=True)
+            connection.on_commit(written.committed)
         return name
 
 
-def discard_rolled_back_files(**_signal_kwargs):
+def discard_rolled_back_files(task=None, **_signal_kwargs):
     """Delete the files whose transaction rolled back; keep those still in an open one.
 
-    Connected to the end of every request and job (campaign/apps.py).
+    Connected to the end of every request and every job a worker runs (campaign/apps.py).
     """
     files = _uncommitted_files()
-    if not files:
+    connection = connections[DEFAULT_DB_ALIAS]
+    # A job run in-process may run inside another transaction's commit hooks, where the
+    # hooks still to run (ours among them) are not in run_on_commit: the request that ran
+    # it decides when it finishes.
+    in_process = task is not None and task.request.is_eager
+    if not files or in_process or connection.run_commit_hooks_on_set_autocommit_on:
         return
-    waiting = [func for _sids, func, _robust in connections[DEFAULT_DB_ALIAS].run_on_commit]
+    waiting = [func for _sids, func, _robust in connection.run_on_commit]
     for written in list(files):
-        if not any(func is written for func in waiting):
+        if not any(func is written.committed for func in waiting):
             files.remove(written)
-            written.storage.delete(written.name)
-            logger.info("Deleted %s: the transaction that wrote it rolled back.", written.name)
+            try:
+                written.storage.delete(written.name)
+            except OSError:  # the nightly sweep (sweep_orphan_files) will try again
+                logger.warning("Could not delete %s after a rollback", written.name, exc_info=True)
+            else:
+                logger.info("Deleted %s: the transaction that wrote it rolled back.", written.name)
 
 
 def sweep_orphan_files(*, older_than):

@@ -2,6 +2,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from campaign.forms import OneTimeTokenMixin
 from campaign.models import CommandOffice, EvaluationSystem, Unit
 from campaign.uploads import DocumentFileField, MultipleFileInput, MultipleImageField
 
@@ -166,7 +167,7 @@ class MultipleDocumentField(DocumentFileField):
         return cleaned
 
 
-class ProgressForm(forms.Form):
+class ProgressForm(OneTimeTokenMixin, forms.Form):
     """A unit's progress report: what was done, how far along, evidence."""
 
     text = forms.CharField(

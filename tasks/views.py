@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 
 from campaign.access import current_campaign_or_404, require_office_admin, scope_for
 from campaign.models import AuditEntry, PublishedHolidayYear, Unit, WorkdayOverride
+from campaign.services import submit_once
 from campaign.uploads import StagedUpload, prepare_photo, private_file_response
 from campaign.workbook import WorkbookInvalid
 
@@ -230,18 +231,25 @@ def task_progress(request, pk):
     data = form.cleaned_data
     try:
         photos = [prepare_photo(upload) for upload in data["photos"]]
-        task.report_progress(
-            actor=request.user,
-            text=data["text"],
-            progress=data["progress"],
-            photos=photos,
-            documents=data["documents"],
-            submit=data["submit"],
-            milestones=data.get("milestones") or (),
-            expected_version=data.get("version"),
+        _update, first = submit_once(
+            token=data["form_token"],
+            person=request.user,
+            create=lambda: task.report_progress(
+                actor=request.user,
+                text=data["text"],
+                progress=data["progress"],
+                photos=photos,
+                documents=data["documents"],
+                submit=data["submit"],
+                milestones=data.get("milestones") or (),
+                expected_version=data.get("version"),
+            ),
         )
     except ValidationError as exc:  # a TaskError, or a photo that cannot be prepared
         messages.error(request, _error_text(exc))
+        return redirect(task)
+    if not first:
+        messages.info(request, _("This form was already sent: nothing was saved twice."))
         return redirect(task)
     if data["submit"]:
         messages.success(request, _("Progress saved and the task submitted for acceptance."))
