@@ -293,7 +293,8 @@ class _WrittenFile:
     """A file written inside a transaction, and the on-commit callback that marks it kept."""
 
     def __init__(self, storage, name):
-        self.storage, self.name = storage, name
+        # The full path, fixed now: a later file may take the same name once this one is gone.
+        self.name, self.path = name, Path(storage.path(name))
 
         def committed():
             files = _uncommitted_files()
@@ -350,7 +351,7 @@ def discard_rolled_back_files(task=None, **_signal_kwargs):
         if not any(func is written.committed for func in waiting):
             files.remove(written)
             try:
-                written.storage.delete(written.name)
+                written.path.unlink(missing_ok=True)
             except OSError:  # the nightly sweep (sweep_orphan_files) will try again
                 logger.warning("Could not delete %s after a rollback", written.name, exc_info=True)
             else:

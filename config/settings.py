@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF, UNSAFE_INLINE
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -57,6 +58,7 @@ INSTALLED_APPS = [
     "django_filters",
     "django_htmx",
     "template_partials",
+    "csp",
     "campaign",
     "tasks",
     "inspections",
@@ -76,6 +78,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "campaign.middleware.CurrentCampaignMiddleware",
 ]
@@ -201,6 +204,8 @@ USE_X_FORWARDED_FOR = env_bool("USE_X_FORWARDED_FOR", False)
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", _("Simplified Chinese")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# Our corrections to Django's locale formats (date inputs in ISO).
+FORMAT_MODULE_PATH = ["config.formats"]
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
 USE_TZ = True
@@ -268,6 +273,28 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 # An expired or foreign form answers a Chinese page saying what to do (campaign/errors.py).
 CSRF_FAILURE_VIEW = "campaign.errors.csrf_failure"
+
+# --- Content-Security-Policy (django-csp) -------------------------------------------
+# Every page: scripts only from our own static files (no inline <script>, no onclick=…;
+# behaviour lives in static/js/site.js and each app's static/<app>/*.js), nothing from
+# other sites. Styles allow inline `style=` attributes (progress bars, ECharts tooltips);
+# that cannot run script. Private files send a stricter policy of their own
+# (campaign.uploads.private_file_response), which the middleware leaves in place.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF, UNSAFE_INLINE],
+        # Bootstrap's CSS draws checkboxes and selects with data: SVGs; ECharts may export blobs.
+        "img-src": [SELF, "data:", "blob:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
 
 LOGGING = {
     "version": 1,
