@@ -17,9 +17,10 @@ import tarfile
 import tempfile
 from pathlib import Path
 
-from django.apps import apps
 from django.conf import settings
-from django.db import connection, models
+from django.db import connection
+
+from .uploads import referenced_files
 
 FORMAT = 1
 
@@ -58,17 +59,6 @@ def _run(command):
     result = subprocess.run(command, env=_pg_environment(), capture_output=True, text=True)
     if result.returncode:
         raise BackupError(f"{command[0]} failed: {result.stderr.strip()}")
-
-
-def referenced_files():
-    """Every file name a row refers to (all models' file fields)."""
-    names = set()
-    for model in apps.get_models():
-        for field in model._meta.concrete_fields:
-            if isinstance(field, models.FileField):
-                rows = model._base_manager.exclude(**{field.attname: ""})
-                names.update(rows.values_list(field.attname, flat=True).iterator())
-    return names
 
 
 def make_backup(output):

@@ -358,21 +358,25 @@ def discard_rolled_back_files(task=None, **_signal_kwargs):
                 logger.info("Deleted %s: the transaction that wrote it rolled back.", written.name)
 
 
+def referenced_files():
+    """Every stored file name a row refers to, across all models' file fields."""
+    from django.apps import apps
+    from django.db import models
+
+    names = set()
+    for model in apps.get_models():
+        for field in model._meta.concrete_fields:
+            if isinstance(field, models.FileField):
+                rows = model._base_manager.exclude(**{field.attname: ""})
+                names.update(rows.values_list(field.attname, flat=True).iterator())
+    return names
+
+
 def sweep_orphan_files(*, older_than):
     """Delete files under MEDIA_ROOT that no row refers to and that were last written more
     than `older_than` (a timedelta) ago — left by a crash between writing and committing,
     or expired import previews. Returns how many went."""
-    from django.apps import apps
-    from django.db import models
-
-    referenced = set()
-    for model in apps.get_models():
-        for field in model._meta.concrete_fields:
-            if isinstance(field, models.FileField):
-                names = model._base_manager.exclude(**{field.attname: ""}).values_list(
-                    field.attname, flat=True
-                )
-                referenced.update(names.iterator())
+    referenced = referenced_files()
     root = Path(settings.MEDIA_ROOT)
     cutoff = time.time() - older_than.total_seconds()
     removed = 0

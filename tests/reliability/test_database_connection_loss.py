@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from inspections import views
 from inspections.models import Finding, FindingPhoto
-from tests.inspections.conftest import make_photo
+from tests.inspections.test_pages import entry
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -35,18 +35,6 @@ def terminate_backends(*, own=False):
                 "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
                 "WHERE datname = current_database() AND pid <> pg_backend_pid()"
             )
-
-
-def entry(category, city):
-    return {
-        "description": "东华路口三处流动摊点占道经营",
-        "category": category.pk,
-        "severity": "minor",
-        "address": "东华路与建设街交叉口",
-        "territory": city.donghua.pk,
-        "assign_now": "on",
-        "photos": [make_photo("scene.jpg")],
-    }
 
 
 def test_a_kept_connection_the_server_dropped_is_replaced_before_the_next_request(

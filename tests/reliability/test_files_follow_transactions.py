@@ -15,6 +15,7 @@ from django.urls import reverse
 from campaign import uploads
 from inspections.models import Finding, FindingPhoto
 from tests.inspections.conftest import make_photo
+from tests.inspections.test_pages import entry
 
 pytestmark = pytest.mark.django_db
 
@@ -117,16 +118,7 @@ def test_a_committed_finding_keeps_its_photos_when_jobs_run_in_its_commit_hooks(
 ):
     # Without Redis, the notification job runs in-process inside the commit's hooks.
     response = client_for(personas.inspector).post(
-        reverse("inspections:finding_create"),
-        {
-            "description": "东华路口三处流动摊点占道经营",
-            "category": category.pk,
-            "severity": "minor",
-            "address": "东华路与建设街交叉口",
-            "territory": city.donghua.pk,
-            "assign_now": "on",
-            "photos": [make_photo("scene.jpg")],
-        },
+        reverse("inspections:finding_create"), entry(category, city)
     )
     assert response.status_code == 302
     photo = FindingPhoto.objects.get()

@@ -9,6 +9,7 @@ from django.urls import reverse
 from inspections.models import Finding, FindingEvent
 from tasks.models import ProgressUpdate
 from tests.inspections.conftest import make_photo
+from tests.inspections.test_pages import entry
 from tests.tasks.conftest import make_task
 
 pytestmark = pytest.mark.django_db
@@ -30,16 +31,7 @@ def test_logging_a_finding_twice_makes_one_finding(personas, city, category, cli
     first, second, levels = post_twice(
         client,
         url,
-        lambda: {
-            "description": "东华路口三处流动摊点占道经营",
-            "category": category.pk,
-            "severity": "minor",
-            "address": "东华路与建设街交叉口",
-            "territory": city.donghua.pk,
-            "assign_now": "on",
-            "photos": [make_photo("scene.jpg")],
-            "form_token": token,
-        },
+        lambda: {**entry(category, city), "form_token": token},
     )
     finding = Finding.objects.get()
     assert first["Location"] == second["Location"] == finding.get_absolute_url()
