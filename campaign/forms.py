@@ -1,3 +1,5 @@
+import uuid
+
 from django import forms
 from django.conf import settings
 from django.contrib.admin.forms import AdminAuthenticationForm
@@ -374,3 +376,16 @@ class EvidenceForm(forms.ModelForm):
         # Photos come back re-encoded, documents renamed to match their content.
         self.kind, upload = clean_document(upload)
         return upload
+
+
+class OneTimeTokenMixin:
+    """A hidden one-time token on a form that creates something: the first POST of the page
+    is acted on, a repeat (double click, retry after an error) gets the first result back
+    (`campaign.services.submit_once`). Put it before the form class in the bases."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Not required, so a page opened before a deploy still posts (without the protection).
+        self.fields["form_token"] = forms.UUIDField(
+            widget=forms.HiddenInput, initial=uuid.uuid4, required=False
+        )

@@ -3,6 +3,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from campaign.actions import VersionField
+from campaign.forms import OneTimeTokenMixin
 from campaign.models import CommandOffice, EvaluationSystem, Unit
 from campaign.uploads import (
     DocumentFileField,
@@ -163,7 +164,7 @@ class MultipleDocumentField(DocumentFileField):
         return cleaned
 
 
-class ProgressForm(forms.Form):
+class ProgressForm(OneTimeTokenMixin, forms.Form):
     """A unit's progress report: what was done, how far along, evidence."""
 
     text = forms.CharField(
