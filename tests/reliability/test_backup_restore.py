@@ -18,9 +18,9 @@ INVENTORY = """
 import json
 from inspections.models import Finding, FindingPhoto
 from reports.models import Bulletin
-from tasks.models import Evidence
+from tasks.models import TaskEvidence
 from campaign.models import Evidence as ArchiveEvidence
-files = [p.image for p in FindingPhoto.objects.all()] + [e.file for e in Evidence.objects.all()]
+files = [p.image for p in FindingPhoto.objects.all()] + [e.file for e in TaskEvidence.objects.all()]
 files += [e.file for e in ArchiveEvidence.objects.all()] + [b.pdf for b in Bulletin.objects.all() if b.pdf]
 print(json.dumps({
     "findings": sorted(Finding.objects.values_list("id", "description", "status")),
