@@ -141,22 +141,31 @@ class MembershipForm(forms.ModelForm):
         self.fields["command_office"].help_text = _("Required for command office staff.")
 
 
+class WorkbookField(forms.FileField):
+    """The upload field of every workbook import: refused above the upload size cap before
+    it is read (the reader has its own caps on rows, cells and uncompressed size)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("label", _("Workbook (.xlsx)"))
+        kwargs.setdefault("widget", forms.ClearableFileInput(attrs={"accept": ".xlsx"}))
+        super().__init__(**kwargs)
+
+    def clean(self, data, initial=None):
+        upload = super().clean(data, initial)
+        if upload and upload.size > settings.UPLOAD_MAX_MB * 1024 * 1024:
+            raise forms.ValidationError(
+                _("The file is larger than %(mb)s MB.") % {"mb": settings.UPLOAD_MAX_MB}
+            )
+        return upload
+
+
 class OrganisationImportForm(forms.Form):
-    file = forms.FileField(
-        label=_("Workbook (.xlsx)"),
+    file = WorkbookField(
         help_text=_(
             "Columns: unit name, kind, parent unit, first responsible person, title, liaison, "
             "phone. A title row above the header is fine."
         ),
     )
-
-    def clean_file(self):
-        upload = self.cleaned_data["file"]
-        if upload.size > settings.UPLOAD_MAX_MB * 1024 * 1024:
-            raise forms.ValidationError(
-                _("The file is larger than %(mb)s MB.") % {"mb": settings.UPLOAD_MAX_MB}
-            )
-        return upload
 
 
 # --- Evaluation systems (测评体系) ------------------------------------------------------------
@@ -165,8 +174,7 @@ class OrganisationImportForm(forms.Form):
 class IndicatorImportForm(forms.Form):
     """Upload an evaluation-system workbook, as a new system or a revised edition of one."""
 
-    file = forms.FileField(
-        label=_("Workbook (.xlsx)"),
+    file = WorkbookField(
         help_text=_(
             "Columns: 测评项目, [指标], 测评内容, 测评标准, 分值, 测评方法, 牵头单位, 责任单位, "
             "完成时限. Title rows, two-row headers and an instructions sheet are fine."

@@ -2,6 +2,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from campaign.forms import WorkbookField
 from campaign.models import Standard, Unit
 from campaign.uploads import MultipleImageField
 
@@ -294,10 +295,7 @@ class CitizenReportForm(forms.Form):
 
 
 class FindingImportForm(forms.Form):
-    file = forms.FileField(
-        label=_("Findings workbook (.xlsx)"),
-        widget=forms.ClearableFileInput(attrs={"accept": ".xlsx"}),
-    )
+    file = WorkbookField(label=_("Findings workbook (.xlsx)"))
     kind = forms.ChoiceField(label=_("Source"), choices=Source.choices, initial=Source.MOCK)
     date = forms.DateField(
         label=_("Inspection date"),

@@ -2,6 +2,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from campaign.forms import WorkbookField
 from campaign.models import CommandOffice, EvaluationSystem, Unit
 from campaign.uploads import DocumentFileField, MultipleFileInput, MultipleImageField
 
@@ -339,8 +340,7 @@ class GenerateForm(DeadlineMixin, forms.Form):
 
 
 class ProgressImportForm(forms.Form):
-    file = forms.FileField(
-        label=_("Workbook (.xlsx)"),
+    file = WorkbookField(
         help_text=_("The task list exported from this page, with the 进展 column filled in."),
     )
 
