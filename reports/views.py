@@ -17,6 +17,7 @@ from campaign.access import (
     scope_for,
 )
 from campaign.models import CommandOffice, Unit
+from campaign.templatetags.site_tags import week
 
 from . import services
 from .exports import RankingExport, bulletin_context
@@ -51,7 +52,7 @@ def dashboard(request):
     projected = services.projected_scores(request.user, campaign)
     chart_data = {
         "weekly": {
-            "labels": [p for p, _o, _c in weekly],
+            "labels": [week(p) for p, _o, _c in weekly],
             "opened": [o for _p, o, _c in weekly],
             "closed": [c for _p, _o, c in weekly],
         },
