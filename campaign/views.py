@@ -362,7 +362,8 @@ def organisation_import(request):
         if data is None:
             messages.error(request, _("The preview has expired: please upload the file again."))
             return redirect("campaign:organisation_import")
-        plan = read_organisation(data, campaign=campaign)
+        same = {int(n) for n in request.POST.getlist("same") if n.isdigit()}
+        plan = read_organisation(data, campaign=campaign, same=same)
         if not plan.errors:
             counts = apply_organisation(plan, campaign=campaign, actor=request.user)
             staged.discard()

@@ -3,7 +3,6 @@ read-only), validate a form and call one `Finding` method or service."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
-from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Count, Prefetch, Q
@@ -23,6 +22,7 @@ from campaign.access import (
 )
 from campaign.forms import client_ip
 from campaign.models import AuditEntry, Campaign, Unit
+from campaign.ratelimit import too_many_attempts
 from campaign.uploads import StagedUpload, private_file_response
 
 from . import services
@@ -703,10 +703,10 @@ def citizen_report(request, campaign_pk=None):
     form = CitizenReportForm(request.POST or None, request.FILES or None)
     limited = False
     if request.method == "POST":
-        # Every attempt counts, valid or not; add() + incr() is atomic on Redis.
-        key = f"citizen-report:{client_ip(request)}"
-        cache.add(key, 0, 3600)
-        limited = cache.incr(key) > CITIZEN_REPORTS_PER_HOUR
+        # Every attempt counts, valid or not, whichever web process answers it.
+        limited = too_many_attempts(
+            f"citizen-report:{client_ip(request)}", limit=CITIZEN_REPORTS_PER_HOUR, per_seconds=3600
+        )
         if limited:
             form.add_error(
                 None,

@@ -19,6 +19,7 @@ from campaign.access import (
     scope_for,
 )
 from campaign.models import AuditEntry, PublishedHolidayYear, Unit, WorkdayOverride
+from campaign.transitions import DomainError, allowed_actions
 from campaign.uploads import StagedUpload, prepare_photo, private_file_response
 from campaign.workbook import WorkbookInvalid
 
@@ -36,8 +37,8 @@ from .forms import (
     TaskForm,
     WorkdayOverrideForm,
 )
-from .models import Evidence, ProgressUpdate, Task, TaskError
-from .permissions import can_manage, can_manage_any, can_report, managed_offices, task_for
+from .models import ProgressUpdate, Task, TaskEvidence
+from .permissions import can_manage_any, managed_offices, task_for
 from .services import (
     apply_progress,
     build_battle_map,
@@ -151,8 +152,8 @@ def task_detail(request, pk):
 
 def _detail_context(request, task, progress_form=None):
     updates = ProgressUpdate.objects.filter(task=task).select_related("author")
-    reporter = can_report(request.user, task) and task.is_open
-    manager = can_manage(request.user, task)
+    actions = allowed_actions(request.user, task)
+    reporter = "report" in actions
     if reporter and progress_form is None:
         progress_form = ProgressForm(
             initial={"progress": task.progress, "version": task.version}, task=task
@@ -166,8 +167,9 @@ def _detail_context(request, task, progress_form=None):
         "events": task.events.select_related("actor"),
         "deadline_warning": unpublished_warning(task.deadline) if task.is_open else "",
         "can_report": reporter,
-        "can_manage": manager,
-        "can_decide": manager and task.status == Task.Status.SUBMITTED,
+        "actions": actions,
+        "can_manage": "edit" in actions,
+        "can_decide": "accept" in actions,
         "progress_form": progress_form if reporter else None,
         "decision_form": DecisionForm(initial={"version": task.version}),
     }
@@ -191,7 +193,7 @@ def task_create(request):
 
 
 def task_edit(request, pk):
-    task = task_for(request.user, pk, action="manage")
+    task = task_for(request.user, pk, action="edit")
     form = TaskForm(request.POST or None, instance=task, campaign=task.campaign)
     if managed_offices(request.user, task.campaign) is not None:
         form.fields["command_office"].queryset = form.fields["command_office"].queryset.filter(
@@ -213,7 +215,7 @@ def task_edit(request, pk):
                 edited.save(update_fields=[f for f in TASK_EDIT_COLUMNS if f in form.fields])
                 form.save_m2m()
                 milestones.save()
-        except TaskError as exc:
+        except DomainError as exc:
             messages.error(request, _error_text(exc))
             return redirect(task)
         messages.success(request, _("Task saved."))
@@ -245,7 +247,10 @@ def task_progress(request, pk):
             milestones=data.get("milestones") or (),
             expected_version=data.get("version"),
         )
-    except ValidationError as exc:  # a TaskError, or a photo that cannot be prepared
+    except (
+        DomainError,
+        ValidationError,
+    ) as exc:  # a refused move, or a photo that cannot be prepared
         messages.error(request, _error_text(exc))
         return redirect(task)
     if data["submit"]:
@@ -257,7 +262,7 @@ def task_progress(request, pk):
 
 @require_POST
 def task_accept(request, pk):
-    task = task_for(request.user, pk, action="manage")
+    task = task_for(request.user, pk, action="accept")
     form = DecisionForm(request.POST)
     form.is_valid()
     try:
@@ -266,7 +271,7 @@ def task_accept(request, pk):
             note=form.cleaned_data.get("note", ""),
             expected_version=form.cleaned_data.get("version"),
         )
-    except TaskError as exc:
+    except DomainError as exc:
         messages.error(request, _error_text(exc))
     else:
         messages.success(request, _("The task is accepted."))
@@ -275,7 +280,7 @@ def task_accept(request, pk):
 
 @require_POST
 def task_return(request, pk):
-    task = task_for(request.user, pk, action="manage")
+    task = task_for(request.user, pk, action="return")
     form = DecisionForm(request.POST)
     form.is_valid()
     try:
@@ -284,7 +289,7 @@ def task_return(request, pk):
             reason=form.cleaned_data.get("note", ""),
             expected_version=form.cleaned_data.get("version"),
         )
-    except TaskError as exc:
+    except DomainError as exc:
         messages.error(request, _error_text(exc))
     else:
         messages.success(request, _("The task is returned to the unit."))
@@ -292,7 +297,7 @@ def task_return(request, pk):
 
 
 def task_deadline(request, pk):
-    task = task_for(request.user, pk, action="manage")
+    task = task_for(request.user, pk, action="deadline")
     form = DeadlineForm(request.POST or None, initial={"version": task.version})
     if request.method == "POST" and form.is_valid():
         try:
@@ -303,7 +308,7 @@ def task_deadline(request, pk):
                 note=form.cleaned_data["note"],
                 expected_version=form.cleaned_data.get("version"),
             )
-        except TaskError as exc:
+        except DomainError as exc:
             messages.error(request, _error_text(exc))
             return redirect(task)
         messages.success(
@@ -317,7 +322,7 @@ def task_deadline(request, pk):
 
 
 def task_reassign(request, pk):
-    task = task_for(request.user, pk, action="manage")
+    task = task_for(request.user, pk, action="reassign")
     form = ReassignForm(
         request.POST or None,
         campaign=task.campaign,
@@ -336,7 +341,7 @@ def task_reassign(request, pk):
                 note=form.cleaned_data["note"],
                 expected_version=form.cleaned_data.get("version"),
             )
-        except TaskError as exc:
+        except DomainError as exc:
             messages.error(request, _error_text(exc))
             return redirect(task)
         messages.success(request, _("The task is reassigned."))
@@ -386,19 +391,19 @@ def task_bulk(request):
             )
             if form.warning:
                 messages.warning(request, form.warning)
-    except TaskError as exc:
+    except DomainError as exc:
         messages.error(request, _error_text(exc))
     return redirect(back or "tasks:task_list")
 
 
 def evidence_file(request, pk, thumbnail=False):
     """A progress photo or document, only for people who may see its task."""
-    evidence = get_object_or_404(Evidence.objects.select_related("update"), pk=pk)
+    evidence = get_object_or_404(TaskEvidence.objects.select_related("update"), pk=pk)
     task_for(request.user, evidence.update.task_id)
     fieldfile = evidence.thumbnail if thumbnail and evidence.thumbnail else evidence.file
     return private_file_response(
         fieldfile,
-        as_attachment=evidence.kind == Evidence.Kind.DOCUMENT,
+        as_attachment=evidence.kind == TaskEvidence.Kind.DOCUMENT,
         filename=evidence.original_name or None,
     )
 
@@ -433,7 +438,7 @@ def task_generate(request):
                 priority=data["priority"],
                 keys=set(request.POST.getlist("include")),
             )
-        except TaskError as exc:
+        except DomainError as exc:
             messages.error(request, _error_text(exc))
             return redirect("tasks:task_generate")
         del request.session[GENERATE_SESSION_KEY]
