@@ -442,6 +442,8 @@ class AuditEntry(models.Model):
         indexes = [
             # The history box on an object's page.
             models.Index(fields=["object_type", "object_id", "at"]),
+            # The change log's default order: one campaign, newest first.
+            models.Index(fields=["campaign", "-at"], name="audit_list_order"),
         ]
 
     def __str__(self):
@@ -921,6 +923,8 @@ class Notification(models.Model):
         indexes = [
             # The bell in the navigation bar: one person's unread messages.
             models.Index(fields=["recipient", "read_at"]),
+            # The notification list's default order, newest first.
+            models.Index(fields=["recipient", "-created_at"], name="notification_list_order"),
         ]
 
     def __str__(self):

@@ -5,6 +5,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from campaign.models import Standard, Unit
+from campaign.widgets import UnitAutocomplete
 
 from .models import OPEN, Finding, FindingCategory, Severity, Source, Status, SupervisionLevel
 
@@ -25,7 +26,7 @@ class FindingFilter(django_filters.FilterSet):
         label=_("Responsible unit (and those below)"),
         queryset=Unit.objects.none(),
         method="filter_unit",
-        empty_label=_("All units"),
+        widget=UnitAutocomplete(attrs={"placeholder": _("All units: type to search")}),
     )
     district = django_filters.ModelChoiceFilter(
         label=_("District"),

@@ -55,6 +55,7 @@ from .models import (
     Severity,
     Status,
     SupervisionOrder,
+    overdue_q,
 )
 from .permissions import allowed_actions, can_log
 
@@ -110,17 +111,24 @@ def finding_list(request):
     campaign = current_campaign_or_404(request)
     ledger_filter = _ledger_filter(request, campaign)
     filtered = ledger_filter.qs
-    counts = dict(filtered.order_by().values_list("status").annotate(n=Count("pk")))
-    page = Paginator(
-        filtered.select_related("category", "unit", "territory", "standard"), 30
-    ).get_page(request.GET.get("page"))
+    today = timezone.localdate()
+    # One grouped scan gives the status badges, the overdue badge and the paginator's count
+    # (three separate counts each read the whole filtered set again).
+    grouped = (
+        filtered.order_by()
+        .values_list("status")
+        .annotate(n=Count("pk"), overdue=Count("pk", filter=overdue_q(today)))
+    )
+    counts = {status: (n, late) for status, n, late in grouped}
+    paginator = Paginator(filtered.select_related("category", "unit", "territory", "standard"), 30)
+    paginator.count = sum(n for n, _late in counts.values())
     context = {
         "filter": ledger_filter,
-        "page": page,
-        "counts": [(value, label, counts.get(value, 0)) for value, label in Status.choices],
-        "total": sum(counts.values()),
-        "overdue_count": filtered.overdue().count(),
-        "today": timezone.localdate(),
+        "page": paginator.get_page(request.GET.get("page")),
+        "counts": [(value, label, counts.get(value, (0,))[0]) for value, label in Status.choices],
+        "total": paginator.count,
+        "overdue_count": sum(late for _n, late in counts.values()),
+        "today": today,
         "can_log": can_log(request.user, campaign),
         "is_office_admin": scope_for(request.user).is_office_admin(campaign),
     }
@@ -145,10 +153,7 @@ def finding_inbox(request):
     visible = _ledger_queryset(request, campaign).select_related("category", "unit", "territory")
     sections = []
     if scope.units:
-        unit_q = Q()
-        for unit in scope.units:
-            unit_q |= Q(unit__path__startswith=unit.path)
-        mine = visible.filter(unit_q).order_by("deadline", "pk")
+        mine = visible.filter(unit_id__in=scope.unit_ids).order_by("deadline", "pk")
         sections += [
             (
                 "acknowledge",
@@ -175,10 +180,8 @@ def finding_inbox(request):
         to_verify = visible.filter(status=Status.AWAITING).order_by("submitted_at", "pk")
         if scope.units:
             # Never offer someone their own unit's rectification to verify.
-            for unit in scope.units:
-                to_verify = to_verify.exclude(unit__path__startswith=unit.path).exclude(
-                    unit__pk__in=unit.ancestor_ids
-                )
+            above = [pk for unit in scope.units for pk in unit.ancestor_ids]
+            to_verify = to_verify.exclude(unit_id__in=[*scope.unit_ids, *above])
         sections.append(("verify", _("Rectifications to verify"), to_verify))
         sections.append(
             (

@@ -5,6 +5,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from campaign.models import CommandOffice, IndicatorNode, Unit
+from campaign.widgets import UnitAutocomplete
 
 from .models import Task
 
@@ -20,7 +21,7 @@ class TaskFilter(django_filters.FilterSet):
         label=_("Unit"),
         queryset=Unit.objects.none(),
         method="filter_unit",
-        empty_label=_("All units"),
+        widget=UnitAutocomplete(attrs={"placeholder": _("All units: type to search")}),
     )
     command_office = django_filters.ModelChoiceFilter(
         label=_("Command office"),
