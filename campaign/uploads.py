@@ -1,13 +1,18 @@
-"""Uploaded files: checking them by content, preparing photos, serving them privately.
+"""Uploaded files: checking them by content, preparing photos, serving them privately,
+and when they are written and removed.
 
 Photos and evidence are private: each app serves them through its own view after a
 scope check, with `private_file_response`. Nothing here trusts a file's name or the
-browser's content type.
+browser's content type. Every model's files go through `TransactionalFileSystemStorage`
+(STORAGES["default"]): a file lives only if the transaction that wrote it commits.
 """
 
 import datetime
 import io
+import logging
 import mimetypes
+import threading
+import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +22,8 @@ from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
+from django.core.files.storage import FileSystemStorage
+from django.db import DEFAULT_DB_ALIAS, connections
 from django.http import FileResponse, HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -251,7 +258,10 @@ class StagedUpload:
         """Keep `data` for the confirmation step, replacing any earlier staged file."""
         self.discard()
         token = uuid.uuid4().hex
-        self._path(token).write_bytes(data)
+        try:
+            self._path(token).write_bytes(data)
+        except OSError as exc:
+            raise StorageUnavailable(str(exc)) from exc
         self.info = {"token": token, **details}
         self.request.session[self.key] = self.info
 
@@ -267,3 +277,94 @@ class StagedUpload:
             self._path(token).unlink(missing_ok=True)
         self.request.session.pop(self.key, None)
         self.info = {}
+
+
+# --- When files are written and removed ----------------------------------------------------
+
+logger = logging.getLogger("chuangcheng.uploads")
+
+
+class StorageUnavailable(Exception):
+    """The media folder cannot be written (permissions, a full disk): nothing is saved, and
+    the person gets a 503 page saying so (campaign/errors.py)."""
+
+
+class _WrittenFile:
+    """A file written inside a transaction; its own on-commit callback marks it kept."""
+
+    def __init__(self, storage, name):
+        self.storage, self.name = storage, name
+
+    def __call__(self):
+        _uncommitted_files().remove(self)
+
+
+_written_files = threading.local()
+
+
+def _uncommitted_files():
+    if not hasattr(_written_files, "files"):
+        _written_files.files = []
+    return _written_files.files
+
+
+class TransactionalFileSystemStorage(FileSystemStorage):
+    """File storage for every model: a file written in a transaction that rolls back is
+    deleted when the request or job ends (`discard_rolled_back_files`); a folder that cannot
+    be written raises `StorageUnavailable` before anything commits."""
+
+    def _save(self, name, content):
+        try:
+            name = super()._save(name, content)
+        except OSError as exc:
+            logger.error("Media storage is not writable: %s", exc)
+            raise StorageUnavailable(str(exc)) from exc
+        connection = connections[DEFAULT_DB_ALIAS]
+        if connection.in_atomic_block:
+            written = _WrittenFile(self, name)
+            _uncommitted_files().append(written)
+            # Django drops this callback when the transaction (or savepoint) rolls back.
+            connection.on_commit(written, robust=True)
+        return name
+
+
+def discard_rolled_back_files(**_signal_kwargs):
+    """Delete the files whose transaction rolled back; keep those still in an open one.
+
+    Connected to the end of every request and job (campaign/apps.py).
+    """
+    files = _uncommitted_files()
+    if not files:
+        return
+    waiting = [func for _sids, func, _robust in connections[DEFAULT_DB_ALIAS].run_on_commit]
+    for written in list(files):
+        if not any(func is written for func in waiting):
+            files.remove(written)
+            written.storage.delete(written.name)
+            logger.info("Deleted %s: the transaction that wrote it rolled back.", written.name)
+
+
+def sweep_orphan_files(*, older_than):
+    """Delete files under MEDIA_ROOT that no row refers to and that were last written more
+    than `older_than` (a timedelta) ago — left by a crash between writing and committing,
+    or expired import previews. Returns how many went."""
+    from django.apps import apps
+    from django.db import models
+
+    referenced = set()
+    for model in apps.get_models():
+        for field in model._meta.concrete_fields:
+            if isinstance(field, models.FileField):
+                names = model._base_manager.exclude(**{field.attname: ""}).values_list(
+                    field.attname, flat=True
+                )
+                referenced.update(names.iterator())
+    root = Path(settings.MEDIA_ROOT)
+    cutoff = time.time() - older_than.total_seconds()
+    removed = 0
+    for path in sorted(root.rglob("*")) if root.is_dir() else []:
+        name = path.relative_to(root).as_posix()
+        if path.is_file() and name not in referenced and path.stat().st_mtime < cutoff:
+            path.unlink(missing_ok=True)
+            removed += 1
+    return removed

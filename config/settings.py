@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF, UNSAFE_INLINE
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -57,6 +58,7 @@ INSTALLED_APPS = [
     "django_filters",
     "django_htmx",
     "template_partials",
+    "csp",
     "campaign",
     "tasks",
     "inspections",
@@ -64,6 +66,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost: notes whether the request's action committed, for the error pages.
+    "campaign.middleware.CommitTrackerMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -74,6 +78,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "campaign.middleware.CurrentCampaignMiddleware",
 ]
@@ -127,12 +132,18 @@ else:
         }
     }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
+# A kept connection that the server dropped (restart, failover, idle kill) is replaced
+# before a request uses it, instead of failing that request.
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: cache and Celery broker --------------------------------------------
 REDIS_URL = env_str("REDIS_URL")
 # Short timeouts so that a Redis outage degrades a page instead of hanging it.
 REDIS_TIMEOUT_SECONDS = env_int("REDIS_TIMEOUT_SECONDS", 2)
+# The cache answers within this or is skipped: its one user, the citizen-report rate limiter
+# (campaign/ratelimit.py), counts in the database while Redis is down or hung.
+REDIS_CACHE_TIMEOUT_SECONDS = float(env_str("REDIS_CACHE_TIMEOUT_SECONDS", "0.5"))
 if REDIS_URL:
     CACHES = {
         "default": {
@@ -140,8 +151,8 @@ if REDIS_URL:
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "chuangcheng",
             "OPTIONS": {
-                "socket_connect_timeout": REDIS_TIMEOUT_SECONDS,
-                "socket_timeout": REDIS_TIMEOUT_SECONDS,
+                "socket_connect_timeout": REDIS_CACHE_TIMEOUT_SECONDS,
+                "socket_timeout": REDIS_CACHE_TIMEOUT_SECONDS,
             },
         }
     }
@@ -193,6 +204,8 @@ USE_X_FORWARDED_FOR = env_bool("USE_X_FORWARDED_FOR", False)
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", _("Simplified Chinese")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# Our corrections to Django's locale formats (date inputs in ISO).
+FORMAT_MODULE_PATH = ["config.formats"]
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
 USE_TZ = True
@@ -206,7 +219,8 @@ STATIC_ROOT = Path(env_str("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "media")))
 MEDIA_URL = "/media/"
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # A file lives only if the transaction that wrote it commits (campaign/uploads.py).
+    "default": {"BACKEND": "campaign.uploads.TransactionalFileSystemStorage"},
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
@@ -257,6 +271,30 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+# An expired or foreign form answers a Chinese page saying what to do (campaign/errors.py).
+CSRF_FAILURE_VIEW = "campaign.errors.csrf_failure"
+
+# --- Content-Security-Policy (django-csp) -------------------------------------------
+# Every page: scripts only from our own static files (no inline <script>, no onclick=…;
+# behaviour lives in static/js/site.js and each app's static/<app>/*.js), nothing from
+# other sites. Styles allow inline `style=` attributes (progress bars, ECharts tooltips);
+# that cannot run script. Private files send a stricter policy of their own
+# (campaign.uploads.private_file_response), which the middleware leaves in place.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF, UNSAFE_INLINE],
+        # Bootstrap's CSS draws checkboxes and selects with data: SVGs; ECharts may export blobs.
+        "img-src": [SELF, "data:", "blob:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
 
 LOGGING = {
     "version": 1,

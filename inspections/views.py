@@ -3,8 +3,6 @@ read-only), validate a form and call one `Finding` method or service."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
-from django.core.cache import cache
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Count, Prefetch, Q
@@ -17,17 +15,19 @@ from django.views.decorators.http import require_POST
 from campaign.access import (
     current_campaign_or_404,
     get_visible_or_404,
+    office_admin,
+    page_rule,
     require_not_read_only,
-    require_office_admin,
     scope_for,
 )
 from campaign.forms import client_ip
 from campaign.models import AuditEntry, Campaign, Unit
+from campaign.ratelimit import too_many_attempts
 from campaign.uploads import StagedUpload, private_file_response
 
 from . import services
 from .exports import FindingLedgerExport
-from .filters import FindingFilter
+from .filters import TO_DO, FindingFilter, to_do, to_do_keys
 from .forms import (
     AssignForm,
     CategoryForm,
@@ -71,11 +71,6 @@ def _int(value):
         return 0
 
 
-def _require_logger(request, campaign):
-    if not can_log(request.user, campaign):
-        raise PermissionDenied
-
-
 def _htmx_or_page(request, partial, page, context):
     response = render(request, partial if request.htmx else page, context)
     response["Vary"] = "HX-Request"
@@ -83,6 +78,17 @@ def _htmx_or_page(request, partial, page, context):
 
 
 # --- The ledger ---------------------------------------------------------------------------
+
+# The inbox's sections in the order they are worked, each sorted most urgent first.
+INBOX_ORDER = {
+    "acknowledge": ["deadline", "pk"],
+    "rectify": ["deadline", "pk"],
+    "disputed": ["deadline", "pk"],
+    "waiting": ["deadline", "pk"],
+    "verify": ["submitted_at", "pk"],
+    "triage": ["created_at", "pk"],
+    "decide": ["pk"],
+}
 
 
 def _ledger_queryset(request, campaign):
@@ -129,8 +135,6 @@ def finding_list(request):
         "total": paginator.count,
         "overdue_count": sum(late for _n, late in counts.values()),
         "today": today,
-        "can_log": can_log(request.user, campaign),
-        "is_office_admin": scope_for(request.user).is_office_admin(campaign),
     }
     return _htmx_or_page(
         request, "inspections/_finding_table.html", "inspections/finding_list.html", context
@@ -149,56 +153,12 @@ def finding_export(request):
 def finding_inbox(request):
     """What waits for me: a unit's findings to act on, an inspector's to verify."""
     campaign = current_campaign_or_404(request)
-    scope = scope_for(request.user)
     visible = _ledger_queryset(request, campaign).select_related("category", "unit", "territory")
-    sections = []
-    if scope.units:
-        mine = visible.filter(unit_id__in=scope.unit_ids).order_by("deadline", "pk")
-        sections += [
-            (
-                "acknowledge",
-                _("Newly assigned: acknowledge them"),
-                mine.filter(status=Status.ASSIGNED),
-            ),
-            (
-                "rectify",
-                _("To rectify and report"),
-                mine.filter(status__in=[Status.RECTIFYING, Status.RETURNED]),
-            ),
-            (
-                "disputed",
-                _("Disputed, waiting for the office"),
-                mine.filter(status=Status.DISPUTED),
-            ),
-            (
-                "waiting",
-                _("Submitted, waiting for verification"),
-                mine.filter(status=Status.AWAITING),
-            ),
-        ]
-    if scope.is_office_admin(campaign) or scope.is_inspector(campaign):
-        to_verify = visible.filter(status=Status.AWAITING).order_by("submitted_at", "pk")
-        if scope.units:
-            # Never offer someone their own unit's rectification to verify.
-            above = [pk for unit in scope.units for pk in unit.ancestor_ids]
-            to_verify = to_verify.exclude(unit_id__in=[*scope.unit_ids, *above])
-        sections.append(("verify", _("Rectifications to verify"), to_verify))
-        sections.append(
-            (
-                "triage",
-                _("Registered, not yet assigned"),
-                visible.filter(status=Status.REGISTERED).order_by("created_at", "pk"),
-            )
-        )
-    if scope.is_office_admin(campaign):
-        sections.append(
-            (
-                "decide",
-                _("Disputes to decide"),
-                visible.filter(status=Status.DISPUTED).order_by("pk"),
-            )
-        )
-    sections = [(key, title, list(qs[:100])) for key, title, qs in sections]
+    sections = [
+        (key, TO_DO[key], list(to_do(visible, key, request.user, campaign).order_by(*order)[:100]))
+        for key, order in INBOX_ORDER.items()
+        if key in to_do_keys(request.user, campaign)
+    ]
     return render(
         request,
         "inspections/finding_inbox.html",
@@ -265,7 +225,11 @@ def _action_forms(finding, actions, data=None, files=None, bound=None):
     }
     if bound:
         forms[bound[0]] = bound[1]
-    return {name: form for name, form in forms.items() if name in actions}
+    offered = {name: form for name, form in forms.items() if name in actions}
+    for name, form in offered.items():
+        # One page shows several of these forms: their fields' ids must not collide (id_note).
+        form.auto_id = f"id_{name}_%s"
+    return offered
 
 
 def finding_detail(request, pk, bound=None, status=200):
@@ -453,10 +417,10 @@ def photo_file(request, pk, size="full"):
 # --- Logging findings ------------------------------------------------------------------------
 
 
+@page_rule(can_log)
 def finding_create(request):
     """Field entry on a phone: description, category, place, photos — and hand it over."""
     campaign = current_campaign_or_404(request)
-    _require_logger(request, campaign)
     services.ensure_categories(campaign)
     inspection = None
     if request.GET.get("inspection") or request.POST.get("inspection"):
@@ -578,13 +542,13 @@ def inspection_list(request):
     return render(
         request,
         "inspections/inspection_list.html",
-        {"page": page, "can_log": can_log(request.user, campaign)},
+        {"page": page},
     )
 
 
+@page_rule(can_log)
 def inspection_create(request):
     campaign = current_campaign_or_404(request)
-    _require_logger(request, campaign)
     form = InspectionForm(request.POST or None, campaign=campaign)
     if request.method == "POST" and form.is_valid():
         form.instance.created_by = request.user
@@ -631,10 +595,10 @@ def inspection_detail(request, pk):
 # --- Import ----------------------------------------------------------------------------------
 
 
+@page_rule(can_log)
 def finding_import(request):
     """Upload an inspection team's workbook, preview it, confirm: all rows or none."""
     campaign = current_campaign_or_404(request)
-    _require_logger(request, campaign)
     services.ensure_categories(campaign)
     form = FindingImportForm(request.POST or None, request.FILES or None)
     plan = None
@@ -679,10 +643,10 @@ def finding_import(request):
 # --- Configuration ---------------------------------------------------------------------------
 
 
+@page_rule(office_admin)
 def category_list(request):
     """The office's category list and the deadlines by severity."""
     campaign = current_campaign_or_404(request)
-    require_office_admin(request.user, campaign)
     services.ensure_categories(campaign)
     categories = FindingCategory.objects.filter(campaign=campaign).select_related("department")
     edit = None
@@ -747,10 +711,10 @@ def citizen_report(request, campaign_pk=None):
     form = CitizenReportForm(request.POST or None, request.FILES or None)
     limited = False
     if request.method == "POST":
-        # Every attempt counts, valid or not; add() + incr() is atomic on Redis.
-        key = f"citizen-report:{client_ip(request)}"
-        cache.add(key, 0, 3600)
-        limited = cache.incr(key) > CITIZEN_REPORTS_PER_HOUR
+        # Every attempt counts, valid or not, whichever web process answers it.
+        limited = too_many_attempts(
+            f"citizen-report:{client_ip(request)}", limit=CITIZEN_REPORTS_PER_HOUR, per_seconds=3600
+        )
         if limited:
             form.add_error(
                 None,

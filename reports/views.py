@@ -11,6 +11,8 @@ from django.views.decorators.http import require_POST
 from campaign.access import (
     current_campaign_or_404,
     get_visible_or_404,
+    office_admin,
+    page_rule,
     require_office_admin,
     scope_for,
 )
@@ -114,7 +116,6 @@ def _ranking(request):
     return {
         "form": form,
         "period": period,
-        "period_label": services.period_label(period),
         "frozen": frozen,
         "angle": angle,
         "angles": services.ANGLES,
@@ -189,9 +190,9 @@ def scoring_rule_edit(request):
     )
 
 
+@page_rule(office_admin)
 def bulletin_settings_edit(request):
     campaign = current_campaign_or_404(request)
-    require_office_admin(request.user, campaign)
     item = BulletinSettings.for_campaign(campaign)
     form = BulletinSettingsForm(request.POST or None, instance=item)
     if request.method == "POST" and form.is_valid():

@@ -11,8 +11,15 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from campaign.access import current_campaign_or_404, require_office_admin, scope_for
+from campaign.access import (
+    current_campaign_or_404,
+    may_act,
+    office_admin,
+    page_rule,
+    scope_for,
+)
 from campaign.models import AuditEntry, PublishedHolidayYear, Unit, WorkdayOverride
+from campaign.transitions import DomainError, allowed_actions
 from campaign.uploads import StagedUpload, prepare_photo, private_file_response
 from campaign.workbook import WorkbookInvalid
 
@@ -30,8 +37,8 @@ from .forms import (
     TaskForm,
     WorkdayOverrideForm,
 )
-from .models import Evidence, ProgressUpdate, Task, TaskError
-from .permissions import can_manage, can_manage_any, can_report, managed_offices, task_for
+from .models import ProgressUpdate, Task, TaskEvidence
+from .permissions import can_manage_any, managed_offices, task_for
 from .services import (
     apply_progress,
     build_battle_map,
@@ -145,8 +152,8 @@ def task_detail(request, pk):
 
 def _detail_context(request, task, progress_form=None):
     updates = ProgressUpdate.objects.filter(task=task).select_related("author")
-    reporter = can_report(request.user, task) and task.is_open
-    manager = can_manage(request.user, task)
+    actions = allowed_actions(request.user, task)
+    reporter = "report" in actions
     if reporter and progress_form is None:
         progress_form = ProgressForm(
             initial={"progress": task.progress, "version": task.version}, task=task
@@ -160,17 +167,17 @@ def _detail_context(request, task, progress_form=None):
         "events": task.events.select_related("actor"),
         "deadline_warning": unpublished_warning(task.deadline) if task.is_open else "",
         "can_report": reporter,
-        "can_manage": manager,
-        "can_decide": manager and task.status == Task.Status.SUBMITTED,
+        "actions": actions,
+        "can_manage": "edit" in actions,
+        "can_decide": "accept" in actions,
         "progress_form": progress_form if reporter else None,
         "decision_form": DecisionForm(initial={"version": task.version}),
     }
 
 
+@page_rule(can_manage_any)
 def task_create(request):
     campaign = current_campaign_or_404(request)
-    if not can_manage_any(request.user, campaign):
-        raise PermissionDenied
     offices = managed_offices(request.user, campaign)
     form = TaskForm(request.POST or None, campaign=campaign, offices=offices)
     milestones = MilestoneFormSet(request.POST or None, prefix="milestones")
@@ -186,7 +193,7 @@ def task_create(request):
 
 
 def task_edit(request, pk):
-    task = task_for(request.user, pk, action="manage")
+    task = task_for(request.user, pk, action="edit")
     form = TaskForm(request.POST or None, instance=task, campaign=task.campaign)
     if managed_offices(request.user, task.campaign) is not None:
         form.fields["command_office"].queryset = form.fields["command_office"].queryset.filter(
@@ -208,7 +215,7 @@ def task_edit(request, pk):
                 edited.save(update_fields=[f for f in TASK_EDIT_COLUMNS if f in form.fields])
                 form.save_m2m()
                 milestones.save()
-        except TaskError as exc:
+        except DomainError as exc:
             messages.error(request, _error_text(exc))
             return redirect(task)
         messages.success(request, _("Task saved."))
@@ -240,7 +247,10 @@ def task_progress(request, pk):
             milestones=data.get("milestones") or (),
             expected_version=data.get("version"),
         )
-    except ValidationError as exc:  # a TaskError, or a photo that cannot be prepared
+    except (
+        DomainError,
+        ValidationError,
+    ) as exc:  # a refused move, or a photo that cannot be prepared
         messages.error(request, _error_text(exc))
         return redirect(task)
     if data["submit"]:
@@ -252,7 +262,7 @@ def task_progress(request, pk):
 
 @require_POST
 def task_accept(request, pk):
-    task = task_for(request.user, pk, action="manage")
+    task = task_for(request.user, pk, action="accept")
     form = DecisionForm(request.POST)
     form.is_valid()
     try:
@@ -261,7 +271,7 @@ def task_accept(request, pk):
             note=form.cleaned_data.get("note", ""),
             expected_version=form.cleaned_data.get("version"),
         )
-    except TaskError as exc:
+    except DomainError as exc:
         messages.error(request, _error_text(exc))
     else:
         messages.success(request, _("The task is accepted."))
@@ -270,7 +280,7 @@ def task_accept(request, pk):
 
 @require_POST
 def task_return(request, pk):
-    task = task_for(request.user, pk, action="manage")
+    task = task_for(request.user, pk, action="return")
     form = DecisionForm(request.POST)
     form.is_valid()
     try:
@@ -279,7 +289,7 @@ def task_return(request, pk):
             reason=form.cleaned_data.get("note", ""),
             expected_version=form.cleaned_data.get("version"),
         )
-    except TaskError as exc:
+    except DomainError as exc:
         messages.error(request, _error_text(exc))
     else:
         messages.success(request, _("The task is returned to the unit."))
@@ -287,7 +297,7 @@ def task_return(request, pk):
 
 
 def task_deadline(request, pk):
-    task = task_for(request.user, pk, action="manage")
+    task = task_for(request.user, pk, action="deadline")
     form = DeadlineForm(request.POST or None, initial={"version": task.version})
     if request.method == "POST" and form.is_valid():
         try:
@@ -298,7 +308,7 @@ def task_deadline(request, pk):
                 note=form.cleaned_data["note"],
                 expected_version=form.cleaned_data.get("version"),
             )
-        except TaskError as exc:
+        except DomainError as exc:
             messages.error(request, _error_text(exc))
             return redirect(task)
         messages.success(
@@ -312,7 +322,7 @@ def task_deadline(request, pk):
 
 
 def task_reassign(request, pk):
-    task = task_for(request.user, pk, action="manage")
+    task = task_for(request.user, pk, action="reassign")
     form = ReassignForm(
         request.POST or None,
         campaign=task.campaign,
@@ -331,7 +341,7 @@ def task_reassign(request, pk):
                 note=form.cleaned_data["note"],
                 expected_version=form.cleaned_data.get("version"),
             )
-        except TaskError as exc:
+        except DomainError as exc:
             messages.error(request, _error_text(exc))
             return redirect(task)
         messages.success(request, _("The task is reassigned."))
@@ -381,19 +391,19 @@ def task_bulk(request):
             )
             if form.warning:
                 messages.warning(request, form.warning)
-    except TaskError as exc:
+    except DomainError as exc:
         messages.error(request, _error_text(exc))
     return redirect(back or "tasks:task_list")
 
 
 def evidence_file(request, pk, thumbnail=False):
     """A progress photo or document, only for people who may see its task."""
-    evidence = get_object_or_404(Evidence.objects.select_related("update"), pk=pk)
+    evidence = get_object_or_404(TaskEvidence.objects.select_related("update"), pk=pk)
     task_for(request.user, evidence.update.task_id)
     fieldfile = evidence.thumbnail if thumbnail and evidence.thumbnail else evidence.file
     return private_file_response(
         fieldfile,
-        as_attachment=evidence.kind == Evidence.Kind.DOCUMENT,
+        as_attachment=evidence.kind == TaskEvidence.Kind.DOCUMENT,
         filename=evidence.original_name or None,
     )
 
@@ -403,11 +413,10 @@ def evidence_file(request, pk, thumbnail=False):
 GENERATE_SESSION_KEY = "task_generation"
 
 
+@page_rule(office_admin)
 def task_generate(request):
     """Break an evaluation system into tasks: preview first, then confirm the ticked ones."""
     campaign = current_campaign_or_404(request)
-    if not scope_for(request.user).is_office_admin(campaign):
-        raise PermissionDenied
     if request.method == "POST" and "confirm" in request.POST:
         params = request.session.get(GENERATE_SESSION_KEY)
         form = GenerateForm(params, campaign=campaign)
@@ -429,7 +438,7 @@ def task_generate(request):
                 priority=data["priority"],
                 keys=set(request.POST.getlist("include")),
             )
-        except TaskError as exc:
+        except DomainError as exc:
             messages.error(request, _error_text(exc))
             return redirect("tasks:task_generate")
         del request.session[GENERATE_SESSION_KEY]
@@ -479,11 +488,10 @@ def battle_map(request):
     return render(request, "tasks/battle_map.html", {"map": data, "filter": task_filter})
 
 
+@page_rule(may_act)
 def progress_import(request):
     """Upload the exported list with 进展 filled in; preview; confirm writes all or nothing."""
     campaign = current_campaign_or_404(request)
-    if scope_for(request.user).is_read_only(campaign):
-        raise PermissionDenied
     form = ProgressImportForm(request.POST or None, request.FILES or None)
     plan = None
     staged = StagedUpload(request, "task_progress_import")
@@ -518,6 +526,7 @@ def progress_import(request):
 # --- The working-day calendar -------------------------------------------------------------
 
 
+@page_rule(office_admin)
 def workday_calendar(request):
     """The office keeps the holiday schedule: holidays on weekdays and 调休 working days.
 
@@ -525,7 +534,6 @@ def workday_calendar(request):
     Council publishes it, then marked as published so deadlines stop carrying a warning.
     """
     campaign = current_campaign_or_404(request)
-    require_office_admin(request.user, campaign)
     try:
         year = int(request.GET.get("year") or request.POST.get("year") or 0)
     except ValueError:
