@@ -560,8 +560,8 @@ class AuditEntry(AppendOnlyModel):
         indexes = [
             # The history box on an object's page.
             models.Index(fields=["object_type", "object_id", "at"]),
-            # The audit viewer: one campaign's entries, newest first.
-            models.Index(fields=["campaign", "at"]),
+            # The audit viewer and change log: one campaign's entries, newest first.
+            models.Index(fields=["campaign", "-at"], name="audit_list_order"),
         ]
 
     def __str__(self):
@@ -1069,6 +1069,8 @@ class Notification(models.Model):
         indexes = [
             # The bell in the navigation bar: one person's unread messages.
             models.Index(fields=["recipient", "read_at"]),
+            # The notification list's default order, newest first.
+            models.Index(fields=["recipient", "-created_at"], name="notification_list_order"),
         ]
 
     def __str__(self):

@@ -8,6 +8,7 @@ urlpatterns = [
     path("switch/", views.campaign_switch, name="campaign_switch"),
     path("units/", views.unit_tree, name="unit_tree"),
     path("units/new/", views.unit_edit, name="unit_create"),
+    path("units/autocomplete/", views.unit_autocomplete, name="unit_autocomplete"),
     path("units/import/", views.organisation_import, name="organisation_import"),
     path("units/<int:pk>/", views.unit_detail, name="unit_detail"),
     path("units/<int:pk>/edit/", views.unit_edit, name="unit_edit"),

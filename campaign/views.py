@@ -7,7 +7,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Count, Prefetch, Q
-from django.http import HttpResponseRedirect
+from django.http import HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -61,6 +61,9 @@ from .models import (
 )
 from .services import apply_organisation, read_organisation
 from .uploads import StagedUpload, private_file_response
+
+# The unit search boxes show this many matches at most: type more to narrow them.
+AUTOCOMPLETE_LIMIT = 20
 
 
 @login_not_required
@@ -123,6 +126,20 @@ def unit_tree(request):
     response = render(request, template, context)
     response["Vary"] = "HX-Request"
     return response
+
+
+def unit_autocomplete(request):
+    """Units in the person's scope whose name matches `q`, as JSON for the unit search boxes."""
+    campaign = current_campaign_or_404(request)
+    query = request.GET.get("q", "").strip()
+    units = Unit.objects.visible_to(request.user).filter(campaign=campaign)
+    if query:
+        units = units.filter(Q(name__icontains=query) | Q(short_name__icontains=query))
+    kinds = dict(Unit.Kind.choices)
+    rows = units.order_by("path").values_list("pk", "name", "kind")[:AUTOCOMPLETE_LIMIT]
+    return JsonResponse(
+        {"results": [{"id": pk, "text": name, "kind": str(kinds[kind])} for pk, name, kind in rows]}
+    )
 
 
 def unit_detail(request, pk):
@@ -602,7 +619,7 @@ def system_detail(request, pk):
     """The tree: items, [indicators], contents and standards with points rolled up per level."""
     system = _system_or_404(request, pk)
     campaign = system.campaign
-    standards = _scoped_standards(request, system).prefetch_related("responsible_units")
+    standards = _scoped_standards(request, system)
     standard_filter = StandardFilter(
         request.GET, queryset=standards, request=request, campaign=campaign
     )

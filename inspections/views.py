@@ -57,6 +57,7 @@ from .models import (
     Severity,
     Status,
     SupervisionOrder,
+    overdue_q,
 )
 from .permissions import UNIT_ACTIONS, can_log, hides_checkers
 
@@ -120,17 +121,24 @@ def finding_list(request):
     campaign = current_campaign_or_404(request)
     ledger_filter = _ledger_filter(request, campaign)
     filtered = ledger_filter.qs
-    counts = dict(filtered.order_by().values_list("status").annotate(n=Count("pk")))
-    page = Paginator(
-        filtered.select_related("category", "unit", "territory", "standard"), 30
-    ).get_page(request.GET.get("page"))
+    today = timezone.localdate()
+    # One grouped scan gives the status badges, the overdue badge and the paginator's count
+    # (three separate counts each read the whole filtered set again).
+    grouped = (
+        filtered.order_by()
+        .values_list("status")
+        .annotate(n=Count("pk"), overdue=Count("pk", filter=overdue_q(today)))
+    )
+    counts = {status: (n, late) for status, n, late in grouped}
+    paginator = Paginator(filtered.select_related("category", "unit", "territory", "standard"), 30)
+    paginator.count = sum(n for n, _late in counts.values())
     context = {
         "filter": ledger_filter,
-        "page": page,
-        "counts": [(value, label, counts.get(value, 0)) for value, label in Status.choices],
-        "total": sum(counts.values()),
-        "overdue_count": filtered.overdue().count(),
-        "today": timezone.localdate(),
+        "page": paginator.get_page(request.GET.get("page")),
+        "counts": [(value, label, counts.get(value, (0,))[0]) for value, label in Status.choices],
+        "total": paginator.count,
+        "overdue_count": sum(late for _n, late in counts.values()),
+        "today": today,
     }
     return _htmx_or_page(
         request, "inspections/_finding_table.html", "inspections/finding_list.html", context

@@ -18,8 +18,8 @@ from campaign.access import (
 )
 from campaign.actions import act
 from campaign.models import CommandOffice, Unit
-from campaign.transitions import allowed_actions
 from campaign.templatetags.site_tags import week
+from campaign.transitions import allowed_actions
 
 from . import bulletins, periods, rankings
 from .exports import RankingExport, bulletin_context

@@ -11,6 +11,7 @@ from campaign.uploads import (
     MultipleImageField,
     WorkbookFileField,
 )
+from campaign.widgets import UnitAutocomplete
 
 from .models import Milestone, Task
 from .services import GenerationMode, deadline_from_working_days, unpublished_warning
@@ -245,7 +246,11 @@ class DeadlineForm(DeadlineMixin, forms.Form):
 
 
 class ReassignForm(forms.Form):
-    lead_unit = forms.ModelChoiceField(label=_("New lead unit"), queryset=Unit.objects.none())
+    lead_unit = forms.ModelChoiceField(
+        label=_("New lead unit"),
+        queryset=Unit.objects.none(),
+        widget=UnitAutocomplete(attrs={"placeholder": _("Type to search units")}),
+    )
     responsible_units = forms.ModelMultipleChoiceField(
         label=_("Responsible units"),
         queryset=Unit.objects.none(),
@@ -274,7 +279,10 @@ class BulkForm(DeadlineMixin, forms.Form):
     )
     tasks = forms.ModelMultipleChoiceField(queryset=Task.objects.none())
     lead_unit = forms.ModelChoiceField(
-        label=_("New lead unit"), queryset=Unit.objects.none(), required=False
+        label=_("New lead unit"),
+        queryset=Unit.objects.none(),
+        required=False,
+        widget=UnitAutocomplete(attrs={"placeholder": _("Type to search units")}),
     )
     deadline = forms.DateField(
         label=_("New deadline"),
