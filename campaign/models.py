@@ -737,7 +737,7 @@ class Standard(models.Model):
         return standard
 
 
-class AssessmentEvent(models.Model):
+class AssessmentEvent(AppendOnlyModel):
     """One self-assessment of a standard: who, when, from which status to which, and why."""
 
     standard = models.ForeignKey(

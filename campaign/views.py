@@ -23,6 +23,7 @@ from .access import (
     require_office_admin,
     scope_for,
 )
+from .exports import IndicatorTreeExport
 from .filters import StandardFilter, UnitFilter
 from .forms import (
     AssessmentForm,
@@ -38,7 +39,7 @@ from .forms import (
     UnitForm,
     UnitMappingForm,
 )
-from .indicator_import import IndicatorTreeExport, apply_indicators, read_indicators
+from .indicator_import import apply_indicators, read_indicators
 from .middleware import SESSION_KEY
 from .models import (
     AuditEntry,
