@@ -495,7 +495,7 @@ class Bulletin(models.Model):
         }
         return AuditEntry.record(
             actor=actor,
-            action=AuditEntry.Action.UPDATE,
+            action=AuditEntry.Action.PUBLISH if action == "publish" else AuditEntry.Action.UPDATE,
             obj=self,
             summary=summaries[action] % {"bulletin": self},
             campaign=self.campaign,

@@ -20,6 +20,7 @@ from campaign.access import (
 )
 from campaign.actions import act
 from campaign.models import AuditEntry, PublishedHolidayYear, Unit, WorkdayOverride
+from campaign.services import submit_once
 from campaign.transitions import DomainError, allowed_actions
 from campaign.uploads import StagedUpload, prepare_photo, private_file_response
 from campaign.workbook import WorkbookInvalid
@@ -242,16 +243,22 @@ def task_progress(request, pk):
             photos = [prepare_photo(upload) for upload in data["photos"]]
         except ValidationError as exc:  # a photo that cannot be prepared
             raise DomainError(_error_text(exc)) from None
-        return task.report_progress(
-            actor=request.user,
-            text=data["text"],
-            progress=data["progress"],
-            photos=photos,
-            documents=data["documents"],
-            submit=data["submit"],
-            milestones=data.get("milestones") or (),
-            expected_version=data["version"],
+        # A repeated POST of the same form (double tap, retry) returns the first report.
+        update, _first = submit_once(
+            token=data["form_token"],
+            person=request.user,
+            create=lambda: task.report_progress(
+                actor=request.user,
+                text=data["text"],
+                progress=data["progress"],
+                photos=photos,
+                documents=data["documents"],
+                submit=data["submit"],
+                milestones=data.get("milestones") or (),
+                expected_version=data["version"],
+            ),
         )
+        return update
 
     return act(
         request,
@@ -414,11 +421,7 @@ def evidence_file(request, pk, thumbnail=False):
     evidence = get_object_or_404(TaskEvidence.objects.select_related("update"), pk=pk)
     task_for(request.user, evidence.update.task_id)
     fieldfile = evidence.thumbnail if thumbnail and evidence.thumbnail else evidence.file
-    return private_file_response(
-        fieldfile,
-        as_attachment=evidence.kind == TaskEvidence.Kind.DOCUMENT,
-        filename=evidence.original_name or None,
-    )
+    return private_file_response(fieldfile, filename=evidence.original_name or None)
 
 
 # --- Generation, battle map, import -----------------------------------------------------
