@@ -179,7 +179,8 @@ def transition(
         if hasattr(locked, "updated_at"):
             locked.updated_at = timezone.now()
             fields.append("updated_at")
-        locked.save(update_fields=list(dict.fromkeys(fields)))
+        fields = list(dict.fromkeys(fields))
+        locked.save(update_fields=fields)
         event = locked.record_event(
             actor=actor,
             action=event_kind or action,
@@ -191,9 +192,11 @@ def transition(
         if after:
             after(locked, event)
         write_effects([e(locked) if callable(e) else e for e in change.effects], event=event)
-    # The caller's object now shows what was saved.
-    for f in model._meta.concrete_fields:
-        setattr(obj, f.attname, getattr(locked, f.attname))
+    # The caller's object now shows what was saved (only that: a form's instance keeps the
+    # values it is about to save).
+    for name in fields:
+        attname = model._meta.get_field(name).attname
+        setattr(obj, attname, getattr(locked, attname))
     return event
 
 

@@ -226,8 +226,14 @@ def task_edit(request, pk):
                 form.save_m2m()
                 milestones.save()
         except DomainError as exc:
+            # Shown in place, with what was typed: nothing was saved.
             messages.error(request, _error_text(exc))
-            return redirect(task)
+            return render(
+                request,
+                "tasks/task_form.html",
+                {"form": form, "milestones": milestones, "task": task},
+                status=409,
+            )
         messages.success(request, _("Task saved."))
         return redirect(task)
     return render(
