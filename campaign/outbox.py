@@ -197,7 +197,7 @@ def _ensure_publisher():
 
 
 def _publish_forever():
-    from .jobs import deliver_outbox
+    from config.celery import app
 
     while True:
         ids = _pending.get()
@@ -206,6 +206,7 @@ def _publish_forever():
         if _in_process():
             continue  # switched to in-process meanwhile (tests): the kick delivered them
         try:
-            deliver_outbox.apply_async(args=[ids], retry=False)
+            # By name: the outbox does not import the jobs that import it.
+            app.send_task("campaign.jobs.deliver_outbox", args=[ids], retry=False)
         except Exception as exc:  # Redis down or hung: the periodic relay delivers them
             logger.warning("Outbox kick not sent (%r); the relay will deliver %s", exc, ids)
