@@ -7,9 +7,11 @@ A stateful model declares, beside its status enum:
   This table is the only place that says who may do what: the model's check (here), the
   view's permission check (`require_action`) and the page's buttons (`allowed_actions`)
   all read it;
-- `record_event(...)`: append its event row (finding events, task events, audit entries);
-- optionally a `version` field: a form posts the version it showed, a mismatch is a
-  conflict.
+- `record_event(*, actor, action, from_status, to_status, note, data)`: append its event
+  row (finding events, task events, audit entries) and return it;
+- `conflict_message()` and `not_possible_message(action)`: the translated refusals;
+- optionally a `version` field (a form posts the version it showed, a mismatch is a
+  conflict) and an `updated_at` field (stamped).
 
 `transition()` then does, in one transaction: lock and re-read the row, check the version,
 the rule and the move, run the method's own checks, set fields, save, append the event and
