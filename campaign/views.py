@@ -28,7 +28,7 @@ from .access import (
     require_office_admin,
     scope_for,
 )
-from .exports import AuditExport
+from .exports import AuditExport, IndicatorTreeExport
 from .filters import AuditEntryFilter, StandardFilter, UnitFilter
 from .forms import (
     AssessmentForm,
@@ -44,7 +44,7 @@ from .forms import (
     UnitForm,
     UnitMappingForm,
 )
-from .indicator_import import IndicatorTreeExport, apply_indicators, read_indicators
+from .indicator_import import apply_indicators, read_indicators
 from .middleware import SESSION_KEY
 from .models import (
     AuditEntry,
