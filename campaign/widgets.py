@@ -19,9 +19,7 @@ class UnitAutocomplete(forms.Widget):
         context = super().get_context(name, value, attrs)
         queryset = getattr(self.choices, "queryset", None)
         chosen = None
-        text = str(value or "")
-        # isdigit() admits "²"; only plain ASCII digits of a sane length name a row.
-        if queryset is not None and text.isascii() and text.isdigit() and len(text) < 16:
-            chosen = queryset.filter(pk=int(text)).first()
+        if queryset is not None and str(value or "").isdecimal():  # "²" is a digit, no id
+            chosen = queryset.filter(pk=value).first()
         context["widget"].update(url=reverse("campaign:unit_autocomplete"), chosen=chosen)
         return context
