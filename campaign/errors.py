@@ -88,8 +88,9 @@ def _page(request, template, status, title, **context):
 
 
 def _committed(request):
+    """True when this request sent something (a POST …) whose writes were committed."""
     tracker = getattr(request, "commit_tracker", None)
-    return tracker is not None and tracker.committed
+    return request.method not in ("GET", "HEAD", "OPTIONS") and bool(tracker and tracker.committed)
 
 
 def saved_not_shown(request):
