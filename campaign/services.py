@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from .models import AuditEntry, FormSubmission, Membership, Person, Role, Unit
 from .workbook import (
+    RowError,
     WorkbookInvalid,
     invisible_note,
     label_key,
@@ -229,6 +230,10 @@ def read_organisation(data, *, campaign, filename="", same=()):
             )
         )
 
+    if not plan.rows and not plan.errors:
+        plan.errors.append(
+            RowError(plan.sheet, None, None, _("The sheet has a header but no units."))
+        )
     # Rows that are existing units under another spelling, and probable duplicates.
     for row in plan.rows:
         unit = by_key.get(unit_key(row.name))
