@@ -19,10 +19,27 @@ app.autodiscover_tasks(related_name="jobs")
 
 # One commented entry per periodic job; every job is idempotent for its period.
 app.conf.beat_schedule = {
+    # Outbox: deliver every notice, e-mail and job request the after-commit kick missed
+    # (broker down or hung, a worker killed, a retry whose back-off has passed); every minute.
+    "relay-outbox": {
+        "task": "campaign.jobs.relay_outbox",
+        "schedule": 60.0,
+    },
     # Sign-in records are kept half a year for audits, then dropped (03:10 daily).
     "purge-login-attempts": {
         "task": "campaign.jobs.purge_login_attempts",
         "schedule": crontab(hour=3, minute=10),
+    },
+    # The audit log is kept AUDIT_RETENTION_DAYS (at least 180), then dropped (03:20 daily).
+    "purge-audit-entries": {
+        "task": "campaign.jobs.purge_audit_entries",
+        "schedule": crontab(hour=3, minute=20),
+    },
+    # Media files no row refers to (left by a crash mid-save), expired rate-limit counters and
+    # old one-time form tokens are swept (03:40 daily).
+    "sweep-orphans": {
+        "task": "campaign.jobs.sweep_orphans",
+        "schedule": crontab(hour=3, minute=40),
     },
     # Tasks: overdue (red) and near-deadline (yellow) flags and reminders (06:30 daily).
     "check-task-deadlines": {
@@ -37,7 +54,7 @@ app.conf.beat_schedule = {
     # Reports: every 15 minutes, each campaign whose bulletin weekday/time has come gets that
     # week's bulletin (第N期) made once — the unique (campaign, week) claim stops repeats.
     "produce-due-bulletins": {
-        "task": "reports.jobs.produce_due_bulletins",
+        "task": "reports.jobs.queue_due_bulletins",
         "schedule": crontab(minute="*/15"),
     },
 }

@@ -4,15 +4,47 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from campaign.access import scope_for
 from campaign.models import CommandOffice, IndicatorNode, Unit
+from campaign.widgets import UnitAutocomplete
 
 from .models import Task
+from .permissions import can_manage_any, managed_offices
+
+DATE_INPUT = forms.DateInput(attrs={"type": "date"})
+
+# What waits for a person among the tasks: the home page's counts and the list's "to-do"
+# filter both read `to_do()`, so a count always matches its list.
+TO_DO = {"report": _("To report"), "accept": _("To accept")}
+
+
+def to_do_keys(user, campaign):
+    scope = scope_for(user)
+    if scope.is_read_only(campaign):
+        return []
+    keys = ["report"] if scope.units else []
+    return keys + (["accept"] if can_manage_any(user, campaign) else [])
+
+
+def to_do(queryset, key, user, campaign):
+    """The tasks of `queryset` waiting for this person: to report on, or to accept."""
+    if key not in to_do_keys(user, campaign):
+        return queryset.none()
+    if key == "report":
+        units = [m.unit for m in scope_for(user).memberships if m.campaign_id == campaign.pk]
+        return queryset.open().for_units([unit for unit in units if unit is not None])
+    offices = managed_offices(user, campaign)
+    submitted = queryset.filter(status=Task.Status.SUBMITTED)
+    return submitted if offices is None else submitted.filter(command_office__in=offices)
 
 
 class TaskFilter(django_filters.FilterSet):
     """The task list's filters; the unit, office and item choices are scoped to the person."""
 
     q = django_filters.CharFilter(label=_("Search"), method="search")
+    todo = django_filters.ChoiceFilter(
+        label=_("My to-do"), choices=list(TO_DO.items()), method="filter_todo", empty_label=_("All")
+    )
     status = django_filters.MultipleChoiceFilter(
         label=_("Status"), choices=Task.Status.choices, widget=forms.CheckboxSelectMultiple
     )
@@ -20,7 +52,7 @@ class TaskFilter(django_filters.FilterSet):
         label=_("Unit"),
         queryset=Unit.objects.none(),
         method="filter_unit",
-        empty_label=_("All units"),
+        widget=UnitAutocomplete(attrs={"placeholder": _("All units: type to search")}),
     )
     command_office = django_filters.ModelChoiceFilter(
         label=_("Command office"),
@@ -32,9 +64,11 @@ class TaskFilter(django_filters.FilterSet):
         queryset=IndicatorNode.objects.none(),
         empty_label=_("All items"),
     )
-    deadline = django_filters.DateFromToRangeFilter(
-        label=_("Deadline between"),
-        widget=django_filters.widgets.DateRangeWidget(attrs={"type": "date"}),
+    deadline_after = django_filters.DateFilter(
+        label=_("Deadline from"), field_name="deadline", lookup_expr="gte", widget=DATE_INPUT
+    )
+    deadline_before = django_filters.DateFilter(
+        label=_("Deadline until"), field_name="deadline", lookup_expr="lte", widget=DATE_INPUT
     )
     overdue = django_filters.BooleanFilter(
         label=_("Overdue only"), method="filter_overdue", widget=forms.CheckboxInput
@@ -45,11 +79,15 @@ class TaskFilter(django_filters.FilterSet):
 
     class Meta:
         model = Task
-        fields = ["q", "status", "unit", "command_office", "item", "deadline", "overdue"]
+        fields = []
 
     def __init__(self, *args, request, campaign, **kwargs):
         super().__init__(*args, **kwargs)
-        user = request.user
+        user = self.user = request.user
+        self.campaign = campaign
+        self.filters["todo"].extra["choices"] = [
+            (key, TO_DO[key]) for key in to_do_keys(user, campaign)
+        ]
         self.filters["unit"].queryset = (
             Unit.objects.visible_to(user).filter(campaign=campaign).order_by("path")
         )
@@ -57,9 +95,18 @@ class TaskFilter(django_filters.FilterSet):
             campaign=campaign
         )
         # Items that visible tasks belong to: nobody is offered an item they have no task in.
-        self.filters["item"].queryset = IndicatorNode.objects.filter(
+        items = IndicatorNode.objects.filter(
             pk__in=Task.objects.visible_to(user).filter(campaign=campaign).values("item")
-        ).order_by("position")
+        ).select_related("system")
+        self.filters["item"].queryset = items.order_by("system", "position")
+        # Two systems may share an item's name (思想道德建设): then name the system too.
+        if len({item.system_id for item in items}) > 1:
+            self.form.fields["item"].label_from_instance = lambda item: (
+                _("%(item)s (%(system)s)") % {"item": item.name, "system": item.system.name}
+            )
+
+    def filter_todo(self, queryset, name, value):
+        return to_do(queryset, value, self.user, self.campaign)
 
     def search(self, queryset, name, value):
         return queryset.filter(Q(title__icontains=value) | Q(description__icontains=value))

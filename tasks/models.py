@@ -6,10 +6,12 @@ house shape and leaves a `TaskEvent`. Progress reports (`ProgressUpdate`) and th
 evidence are append-only. `Task.version` detects two people editing at once.
 """
 
+import uuid
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator
-from django.db import models, transaction
+from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
@@ -24,14 +26,7 @@ from campaign.models import (
     Standard,
     Unit,
 )
-
-
-class TaskError(ValidationError):
-    """A move the task's rules forbid; the message is shown to the person as it is."""
-
-
-class TaskConflict(TaskError):
-    """Someone else changed the task after this person opened it."""
+from campaign.transitions import Change, DomainError, not_possible_message, rule, transition
 
 
 class TaskQuerySet(models.QuerySet):
@@ -177,6 +172,8 @@ class Task(models.Model):
             models.CheckConstraint(condition=Q(progress__lte=100), name="task_progress_max_100"),
         ]
         indexes = [
+            # The task list's default order (by deadline), read one page at a time.
+            models.Index(fields=["campaign", "deadline", "id"], name="task_list_order"),
             # The daily job and the overdue filter: open tasks of a campaign by deadline.
             models.Index(fields=["campaign", "status", "deadline"]),
             # The battle map: tasks grouped by command office and lead unit.
@@ -209,43 +206,33 @@ class Task(models.Model):
         return "light"
 
     # --- state changes ---------------------------------------------------------------
-    def _locked(self, expected_version):
-        """Re-read this task under a row lock and check nobody changed it meanwhile."""
-        locked = Task.objects.select_for_update().get(pk=self.pk)
-        if expected_version is not None and int(expected_version) != locked.version:
-            raise TaskConflict(
-                gettext(
-                    "Someone else changed this task while you were working on it. "
-                    "Nothing was saved: look at the latest version below and try again."
-                ),
-                code="conflict",
-            )
-        return locked
+    # Every method below is built on `campaign.transitions.transition`: lock, version,
+    # the rule table `RULES` (who may do what, from which statuses), event row, outbox.
 
-    def _check_move(self, locked, to):
-        if to not in self.TRANSITIONS[locked.status]:
-            raise TaskError(
-                gettext("A task that is “%(from)s” cannot become “%(to)s”.")
-                % {"from": locked.get_status_display(), "to": self.Status(to).label},
-                code="transition",
-            )
-
-    def _finish(self, locked, fields, *, actor, kind, from_status, note="", data=None):
-        locked.version += 1
-        locked.save(update_fields=[*fields, "version", "updated_at"])
-        TaskEvent.objects.create(
-            task=locked,
-            actor=actor,
-            kind=kind,
-            from_status=from_status,
-            to_status=locked.status,
-            note=note,
-            data=data or {},
+    def conflict_message(self):
+        return gettext(
+            "Someone else changed this task while you were working on it. "
+            "Nothing was saved: look at the latest version below and try again."
         )
-        # Keep the caller's object current, so a page can show the new state.
-        for field in [*fields, "version"]:
-            setattr(self, field, getattr(locked, field))
-        return locked
+
+    def not_possible_message(self, action):
+        if action in ("report", "submit"):
+            return gettext(
+                "This task is “%(status)s”: progress can be reported again only after "
+                "the command office returns it."
+            ) % {"status": self.get_status_display()}
+        return not_possible_message(self.get_status_display(), self.RULES[action].label)
+
+    def record_event(self, *, actor, action, from_status, to_status, note, data):
+        return TaskEvent.objects.create(
+            task=self,
+            actor=actor,
+            kind=action,
+            from_status=from_status,
+            to_status=to_status,
+            note=note,
+            data=data,
+        )
 
     def report_progress(
         self,
@@ -265,32 +252,21 @@ class Task(models.Model):
         its evidence, and marks reached the milestones the new percentage meets and those
         the unit ticked (deliverables). A missed milestone keeps its overdue date.
         """
-        from .jobs import notify_task_submitted
+        updates = []
 
-        with transaction.atomic():
-            locked = self._locked(expected_version)
-            if locked.status not in self.OPEN_STATUSES:
-                raise TaskError(
-                    gettext(
-                        "This task is “%(status)s”: progress can be reported again only after "
-                        "the command office returns it."
-                    )
-                    % {"status": locked.get_status_display()},
-                    code="closed",
-                )
+        def check(locked):
+            nonlocal progress
             if progress is None:
                 progress = locked.progress
             if not 0 <= progress <= 100:
-                raise TaskError(gettext("Progress must be between 0 and 100 %."), code="range")
-            target = self.Status.SUBMITTED if submit else self.Status.IN_PROGRESS
+                raise DomainError(gettext("Progress must be between 0 and 100 %."), code="range")
             if submit and progress < 100:
-                raise TaskError(
+                raise DomainError(
                     gettext("Set the progress to 100 % before submitting the task for acceptance."),
                     code="incomplete",
                 )
-            from_status = locked.status
-            if target != from_status:
-                self._check_move(locked, target)
+
+        def apply(locked):
             update = ProgressUpdate.objects.create(
                 task=locked,
                 author=actor,
@@ -299,10 +275,11 @@ class Task(models.Model):
                 progress_before=locked.progress,
                 submitted=submit,
             )
+            updates.append(update)
             for photo in photos:
-                Evidence.objects.create(
+                TaskEvidence.objects.create(
                     update=update,
-                    kind=Evidence.Kind.PHOTO,
+                    kind=TaskEvidence.Kind.PHOTO,
                     file=photo.image,
                     thumbnail=photo.thumbnail,
                     original_name=photo.image.name[:200],
@@ -311,14 +288,14 @@ class Task(models.Model):
                     height=photo.height,
                 )
             for document in documents:
-                Evidence.objects.create(
+                TaskEvidence.objects.create(
                     update=update,
-                    kind=Evidence.Kind.DOCUMENT,
+                    kind=TaskEvidence.Kind.DOCUMENT,
                     file=document,
                     original_name=document.name[:200],
                 )
-            fields = ["status", "progress"]
-            locked.status, locked.progress = target, progress
+            fields = ["progress"]
+            locked.progress = progress
             if submit:
                 locked.submitted_at = timezone.now()
                 fields.append("submitted_at")
@@ -326,74 +303,93 @@ class Task(models.Model):
             locked.milestones.filter(reached, reached_at__isnull=True).update(
                 reached_at=timezone.now()
             )
-            self._finish(
-                locked,
-                fields,
-                actor=actor,
-                kind=TaskEvent.Kind.SUBMITTED if submit else TaskEvent.Kind.PROGRESS,
-                from_status=from_status,
-                note=text,
-                data={"progress": [update.progress_before, progress], "update": update.pk},
-            )
+            data["progress"] = [update.progress_before, progress]
+            data["update"] = update.pk
+            effects = []
             if submit:
-                notify_task_submitted.delay_on_commit(locked.pk)
-        return update
+                effects.append(
+                    (
+                        "tasks.services.notify_task_submitted",
+                        "task-event:{event}",
+                        {"task_id": locked.pk},
+                    )
+                )
+            return Change(fields, effects)
+
+        data = {}
+        transition(
+            self,
+            "submit" if submit else "report",
+            actor=actor,
+            to=self.Status.SUBMITTED if submit else self.Status.IN_PROGRESS,
+            expected_version=expected_version,
+            note=text,
+            check=check,
+            apply=apply,
+            data=data,
+            event_kind=TaskEvent.Kind.SUBMITTED if submit else TaskEvent.Kind.PROGRESS,
+        )
+        return updates[0]
 
     def accept(self, *, actor, note="", expected_version=None):
         """The command office accepts the work (验收通过): the task is done."""
-        from .jobs import notify_task_decided
 
-        with transaction.atomic():
-            locked = self._locked(expected_version)
-            self._check_move(locked, self.Status.ACCEPTED)
-            from_status = locked.status
-            locked.status = self.Status.ACCEPTED
+        def apply(locked):
             locked.accepted_at = timezone.now()
             locked.flag = self.Flag.NONE
-            self._finish(
-                locked,
-                ["status", "accepted_at", "flag"],
-                actor=actor,
-                kind=TaskEvent.Kind.ACCEPTED,
-                from_status=from_status,
-                note=note,
-            )
-            notify_task_decided.delay_on_commit(locked.pk, accepted=True)
-        return locked
+            return Change(["accepted_at", "flag"], [self._decided_notice(accepted=True)])
+
+        transition(
+            self,
+            "accept",
+            actor=actor,
+            to=self.Status.ACCEPTED,
+            expected_version=expected_version,
+            note=note,
+            apply=apply,
+            event_kind=TaskEvent.Kind.ACCEPTED,
+        )
+        return self
 
     def return_to_unit(self, *, actor, reason, expected_version=None):
         """The command office returns the work with a reason (退回): the unit must redo it."""
-        from .jobs import notify_task_decided
-
         if not (reason or "").strip():
-            raise TaskError(gettext("Say why the task is returned."), code="reason")
-        with transaction.atomic():
-            locked = self._locked(expected_version)
-            self._check_move(locked, self.Status.RETURNED)
-            from_status = locked.status
-            locked.status = self.Status.RETURNED
+            raise DomainError(gettext("Say why the task is returned."), code="reason")
+
+        def apply(locked):
             locked.submitted_at = None
-            self._finish(
-                locked,
-                ["status", "submitted_at"],
-                actor=actor,
-                kind=TaskEvent.Kind.RETURNED,
-                from_status=from_status,
-                note=reason,
-            )
-            notify_task_decided.delay_on_commit(locked.pk, accepted=False)
-        return locked
+            return Change(["submitted_at"], [self._decided_notice(accepted=False)])
+
+        transition(
+            self,
+            "return",
+            actor=actor,
+            to=self.Status.RETURNED,
+            expected_version=expected_version,
+            note=reason,
+            apply=apply,
+            event_kind=TaskEvent.Kind.RETURNED,
+        )
+        return self
+
+    def _decided_notice(self, *, accepted):
+        return (
+            "tasks.services.notify_task_decided",
+            "task-event:{event}",
+            {"task_id": self.pk, "accepted": accepted},
+        )
 
     def change_assignment(
         self, *, actor, lead_unit, responsible_units=None, note="", expected_version=None
     ):
         """Hand the task to another lead unit (and, if given, other responsible units)."""
-        from .jobs import queue_assignment_notice
+        data = {}
 
-        with transaction.atomic():
-            locked = self._locked(expected_version)
+        def check(locked):
             if lead_unit.campaign_id != locked.campaign_id:
-                raise TaskError(gettext("That unit belongs to another campaign."), code="unit")
+                raise DomainError(gettext("That unit belongs to another campaign."), code="unit")
+
+        def apply(locked):
             before = {
                 "lead_unit": str(locked.lead_unit),
                 "responsible_units": [str(u) for u in locked.responsible_units.all()],
@@ -405,56 +401,105 @@ class Task(models.Model):
                 "lead_unit": str(lead_unit),
                 "responsible_units": [str(u) for u in locked.responsible_units.all()],
             }
+            data.update(before=before, after=after)
+            effects = []
             if before["lead_unit"] != after["lead_unit"]:
-                queue_assignment_notice([locked.pk])
-            self._finish(
-                locked,
-                ["lead_unit"],
-                actor=actor,
-                kind=TaskEvent.Kind.REASSIGNED,
-                from_status=locked.status,
-                note=note,
-                data={"before": before, "after": after},
-            )
-        return locked
+                effects.append(assignment_notice([locked.pk]))
+            return Change(["lead_unit"], effects)
+
+        transition(
+            self,
+            "reassign",
+            actor=actor,
+            expected_version=expected_version,
+            note=note,
+            check=check,
+            apply=apply,
+            data=data,
+            event_kind=TaskEvent.Kind.REASSIGNED,
+        )
+        return self
 
     def change_deadline(
         self, *, actor, deadline, working_days=None, note="", expected_version=None
     ):
         """Move the deadline. The alert is cleared: the next daily check sets it again for
         the new date, with a reminder of its own."""
-        with transaction.atomic():
-            locked = self._locked(expected_version)
-            before = locked.deadline
+        data = {}
+
+        def apply(locked):
+            data.update(before=locked.deadline.isoformat(), after=deadline.isoformat())
             locked.deadline = deadline
             locked.deadline_working_days = working_days
             locked.flag = self.Flag.NONE
             locked.overdue_since = None
-            fields = ["deadline", "deadline_working_days", "flag", "overdue_since"]
-            self._finish(
-                locked,
-                fields,
-                actor=actor,
-                kind=TaskEvent.Kind.DEADLINE,
-                from_status=locked.status,
-                note=note,
-                data={"before": before.isoformat(), "after": deadline.isoformat()},
-            )
-        return locked
+            return ["deadline", "deadline_working_days", "flag", "overdue_since"]
+
+        transition(
+            self,
+            "deadline",
+            actor=actor,
+            expected_version=expected_version,
+            note=note,
+            apply=apply,
+            data=data,
+            event_kind=TaskEvent.Kind.DEADLINE,
+        )
+        return self
 
     def record_edit(self, *, actor, changed, expected_version=None):
-        """Called after the office edits the task's text or units: one event, version bump."""
-        with transaction.atomic():
-            locked = self._locked(expected_version)
-            self._finish(
-                locked,
-                [],
-                actor=actor,
-                kind=TaskEvent.Kind.EDITED,
-                from_status=locked.status,
-                data={"fields": changed},
-            )
-        return locked
+        """Record an edit of the task's text or units the office is saving (call it in the
+        same transaction, before saving the form): one event, version check and bump."""
+        transition(
+            self,
+            "edit",
+            actor=actor,
+            expected_version=expected_version,
+            data={"fields": changed},
+            event_kind=TaskEvent.Kind.EDITED,
+        )
+        return self
+
+
+def assignment_notice(task_ids):
+    """The outbox effect telling each lead unit about the tasks newly given to it."""
+    token = uuid.uuid4().hex
+    return (
+        "tasks.services.notify_tasks_assigned",
+        f"tasks-assigned:{token}",
+        {"task_ids": list(task_ids), "token": token},
+    )
+
+
+def _can_manage(scope, task):
+    """Office staff, and the staff of the task's command office, edit, reassign and accept."""
+    if scope.is_office_admin(task.campaign):
+        return True
+    return task.command_office_id is not None and scope.is_command_staff(task.command_office)
+
+
+def _can_report(scope, task):
+    """People of the lead or a responsible unit (or a unit above it) report progress."""
+    if scope.is_read_only(task.campaign):
+        return False
+    units = [task.lead_unit, *task.responsible_units.all()]
+    return any(scope.acts_for_unit(unit) for unit in units) or _can_manage(scope, task)
+
+
+_ALL = list(Task.Status)
+_report_denied = _("Only the task's units (or a unit above them) report its progress.")
+_manage_denied = _("Only the creation office or the task's command office can do this.")
+# Who may do what to a task, from which statuses: the buttons on the task's page, the
+# views' permission checks and the methods above all read this table.
+Task.RULES = {
+    "report": rule(Task.OPEN_STATUSES, _can_report, _report_denied, label=_("Report progress")),
+    "submit": rule(Task.OPEN_STATUSES, _can_report, _report_denied, label=_("Submit")),
+    "accept": rule([Task.Status.SUBMITTED], _can_manage, _manage_denied, label=_("Accept")),
+    "return": rule([Task.Status.SUBMITTED], _can_manage, _manage_denied, label=_("Return")),
+    "reassign": rule(_ALL, _can_manage, _manage_denied, label=_("Reassign")),
+    "deadline": rule(_ALL, _can_manage, _manage_denied, label=_("Change deadline")),
+    "edit": rule(_ALL, _can_manage, _manage_denied, label=_("Edit")),
+}
 
 
 class Milestone(models.Model):
@@ -509,7 +554,7 @@ class TaskEvent(AppendOnlyModel):
         OVERDUE = "overdue", _("Overdue")
         MILESTONE_OVERDUE = "milestone_overdue", _("Milestone missed")
 
-    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="events")
+    task = models.ForeignKey(Task, on_delete=models.PROTECT, related_name="events")
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
@@ -536,7 +581,7 @@ class TaskEvent(AppendOnlyModel):
 class ProgressUpdate(AppendOnlyModel):
     """A progress report by the unit: text, percentage and evidence. Never edited afterwards."""
 
-    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="updates")
+    task = models.ForeignKey(Task, on_delete=models.PROTECT, related_name="updates")
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     at = models.DateTimeField(default=timezone.now)
     text = models.TextField(_("progress"))
@@ -565,7 +610,7 @@ def thumbnail_path(instance, filename):
     return f"tasks/evidence/{timezone.now():%Y/%m}/thumbs/{filename}"
 
 
-class Evidence(AppendOnlyModel):
+class TaskEvidence(AppendOnlyModel):
     """A photo (resized, with a thumbnail) or document attached to a progress update.
 
     Stored as private media and served only through `tasks:evidence_file`.

@@ -10,15 +10,18 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Avg, Count, Q
-from django.utils import timezone
+from django.urls import reverse
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from campaign.models import UNIT_ROLES, IndicatorNode, Membership, Standard, Unit
-from campaign.notifications import notify
+from campaign.models import UNIT_ROLES, IndicatorNode, Membership, Role, Standard, Unit
+from campaign.notifications import notify, queue_notice
+from campaign.outbox import handler
+from campaign.transitions import DomainError, may, write_effects
 from campaign.workbook import RowError, WorkbookInvalid, label_key, locate_table
 from campaign.workdays import WorkdayCalendar, unpublished_years
 
-from .models import Milestone, Task, TaskError, TaskEvent
+from .models import Milestone, Task, TaskEvent, assignment_notice
 
 
 def warning_working_days():
@@ -52,8 +55,6 @@ def deadline_from_working_days(n, *, start=None):
 @transaction.atomic
 def create_task(*, form, milestones, actor, campaign):
     """Save a new task from its validated form and milestone formset, with its first event."""
-    from .jobs import queue_assignment_notice
-
     task = form.save(commit=False)
     task.campaign = campaign
     task.created_by = actor
@@ -64,7 +65,7 @@ def create_task(*, form, milestones, actor, campaign):
     TaskEvent.objects.create(
         task=task, actor=actor, kind=TaskEvent.Kind.CREATED, to_status=task.status
     )
-    queue_assignment_notice([task.pk])
+    write_effects([assignment_notice([task.pk])])
     return task
 
 
@@ -241,8 +242,6 @@ def generate_tasks(plan, *, campaign, actor, priority=Task.Priority.NORMAL, keys
     All or nothing: a task made meanwhile by someone else fails the whole run with a
     message, and re-running then creates only what is still missing.
     """
-    from .jobs import queue_assignment_notice
-
     chosen = [t for t in plan.tasks if t.creatable and (keys is None or t.key in keys)]
     try:
         with transaction.atomic():
@@ -292,9 +291,9 @@ def generate_tasks(plan, *, campaign, actor, priority=Task.Priority.NORMAL, keys
                 ]
             )
             if tasks:
-                queue_assignment_notice([task.pk for task in tasks])
+                write_effects([assignment_notice([task.pk for task in tasks])])
     except IntegrityError:
-        raise TaskError(
+        raise DomainError(
             _(
                 "Some of these tasks were created by someone else meanwhile. Nothing was saved: "
                 "preview again to see what is still missing."
@@ -324,6 +323,83 @@ def bulk_change_deadline(*, tasks, deadline, actor, working_days=None, note=""):
     return len(tasks)
 
 
+# --- Notices after a move (outbox handlers) --------------------------------------------------
+
+
+@handler
+def notify_task_submitted(*, task_id, event_id):
+    """Tell the command office staff (or the creation office) that work awaits acceptance."""
+    task = Task.objects.select_related("campaign", "lead_unit", "command_office").get(pk=task_id)
+    if task.command_office_id:
+        people = Membership.objects.filter(command_office=task.command_office_id)
+    else:
+        people = Membership.objects.filter(campaign=task.campaign, role=Role.OFFICE_ADMIN)
+    with translation.override(settings.LANGUAGE_CODE):
+        notify(
+            recipients=[m.person for m in people.select_related("person")],
+            subject=_("Awaiting acceptance: %(title)s") % {"title": task.title[:120]},
+            body=_("%(unit)s submitted the task “%(title)s” for acceptance.")
+            % {"unit": task.lead_unit, "title": task.title},
+            url=task.get_absolute_url(),
+            campaign=task.campaign,
+            dedupe_key=f"task-event:{event_id}",
+        )
+
+
+@handler
+def notify_task_decided(*, task_id, event_id, accepted):
+    """Tell the lead unit's leader and liaison that their work was accepted or returned."""
+    task = Task.objects.select_related("campaign").get(pk=task_id)
+    people = Membership.objects.filter(unit=task.lead_unit_id, role__in=UNIT_ROLES)
+    event = TaskEvent.objects.get(pk=event_id)
+    with translation.override(settings.LANGUAGE_CODE):
+        if accepted:
+            subject = _("Accepted: %(title)s") % {"title": task.title[:120]}
+            body = _("The command office accepted the task “%(title)s”.") % {"title": task.title}
+        else:
+            subject = _("Returned: %(title)s") % {"title": task.title[:120]}
+            body = _("The command office returned the task “%(title)s”: %(reason)s") % {
+                "title": task.title,
+                "reason": event.note,
+            }
+        notify(
+            recipients=[m.person for m in people.select_related("person")],
+            subject=subject,
+            body=body,
+            url=task.get_absolute_url(),
+            level="info",
+            campaign=task.campaign,
+            dedupe_key=f"task-event:{event_id}",
+        )
+
+
+@handler
+def notify_tasks_assigned(*, task_ids, token):
+    """Tell each lead unit's leader and liaison about the tasks newly given to it: one
+    message per unit, listing the tasks, however many were generated at once."""
+    tasks = Task.objects.filter(pk__in=task_ids).select_related("campaign", "lead_unit")
+    by_unit = defaultdict(list)
+    for task in tasks.order_by("deadline", "pk"):
+        by_unit[task.lead_unit].append(task)
+    people = _recipients_by_unit([unit.pk for unit in by_unit])
+    with translation.override(settings.LANGUAGE_CODE):
+        for unit, unit_tasks in by_unit.items():
+            first = unit_tasks[0]
+            lines = [f"{t.title}（{t.deadline:%Y-%m-%d}）" for t in unit_tasks[:20]]
+            if len(unit_tasks) > 20:
+                lines.append(_("… and %(n)s more") % {"n": len(unit_tasks) - 20})
+            notify(
+                recipients=people[unit.pk],
+                subject=_("%(n)s new tasks for %(unit)s") % {"n": len(unit_tasks), "unit": unit},
+                body="\n".join(lines),
+                url=first.get_absolute_url()
+                if len(unit_tasks) == 1
+                else reverse("tasks:task_mine"),
+                campaign=first.campaign,
+                dedupe_key=f"tasks:assigned:{unit.pk}:{token}",
+            )
+
+
 # --- The daily deadline check -----------------------------------------------------------------
 
 
@@ -342,15 +418,30 @@ def _task_units(task):
     return [task.lead_unit_id, *[u.pk for u in task.responsible_units.all()]]
 
 
+def _mark_and_notify(claim, *, task, kind, note="", **notice):
+    """One item of the daily check, in one transaction: claim it with a conditional UPDATE,
+    append the task event and write the notice to the outbox. A kill at any point leaves
+    the item either wholly done or wholly to do. Returns 1 when this run claimed it."""
+    with transaction.atomic():
+        if not claim():
+            return 0  # another run got there first
+        TaskEvent.objects.create(
+            task=task, kind=kind, from_status=task.status, to_status=task.status, note=note
+        )
+        queue_notice(url=task.get_absolute_url(), campaign=task.campaign, **notice)
+    return 1
+
+
 def check_deadlines(*, today=None):
     """Mark overdue tasks (red) and milestones, warn of near deadlines (yellow), notify units.
 
     Flags are set here only (creating a task or moving its deadline clears them), so every
     red or yellow flag comes with its notification.
 
-    Idempotent: each task or milestone is claimed with a conditional UPDATE, and every
-    notification carries a key naming the task and its deadline, so a second run on the
-    same day (or a second beat) changes and sends nothing. Returns counts.
+    Idempotent: each task or milestone is claimed with a conditional UPDATE in the same
+    transaction as its event and notice, and every notice carries a key naming the task
+    and its deadline, so a second run on the same day (or a second beat, or a rerun after
+    a killed worker) changes and sends nothing twice. Returns counts.
     """
     today = today or timezone.localdate()
     calendar = WorkdayCalendar(today, today + datetime.timedelta(days=60))
@@ -388,19 +479,15 @@ def check_deadlines(*, today=None):
         return [p for unit_id in _task_units(task) for p in people.get(unit_id, [])]
 
     for task in red:
-        claimed = (
-            Task.objects.filter(pk=task.pk, status__in=Task.OPEN_STATUSES)
-            .exclude(flag=Task.Flag.RED)
-            .update(flag=Task.Flag.RED, overdue_since=task.overdue_since or today)
-        )
-        if not claimed:
-            continue  # another run got there first
-        counts["overdue"] += 1
         days = calendar.working_days_between(task.deadline, today)
-        TaskEvent.objects.create(
-            task=task, kind=TaskEvent.Kind.OVERDUE, from_status=task.status, to_status=task.status
-        )
-        notify(
+        counts["overdue"] += _mark_and_notify(
+            lambda task=task: (
+                Task.objects.filter(pk=task.pk, status__in=Task.OPEN_STATUSES)
+                .exclude(flag=Task.Flag.RED)
+                .update(flag=Task.Flag.RED, overdue_since=task.overdue_since or today)
+            ),
+            task=task,
+            kind=TaskEvent.Kind.OVERDUE,
             recipients=recipients(task),
             subject=_("Overdue task: %(title)s") % {"title": task.title[:120]},
             body=_(
@@ -413,22 +500,18 @@ def check_deadlines(*, today=None):
                 "deadline": task.deadline,
                 "days": days,
             },
-            url=task.get_absolute_url(),
             level="overdue",
-            campaign=task.campaign,
             dedupe_key=f"task:{task.pk}:overdue:{task.deadline.isoformat()}",
         )
 
     for task in yellow:
-        claimed = Task.objects.filter(pk=task.pk, flag=Task.Flag.NONE).update(flag=Task.Flag.YELLOW)
-        if not claimed:
-            continue
-        counts["warning"] += 1
         left = calendar.working_days_between(today, task.deadline)
-        TaskEvent.objects.create(
-            task=task, kind=TaskEvent.Kind.WARNING, from_status=task.status, to_status=task.status
-        )
-        notify(
+        counts["warning"] += _mark_and_notify(
+            lambda task=task: Task.objects.filter(pk=task.pk, flag=Task.Flag.NONE).update(
+                flag=Task.Flag.YELLOW
+            ),
+            task=task,
+            kind=TaskEvent.Kind.WARNING,
             recipients=recipients(task),
             subject=_("Deadline near: %(title)s") % {"title": task.title[:120]},
             body=_(
@@ -442,29 +525,20 @@ def check_deadlines(*, today=None):
                 "days": left,
                 "progress": task.progress,
             },
-            url=task.get_absolute_url(),
             level="warning",
-            campaign=task.campaign,
             dedupe_key=f"task:{task.pk}:warning:{task.deadline.isoformat()}",
         )
 
     for milestone in milestones:
-        claimed = Milestone.objects.filter(pk=milestone.pk, overdue_since__isnull=True).update(
-            overdue_since=today
-        )
-        if not claimed:
-            continue
-        counts["milestones"] += 1
         task = milestone.task
         what = milestone.deliverable or _("%(p)s %% done") % {"p": milestone.expected_progress}
-        TaskEvent.objects.create(
+        counts["milestones"] += _mark_and_notify(
+            lambda milestone=milestone: Milestone.objects.filter(
+                pk=milestone.pk, overdue_since__isnull=True
+            ).update(overdue_since=today),
             task=task,
             kind=TaskEvent.Kind.MILESTONE_OVERDUE,
-            from_status=task.status,
-            to_status=task.status,
             note=f"{milestone.date}：{what}",
-        )
-        notify(
             recipients=recipients(task),
             subject=_("Milestone missed: %(title)s") % {"title": task.title[:120]},
             body=_(
@@ -477,9 +551,7 @@ def check_deadlines(*, today=None):
                 "date": milestone.date,
                 "progress": task.progress,
             },
-            url=task.get_absolute_url(),
             level="overdue",
-            campaign=task.campaign,
             dedupe_key=f"milestone:{milestone.pk}:overdue:{milestone.date.isoformat()}",
         )
     return counts
@@ -672,8 +744,6 @@ def read_progress(data, *, campaign, user, filename=""):
     Rows are matched by 任务编号 when the column is there, else by 任务 (and 牵头单位 when
     two tasks share a title). Only tasks the person may report on are matched.
     """
-    from .permissions import can_report
-
     plan = ProgressPlan()
     try:
         table = locate_table(
@@ -709,7 +779,7 @@ def read_progress(data, *, campaign, user, filename=""):
         task = None
         raw_number = table.text(values, "number")
         if raw_number:
-            task = by_pk.get(int(raw_number)) if raw_number.isdigit() else None
+            task = by_pk.get(int(raw_number)) if raw_number.isdecimal() else None
             if task is None:
                 error("number", _("No task numbered “%(n)s” that you can see.") % {"n": raw_number})
                 continue
@@ -753,7 +823,7 @@ def read_progress(data, *, campaign, user, filename=""):
         if unchanged or not text:
             plan.rows.append(ProgressRow(number, task, progress, text, "unchanged"))
             continue
-        if not can_report(user, task):
+        if not may(user, task, "report"):
             error("progress", _("You may not report progress on this task."))
             continue
         if not task.is_open:
@@ -776,7 +846,7 @@ def apply_progress(plan, *, actor):
         for row in rows:
             try:
                 row.task.report_progress(actor=actor, text=row.text, progress=row.progress)
-            except TaskError as exc:
+            except DomainError as exc:
                 raise WorkbookInvalid(
                     [RowError(plan.sheet, row.row, None, "；".join(exc.messages))]
                 ) from None

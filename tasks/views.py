@@ -11,8 +11,17 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from campaign.access import current_campaign_or_404, require_office_admin, scope_for
+from campaign.access import (
+    current_campaign_or_404,
+    may_act,
+    office_admin,
+    page_rule,
+    scope_for,
+)
+from campaign.actions import act
 from campaign.models import AuditEntry, PublishedHolidayYear, Unit, WorkdayOverride
+from campaign.services import submit_once
+from campaign.transitions import DomainError, allowed_actions
 from campaign.uploads import StagedUpload, prepare_photo, private_file_response
 from campaign.workbook import WorkbookInvalid
 
@@ -30,8 +39,8 @@ from .forms import (
     TaskForm,
     WorkdayOverrideForm,
 )
-from .models import Evidence, ProgressUpdate, Task, TaskError
-from .permissions import can_manage, can_manage_any, can_report, managed_offices, task_for
+from .models import ProgressUpdate, Task, TaskEvidence
+from .permissions import can_manage_any, managed_offices, task_for
 from .services import (
     apply_progress,
     build_battle_map,
@@ -143,10 +152,15 @@ def task_detail(request, pk):
     return render(request, "tasks/task_detail.html", _detail_context(request, task))
 
 
-def _detail_context(request, task, progress_form=None):
+def _detail_page(request, task, **bound):
+    """The task's page with a posted form (progress_form or decision_form) shown in place."""
+    return render(request, "tasks/task_detail.html", _detail_context(request, task, **bound))
+
+
+def _detail_context(request, task, progress_form=None, decision_form=None):
     updates = ProgressUpdate.objects.filter(task=task).select_related("author")
-    reporter = can_report(request.user, task) and task.is_open
-    manager = can_manage(request.user, task)
+    actions = allowed_actions(request.user, task)
+    reporter = "report" in actions
     if reporter and progress_form is None:
         progress_form = ProgressForm(
             initial={"progress": task.progress, "version": task.version}, task=task
@@ -159,18 +173,18 @@ def _detail_context(request, task, progress_form=None):
         "updates": updates.prefetch_related("evidence"),
         "events": task.events.select_related("actor"),
         "deadline_warning": unpublished_warning(task.deadline) if task.is_open else "",
+        "actions": actions,
         "can_report": reporter,
-        "can_manage": manager,
-        "can_decide": manager and task.status == Task.Status.SUBMITTED,
+        "can_manage": "edit" in actions,
+        "can_decide": "accept" in actions,
         "progress_form": progress_form if reporter else None,
-        "decision_form": DecisionForm(initial={"version": task.version}),
+        "decision_form": decision_form or DecisionForm(initial={"version": task.version}),
     }
 
 
+@page_rule(can_manage_any)
 def task_create(request):
     campaign = current_campaign_or_404(request)
-    if not can_manage_any(request.user, campaign):
-        raise PermissionDenied
     offices = managed_offices(request.user, campaign)
     form = TaskForm(request.POST or None, campaign=campaign, offices=offices)
     milestones = MilestoneFormSet(request.POST or None, prefix="milestones")
@@ -186,7 +200,7 @@ def task_create(request):
 
 
 def task_edit(request, pk):
-    task = task_for(request.user, pk, action="manage")
+    task = task_for(request.user, pk, action="edit")
     form = TaskForm(request.POST or None, instance=task, campaign=task.campaign)
     if managed_offices(request.user, task.campaign) is not None:
         form.fields["command_office"].queryset = form.fields["command_office"].queryset.filter(
@@ -208,7 +222,7 @@ def task_edit(request, pk):
                 edited.save(update_fields=[f for f in TASK_EDIT_COLUMNS if f in form.fields])
                 form.save_m2m()
                 milestones.save()
-        except TaskError as exc:
+        except DomainError as exc:
             messages.error(request, _error_text(exc))
             return redirect(task)
         messages.success(request, _("Task saved."))
@@ -220,99 +234,112 @@ def task_edit(request, pk):
 
 @require_POST
 def task_progress(request, pk):
-    task = task_for(request.user, pk, action="report")
+    task = task_for(request.user, pk)
     form = ProgressForm(request.POST, request.FILES, task=task)
-    if not form.is_valid():
-        # Show the form again with what was typed, so nobody writes a report twice.
-        messages.error(request, _("The progress was not saved: see the problems below."))
-        context = _detail_context(request, task, progress_form=form)
-        return render(request, "tasks/task_detail.html", context, status=400)
-    data = form.cleaned_data
-    try:
-        photos = [prepare_photo(upload) for upload in data["photos"]]
-        task.report_progress(
-            actor=request.user,
-            text=data["text"],
-            progress=data["progress"],
-            photos=photos,
-            documents=data["documents"],
-            submit=data["submit"],
-            milestones=data.get("milestones") or (),
-            expected_version=data.get("version"),
+    submit = form.data.get("submit") in ("on", "true", "1", "True")
+
+    def perform(data):
+        try:
+            photos = [prepare_photo(upload) for upload in data["photos"]]
+        except ValidationError as exc:  # a photo that cannot be prepared
+            raise DomainError(_error_text(exc)) from None
+        # A repeated POST of the same form (double tap, retry) returns the first report.
+        update, _first = submit_once(
+            token=data["form_token"],
+            person=request.user,
+            create=lambda: task.report_progress(
+                actor=request.user,
+                text=data["text"],
+                progress=data["progress"],
+                photos=photos,
+                documents=data["documents"],
+                submit=data["submit"],
+                milestones=data.get("milestones") or (),
+                expected_version=data["version"],
+            ),
         )
-    except ValidationError as exc:  # a TaskError, or a photo that cannot be prepared
-        messages.error(request, _error_text(exc))
-        return redirect(task)
-    if data["submit"]:
-        messages.success(request, _("Progress saved and the task submitted for acceptance."))
-    else:
-        messages.success(request, _("Progress saved."))
-    return redirect(task)
+        return update
+
+    return act(
+        request,
+        task,
+        "submit" if submit else "report",
+        form=form,
+        perform=perform,
+        page=lambda form: _detail_page(request, task, progress_form=form),
+        success=_("Progress saved and the task submitted for acceptance.")
+        if submit
+        else _("Progress saved."),
+    )
+
+
+def _decision(request, pk, action, perform, success):
+    task = task_for(request.user, pk)
+    return act(
+        request,
+        task,
+        action,
+        form=DecisionForm(request.POST),
+        perform=lambda data: perform(task, data),
+        page=lambda form: _detail_page(request, task, decision_form=form),
+        success=success,
+    )
 
 
 @require_POST
 def task_accept(request, pk):
-    task = task_for(request.user, pk, action="manage")
-    form = DecisionForm(request.POST)
-    form.is_valid()
-    try:
-        task.accept(
-            actor=request.user,
-            note=form.cleaned_data.get("note", ""),
-            expected_version=form.cleaned_data.get("version"),
-        )
-    except TaskError as exc:
-        messages.error(request, _error_text(exc))
-    else:
-        messages.success(request, _("The task is accepted."))
-    return redirect(task)
+    return _decision(
+        request,
+        pk,
+        "accept",
+        lambda task, data: task.accept(
+            actor=request.user, note=data["note"], expected_version=data["version"]
+        ),
+        _("The task is accepted."),
+    )
 
 
 @require_POST
 def task_return(request, pk):
-    task = task_for(request.user, pk, action="manage")
-    form = DecisionForm(request.POST)
-    form.is_valid()
-    try:
-        task.return_to_unit(
-            actor=request.user,
-            reason=form.cleaned_data.get("note", ""),
-            expected_version=form.cleaned_data.get("version"),
-        )
-    except TaskError as exc:
-        messages.error(request, _error_text(exc))
-    else:
-        messages.success(request, _("The task is returned to the unit."))
-    return redirect(task)
+    return _decision(
+        request,
+        pk,
+        "return",
+        lambda task, data: task.return_to_unit(
+            actor=request.user, reason=data["note"], expected_version=data["version"]
+        ),
+        _("The task is returned to the unit."),
+    )
 
 
 def task_deadline(request, pk):
-    task = task_for(request.user, pk, action="manage")
+    task = task_for(request.user, pk, action="deadline")
     form = DeadlineForm(request.POST or None, initial={"version": task.version})
-    if request.method == "POST" and form.is_valid():
-        try:
-            task.change_deadline(
-                actor=request.user,
-                deadline=form.cleaned_data["deadline"],
-                working_days=form.cleaned_data.get("working_days"),
-                note=form.cleaned_data["note"],
-                expected_version=form.cleaned_data.get("version"),
-            )
-        except TaskError as exc:
-            messages.error(request, _error_text(exc))
-            return redirect(task)
-        messages.success(
-            request,
-            _("The deadline is now %(date)s.") % {"date": form.cleaned_data["deadline"]},
-        )
-        if form.warning:
-            messages.warning(request, form.warning)
-        return redirect(task)
-    return render(request, "tasks/task_deadline.html", {"task": task, "form": form})
+    page = lambda form: render(request, "tasks/task_deadline.html", {"task": task, "form": form})  # noqa: E731
+    if request.method != "POST":
+        return page(form)
+    response = act(
+        request,
+        task,
+        "deadline",
+        form=form,
+        perform=lambda data: task.change_deadline(
+            actor=request.user,
+            deadline=data["deadline"],
+            working_days=data.get("working_days"),
+            note=data["note"],
+            expected_version=data["version"],
+        ),
+        page=page,
+        success=lambda result: _("The deadline is now %(date)s.") % {"date": task.deadline},
+    )
+    if form.warning and response.status_code == 302:
+        messages.warning(request, form.warning)
+    return response
 
 
 def task_reassign(request, pk):
-    task = task_for(request.user, pk, action="manage")
+    task = task_for(request.user, pk, action="reassign")
     form = ReassignForm(
         request.POST or None,
         campaign=task.campaign,
@@ -322,21 +349,24 @@ def task_reassign(request, pk):
             "version": task.version,
         },
     )
-    if request.method == "POST" and form.is_valid():
-        try:
-            task.change_assignment(
-                actor=request.user,
-                lead_unit=form.cleaned_data["lead_unit"],
-                responsible_units=form.cleaned_data["responsible_units"],
-                note=form.cleaned_data["note"],
-                expected_version=form.cleaned_data.get("version"),
-            )
-        except TaskError as exc:
-            messages.error(request, _error_text(exc))
-            return redirect(task)
-        messages.success(request, _("The task is reassigned."))
-        return redirect(task)
-    return render(request, "tasks/task_reassign.html", {"task": task, "form": form})
+    page = lambda form: render(request, "tasks/task_reassign.html", {"task": task, "form": form})  # noqa: E731
+    if request.method != "POST":
+        return page(form)
+    return act(
+        request,
+        task,
+        "reassign",
+        form=form,
+        perform=lambda data: task.change_assignment(
+            actor=request.user,
+            lead_unit=data["lead_unit"],
+            responsible_units=data["responsible_units"],
+            note=data["note"],
+            expected_version=data["version"],
+        ),
+        page=page,
+        success=_("The task is reassigned."),
+    )
 
 
 @require_POST
@@ -381,21 +411,17 @@ def task_bulk(request):
             )
             if form.warning:
                 messages.warning(request, form.warning)
-    except TaskError as exc:
+    except DomainError as exc:
         messages.error(request, _error_text(exc))
     return redirect(back or "tasks:task_list")
 
 
 def evidence_file(request, pk, thumbnail=False):
     """A progress photo or document, only for people who may see its task."""
-    evidence = get_object_or_404(Evidence.objects.select_related("update"), pk=pk)
+    evidence = get_object_or_404(TaskEvidence.objects.select_related("update"), pk=pk)
     task_for(request.user, evidence.update.task_id)
     fieldfile = evidence.thumbnail if thumbnail and evidence.thumbnail else evidence.file
-    return private_file_response(
-        fieldfile,
-        as_attachment=evidence.kind == Evidence.Kind.DOCUMENT,
-        filename=evidence.original_name or None,
-    )
+    return private_file_response(fieldfile, filename=evidence.original_name or None)
 
 
 # --- Generation, battle map, import -----------------------------------------------------
@@ -403,11 +429,10 @@ def evidence_file(request, pk, thumbnail=False):
 GENERATE_SESSION_KEY = "task_generation"
 
 
+@page_rule(office_admin)
 def task_generate(request):
     """Break an evaluation system into tasks: preview first, then confirm the ticked ones."""
     campaign = current_campaign_or_404(request)
-    if not scope_for(request.user).is_office_admin(campaign):
-        raise PermissionDenied
     if request.method == "POST" and "confirm" in request.POST:
         params = request.session.get(GENERATE_SESSION_KEY)
         form = GenerateForm(params, campaign=campaign)
@@ -429,7 +454,7 @@ def task_generate(request):
                 priority=data["priority"],
                 keys=set(request.POST.getlist("include")),
             )
-        except TaskError as exc:
+        except DomainError as exc:
             messages.error(request, _error_text(exc))
             return redirect("tasks:task_generate")
         del request.session[GENERATE_SESSION_KEY]
@@ -479,11 +504,10 @@ def battle_map(request):
     return render(request, "tasks/battle_map.html", {"map": data, "filter": task_filter})
 
 
+@page_rule(may_act)
 def progress_import(request):
     """Upload the exported list with 进展 filled in; preview; confirm writes all or nothing."""
     campaign = current_campaign_or_404(request)
-    if scope_for(request.user).is_read_only(campaign):
-        raise PermissionDenied
     form = ProgressImportForm(request.POST or None, request.FILES or None)
     plan = None
     staged = StagedUpload(request, "task_progress_import")
@@ -518,6 +542,7 @@ def progress_import(request):
 # --- The working-day calendar -------------------------------------------------------------
 
 
+@page_rule(office_admin)
 def workday_calendar(request):
     """The office keeps the holiday schedule: holidays on weekdays and 调休 working days.
 
@@ -525,7 +550,6 @@ def workday_calendar(request):
     Council publishes it, then marked as published so deadlines stop carrying a warning.
     """
     campaign = current_campaign_or_404(request)
-    require_office_admin(request.user, campaign)
     try:
         year = int(request.GET.get("year") or request.POST.get("year") or 0)
     except ValueError:

@@ -8,12 +8,21 @@ import pytest
 from celery.contrib.testing.worker import start_worker
 
 from campaign.models import Notification
+from campaign.outbox import relay
 from config.celery import app
 from tasks.jobs import check_task_deadlines
 from tasks.models import Milestone, Task, TaskEvent
-from tasks.services import check_deadlines
+from tasks.services import check_deadlines as check_deadlines_only
 
 from .conftest import TODAY, make_task
+
+
+def check_deadlines(**kwargs):
+    """The daily check, then the outbox relay that delivers its notices."""
+    counts = check_deadlines_only(**kwargs)
+    relay()
+    return counts
+
 
 D = datetime.date
 pytestmark = pytest.mark.usefixtures("calendar_seeded")

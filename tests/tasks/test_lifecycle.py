@@ -3,7 +3,8 @@
 import pytest
 from django.urls import reverse
 
-from tasks.models import Milestone, ProgressUpdate, Task, TaskError, TaskEvent
+from campaign.transitions import DomainError
+from tasks.models import Milestone, ProgressUpdate, Task, TaskEvent
 
 from .conftest import TODAY
 
@@ -70,13 +71,13 @@ def test_returning_needs_a_reason_and_sends_the_task_back_to_the_unit(task, pers
 
 
 def test_submitting_below_100_percent_is_refused(task, personas):
-    with pytest.raises(TaskError):
+    with pytest.raises(DomainError):
         task.report_progress(actor=personas.street_liaison, text="x", progress=60, submit=True)
     assert ProgressUpdate.objects.count() == 0
 
 
 def test_accepting_a_task_that_was_not_submitted_is_refused(task, personas):
-    with pytest.raises(TaskError):
+    with pytest.raises(DomainError):
         task.accept(actor=personas.command_staff)
     task.refresh_from_db()
     assert task.status == Task.Status.NOT_STARTED
@@ -85,7 +86,7 @@ def test_accepting_a_task_that_was_not_submitted_is_refused(task, personas):
 def test_progress_cannot_be_reported_on_an_accepted_task(task, personas):
     task.report_progress(actor=personas.street_liaison, text="完成", progress=100, submit=True)
     task.accept(actor=personas.command_staff)
-    with pytest.raises(TaskError):
+    with pytest.raises(DomainError):
         task.report_progress(actor=personas.street_liaison, text="再报", progress=100)
 
 
@@ -166,7 +167,7 @@ def test_two_simultaneous_reports_on_the_same_version_only_one_is_saved(city, pe
                 actor=person, text=text, progress=50, expected_version=version
             )
             outcomes.append("saved")
-        except TaskError:
+        except DomainError:
             outcomes.append("conflict")
         finally:
             connections.close_all()
@@ -209,3 +210,19 @@ def test_submission_tells_the_command_office_and_a_return_tells_the_unit(
     for person in (personas.street_leader, personas.street_liaison):
         note = Notification.objects.get(recipient=person)
         assert "缺少台账" in note.body
+
+
+def test_a_task_post_without_the_version_is_refused_and_saves_nothing(task, personas, client_for):
+    liaison = client_for(personas.street_liaison)
+    url = reverse("tasks:task_progress", args=[task.pk])
+    response = liaison.post(url, {"text": "没有版本号的报送", "progress": 40})
+    assert response.status_code == 400
+    assert "请刷新后重试" in response.content.decode()
+    assert not ProgressUpdate.objects.filter(task=task).exists()
+    task.report_progress(actor=personas.street_liaison, text="完成", progress=100, submit=True)
+    response = client_for(personas.command_staff).post(
+        reverse("tasks:task_accept", args=[task.pk]), {"note": "同意"}
+    )
+    assert response.status_code == 400
+    task.refresh_from_db()
+    assert task.status == Task.Status.SUBMITTED

@@ -3,7 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from tasks.models import Evidence, Task
+from tasks.models import Task, TaskEvidence
 
 from .conftest import make_task, photo_upload
 
@@ -38,7 +38,7 @@ def test_evidence_of_another_units_task_is_404(task, personas, client_for, perso
         progress=10,
         photos=[__import__("campaign.uploads").uploads.prepare_photo(photo_upload())],
     )
-    evidence = Evidence.objects.get(update=update)
+    evidence = TaskEvidence.objects.get(update=update)
     client = client_for(getattr(personas, persona))
     assert client.get(reverse("tasks:evidence_file", args=[evidence.pk])).status_code == 404
     assert client.get(reverse("tasks:evidence_thumbnail", args=[evidence.pk])).status_code == 404
