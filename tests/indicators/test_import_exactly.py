@@ -219,3 +219,22 @@ def test_ten_thousand_standards_are_read_in_linear_time(org):
     assert len(plan.standards) == 10_000
     # About 1 s of CPU here; the quadratic reader took about 30 s (and 127 s for 20,000).
     assert cpu < 10
+
+
+def test_a_unit_name_mapped_in_a_preview_is_remembered_for_the_next_import(org, personas):
+    from campaign.indicator_import import apply_indicators
+    from campaign.models import Unit
+
+    data = one_standard(1, lead="城市管理委员会", responsible="各窗口单位")
+    plan = read(data, org)
+    assert set(plan.unmatched) == {"城市管理委员会", "各窗口单位"}
+    units = {u.name: u for u in Unit.objects.filter(campaign=org)}
+    mapping = {
+        "城市管理委员会": [units["市城管局"]],
+        "各窗口单位": [units["市政务服务管理局"], units["市公安局"]],
+    }
+    plan = read(data, org, mapping=mapping)
+    apply_indicators(plan, campaign=org, actor=personas.office_admin, mapping=mapping)
+    again = read(data, org)
+    assert set(again.unmatched) == {"各窗口单位"}
+    assert again.standards[0].lead_unit.name == "市城管局"
