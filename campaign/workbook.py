@@ -98,6 +98,12 @@ class CellProblem(str):
 
 
 FORMULA_WITHOUT_VALUE = CellProblem("=?")
+# What Excel shows in a cell whose formula failed; copied as text it is still no value.
+EXCEL_ERRORS = {"#N/A", "#REF!", "#VALUE!", "#DIV/0!", "#NAME?", "#NUM!", "#NULL!", "#SPILL!"}
+
+
+def _text_or_problem(text):
+    return CellProblem(text.strip()) if text.strip() in EXCEL_ERRORS else text
 
 
 # --- Streaming the .xlsx package ---------------------------------------------------------------
@@ -364,16 +370,16 @@ class _SheetReader:
     def cell_value(self):
         kind, raw = self.cell_type, self.value_text
         if kind == "inlineStr":
-            return "".join(self.inline)
+            return _text_or_problem("".join(self.inline))
         if raw is None or (not raw.strip() and kind not in ("s", "str")):
             return FORMULA_WITHOUT_VALUE if self.has_formula else None
         if kind == "s":
             try:
-                return self.strings[int(raw)]
+                return _text_or_problem(self.strings[int(raw)])
             except (ValueError, IndexError):
                 return None
         if kind == "str":
-            return raw
+            return _text_or_problem(raw)
         if kind == "b":
             return raw.strip() in ("1", "true")
         if kind == "e":

@@ -166,6 +166,13 @@ def test_error_cells_formulas_without_values_and_invisible_characters_are_named(
     assert "#N" not in plan.unmatched and "A" not in plan.unmatched
 
 
+def test_error_text_copied_into_a_unit_cell_is_named_not_split(org):
+    plan = read(one_standard(1, responsible="#N/A"), org)
+    assert [(e.row, e.column) for e in plan.all_errors] == [(2, "G")]
+    assert "#N/A" in str(plan.all_errors[0])
+    assert plan.unmatched == {}
+
+
 def test_a_zero_width_character_in_a_known_name_still_matches(org):
     plan = read(one_standard(1, lead="市城管局\u200b"), org)
     assert plan.all_errors == []
