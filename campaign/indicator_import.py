@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from .models import AuditEntry, CommandOffice, EvaluationSystem, IndicatorNode, Standard, Unit
+from .services import remember_aliases
 from .workbook import (
     CellProblem,
     RowError,
@@ -1028,16 +1029,19 @@ def _other_changes(standard, planned, paths):
 
 
 @transaction.atomic
-def apply_indicators(plan, *, campaign, actor, system=None, details=None):
+def apply_indicators(plan, *, campaign, actor, system=None, details=None, mapping=None):
     """Write a plan with no errors; returns the system.
 
     A new system is created unless `system` is given, in which case the plan is a revised
     edition of it: standards that stay are updated in place (what hangs on them stays),
     new ones are added, dropped ones are retired (kept for the record, no longer shown).
-    `details` may set name, year, issuer, city_group and pass_mark.
+    `details` may set name, year, issuer, city_group and pass_mark. `mapping` (the unit
+    names the office mapped in the preview) is remembered as aliases for the next import.
     """
     if plan.all_errors:
         raise WorkbookInvalid(plan.all_errors)
+    if mapping:
+        remember_aliases(campaign=campaign, mapping=mapping)
     details = {k: v for k, v in (details or {}).items() if v not in (None, "")}
     now = timezone.now()
     if system is None:

@@ -527,11 +527,12 @@ def system_import(request):
         plan = read_indicators(data, campaign=campaign, filename=pending["filename"], system=system)
         mapping_form = UnitMappingForm(request.POST, names=plan.unmatched, campaign=campaign)
         if mapping_form.is_valid() and not plan.errors:
+            mapping = mapping_form.mapping()
             plan = read_indicators(
                 data,
                 campaign=campaign,
                 filename=pending["filename"],
-                mapping=mapping_form.mapping(),
+                mapping=mapping,
                 system=system,
             )
             if not plan.all_errors:
@@ -541,6 +542,7 @@ def system_import(request):
                     actor=request.user,
                     system=system,
                     details=pending["details"],
+                    mapping=mapping,
                 )
                 staged.discard()
                 messages.success(
