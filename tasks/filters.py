@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from campaign.access import scope_for
 from campaign.models import CommandOffice, IndicatorNode, Unit
+from campaign.widgets import UnitAutocomplete
 
 from .models import Task
 from .permissions import can_manage_any, managed_offices
@@ -57,7 +58,7 @@ class TaskFilter(django_filters.FilterSet):
         label=_("Unit"),
         queryset=Unit.objects.none(),
         method="filter_unit",
-        empty_label=_("All units"),
+        widget=UnitAutocomplete(attrs={"placeholder": _("All units: type to search")}),
     )
     command_office = django_filters.ModelChoiceFilter(
         label=_("Command office"),

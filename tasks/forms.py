@@ -2,22 +2,21 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from campaign.actions import VersionField
+from campaign.forms import OneTimeTokenMixin
 from campaign.models import CommandOffice, EvaluationSystem, Unit
-from campaign.uploads import DocumentFileField, MultipleFileInput, MultipleImageField
+from campaign.uploads import (
+    DocumentFileField,
+    MultipleFileInput,
+    MultipleImageField,
+    WorkbookFileField,
+)
+from campaign.widgets import UnitAutocomplete
 
 from .models import Milestone, Task
 from .services import GenerationMode, deadline_from_working_days, unpublished_warning
 
 MAX_WORKING_DAYS = 750
-
-
-class VersionField(forms.IntegerField):
-    """The task version the page showed; a different one on save means someone else saved."""
-
-    widget = forms.HiddenInput
-
-    def __init__(self, **kwargs):
-        super().__init__(required=False, min_value=1, **kwargs)
 
 
 class DeadlineMixin:
@@ -166,7 +165,7 @@ class MultipleDocumentField(DocumentFileField):
         return cleaned
 
 
-class ProgressForm(forms.Form):
+class ProgressForm(OneTimeTokenMixin, forms.Form):
     """A unit's progress report: what was done, how far along, evidence."""
 
     text = forms.CharField(
@@ -247,7 +246,11 @@ class DeadlineForm(DeadlineMixin, forms.Form):
 
 
 class ReassignForm(forms.Form):
-    lead_unit = forms.ModelChoiceField(label=_("New lead unit"), queryset=Unit.objects.none())
+    lead_unit = forms.ModelChoiceField(
+        label=_("New lead unit"),
+        queryset=Unit.objects.none(),
+        widget=UnitAutocomplete(attrs={"placeholder": _("Type to search units")}),
+    )
     responsible_units = forms.ModelMultipleChoiceField(
         label=_("Responsible units"),
         queryset=Unit.objects.none(),
@@ -276,7 +279,10 @@ class BulkForm(DeadlineMixin, forms.Form):
     )
     tasks = forms.ModelMultipleChoiceField(queryset=Task.objects.none())
     lead_unit = forms.ModelChoiceField(
-        label=_("New lead unit"), queryset=Unit.objects.none(), required=False
+        label=_("New lead unit"),
+        queryset=Unit.objects.none(),
+        required=False,
+        widget=UnitAutocomplete(attrs={"placeholder": _("Type to search units")}),
     )
     deadline = forms.DateField(
         label=_("New deadline"),
@@ -339,7 +345,7 @@ class GenerateForm(DeadlineMixin, forms.Form):
 
 
 class ProgressImportForm(forms.Form):
-    file = forms.FileField(
+    file = WorkbookFileField(
         label=_("Workbook (.xlsx)"),
         help_text=_("The task list exported from this page, with the 进展 column filled in."),
     )

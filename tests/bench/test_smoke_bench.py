@@ -33,13 +33,13 @@ def test_a_page_that_gains_a_query_fails_the_budget(smoke_city, monkeypatch):
     from inspections import views
     from inspections.models import Finding
 
-    ledger_queryset = views._ledger_queryset
+    ledger_filter = views._ledger_filter
 
-    def ledger_queryset_with_one_more_query(request, campaign):
+    def ledger_filter_with_one_more_query(request, campaign):
         Finding.objects.filter(campaign=campaign).exists()
-        return ledger_queryset(request, campaign)
+        return ledger_filter(request, campaign)
 
-    monkeypatch.setattr(views, "_ledger_queryset", ledger_queryset_with_one_more_query)
+    monkeypatch.setattr(views, "_ledger_filter", ledger_filter_with_one_more_query)
 
     over = {page for page, _budget, _count in check_budget(query_counts(smoke_city), BUDGET)}
 
