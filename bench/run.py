@@ -153,10 +153,11 @@ def clients():
 
 def object_ids(campaign):
     """Objects the pages open: a finding and a task every persona may see, the system, weeks."""
+    from reports.services import iso_period, period_bounds
+
     from bench.generate import STREET_LIAISON
     from campaign.models import EvaluationSystem, Person
     from inspections.models import Finding
-    from reports.services import iso_period, period_bounds
     from tasks.models import Task
 
     street = Person.objects.get(username=STREET_LIAISON)

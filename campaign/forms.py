@@ -1,3 +1,5 @@
+import uuid
+
 from django import forms
 from django.conf import settings
 from django.contrib.admin.forms import AdminAuthenticationForm
@@ -19,7 +21,7 @@ from .models import (
     Unit,
 )
 from .request_context import client_ip
-from .uploads import check_document
+from .uploads import WorkbookFileField, clean_document
 
 
 class ThrottledLoginMixin:
@@ -188,21 +190,13 @@ class MembershipForm(forms.ModelForm):
 
 
 class OrganisationImportForm(forms.Form):
-    file = forms.FileField(
+    file = WorkbookFileField(
         label=_("Workbook (.xlsx)"),
         help_text=_(
             "Columns: unit name, kind, parent unit, first responsible person, title, liaison, "
             "phone. A title row above the header is fine."
         ),
     )
-
-    def clean_file(self):
-        upload = self.cleaned_data["file"]
-        if upload.size > settings.UPLOAD_MAX_MB * 1024 * 1024:
-            raise forms.ValidationError(
-                _("The file is larger than %(mb)s MB.") % {"mb": settings.UPLOAD_MAX_MB}
-            )
-        return upload
 
 
 # --- Evaluation systems (测评体系) ------------------------------------------------------------
@@ -211,7 +205,7 @@ class OrganisationImportForm(forms.Form):
 class IndicatorImportForm(forms.Form):
     """Upload an evaluation-system workbook, as a new system or a revised edition of one."""
 
-    file = forms.FileField(
+    file = WorkbookFileField(
         label=_("Workbook (.xlsx)"),
         help_text=_(
             "Columns: 测评项目, [指标], 测评内容, 测评标准, 分值, 测评方法, 牵头单位, 责任单位, "
@@ -253,14 +247,6 @@ class IndicatorImportForm(forms.Form):
     def __init__(self, *args, campaign, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["system"].queryset = EvaluationSystem.objects.filter(campaign=campaign)
-
-    def clean_file(self):
-        upload = self.cleaned_data["file"]
-        if upload.size > settings.UPLOAD_MAX_MB * 1024 * 1024:
-            raise forms.ValidationError(
-                _("The file is larger than %(mb)s MB.") % {"mb": settings.UPLOAD_MAX_MB}
-            )
-        return upload
 
     def details(self):
         """The system fields as plain values (kept in the session between preview and confirm)."""
@@ -387,5 +373,19 @@ class EvidenceForm(forms.ModelForm):
 
     def clean_upload(self):
         upload = self.cleaned_data["upload"]
-        self.kind = check_document(upload)
+        # Photos come back re-encoded, documents renamed to match their content.
+        self.kind, upload = clean_document(upload)
         return upload
+
+
+class OneTimeTokenMixin:
+    """A hidden one-time token on a form that creates something: the first POST of the page
+    is acted on, a repeat (double click, retry after an error) gets the first result back
+    (`campaign.services.submit_once`). Put it before the form class in the bases."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Not required, so a page opened before a deploy still posts (without the protection).
+        self.fields["form_token"] = forms.UUIDField(
+            widget=forms.HiddenInput, initial=uuid.uuid4, required=False
+        )

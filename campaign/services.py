@@ -1,12 +1,15 @@
-"""Workflows of the campaign app that span several models: the organisation import."""
+"""Workflows of the campaign app that span several models: the organisation import, and
+acting on a form once however often it is posted."""
 
 import re
 from dataclasses import dataclass, field
 
-from django.db import transaction
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import PermissionDenied
+from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
-from .models import AuditEntry, Membership, Person, Role, Unit
+from .models import AuditEntry, FormSubmission, Membership, Person, Role, Unit
 from .workbook import (
     WorkbookInvalid,
     invisible_note,
@@ -399,3 +402,32 @@ def _assign(unit, role, name, title, phone, campaign):
         person.set_unusable_password()
         person.save()
     Membership.objects.create(person=person, campaign=campaign, role=role, unit=unit, title=title)
+
+
+def submit_once(*, token, person, create):
+    """Run `create()` for the first POST carrying `token` and remember what it made; a repeat
+    with the same token runs nothing and gets that first result. Returns (result, first).
+
+    The claim row is written in the same transaction as what `create()` makes, so a failed
+    attempt claims nothing and may be sent again. A second POST arriving while the first is
+    still running waits on the token's unique index, then gets the first result.
+    Without a token (a page rendered before tokens existed) `create()` simply runs.
+    """
+    if token is None:
+        return create(), True
+    person = person if person is not None and person.is_authenticated else None
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                claim = FormSubmission.objects.create(token=token, person=person)
+        except IntegrityError:
+            earlier = FormSubmission.objects.get(token=token)
+            if earlier.person_id != (person.pk if person else None):
+                raise PermissionDenied from None
+            return earlier.result, False
+        result = create()
+        if getattr(result, "pk", None) is not None:
+            claim.content_type = ContentType.objects.get_for_model(result)
+            claim.object_id = result.pk
+            claim.save(update_fields=["content_type", "object_id"])
+        return result, True

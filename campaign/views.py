@@ -373,7 +373,7 @@ def organisation_import(request):
         if data is None:
             messages.error(request, _("The preview has expired: please upload the file again."))
             return redirect("campaign:organisation_import")
-        same = {int(n) for n in request.POST.getlist("same") if n.isdigit()}
+        same = {int(n) for n in request.POST.getlist("same") if n.isdecimal()}
         plan = read_organisation(data, campaign=campaign, same=same)
         if not plan.errors:
             counts = apply_organisation(plan, campaign=campaign, actor=request.user)
@@ -888,11 +888,7 @@ def evidence_upload(request, pk):
 
 def evidence_file(request, pk):
     evidence = get_visible_or_404(request.user, Evidence.objects.active(), pk=pk)
-    return private_file_response(
-        evidence.file,
-        as_attachment=evidence.kind == Evidence.Kind.DOCUMENT,
-        filename=evidence.original_name,
-    )
+    return private_file_response(evidence.file, filename=evidence.original_name)
 
 
 @require_POST

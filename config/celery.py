@@ -54,7 +54,7 @@ app.conf.beat_schedule = {
     # Reports: every 15 minutes, each campaign whose bulletin weekday/time has come gets that
     # week's bulletin (第N期) made once — the unique (campaign, week) claim stops repeats.
     "produce-due-bulletins": {
-        "task": "reports.jobs.produce_due_bulletins",
+        "task": "reports.jobs.queue_due_bulletins",
         "schedule": crontab(minute="*/15"),
     },
 }

@@ -90,6 +90,9 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "campaign.middleware.CurrentCampaignMiddleware",
+    # Last, so its 413 page has the person and campaign; it still runs before any view
+    # (or CSRF check) reads the body.
+    "campaign.uploads.RequestSizeLimitMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -175,18 +178,28 @@ CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# The longest a job may run (each job's own `time_limit` is at most this).
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 600)
+# A child killed by OOM, SIGKILL or the hard time limit gives its message back (acks_late
+# alone would acknowledge it): the job runs again, and jobs are idempotent.
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_BROKER_CONNECTION_TIMEOUT = REDIS_TIMEOUT_SECONDS
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "socket_timeout": REDIS_TIMEOUT_SECONDS,
     "socket_connect_timeout": REDIS_TIMEOUT_SECONDS,
     "max_retries": 1,
-    "visibility_timeout": 3600,
+    # Redis redelivers a message not acknowledged within this time: longer than the longest
+    # job (or a running job would start twice), short enough that a crashed worker's jobs
+    # come back within minutes rather than an hour.
+    "visibility_timeout": CELERY_TASK_TIME_LIMIT + 120,
 }
 # Publishing from a web request retries briefly, then fails loudly.
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.5}
 CELERY_WORKER_MAX_TASKS_PER_CHILD = env_int("CELERY_WORKER_MAX_TASKS_PER_CHILD", 50)
+# An outbox handler that runs outside a transaction (PDFs, bulletin e-mail) holds its row
+# this long; after a crash the relay takes the row again once the lease has run out.
+OUTBOX_LEASE_SECONDS = env_int("OUTBOX_LEASE_SECONDS", 600)
 
 # --- Authentication, sessions, lockout -----------------------------------------
 AUTH_USER_MODEL = "campaign.Person"
@@ -257,9 +270,20 @@ STORAGES = {
     },
 }
 WHITENOISE_USE_FINDERS = DEBUG
-# Largest upload accepted (photos, evidence, workbooks), in megabytes.
+# Upload caps (campaign/uploads.py applies them to every upload field), in megabytes:
+# one evidence document; one photo (re-encoded to well under 1 MB); one import workbook.
 UPLOAD_MAX_MB = env_int("UPLOAD_MAX_MB", 10)
-DATA_UPLOAD_MAX_MEMORY_SIZE = UPLOAD_MAX_MB * 1024 * 1024 * 3
+PHOTO_MAX_MB = env_int("PHOTO_MAX_MB", 10)
+WORKBOOK_MAX_MB = env_int("WORKBOOK_MAX_MB", 5)
+# Photos with more pixels are refused before decoding (a 14 KB PNG can hold 100+ megapixels).
+IMAGE_MAX_PIXELS = env_int("IMAGE_MAX_MEGAPIXELS", 50) * 1_000_000
+# A whole request body, refused from its Content-Length before it is read: signed-in people
+# (nine photos and documents at once), anonymous ones (a citizen report's three photos).
+# nginx's client_max_body_size should equal REQUEST_MAX_MB.
+REQUEST_MAX_MB = env_int("REQUEST_MAX_MB", 100)
+PUBLIC_REQUEST_MAX_MB = 3 * PHOTO_MAX_MB + 1
+# Form fields other than files (Django refuses more with a 400); files above 5 MB spill to disk.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 # Behind nginx: the internal location that serves MEDIA_ROOT after Django's permission check.
 PRIVATE_MEDIA_ACCEL_PREFIX = env_str("PRIVATE_MEDIA_ACCEL_PREFIX")
