@@ -141,13 +141,13 @@ def count_queries(client, url):
 def clients():
     from django.test import Client
 
+    from accounts.testing import force_login
     from bench.generate import DISTRICT_LEADER, OFFICE, STREET_LIAISON
     from campaign.models import Person
 
     made = {}
     for persona, username in zip(PERSONAS, (OFFICE, DISTRICT_LEADER, STREET_LIAISON), strict=True):
-        made[persona] = Client()
-        made[persona].force_login(Person.objects.get(username=username))
+        made[persona] = force_login(Client(), Person.objects.get(username=username))
     return made
 
 

@@ -2,6 +2,8 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.forms import AdminPasswordChangeForm
 
+from accounts.services import set_password
+
 from .forms import AdminLoginForm
 from .models import (
     AssessmentEvent,
@@ -18,6 +20,7 @@ from .models import (
     Standard,
     Unit,
 )
+from .request_context import current_request
 
 # /admin/login/ is throttled and recorded like the site's sign-in.
 admin.site.login_form = AdminLoginForm
@@ -41,10 +44,6 @@ class PasswordSetByAdminForm(AdminPasswordChangeForm):
     to be changed by the person at next sign-in."""
 
     def save(self, commit=True):
-        from accounts.services import set_password
-
-        from .request_context import current_request
-
         set_password(self.user, self.cleaned_data["password1"], by=current_request().user)
         return self.user
 
