@@ -24,7 +24,7 @@ app.conf.beat_schedule = {
         "task": "campaign.jobs.purge_login_attempts",
         "schedule": crontab(hour=3, minute=10),
     },
-    # Tasks: overdue (red) and near-deadline (yellow) flags and reminders (06:30 daily).
+    # Tasks: reminders of overdue (red) and near (yellow) deadlines; lights are derived (06:30 daily).
     "check-task-deadlines": {
         "task": "tasks.jobs.check_task_deadlines",
         "schedule": crontab(hour=6, minute=30),

@@ -205,19 +205,20 @@ def compute_figures(*, campaign, start, end, rules=None):
     for path in returned:
         credit(path, returned_week=1)
 
-    tasks = Task.objects.filter(campaign=campaign, deadline__lte=end).values_list(
-        "lead_unit__path", "deadline", "status", "accepted_at", "submitted_at"
+    # Overdue as of the week's last day, by the same rule as every task page.
+    tasks = (
+        Task.objects.filter(campaign=campaign, deadline__lte=end)
+        .with_light(on=end)
+        .values_list("lead_unit__path", "deadline", "status", "accepted_at", "light")
     )
-    for path, deadline, status, accepted_at, submitted_at in tasks:
+    for path, deadline, status, accepted_at, light in tasks:
         accepted_on = _local_date(accepted_at) if status == Task.Status.ACCEPTED else None
         inc = {"tasks_due": 1}
         if accepted_on is not None and accepted_on <= end:
             inc["tasks_done"] = 1
             if accepted_on <= deadline:
                 inc["tasks_on_time"] = 1
-        elif deadline < end and not (
-            status == Task.Status.SUBMITTED and submitted_at and _local_date(submitted_at) <= end
-        ):
+        if light == "red":
             inc["tasks_overdue"] = 1
         credit(path, **inc)
 

@@ -35,13 +35,14 @@ class TaskListExport(TabularExport):
     def rows(self):
         latest = ProgressUpdate.objects.filter(task=OuterRef("pk")).order_by("-at", "-pk")
         tasks = (
-            self.tasks.select_related("lead_unit")
+            self.tasks.with_light()
+            .select_related("lead_unit")
             .prefetch_related("responsible_units")
             .annotate(latest_text=Subquery(latest.values("text")[:1]))
         )
         for number, task in enumerate(tasks, start=1):
             status = task.get_status_display()
-            if task.flag == task.Flag.RED and task.is_open:
+            if task.light == "red":
                 status = f"{status}（{_('overdue')}）"
             yield [
                 number,

@@ -1,7 +1,6 @@
 import django_filters
 from django import forms
 from django.db.models import Q
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from campaign.models import CommandOffice, IndicatorNode, Unit
@@ -74,4 +73,4 @@ class TaskFilter(django_filters.FilterSet):
     def filter_overdue(self, queryset, name, value):
         if not value:
             return queryset
-        return queryset.filter(status__in=Task.OPEN_STATUSES, deadline__lt=timezone.localdate())
+        return queryset.overdue()

@@ -6,11 +6,13 @@ house shape and leaves a `TaskEvent`. Progress reports (`ProgressUpdate`) and th
 evidence are append-only. `Task.version` detects two people editing at once.
 """
 
+import datetime
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator
 from django.db import models, transaction
-from django.db.models import Q
+from django.db.models import Case, CharField, Q, Value, When
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -32,6 +34,49 @@ class TaskError(ValidationError):
 
 class TaskConflict(TaskError):
     """Someone else changed the task after this person opened it."""
+
+
+# --- Traffic lights (红黄灯), derived when read ---------------------------------------------
+# One rule for every page, export and count: work is *owed* until it is handed in for
+# acceptance; owed work past its deadline is red (overdue), owed work due within
+# TASK_WARNING_WORKING_DAYS working days (the office's calendar, 调休 included) is yellow.
+# Nothing is stored, so no page waits for the nightly job. `prefix` points the lookups at a
+# related row's fields ("task__" from a per-unit part).
+
+
+def warning_until(on):
+    """The last deadline that is yellow on `on`: N working days ahead on the calendar."""
+    from campaign.workdays import WorkdayCalendar
+
+    calendar = WorkdayCalendar(on, on + datetime.timedelta(days=60))
+    return calendar.add_working_days(on, settings.TASK_WARNING_WORKING_DAYS)
+
+
+def owed_q(on, *, status="status", submitted_at="submitted_at"):
+    """Work not handed in by the end of `on`: still open, or submitted only after that day."""
+    return Q(**{f"{status}__in": Task.OPEN_STATUSES}) | Q(**{f"{submitted_at}__date__gt": on})
+
+
+def overdue_q(on=None, *, deadline="deadline", **owed):
+    on = on or timezone.localdate()
+    return Q(**{f"{deadline}__lt": on}) & owed_q(on, **owed)
+
+
+def due_soon_q(on=None, *, deadline="deadline", **owed):
+    on = on or timezone.localdate()
+    window = {f"{deadline}__gte": on, f"{deadline}__lte": warning_until(on)}
+    return Q(**window) & owed_q(on, **owed)
+
+
+def light_expression(on=None, **lookups):
+    """SQL for the light on `on` (default today): "red", "yellow" or ""."""
+    on = on or timezone.localdate()
+    return Case(
+        When(overdue_q(on, **lookups), then=Value("red")),
+        When(due_soon_q(on, **lookups), then=Value("yellow")),
+        default=Value(""),
+        output_field=CharField(),
+    )
 
 
 class TaskQuerySet(models.QuerySet):
@@ -59,8 +104,11 @@ class TaskQuerySet(models.QuerySet):
         return self.filter(status__in=Task.OPEN_STATUSES)
 
     def overdue(self, on=None):
-        on = on or timezone.localdate()
-        return self.open().filter(deadline__lt=on)
+        return self.filter(overdue_q(on))
+
+    def with_light(self, on=None):
+        """Each task with `light` ("red", "yellow" or "") for `on`, default today."""
+        return self.annotate(light=light_expression(on))
 
 
 class Task(models.Model):
@@ -88,11 +136,6 @@ class Task(models.Model):
         NORMAL = "normal", _("Normal")
         HIGH = "high", _("Important")
         URGENT = "urgent", _("Urgent")
-
-    class Flag(models.TextChoices):
-        NONE = "", _("On schedule")
-        YELLOW = "yellow", _("Deadline near (yellow)")
-        RED = "red", _("Overdue (red)")
 
     campaign = models.ForeignKey(
         Campaign, on_delete=models.PROTECT, related_name="tasks", verbose_name=_("campaign")
@@ -149,8 +192,6 @@ class Task(models.Model):
     progress = models.PositiveSmallIntegerField(
         _("progress (%)"), default=0, validators=[MaxValueValidator(100)]
     )
-    flag = models.CharField(_("alert"), max_length=6, choices=Flag.choices, blank=True, default="")
-    overdue_since = models.DateField(_("overdue since"), null=True, blank=True)
     # Bumped by every change: a form posts the version it showed, a mismatch is a conflict.
     version = models.PositiveIntegerField(default=1, editable=False)
     created_by = models.ForeignKey(
@@ -195,12 +236,15 @@ class Task(models.Model):
 
     @property
     def colour(self):
-        """Bootstrap colour of the status badge: green accepted, red overdue, yellow near."""
+        """Bootstrap colour of the status badge: green accepted, red overdue, yellow near.
+
+        Reads the `light` that `with_light()` annotates."""
+        light = getattr(self, "light", "")
         if self.status == self.Status.ACCEPTED:
             return "success"
-        if self.flag == self.Flag.RED:
+        if light == "red":
             return "danger"
-        if self.flag == self.Flag.YELLOW:
+        if light == "yellow":
             return "warning"
         if self.status == self.Status.SUBMITTED:
             return "info"
@@ -349,10 +393,9 @@ class Task(models.Model):
             from_status = locked.status
             locked.status = self.Status.ACCEPTED
             locked.accepted_at = timezone.now()
-            locked.flag = self.Flag.NONE
             self._finish(
                 locked,
-                ["status", "accepted_at", "flag"],
+                ["status", "accepted_at"],
                 actor=actor,
                 kind=TaskEvent.Kind.ACCEPTED,
                 from_status=from_status,
@@ -421,16 +464,13 @@ class Task(models.Model):
     def change_deadline(
         self, *, actor, deadline, working_days=None, note="", expected_version=None
     ):
-        """Move the deadline. The alert is cleared: the next daily check sets it again for
-        the new date, with a reminder of its own."""
+        """Move the deadline; the lights follow at once (they are derived from it)."""
         with transaction.atomic():
             locked = self._locked(expected_version)
             before = locked.deadline
             locked.deadline = deadline
             locked.deadline_working_days = working_days
-            locked.flag = self.Flag.NONE
-            locked.overdue_since = None
-            fields = ["deadline", "deadline_working_days", "flag", "overdue_since"]
+            fields = ["deadline", "deadline_working_days"]
             self._finish(
                 locked,
                 fields,
@@ -472,7 +512,6 @@ class Milestone(models.Model):
     )
     deliverable = models.CharField(_("deliverable"), max_length=300, blank=True)
     reached_at = models.DateTimeField(_("reached at"), null=True, blank=True)
-    overdue_since = models.DateField(_("overdue since"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("milestone")
@@ -485,6 +524,11 @@ class Milestone(models.Model):
 
     def __str__(self):
         return f"{self.date} {self.deliverable or (self.expected_progress or '')}"
+
+    @property
+    def is_missed(self):
+        """Not reached and its date has passed (derived, like a task's light)."""
+        return self.reached_at is None and self.date < timezone.localdate()
 
     def clean(self):
         if self.expected_progress is None and not self.deliverable:

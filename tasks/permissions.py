@@ -55,7 +55,9 @@ def task_for(user, pk, *, action=None):
     """
     task = get_visible_or_404(
         user,
-        Task.objects.select_related("campaign", "lead_unit", "command_office", "standard", "item"),
+        Task.objects.with_light().select_related(
+            "campaign", "lead_unit", "command_office", "standard", "item"
+        ),
         pk=pk,
     )
     if action == "report" and not can_report(user, task):

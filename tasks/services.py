@@ -18,7 +18,7 @@ from campaign.notifications import notify
 from campaign.workbook import RowError, WorkbookInvalid, label_key, locate_table
 from campaign.workdays import WorkdayCalendar, unpublished_years
 
-from .models import Milestone, Task, TaskError, TaskEvent
+from .models import Milestone, Task, TaskError, TaskEvent, due_soon_q, overdue_q, owed_q
 
 
 def warning_working_days():
@@ -343,40 +343,24 @@ def _task_units(task):
 
 
 def check_deadlines(*, today=None):
-    """Mark overdue tasks (red) and milestones, warn of near deadlines (yellow), notify units.
+    """Remind units of overdue tasks, near deadlines and missed milestones. Writes no state.
 
-    Flags are set here only (creating a task or moving its deadline clears them), so every
-    red or yellow flag comes with its notification.
-
-    Idempotent: each task or milestone is claimed with a conditional UPDATE, and every
-    notification carries a key naming the task and its deadline, so a second run on the
-    same day (or a second beat) changes and sends nothing. Returns counts.
+    The lights themselves are derived when read (`Task.objects.with_light`); this job only
+    sends reminders. Idempotent: every notification carries a key naming the task (or
+    milestone) and its deadline, so a second run on the same day (or a second beat) sends
+    nothing. Returns how many tasks and milestones got a new reminder.
     """
     today = today or timezone.localdate()
     calendar = WorkdayCalendar(today, today + datetime.timedelta(days=60))
-    warn_until = calendar.add_working_days(today, warning_working_days())
-    open_tasks = Task.objects.filter(campaign__is_active=True, status__in=Task.OPEN_STATUSES)
-    counts = {"overdue": 0, "warning": 0, "milestones": 0}
-
-    red = list(
-        open_tasks.filter(deadline__lt=today)
-        .exclude(flag=Task.Flag.RED)
-        .select_related("campaign", "lead_unit")
-        .prefetch_related("responsible_units")
-    )
-    yellow = list(
-        open_tasks.filter(deadline__gte=today, deadline__lte=warn_until, flag=Task.Flag.NONE)
-        .select_related("campaign", "lead_unit")
-        .prefetch_related("responsible_units")
-    )
+    tasks = Task.objects.filter(campaign__is_active=True).select_related("campaign", "lead_unit")
+    tasks = tasks.prefetch_related("responsible_units")
+    red = list(tasks.filter(overdue_q(today)))
+    yellow = list(tasks.filter(due_soon_q(today)))
     milestones = list(
         Milestone.objects.filter(
-            task__campaign__is_active=True,
-            task__status__in=Task.OPEN_STATUSES,
-            reached_at__isnull=True,
-            overdue_since__isnull=True,
-            date__lt=today,
+            task__campaign__is_active=True, reached_at__isnull=True, date__lt=today
         )
+        .filter(owed_q(today, status="task__status", submitted_at="task__submitted_at"))
         .select_related("task__campaign", "task__lead_unit")
         .prefetch_related("task__responsible_units")
     )
@@ -387,20 +371,10 @@ def check_deadlines(*, today=None):
     def recipients(task):
         return [p for unit_id in _task_units(task) for p in people.get(unit_id, [])]
 
+    counts = {"overdue": 0, "warning": 0, "milestones": 0}
     for task in red:
-        claimed = (
-            Task.objects.filter(pk=task.pk, status__in=Task.OPEN_STATUSES)
-            .exclude(flag=Task.Flag.RED)
-            .update(flag=Task.Flag.RED, overdue_since=task.overdue_since or today)
-        )
-        if not claimed:
-            continue  # another run got there first
-        counts["overdue"] += 1
         days = calendar.working_days_between(task.deadline, today)
-        TaskEvent.objects.create(
-            task=task, kind=TaskEvent.Kind.OVERDUE, from_status=task.status, to_status=task.status
-        )
-        notify(
+        sent = notify(
             recipients=recipients(task),
             subject=_("Overdue task: %(title)s") % {"title": task.title[:120]},
             body=_(
@@ -418,17 +392,11 @@ def check_deadlines(*, today=None):
             campaign=task.campaign,
             dedupe_key=f"task:{task.pk}:overdue:{task.deadline.isoformat()}",
         )
+        counts["overdue"] += bool(sent)
 
     for task in yellow:
-        claimed = Task.objects.filter(pk=task.pk, flag=Task.Flag.NONE).update(flag=Task.Flag.YELLOW)
-        if not claimed:
-            continue
-        counts["warning"] += 1
         left = calendar.working_days_between(today, task.deadline)
-        TaskEvent.objects.create(
-            task=task, kind=TaskEvent.Kind.WARNING, from_status=task.status, to_status=task.status
-        )
-        notify(
+        sent = notify(
             recipients=recipients(task),
             subject=_("Deadline near: %(title)s") % {"title": task.title[:120]},
             body=_(
@@ -447,24 +415,12 @@ def check_deadlines(*, today=None):
             campaign=task.campaign,
             dedupe_key=f"task:{task.pk}:warning:{task.deadline.isoformat()}",
         )
+        counts["warning"] += bool(sent)
 
     for milestone in milestones:
-        claimed = Milestone.objects.filter(pk=milestone.pk, overdue_since__isnull=True).update(
-            overdue_since=today
-        )
-        if not claimed:
-            continue
-        counts["milestones"] += 1
         task = milestone.task
         what = milestone.deliverable or _("%(p)s %% done") % {"p": milestone.expected_progress}
-        TaskEvent.objects.create(
-            task=task,
-            kind=TaskEvent.Kind.MILESTONE_OVERDUE,
-            from_status=task.status,
-            to_status=task.status,
-            note=f"{milestone.date}：{what}",
-        )
-        notify(
+        sent = notify(
             recipients=recipients(task),
             subject=_("Milestone missed: %(title)s") % {"title": task.title[:120]},
             body=_(
@@ -482,20 +438,23 @@ def check_deadlines(*, today=None):
             campaign=task.campaign,
             dedupe_key=f"milestone:{milestone.pk}:overdue:{milestone.date.isoformat()}",
         )
+        counts["milestones"] += bool(sent)
     return counts
 
 
 # --- The battle map (挂图作战) ------------------------------------------------------------------
 
-AGGREGATES = {
-    "total": Count("pk"),
-    "accepted": Count("pk", filter=Q(status=Task.Status.ACCEPTED)),
-    "submitted": Count("pk", filter=Q(status=Task.Status.SUBMITTED)),
-    # Only work still owed counts as late: a submitted task waits on the command office.
-    "overdue": Count("pk", filter=Q(flag=Task.Flag.RED, status__in=Task.OPEN_STATUSES)),
-    "warning": Count("pk", filter=Q(flag=Task.Flag.YELLOW, status__in=Task.OPEN_STATUSES)),
-    "progress_avg": Avg("progress"),
-}
+
+def aggregates():
+    """The battle map's counts per group; the lights are today's (see `Task.with_light`)."""
+    return {
+        "total": Count("pk"),
+        "accepted": Count("pk", filter=Q(status=Task.Status.ACCEPTED)),
+        "submitted": Count("pk", filter=Q(status=Task.Status.SUBMITTED)),
+        "overdue": Count("pk", filter=Q(light="red")),
+        "warning": Count("pk", filter=Q(light="yellow")),
+        "progress_avg": Avg("progress"),
+    }
 
 
 @dataclass
@@ -569,8 +528,9 @@ def build_battle_map(tasks, *, visible_units):
     district's column counts the work of its streets and communities.
     """
     visible = {u.pk: u for u in visible_units}
+    tasks = tasks.with_light()
     by_office_unit = tasks.order_by().values("command_office", "lead_unit", "lead_unit__path")
-    by_office_unit = by_office_unit.annotate(**AGGREGATES)
+    by_office_unit = by_office_unit.annotate(**aggregates())
     grid, office_totals, unit_totals, columns = {}, {}, {}, {}
     total = Cell()
     for row in by_office_unit:
@@ -583,7 +543,7 @@ def build_battle_map(tasks, *, visible_units):
         unit_totals.setdefault(column, Cell()).add(row)
         total.add(row)
     by_item = {}
-    for row in tasks.order_by().values("item").annotate(**AGGREGATES):
+    for row in tasks.order_by().values("item").annotate(**aggregates()):
         by_item.setdefault(row["item"], Cell()).add(row)
 
     from campaign.models import CommandOffice

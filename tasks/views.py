@@ -55,8 +55,10 @@ def _visible_tasks(request):
 
 def _list_queryset(tasks):
     # Everything a row shows, so the query count does not grow with the rows.
-    return tasks.select_related("lead_unit", "command_office").prefetch_related(
-        Prefetch("responsible_units", queryset=Unit.objects.only("pk", "name"))
+    return (
+        tasks.with_light()
+        .select_related("lead_unit", "command_office")
+        .prefetch_related(Prefetch("responsible_units", queryset=Unit.objects.only("pk", "name")))
     )
 
 
@@ -73,10 +75,11 @@ def my_tasks(request):
     scope = scope_for(request.user)
     units = [m.unit for m in scope.memberships if m.campaign_id == campaign.pk and m.unit_id]
     tasks = Task.objects.visible_to(request.user).filter(campaign=campaign).for_units(units)
+    tasks = tasks.with_light()
     counts = tasks.aggregate(
         open=Count("pk", filter=Q(status__in=Task.OPEN_STATUSES)),
-        overdue=Count("pk", filter=Q(status__in=Task.OPEN_STATUSES, flag=Task.Flag.RED)),
-        warning=Count("pk", filter=Q(status__in=Task.OPEN_STATUSES, flag=Task.Flag.YELLOW)),
+        overdue=Count("pk", filter=Q(light="red")),
+        warning=Count("pk", filter=Q(light="yellow")),
         submitted=Count("pk", filter=Q(status=Task.Status.SUBMITTED)),
     )
     show = request.GET.get("show", "open")
@@ -88,8 +91,8 @@ def my_tasks(request):
         tasks = tasks.filter(status=Task.Status.ACCEPTED)
     # Red first, then yellow, then by deadline: what needs doing today is at the top.
     urgency = Case(
-        When(flag=Task.Flag.RED, then=Value(0)),
-        When(flag=Task.Flag.YELLOW, then=Value(1)),
+        When(light="red", then=Value(0)),
+        When(light="yellow", then=Value(1)),
         default=Value(2),
     )
     tasks = _list_queryset(tasks).order_by(urgency, "deadline", "pk")
