@@ -973,3 +973,39 @@ class Notification(models.Model):
 
     def __str__(self):
         return self.subject
+
+
+class OutboxMessage(models.Model):
+    """A side effect (a notice, an e-mail, a job request) written in the same transaction as
+    the change that caused it, and delivered by the relay after commit (`campaign.outbox`).
+
+    `kind` is the dotted path of a registered handler; `idempotency_key` makes writing the
+    same effect twice a no-op, and `delivered_at` (set in the handler's transaction) makes
+    delivering it twice impossible.
+    """
+
+    kind = models.CharField(_("kind"), max_length=100)
+    payload = models.JSONField(default=dict, blank=True)
+    idempotency_key = models.CharField(max_length=200, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    # Not before this time: set forward by the back-off after a failed attempt.
+    available_at = models.DateTimeField(default=timezone.now)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name = _("outbox message")
+        verbose_name_plural = _("outbox messages")
+        ordering = ["pk"]
+        indexes = [
+            # The relay: undelivered rows that are due, oldest first.
+            models.Index(
+                fields=["available_at"],
+                condition=Q(delivered_at__isnull=True),
+                name="outbox_due_idx",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.kind} {self.idempotency_key}"

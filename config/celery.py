@@ -19,6 +19,12 @@ app.autodiscover_tasks(related_name="jobs")
 
 # One commented entry per periodic job; every job is idempotent for its period.
 app.conf.beat_schedule = {
+    # Outbox: deliver every notice, e-mail and job request the after-commit kick missed
+    # (broker down or hung, a worker killed, a retry whose back-off has passed); every minute.
+    "relay-outbox": {
+        "task": "campaign.jobs.relay_outbox",
+        "schedule": 60.0,
+    },
     # Sign-in records are kept half a year for audits, then dropped (03:10 daily).
     "purge-login-attempts": {
         "task": "campaign.jobs.purge_login_attempts",

@@ -1,18 +1,22 @@
 """Tasks (任务): standards broken into dated work owned by named units.
 
-A task moves through a small state machine (not started → in progress → submitted for
-acceptance → accepted, or returned to the unit); every move is a model method of the
-house shape and leaves a `TaskEvent`. Progress reports (`ProgressUpdate`) and their
-evidence are append-only. `Task.version` detects two people editing at once.
+A task has one part (`TaskPart`, 分工) per unit it names — its lead unit, each responsible
+unit and each cooperating unit. Each part moves through a small state machine of its own
+(not started → in progress → submitted for acceptance → accepted, or returned to the unit)
+with its own progress reports and evidence; the task's status and progress roll up from its
+parts. Every move is a model method on `campaign.transitions.transition` and leaves a
+`TaskEvent`. Progress reports (`ProgressUpdate`) and their evidence are append-only.
+Traffic lights (red/yellow) are derived when read, never stored.
 """
 
 import datetime
+import uuid
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator
-from django.db import models, transaction
-from django.db.models import Case, CharField, Q, Value, When
+from django.db import models
+from django.db.models import Case, CharField, Exists, OuterRef, Q, Value, When
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -26,22 +30,14 @@ from campaign.models import (
     Standard,
     Unit,
 )
-
-
-class TaskError(ValidationError):
-    """A move the task's rules forbid; the message is shown to the person as it is."""
-
-
-class TaskConflict(TaskError):
-    """Someone else changed the task after this person opened it."""
-
+from campaign.transitions import Change, DomainError, not_possible_message, rule, transition
 
 # --- Traffic lights (红黄灯), derived when read ---------------------------------------------
-# One rule for every page, export and count: work is *owed* until it is handed in for
-# acceptance; owed work past its deadline is red (overdue), owed work due within
+# One rule for every page, export and count: a part's work is *owed* until it is handed in
+# for acceptance; owed work past the task's deadline is red (overdue), owed work due within
 # TASK_WARNING_WORKING_DAYS working days (the office's calendar, 调休 included) is yellow.
-# Nothing is stored, so no page waits for the nightly job. `prefix` points the lookups at a
-# related row's fields ("task__" from a per-unit part).
+# Nothing is stored, so no page waits for the nightly job. A task's light is the worst of
+# its parts'. The keyword arguments point the lookups at a related row ("task__status").
 
 
 def warning_until(on):
@@ -57,23 +53,21 @@ def owed_q(on, *, status="status", submitted_at="submitted_at"):
     return Q(**{f"{status}__in": Task.OPEN_STATUSES}) | Q(**{f"{submitted_at}__date__gt": on})
 
 
-def overdue_q(on=None, *, deadline="deadline", **owed):
+def overdue_q(on=None, *, deadline="task__deadline", **owed):
     on = on or timezone.localdate()
     return Q(**{f"{deadline}__lt": on}) & owed_q(on, **owed)
 
 
-def due_soon_q(on=None, *, deadline="deadline", **owed):
+def due_soon_q(on=None, *, deadline="task__deadline", **owed):
     on = on or timezone.localdate()
     window = {f"{deadline}__gte": on, f"{deadline}__lte": warning_until(on)}
     return Q(**window) & owed_q(on, **owed)
 
 
-def light_expression(on=None, **lookups):
-    """SQL for the light on `on` (default today): "red", "yellow" or ""."""
-    on = on or timezone.localdate()
+def light_expression(overdue, due_soon):
     return Case(
-        When(overdue_q(on, **lookups), then=Value("red")),
-        When(due_soon_q(on, **lookups), then=Value("yellow")),
+        When(overdue, then=Value("red")),
+        When(due_soon, then=Value("yellow")),
         default=Value(""),
         output_field=CharField(),
     )
@@ -103,12 +97,19 @@ class TaskQuerySet(models.QuerySet):
     def open(self):
         return self.filter(status__in=Task.OPEN_STATUSES)
 
+    def _parts(self, q):
+        return Exists(TaskPart.objects.filter(q, task=OuterRef("pk")))
+
     def overdue(self, on=None):
-        return self.filter(overdue_q(on))
+        """Tasks with at least one overdue part."""
+        return self.filter(self._parts(overdue_q(on)))
 
     def with_light(self, on=None):
-        """Each task with `light` ("red", "yellow" or "") for `on`, default today."""
-        return self.annotate(light=light_expression(on))
+        """Each task with `light` for `on` (default today): the worst light of its parts."""
+        on = on or timezone.localdate()
+        return self.annotate(
+            light=light_expression(Q(self._parts(overdue_q(on))), Q(self._parts(due_soon_q(on))))
+        )
 
 
 class Task(models.Model):
@@ -253,43 +254,313 @@ class Task(models.Model):
         return "light"
 
     # --- state changes ---------------------------------------------------------------
-    def _locked(self, expected_version):
-        """Re-read this task under a row lock and check nobody changed it meanwhile."""
-        locked = Task.objects.select_for_update().get(pk=self.pk)
-        if expected_version is not None and int(expected_version) != locked.version:
-            raise TaskConflict(
-                gettext(
-                    "Someone else changed this task while you were working on it. "
-                    "Nothing was saved: look at the latest version below and try again."
-                ),
-                code="conflict",
-            )
-        return locked
+    # Every method below is built on `campaign.transitions.transition`: lock, version,
+    # the rule table `RULES` (who may do what, from which statuses), event row, outbox.
 
-    def _check_move(self, locked, to):
-        if to not in self.TRANSITIONS[locked.status]:
-            raise TaskError(
-                gettext("A task that is “%(from)s” cannot become “%(to)s”.")
-                % {"from": locked.get_status_display(), "to": self.Status(to).label},
-                code="transition",
-            )
-
-    def _finish(self, locked, fields, *, actor, kind, from_status, note="", data=None):
-        locked.version += 1
-        locked.save(update_fields=[*fields, "version", "updated_at"])
-        TaskEvent.objects.create(
-            task=locked,
-            actor=actor,
-            kind=kind,
-            from_status=from_status,
-            to_status=locked.status,
-            note=note,
-            data=data or {},
+    def conflict_message(self):
+        return gettext(
+            "Someone else changed this task while you were working on it. "
+            "Nothing was saved: look at the latest version below and try again."
         )
-        # Keep the caller's object current, so a page can show the new state.
-        for field in [*fields, "version"]:
-            setattr(self, field, getattr(locked, field))
-        return locked
+
+    def not_possible_message(self, action):
+        if action in ("report", "submit"):
+            return gettext(
+                "This task is “%(status)s”: progress can be reported again only after "
+                "the command office returns it."
+            ) % {"status": self.get_status_display()}
+        return not_possible_message(self.get_status_display(), self.RULES[action].label)
+
+    def record_event(self, *, actor, action, from_status, to_status, note, data):
+        return TaskEvent.objects.create(
+            task=self,
+            actor=actor,
+            kind=action,
+            from_status=from_status,
+            to_status=to_status,
+            note=note,
+            data=data,
+        )
+
+    def roll_up(self):
+        """Set the task's status, progress and dates from its parts (call it in the part's
+        transaction, with the task row locked). Accepted when every part that answers for
+        the task (lead and responsible units) is accepted; cooperating parts never hold it up."""
+        parts = list(self.parts.all())
+        required = [p for p in parts if p.role != TaskPart.Role.COOPERATING] or parts
+        statuses = {p.status for p in required}
+        if statuses == {self.Status.ACCEPTED}:
+            status = self.Status.ACCEPTED
+        elif statuses <= {self.Status.SUBMITTED, self.Status.ACCEPTED}:
+            status = self.Status.SUBMITTED
+        elif statuses == {self.Status.NOT_STARTED}:
+            status = self.Status.NOT_STARTED
+        else:
+            status = self.Status.IN_PROGRESS
+        self.status = status
+        self.progress = round(sum(p.progress for p in required) / len(required)) if required else 0
+        handed_in = [p.submitted_at for p in required if p.submitted_at]
+        self.submitted_at = (
+            max(handed_in)
+            if status != self.Status.NOT_STARTED and len(handed_in) == len(required)
+            else None
+        )
+        accepted = [p.accepted_at for p in required if p.accepted_at]
+        self.accepted_at = max(accepted) if status == self.Status.ACCEPTED else None
+        self.save(update_fields=["status", "progress", "submitted_at", "accepted_at"])
+        # A milestone is reached by the task when every part that answers for it reached it.
+        for milestone in self.milestones.filter(reached_at__isnull=True):
+            if all(milestone in p.milestones_reached.all() for p in required):
+                milestone.reached_at = timezone.now()
+                milestone.save(update_fields=["reached_at"])
+
+    def sync_parts(self):
+        """One part per unit the task names. A unit taken off the task loses its part only
+        while that part is untouched (never reported on): history is never deleted."""
+        roles = {u.pk: TaskPart.Role.COOPERATING for u in self.cooperating_units.all()}
+        roles.update({u.pk: TaskPart.Role.RESPONSIBLE for u in self.responsible_units.all()})
+        roles[self.lead_unit_id] = TaskPart.Role.LEAD
+        existing = {p.unit_id: p for p in self.parts.all()}
+        for unit_id, role in roles.items():
+            part = existing.get(unit_id)
+            if part is None:
+                TaskPart.objects.create(task=self, unit_id=unit_id, role=role)
+            elif part.role != role:
+                part.role = role
+                part.save(update_fields=["role"])
+        gone = [p.pk for unit_id, p in existing.items() if unit_id not in roles]
+        TaskPart.objects.filter(
+            pk__in=gone, status=self.Status.NOT_STARTED, updates__isnull=True
+        ).delete()
+
+    def change_assignment(
+        self, *, actor, lead_unit, responsible_units=None, note="", expected_version=None
+    ):
+        """Hand the task to another lead unit (and, if given, other responsible units)."""
+        data = {}
+
+        def check(locked):
+            if lead_unit.campaign_id != locked.campaign_id:
+                raise DomainError(gettext("That unit belongs to another campaign."), code="unit")
+
+        def apply(locked):
+            before = {
+                "lead_unit": str(locked.lead_unit),
+                "responsible_units": [str(u) for u in locked.responsible_units.all()],
+            }
+            locked.lead_unit = lead_unit
+            if responsible_units is not None:
+                locked.responsible_units.set(responsible_units)
+            locked.sync_parts()
+            after = {
+                "lead_unit": str(lead_unit),
+                "responsible_units": [str(u) for u in locked.responsible_units.all()],
+            }
+            data.update(before=before, after=after)
+            effects = []
+            if before["lead_unit"] != after["lead_unit"]:
+                effects.append(assignment_notice([locked.pk]))
+            return Change(["lead_unit"], effects)
+
+        transition(
+            self,
+            "reassign",
+            actor=actor,
+            expected_version=expected_version,
+            note=note,
+            check=check,
+            apply=apply,
+            data=data,
+            event_kind=TaskEvent.Kind.REASSIGNED,
+        )
+        return self
+
+    def change_deadline(
+        self, *, actor, deadline, working_days=None, note="", expected_version=None
+    ):
+        """Move the deadline; the lights follow at once (they are derived from it)."""
+        data = {}
+
+        def apply(locked):
+            data.update(before=locked.deadline.isoformat(), after=deadline.isoformat())
+            locked.deadline = deadline
+            locked.deadline_working_days = working_days
+            return ["deadline", "deadline_working_days"]
+
+        transition(
+            self,
+            "deadline",
+            actor=actor,
+            expected_version=expected_version,
+            note=note,
+            apply=apply,
+            data=data,
+            event_kind=TaskEvent.Kind.DEADLINE,
+        )
+        return self
+
+    def record_edit(self, *, actor, changed, expected_version=None):
+        """Record an edit of the task's text or units the office is saving (call it in the
+        same transaction, before saving the form): one event, version check and bump."""
+        transition(
+            self,
+            "edit",
+            actor=actor,
+            expected_version=expected_version,
+            data={"fields": changed},
+            event_kind=TaskEvent.Kind.EDITED,
+        )
+        return self
+
+
+def assignment_notice(task_ids):
+    """The outbox effect telling each lead unit about the tasks newly given to it."""
+    token = uuid.uuid4().hex
+    return (
+        "tasks.services.notify_tasks_assigned",
+        f"tasks-assigned:{token}",
+        {"task_ids": list(task_ids), "token": token},
+    )
+
+
+def _can_manage(scope, task):
+    """Office staff, and the staff of the task's command office, edit, reassign and accept."""
+    if scope.is_office_admin(task.campaign):
+        return True
+    return task.command_office_id is not None and scope.is_command_staff(task.command_office)
+
+
+_ALL = list(Task.Status)
+_manage_denied = _("Only the creation office or the task's command office can do this.")
+# Who may do what to a task, from which statuses: the buttons on the task's page, the
+# views' permission checks and the methods above all read this table. Reporting and
+# acceptance are per unit: see `TaskPart.RULES`.
+Task.RULES = {
+    "reassign": rule(_ALL, _can_manage, _manage_denied, label=_("Reassign")),
+    "deadline": rule(_ALL, _can_manage, _manage_denied, label=_("Change deadline")),
+    "edit": rule(_ALL, _can_manage, _manage_denied, label=_("Edit")),
+}
+
+
+class TaskPartQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """The parts of the tasks the person sees: the lead unit sees everyone's part."""
+        return self.filter(task__in=Task.objects.visible_to(user))
+
+    def overdue(self, on=None):
+        return self.filter(overdue_q(on))
+
+    def in_order(self):
+        """Lead unit first, then responsible, then cooperating units, each by the unit tree."""
+        rank = Case(
+            *[When(role=r, then=Value(i)) for i, r in enumerate(TaskPart.Role.values)],
+            output_field=models.IntegerField(),
+        )
+        return self.alias(role_rank=rank).order_by("task_id", "role_rank", "unit__path")
+
+    def with_light(self, on=None):
+        """Each part with `light` ("red", "yellow" or "") for `on`, default today."""
+        on = on or timezone.localdate()
+        return self.annotate(light=light_expression(overdue_q(on), due_soon_q(on)))
+
+
+class TaskPart(models.Model):
+    """One unit's part of a task (分工): its own progress, evidence, milestones reached,
+    submission and acceptance by the command office. Everything that counts tasks counts
+    these."""
+
+    class Role(models.TextChoices):
+        LEAD = "lead", _("Lead unit")
+        RESPONSIBLE = "responsible", _("Responsible unit")
+        COOPERATING = "cooperating", _("Cooperating unit")
+
+    Status = Task.Status
+    TRANSITIONS = Task.TRANSITIONS
+    OPEN_STATUSES = Task.OPEN_STATUSES
+
+    task = models.ForeignKey(
+        Task, on_delete=models.CASCADE, related_name="parts", verbose_name=_("task")
+    )
+    unit = models.ForeignKey(
+        Unit, on_delete=models.PROTECT, related_name="task_parts", verbose_name=_("unit")
+    )
+    role = models.CharField(_("role in the task"), max_length=12, choices=Role.choices)
+    status = models.CharField(
+        _("status"), max_length=12, choices=Status.choices, default=Status.NOT_STARTED
+    )
+    progress = models.PositiveSmallIntegerField(
+        _("progress (%)"), default=0, validators=[MaxValueValidator(100)]
+    )
+    milestones_reached = models.ManyToManyField(
+        "Milestone", blank=True, related_name="reached_by", verbose_name=_("milestones reached")
+    )
+    # Bumped by every change: a form posts the version it showed, a mismatch is a conflict.
+    version = models.PositiveIntegerField(default=1, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+    submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
+    accepted_at = models.DateTimeField(_("accepted at"), null=True, blank=True)
+
+    objects = TaskPartQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("task part")
+        verbose_name_plural = _("task parts")
+        ordering = ["task", "role", "unit__path"]
+        constraints = [
+            models.UniqueConstraint(fields=["task", "unit"], name="task_part_one_per_unit"),
+            models.CheckConstraint(
+                condition=Q(progress__lte=100), name="task_part_progress_max_100"
+            ),
+        ]
+        indexes = [
+            # Rankings, the bulletin and the battle map: a unit's parts by status.
+            models.Index(fields=["unit", "status"]),
+        ]
+
+    def __str__(self):
+        return f"{self.task} · {self.unit}"
+
+    def get_absolute_url(self):
+        return f"{self.task.get_absolute_url()}#part-{self.pk}"
+
+    @property
+    def is_open(self):
+        return self.status in self.OPEN_STATUSES
+
+    colour = Task.colour
+
+    # --- state changes (on `campaign.transitions.transition`) ---------------------------
+
+    def conflict_message(self):
+        return gettext(
+            "Someone else changed this part of the task while you were working on it. "
+            "Nothing was saved: look at the latest version below and try again."
+        )
+
+    def not_possible_message(self, action):
+        if action in ("report", "submit"):
+            return gettext(
+                "This part is “%(status)s”: progress can be reported again only after "
+                "the command office returns it."
+            ) % {"status": self.get_status_display()}
+        return not_possible_message(self.get_status_display(), self.RULES[action].label)
+
+    def record_event(self, *, actor, action, from_status, to_status, note, data):
+        return TaskEvent.objects.create(
+            task_id=self.task_id,
+            part=self,
+            actor=actor,
+            kind=action,
+            from_status=from_status,
+            to_status=to_status,
+            note=note,
+            data=data,
+        )
+
+    def _roll_up_task(self):
+        # The task row is locked after the part's: two units handing in at once roll up in turn.
+        task = Task.objects.select_for_update().get(pk=self.task_id)
+        task.roll_up()
 
     def report_progress(
         self,
@@ -303,50 +574,41 @@ class Task(models.Model):
         submit=False,
         expected_version=None,
     ):
-        """The unit reports progress (text, %, evidence); optionally submits for acceptance.
+        """The unit reports progress on its part (text, %, evidence); optionally submits it.
 
-        Starts a task that had not started, records an append-only `ProgressUpdate` with
-        its evidence, and marks reached the milestones the new percentage meets and those
-        the unit ticked (deliverables). A missed milestone keeps its overdue date.
+        Records an append-only `ProgressUpdate` with its evidence, marks reached the
+        milestones the new percentage meets and those the unit ticked, and rolls the task up.
         """
-        from .jobs import notify_task_submitted
+        updates = []
+        data = {}
 
-        with transaction.atomic():
-            locked = self._locked(expected_version)
-            if locked.status not in self.OPEN_STATUSES:
-                raise TaskError(
-                    gettext(
-                        "This task is “%(status)s”: progress can be reported again only after "
-                        "the command office returns it."
-                    )
-                    % {"status": locked.get_status_display()},
-                    code="closed",
-                )
+        def check(locked):
+            nonlocal progress
             if progress is None:
                 progress = locked.progress
             if not 0 <= progress <= 100:
-                raise TaskError(gettext("Progress must be between 0 and 100 %."), code="range")
-            target = self.Status.SUBMITTED if submit else self.Status.IN_PROGRESS
+                raise DomainError(gettext("Progress must be between 0 and 100 %."), code="range")
             if submit and progress < 100:
-                raise TaskError(
+                raise DomainError(
                     gettext("Set the progress to 100 % before submitting the task for acceptance."),
                     code="incomplete",
                 )
-            from_status = locked.status
-            if target != from_status:
-                self._check_move(locked, target)
+
+        def apply(locked):
             update = ProgressUpdate.objects.create(
-                task=locked,
+                task_id=locked.task_id,
+                part=locked,
                 author=actor,
                 text=text,
                 progress=progress,
                 progress_before=locked.progress,
                 submitted=submit,
             )
+            updates.append(update)
             for photo in photos:
-                Evidence.objects.create(
+                TaskEvidence.objects.create(
                     update=update,
-                    kind=Evidence.Kind.PHOTO,
+                    kind=TaskEvidence.Kind.PHOTO,
                     file=photo.image,
                     thumbnail=photo.thumbnail,
                     original_name=photo.image.name[:200],
@@ -355,146 +617,130 @@ class Task(models.Model):
                     height=photo.height,
                 )
             for document in documents:
-                Evidence.objects.create(
+                TaskEvidence.objects.create(
                     update=update,
-                    kind=Evidence.Kind.DOCUMENT,
+                    kind=TaskEvidence.Kind.DOCUMENT,
                     file=document,
                     original_name=document.name[:200],
                 )
-            fields = ["status", "progress"]
-            locked.status, locked.progress = target, progress
+            fields = ["progress"]
+            locked.progress = progress
             if submit:
                 locked.submitted_at = timezone.now()
                 fields.append("submitted_at")
             reached = Q(expected_progress__lte=progress) | Q(pk__in=[m.pk for m in milestones])
-            locked.milestones.filter(reached, reached_at__isnull=True).update(
-                reached_at=timezone.now()
-            )
-            self._finish(
-                locked,
-                fields,
-                actor=actor,
-                kind=TaskEvent.Kind.SUBMITTED if submit else TaskEvent.Kind.PROGRESS,
-                from_status=from_status,
-                note=text,
-                data={"progress": [update.progress_before, progress], "update": update.pk},
-            )
+            locked.milestones_reached.add(*Milestone.objects.filter(reached, task=locked.task_id))
+            data["progress"] = [update.progress_before, progress]
+            data["update"] = update.pk
+            effects = []
             if submit:
-                notify_task_submitted.delay_on_commit(locked.pk)
-        return update
+                effects.append(
+                    (
+                        "tasks.services.notify_task_submitted",
+                        "task-event:{event}",
+                        {"part_id": locked.pk},
+                    )
+                )
+            return Change(fields, effects)
+
+        transition(
+            self,
+            "submit" if submit else "report",
+            actor=actor,
+            to=self.Status.SUBMITTED if submit else self.Status.IN_PROGRESS,
+            expected_version=expected_version,
+            note=text,
+            check=check,
+            apply=self._then_roll_up(
+                apply, self.Status.SUBMITTED if submit else self.Status.IN_PROGRESS
+            ),
+            data=data,
+            event_kind=TaskEvent.Kind.SUBMITTED if submit else TaskEvent.Kind.PROGRESS,
+        )
+        return updates[0]
+
+    def _then_roll_up(self, apply, to):
+        """Wrap `apply` so the task rolls up from the part's new state in the same transaction."""
+
+        def wrapped(locked):
+            change = apply(locked)
+            locked.status = to
+            fields = change.fields if isinstance(change, Change) else list(change or [])
+            locked.save(update_fields=[*fields, "status"])
+            locked._roll_up_task()
+            return change
+
+        return wrapped
 
     def accept(self, *, actor, note="", expected_version=None):
-        """The command office accepts the work (验收通过): the task is done."""
-        from .jobs import notify_task_decided
+        """The command office accepts this unit's part (验收通过)."""
 
-        with transaction.atomic():
-            locked = self._locked(expected_version)
-            self._check_move(locked, self.Status.ACCEPTED)
-            from_status = locked.status
-            locked.status = self.Status.ACCEPTED
+        def apply(locked):
             locked.accepted_at = timezone.now()
-            self._finish(
-                locked,
-                ["status", "accepted_at"],
-                actor=actor,
-                kind=TaskEvent.Kind.ACCEPTED,
-                from_status=from_status,
-                note=note,
-            )
-            notify_task_decided.delay_on_commit(locked.pk, accepted=True)
-        return locked
+            return Change(["accepted_at"], [self._decided_notice(accepted=True)])
+
+        transition(
+            self,
+            "accept",
+            actor=actor,
+            to=self.Status.ACCEPTED,
+            expected_version=expected_version,
+            note=note,
+            apply=self._then_roll_up(apply, self.Status.ACCEPTED),
+            event_kind=TaskEvent.Kind.ACCEPTED,
+        )
+        return self
 
     def return_to_unit(self, *, actor, reason, expected_version=None):
-        """The command office returns the work with a reason (退回): the unit must redo it."""
-        from .jobs import notify_task_decided
-
+        """The command office returns this unit's part with a reason (退回): it must redo it."""
         if not (reason or "").strip():
-            raise TaskError(gettext("Say why the task is returned."), code="reason")
-        with transaction.atomic():
-            locked = self._locked(expected_version)
-            self._check_move(locked, self.Status.RETURNED)
-            from_status = locked.status
-            locked.status = self.Status.RETURNED
+            raise DomainError(gettext("Say why the task is returned."), code="reason")
+
+        def apply(locked):
             locked.submitted_at = None
-            self._finish(
-                locked,
-                ["status", "submitted_at"],
-                actor=actor,
-                kind=TaskEvent.Kind.RETURNED,
-                from_status=from_status,
-                note=reason,
-            )
-            notify_task_decided.delay_on_commit(locked.pk, accepted=False)
-        return locked
+            return Change(["submitted_at"], [self._decided_notice(accepted=False)])
 
-    def change_assignment(
-        self, *, actor, lead_unit, responsible_units=None, note="", expected_version=None
-    ):
-        """Hand the task to another lead unit (and, if given, other responsible units)."""
-        from .jobs import queue_assignment_notice
+        transition(
+            self,
+            "return",
+            actor=actor,
+            to=self.Status.RETURNED,
+            expected_version=expected_version,
+            note=reason,
+            apply=self._then_roll_up(apply, self.Status.RETURNED),
+            event_kind=TaskEvent.Kind.RETURNED,
+        )
+        return self
 
-        with transaction.atomic():
-            locked = self._locked(expected_version)
-            if lead_unit.campaign_id != locked.campaign_id:
-                raise TaskError(gettext("That unit belongs to another campaign."), code="unit")
-            before = {
-                "lead_unit": str(locked.lead_unit),
-                "responsible_units": [str(u) for u in locked.responsible_units.all()],
-            }
-            locked.lead_unit = lead_unit
-            if responsible_units is not None:
-                locked.responsible_units.set(responsible_units)
-            after = {
-                "lead_unit": str(lead_unit),
-                "responsible_units": [str(u) for u in locked.responsible_units.all()],
-            }
-            if before["lead_unit"] != after["lead_unit"]:
-                queue_assignment_notice([locked.pk])
-            self._finish(
-                locked,
-                ["lead_unit"],
-                actor=actor,
-                kind=TaskEvent.Kind.REASSIGNED,
-                from_status=locked.status,
-                note=note,
-                data={"before": before, "after": after},
-            )
-        return locked
+    def _decided_notice(self, *, accepted):
+        return (
+            "tasks.services.notify_task_decided",
+            "task-event:{event}",
+            {"part_id": self.pk, "accepted": accepted},
+        )
 
-    def change_deadline(
-        self, *, actor, deadline, working_days=None, note="", expected_version=None
-    ):
-        """Move the deadline; the lights follow at once (they are derived from it)."""
-        with transaction.atomic():
-            locked = self._locked(expected_version)
-            before = locked.deadline
-            locked.deadline = deadline
-            locked.deadline_working_days = working_days
-            fields = ["deadline", "deadline_working_days"]
-            self._finish(
-                locked,
-                fields,
-                actor=actor,
-                kind=TaskEvent.Kind.DEADLINE,
-                from_status=locked.status,
-                note=note,
-                data={"before": before.isoformat(), "after": deadline.isoformat()},
-            )
-        return locked
 
-    def record_edit(self, *, actor, changed, expected_version=None):
-        """Called after the office edits the task's text or units: one event, version bump."""
-        with transaction.atomic():
-            locked = self._locked(expected_version)
-            self._finish(
-                locked,
-                [],
-                actor=actor,
-                kind=TaskEvent.Kind.EDITED,
-                from_status=locked.status,
-                data={"fields": changed},
-            )
-        return locked
+def _reports_for_part(scope, part):
+    """Only the part's own unit reports on it: not a unit above, not another unit of the task."""
+    if scope.is_read_only(part.task.campaign):
+        return False
+    return any(unit.pk == part.unit_id for unit in scope.units)
+
+
+def _manages_part(scope, part):
+    return _can_manage(scope, part.task)
+
+
+_report_denied = _("Only the unit itself reports progress on its part of the task.")
+# Who may do what to a part, from which statuses (the page's buttons read this too).
+TaskPart.RULES = {
+    "report": rule(
+        Task.OPEN_STATUSES, _reports_for_part, _report_denied, label=_("Report progress")
+    ),
+    "submit": rule(Task.OPEN_STATUSES, _reports_for_part, _report_denied, label=_("Submit")),
+    "accept": rule([Task.Status.SUBMITTED], _manages_part, _manage_denied, label=_("Accept")),
+    "return": rule([Task.Status.SUBMITTED], _manages_part, _manage_denied, label=_("Return")),
+}
 
 
 class Milestone(models.Model):
@@ -511,6 +757,7 @@ class Milestone(models.Model):
         validators=[MaxValueValidator(100)],
     )
     deliverable = models.CharField(_("deliverable"), max_length=300, blank=True)
+    # Set when every part that answers for the task reached it (see `Task.roll_up`).
     reached_at = models.DateTimeField(_("reached at"), null=True, blank=True)
 
     class Meta:
@@ -554,6 +801,10 @@ class TaskEvent(AppendOnlyModel):
         MILESTONE_OVERDUE = "milestone_overdue", _("Milestone missed")
 
     task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="events")
+    # The unit's part the event is about; empty for the task as a whole.
+    part = models.ForeignKey(
+        TaskPart, on_delete=models.CASCADE, null=True, blank=True, related_name="events"
+    )
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
@@ -581,6 +832,7 @@ class ProgressUpdate(AppendOnlyModel):
     """A progress report by the unit: text, percentage and evidence. Never edited afterwards."""
 
     task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="updates")
+    part = models.ForeignKey(TaskPart, on_delete=models.CASCADE, related_name="updates")
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     at = models.DateTimeField(default=timezone.now)
     text = models.TextField(_("progress"))
@@ -609,7 +861,7 @@ def thumbnail_path(instance, filename):
     return f"tasks/evidence/{timezone.now():%Y/%m}/thumbs/{filename}"
 
 
-class Evidence(AppendOnlyModel):
+class TaskEvidence(AppendOnlyModel):
     """A photo (resized, with a thumbnail) or document attached to a progress update.
 
     Stored as private media and served only through `tasks:evidence_file`.

@@ -1,22 +1,14 @@
-"""Who may do what to a task. Reading is `Task.objects.visible_to(user)`; these add acting.
+"""Who may do what to a task. Reading is `Task.objects.visible_to(user)`; acting is the rule
+table `Task.RULES` (tasks/models.py), read here, by the page's buttons and by the model.
 
 Out of scope is always 404 (the fetch goes through `visible_to` first); a visible task the
 person may not act on is 403.
 """
 
-from django.core.exceptions import PermissionDenied
-
 from campaign.access import get_visible_or_404, scope_for
+from campaign.transitions import require_action
 
-from .models import Task
-
-
-def can_manage(user, task):
-    """Office staff, and the staff of the task's command office, edit, reassign and accept."""
-    scope = scope_for(user)
-    if scope.is_office_admin(task.campaign):
-        return True
-    return task.command_office_id is not None and scope.is_command_staff(task.command_office)
+from .models import Task, TaskPart
 
 
 def can_manage_any(user, campaign):
@@ -25,15 +17,6 @@ def can_manage_any(user, campaign):
     return scope.is_office_admin(campaign) or any(
         m.campaign_id == campaign.pk and m.command_office_id for m in scope.memberships
     )
-
-
-def can_report(user, task):
-    """People of the lead or a responsible unit (or a unit above it) report progress."""
-    scope = scope_for(user)
-    if scope.is_read_only(task.campaign):
-        return False
-    units = [task.lead_unit, *task.responsible_units.all()]
-    return any(scope.acts_for_unit(unit) for unit in units) or can_manage(user, task)
 
 
 def managed_offices(user, campaign):
@@ -49,10 +32,8 @@ def managed_offices(user, campaign):
 
 
 def task_for(user, pk, *, action=None):
-    """The task with this pk if the person sees it (else 404) and may do `action` (else 403).
-
-    `action` is None (read), "report" or "manage".
-    """
+    """The task with this pk if the person sees it (else 404) and the rule table lets them
+    take `action` on it (else 403). `action` is None (read) or a key of `Task.RULES`."""
     task = get_visible_or_404(
         user,
         Task.objects.with_light().select_related(
@@ -60,8 +41,21 @@ def task_for(user, pk, *, action=None):
         ),
         pk=pk,
     )
-    if action == "report" and not can_report(user, task):
-        raise PermissionDenied
-    if action == "manage" and not can_manage(user, task):
-        raise PermissionDenied
+    if action is not None:
+        require_action(user, task, action)
     return task
+
+
+def part_for(user, pk, *, action=None):
+    """A unit's part of a task the person sees (else 404) on which the rule table lets them
+    take `action` (else 403): `action` is None (read) or a key of `TaskPart.RULES`."""
+    part = get_visible_or_404(
+        user,
+        TaskPart.objects.with_light().select_related(
+            "task__campaign", "task__command_office", "unit"
+        ),
+        pk=pk,
+    )
+    if action is not None:
+        require_action(user, part, action)
+    return part

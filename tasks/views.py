@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 
 from campaign.access import current_campaign_or_404, require_office_admin, scope_for
 from campaign.models import AuditEntry, PublishedHolidayYear, Unit, WorkdayOverride
+from campaign.transitions import DomainError, allowed_actions
 from campaign.uploads import StagedUpload, prepare_photo, private_file_response
 from campaign.workbook import WorkbookInvalid
 
@@ -30,8 +31,8 @@ from .forms import (
     TaskForm,
     WorkdayOverrideForm,
 )
-from .models import Evidence, ProgressUpdate, Task, TaskError
-from .permissions import can_manage, can_manage_any, can_report, managed_offices, task_for
+from .models import ProgressUpdate, Task, TaskEvidence
+from .permissions import can_manage_any, managed_offices, part_for, task_for
 from .services import (
     apply_progress,
     build_battle_map,
@@ -146,27 +147,46 @@ def task_detail(request, pk):
     return render(request, "tasks/task_detail.html", _detail_context(request, task))
 
 
-def _detail_context(request, task, progress_form=None):
-    updates = ProgressUpdate.objects.filter(task=task).select_related("author")
-    reporter = can_report(request.user, task) and task.is_open
-    manager = can_manage(request.user, task)
-    if reporter and progress_form is None:
+def _detail_context(request, task, progress_form=None, form_part=None):
+    """The person's own part (and its form) first; the others collapsed with counts."""
+    updates = ProgressUpdate.objects.filter(task=task).select_related("author", "part__unit")
+    actions = allowed_actions(request.user, task)
+    own_units = {u.pk for u in scope_for(request.user).units}
+    parts = list(task.parts.with_light().select_related("unit").in_order())
+    for part in parts:
+        part.task = task
+        part.actions = allowed_actions(request.user, part)
+        if "accept" in part.actions:
+            # One form per part on the page: ids made unique, field names kept.
+            part.decision_form = DecisionForm(
+                auto_id=f"id_part{part.pk}_%s", initial={"version": part.version}
+            )
+    own = [p for p in parts if p.unit_id in own_units]
+    others = [p for p in parts if p.unit_id not in own_units]
+    reporting = form_part or next((p for p in own if "report" in p.actions), None)
+    if reporting is not None and progress_form is None:
         progress_form = ProgressForm(
-            initial={"progress": task.progress, "version": task.version}, task=task
+            initial={"progress": reporting.progress, "version": reporting.version}, task=task
         )
+    counts = dict.fromkeys(Task.Status.values, 0)
+    for part in others:
+        counts[part.status] += 1
     return {
         "task": task,
-        "responsible_units": task.responsible_units.all(),
-        "cooperating_units": task.cooperating_units.all(),
+        "parts": parts,
+        "own_parts": own,
+        "other_parts": others,
+        "other_counts": [(Task.Status(s).label, n) for s, n in counts.items() if n],
+        "accepted_parts": sum(p.status == Task.Status.ACCEPTED for p in parts),
+        "to_decide": [p for p in parts if "accept" in p.actions],
         "milestones": task.milestones.all(),
         "updates": updates.prefetch_related("evidence"),
-        "events": task.events.select_related("actor"),
+        "events": task.events.select_related("actor", "part__unit"),
         "deadline_warning": unpublished_warning(task.deadline) if task.is_open else "",
-        "can_report": reporter,
-        "can_manage": manager,
-        "can_decide": manager and task.status == Task.Status.SUBMITTED,
-        "progress_form": progress_form if reporter else None,
-        "decision_form": DecisionForm(initial={"version": task.version}),
+        "actions": actions,
+        "can_manage": "edit" in actions,
+        "reporting_part": reporting,
+        "progress_form": progress_form if reporting else None,
     }
 
 
@@ -189,7 +209,7 @@ def task_create(request):
 
 
 def task_edit(request, pk):
-    task = task_for(request.user, pk, action="manage")
+    task = task_for(request.user, pk, action="edit")
     form = TaskForm(request.POST or None, instance=task, campaign=task.campaign)
     if managed_offices(request.user, task.campaign) is not None:
         form.fields["command_office"].queryset = form.fields["command_office"].queryset.filter(
@@ -210,8 +230,9 @@ def task_edit(request, pk):
                 edited = form.save(commit=False)
                 edited.save(update_fields=[f for f in TASK_EDIT_COLUMNS if f in form.fields])
                 form.save_m2m()
+                task.sync_parts()
                 milestones.save()
-        except TaskError as exc:
+        except DomainError as exc:
             messages.error(request, _error_text(exc))
             return redirect(task)
         messages.success(request, _("Task saved."))
@@ -222,18 +243,21 @@ def task_edit(request, pk):
 
 
 @require_POST
-def task_progress(request, pk):
-    task = task_for(request.user, pk, action="report")
+def part_progress(request, pk):
+    """A unit reports on (or submits) its own part of a task."""
+    part = part_for(request.user, pk, action="report")
+    task = part.task
     form = ProgressForm(request.POST, request.FILES, task=task)
     if not form.is_valid():
         # Show the form again with what was typed, so nobody writes a report twice.
         messages.error(request, _("The progress was not saved: see the problems below."))
-        context = _detail_context(request, task, progress_form=form)
+        task = task_for(request.user, task.pk)
+        context = _detail_context(request, task, progress_form=form, form_part=part)
         return render(request, "tasks/task_detail.html", context, status=400)
     data = form.cleaned_data
     try:
         photos = [prepare_photo(upload) for upload in data["photos"]]
-        task.report_progress(
+        part.report_progress(
             actor=request.user,
             text=data["text"],
             progress=data["progress"],
@@ -243,54 +267,40 @@ def task_progress(request, pk):
             milestones=data.get("milestones") or (),
             expected_version=data.get("version"),
         )
-    except ValidationError as exc:  # a TaskError, or a photo that cannot be prepared
+    except (DomainError, ValidationError) as exc:  # a refused move, or a bad photo
         messages.error(request, _error_text(exc))
-        return redirect(task)
+        return redirect(part)
     if data["submit"]:
         messages.success(request, _("Progress saved and the task submitted for acceptance."))
     else:
         messages.success(request, _("Progress saved."))
-    return redirect(task)
+    return redirect(part)
 
 
 @require_POST
-def task_accept(request, pk):
-    task = task_for(request.user, pk, action="manage")
+def part_decide(request, pk, action):
+    """The command office accepts (验收) or returns (退回) one unit's part."""
+    part = part_for(request.user, pk, action=action)
     form = DecisionForm(request.POST)
     form.is_valid()
+    note = form.cleaned_data.get("note", "")
+    version = form.cleaned_data.get("version")
     try:
-        task.accept(
-            actor=request.user,
-            note=form.cleaned_data.get("note", ""),
-            expected_version=form.cleaned_data.get("version"),
-        )
-    except TaskError as exc:
+        if action == "accept":
+            part.accept(actor=request.user, note=note, expected_version=version)
+            messages.success(request, _("%(unit)s's part is accepted.") % {"unit": part.unit})
+        else:
+            part.return_to_unit(actor=request.user, reason=note, expected_version=version)
+            messages.success(
+                request, _("%(unit)s's part is returned to the unit.") % {"unit": part.unit}
+            )
+    except DomainError as exc:
         messages.error(request, _error_text(exc))
-    else:
-        messages.success(request, _("The task is accepted."))
-    return redirect(task)
-
-
-@require_POST
-def task_return(request, pk):
-    task = task_for(request.user, pk, action="manage")
-    form = DecisionForm(request.POST)
-    form.is_valid()
-    try:
-        task.return_to_unit(
-            actor=request.user,
-            reason=form.cleaned_data.get("note", ""),
-            expected_version=form.cleaned_data.get("version"),
-        )
-    except TaskError as exc:
-        messages.error(request, _error_text(exc))
-    else:
-        messages.success(request, _("The task is returned to the unit."))
-    return redirect(task)
+    return redirect(part)
 
 
 def task_deadline(request, pk):
-    task = task_for(request.user, pk, action="manage")
+    task = task_for(request.user, pk, action="deadline")
     form = DeadlineForm(request.POST or None, initial={"version": task.version})
     if request.method == "POST" and form.is_valid():
         try:
@@ -301,7 +311,7 @@ def task_deadline(request, pk):
                 note=form.cleaned_data["note"],
                 expected_version=form.cleaned_data.get("version"),
             )
-        except TaskError as exc:
+        except DomainError as exc:
             messages.error(request, _error_text(exc))
             return redirect(task)
         messages.success(
@@ -315,7 +325,7 @@ def task_deadline(request, pk):
 
 
 def task_reassign(request, pk):
-    task = task_for(request.user, pk, action="manage")
+    task = task_for(request.user, pk, action="reassign")
     form = ReassignForm(
         request.POST or None,
         campaign=task.campaign,
@@ -334,7 +344,7 @@ def task_reassign(request, pk):
                 note=form.cleaned_data["note"],
                 expected_version=form.cleaned_data.get("version"),
             )
-        except TaskError as exc:
+        except DomainError as exc:
             messages.error(request, _error_text(exc))
             return redirect(task)
         messages.success(request, _("The task is reassigned."))
@@ -384,19 +394,19 @@ def task_bulk(request):
             )
             if form.warning:
                 messages.warning(request, form.warning)
-    except TaskError as exc:
+    except DomainError as exc:
         messages.error(request, _error_text(exc))
     return redirect(back or "tasks:task_list")
 
 
 def evidence_file(request, pk, thumbnail=False):
     """A progress photo or document, only for people who may see its task."""
-    evidence = get_object_or_404(Evidence.objects.select_related("update"), pk=pk)
+    evidence = get_object_or_404(TaskEvidence.objects.select_related("update"), pk=pk)
     task_for(request.user, evidence.update.task_id)
     fieldfile = evidence.thumbnail if thumbnail and evidence.thumbnail else evidence.file
     return private_file_response(
         fieldfile,
-        as_attachment=evidence.kind == Evidence.Kind.DOCUMENT,
+        as_attachment=evidence.kind == TaskEvidence.Kind.DOCUMENT,
         filename=evidence.original_name or None,
     )
 
@@ -432,7 +442,7 @@ def task_generate(request):
                 priority=data["priority"],
                 keys=set(request.POST.getlist("include")),
             )
-        except TaskError as exc:
+        except DomainError as exc:
             messages.error(request, _error_text(exc))
             return redirect("tasks:task_generate")
         del request.session[GENERATE_SESSION_KEY]

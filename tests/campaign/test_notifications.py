@@ -6,15 +6,16 @@ from campaign.models import Notification
 from campaign.notifications import notify
 
 
-def test_notify_creates_in_app_messages_and_emails(personas):
+def test_notify_creates_in_app_messages_and_emails(personas, django_capture_on_commit_callbacks):
     personas.street_leader.email = "donghua@example.gov.cn"
     personas.street_leader.save()
-    created = notify(
-        recipients=[personas.street_leader, personas.street_liaison],
-        subject="任务即将到期",
-        body="请尽快提交进展。",
-        url="/tasks/1/",
-    )
+    with django_capture_on_commit_callbacks(execute=True):
+        created = notify(
+            recipients=[personas.street_leader, personas.street_liaison],
+            subject="任务即将到期",
+            body="请尽快提交进展。",
+            url="/tasks/1/",
+        )
     assert len(created) == 2
     assert [m.to for m in mail.outbox] == [["donghua@example.gov.cn"]]
     assert "/tasks/1/" in mail.outbox[0].body

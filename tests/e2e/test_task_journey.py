@@ -6,7 +6,7 @@ import io
 import pytest
 from PIL import Image
 
-from tasks.models import Evidence, Task, TaskEvent
+from tasks.models import Task, TaskEvent, TaskEvidence
 
 from .conftest import login
 
@@ -60,7 +60,7 @@ def test_liaison_updates_a_task_with_a_photo_on_a_phone_and_the_command_office_a
     page.wait_for_function(
         "(img) => img.complete && img.naturalWidth > 0", arg=thumb.element_handle()
     )
-    assert Evidence.objects.filter(update__task=task).count() == 1
+    assert TaskEvidence.objects.filter(update__task=task).count() == 1
 
     # The command office staff signs in (same phone) and accepts the work.
     page.context.clear_cookies()

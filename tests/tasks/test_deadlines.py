@@ -10,12 +10,21 @@ import pytest
 from celery.contrib.testing.worker import start_worker
 
 from campaign.models import Notification
+from campaign.outbox import relay
 from config.celery import app
 from tasks.jobs import check_task_deadlines
 from tasks.models import Milestone, Task, TaskEvent
-from tasks.services import check_deadlines
+from tasks.services import check_deadlines as check_deadlines_only
 
 from .conftest import TODAY, make_task
+
+
+def check_deadlines(**kwargs):
+    """The daily check, then the outbox relay that delivers its notices."""
+    counts = check_deadlines_only(**kwargs)
+    relay()
+    return counts
+
 
 D = datetime.date
 pytestmark = pytest.mark.usefixtures("calendar_seeded")
@@ -61,7 +70,9 @@ def test_a_deadline_within_the_warning_working_days_turns_yellow_counting_holida
 def test_submitted_and_accepted_tasks_are_never_flagged_overdue(city, personas):
     today = datetime.date.today()
     task = make_task(city, deadline=today - datetime.timedelta(days=2))
-    task.report_progress(actor=personas.street_liaison, text="完成", progress=100, submit=True)
+    task.parts.get().report_progress(
+        actor=personas.street_liaison, text="完成", progress=100, submit=True
+    )
     check_deadlines(today=today)
     assert Task.objects.with_light().get(pk=task.pk).light == ""
     assert not Notification.objects.filter(level="overdue").exists()
@@ -75,7 +86,7 @@ def test_a_missed_milestone_is_reminded_once_and_a_reached_one_is_not(city, pers
     reached = Milestone.objects.create(
         task=task, date=TODAY - datetime.timedelta(days=1), expected_progress=10
     )
-    task.report_progress(actor=personas.street_liaison, text="开始", progress=20)
+    task.parts.get().report_progress(actor=personas.street_liaison, text="开始", progress=20)
     assert check_deadlines(today=TODAY)["milestones"] == 1
     assert check_deadlines(today=TODAY)["milestones"] == 0
     missed.refresh_from_db()

@@ -5,21 +5,22 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from PIL import Image
 
-from tasks.models import Evidence, ProgressUpdate
+from tasks.models import ProgressUpdate, TaskEvidence
 
 from .conftest import photo_upload
 
 
 def post_progress(client, task, **files):
-    data = {"text": "现场整治完成，附照片", "progress": 60, "version": task.version, **files}
-    return client.post(reverse("tasks:task_progress", args=[task.pk]), data, follow=True)
+    part = task.parts.get(unit=task.lead_unit)
+    data = {"text": "现场整治完成，附照片", "progress": 60, "version": part.version, **files}
+    return client.post(reverse("tasks:part_progress", args=[part.pk]), data, follow=True)
 
 
 def test_a_photo_is_stored_resized_with_a_thumbnail(task, personas, client_for):
     client = client_for(personas.street_liaison)
     post_progress(client, task, photos=[photo_upload(size=(4000, 3000))])
-    evidence = Evidence.objects.get()
-    assert evidence.kind == Evidence.Kind.PHOTO
+    evidence = TaskEvidence.objects.get()
+    assert evidence.kind == TaskEvidence.Kind.PHOTO
     with Image.open(evidence.file.path) as image:
         assert max(image.size) <= 2048
     with Image.open(evidence.thumbnail.path) as thumb:
@@ -33,7 +34,7 @@ def test_a_text_file_posing_as_a_photo_is_refused_and_nothing_is_saved(task, per
     fake = SimpleUploadedFile("现场.jpg", b"this is not an image", content_type="image/jpeg")
     response = post_progress(client_for(personas.street_liaison), task, photos=[fake])
     assert ProgressUpdate.objects.count() == 0
-    assert Evidence.objects.count() == 0
+    assert TaskEvidence.objects.count() == 0
     page = response.content.decode()
     assert response.status_code == 400
     assert "现场.jpg" in page  # the error names the file
@@ -58,8 +59,8 @@ def test_a_pdf_document_is_kept_and_downloaded_as_an_attachment(task, personas, 
     pdf = SimpleUploadedFile("整改台账.pdf", b"%PDF-1.4\n%test\n", content_type="application/pdf")
     client = client_for(personas.street_liaison)
     post_progress(client, task, documents=[pdf])
-    evidence = Evidence.objects.get()
-    assert evidence.kind == Evidence.Kind.DOCUMENT
+    evidence = TaskEvidence.objects.get()
+    assert evidence.kind == TaskEvidence.Kind.DOCUMENT
     response = client.get(reverse("tasks:evidence_file", args=[evidence.pk]))
     assert response.status_code == 200
     assert "attachment" in response["Content-Disposition"]

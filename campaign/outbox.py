@@ -1,0 +1,153 @@
+"""The transactional outbox: side effects written with the change, delivered after commit.
+
+A state change calls `enqueue(kind, key=..., **payload)` inside its transaction. The row
+commits or rolls back with the change. After commit a best-effort kick delivers it:
+in-process when jobs run in-process (no REDIS_URL), otherwise by handing the ids to the
+`deliver_outbox` job from a background thread, so a request never waits on the broker.
+Whatever the kick misses (Redis down or hung, a worker killed) the periodic `relay_outbox`
+job delivers later. Each row is delivered in its own transaction that also stamps
+`delivered_at`, so its effects happen exactly once; a failure rolls the effects back,
+counts the attempt and backs off.
+
+A handler is a plain function taking the payload's keys, marked with `@handler`; its
+dotted path is the row's `kind`, so models name handlers without importing them.
+"""
+
+import logging
+import queue
+import threading
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.module_loading import import_string
+
+from .models import OutboxMessage
+
+logger = logging.getLogger("chuangcheng.outbox")
+
+# After this many failed attempts a row waits for a person (it stays visible in the admin).
+MAX_ATTEMPTS = 10
+# Back-off after the n-th failure: 30 s, 1 min, 2 min … capped at 6 hours.
+BACKOFF_SECONDS = 30
+BACKOFF_CAP_SECONDS = 6 * 3600
+
+
+def handler(func):
+    """Mark a function as an outbox handler; its dotted path is the `kind` to enqueue."""
+    func.is_outbox_handler = True
+    return func
+
+
+def enqueue(kind, *, key, available_at=None, **payload):
+    """Write one side effect in the current transaction. The same key twice is a no-op."""
+    try:
+        with transaction.atomic():
+            message = OutboxMessage.objects.create(
+                kind=kind,
+                idempotency_key=key[:200],
+                payload=payload,
+                available_at=available_at or timezone.now(),
+            )
+    except IntegrityError:
+        return None  # this effect was already written
+    transaction.on_commit(lambda: kick([message.pk]))
+    return message
+
+
+def backoff(attempts):
+    return timezone.timedelta(
+        seconds=min(BACKOFF_SECONDS * 2 ** (attempts - 1), BACKOFF_CAP_SECONDS)
+    )
+
+
+def deliver(pk):
+    """Deliver one row if it is due and not delivered; True when this call delivered it."""
+    now = timezone.now()
+    with transaction.atomic():
+        # skip_locked: a row another worker is delivering right now is left to it.
+        message = (
+            OutboxMessage.objects.select_for_update(skip_locked=True)
+            .filter(pk=pk, delivered_at__isnull=True, available_at__lte=now)
+            .first()
+        )
+        if message is None:
+            return False
+        message.attempts += 1
+        try:
+            func = import_string(message.kind)
+            if not getattr(func, "is_outbox_handler", False):
+                raise ValueError(f"{message.kind} is not an outbox handler")
+            with transaction.atomic():  # a failing handler leaves nothing behind
+                func(**message.payload)
+        except Exception as exc:
+            logger.warning("Outbox %s (%s) failed: %r", message.pk, message.kind, exc)
+            message.last_error = repr(exc)[:2000]
+            message.available_at = now + backoff(message.attempts)
+            message.save(update_fields=["attempts", "last_error", "available_at"])
+            return False
+        message.delivered_at = timezone.now()
+        message.save(update_fields=["attempts", "delivered_at"])
+    return True
+
+
+def due(limit=500):
+    """Ids of undelivered rows whose time has come, oldest first."""
+    return list(
+        OutboxMessage.objects.filter(
+            delivered_at__isnull=True, available_at__lte=timezone.now(), attempts__lt=MAX_ATTEMPTS
+        )
+        .order_by("pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+
+
+def relay(limit=500):
+    """Deliver every due row (up to `limit`); returns how many this call delivered."""
+    return sum(deliver(pk) for pk in due(limit))
+
+
+# --- the kick after commit --------------------------------------------------------------
+
+_pending = queue.SimpleQueue()
+_publisher = None
+_publisher_lock = threading.Lock()
+
+
+def _in_process():
+    from config.celery import app
+
+    return app.conf.task_always_eager
+
+
+def kick(ids):
+    """Best effort, right after commit: never raises, never waits on the broker."""
+    if _in_process():
+        try:
+            for pk in ids:
+                deliver(pk)
+        except Exception:
+            logger.exception("In-process outbox delivery failed; the relay retries it")
+        return
+    _pending.put(list(ids))
+    _ensure_publisher()
+
+
+def _ensure_publisher():
+    global _publisher
+    with _publisher_lock:
+        if _publisher is None or not _publisher.is_alive():
+            _publisher = threading.Thread(target=_publish_forever, name="outbox-kick", daemon=True)
+            _publisher.start()
+
+
+def _publish_forever():
+    from .jobs import deliver_outbox
+
+    while True:
+        ids = _pending.get()
+        while not _pending.empty() and len(ids) < 100:
+            ids.extend(_pending.get_nowait())
+        try:
+            deliver_outbox.apply_async(args=[ids], retry=False)
+        except Exception as exc:  # Redis down or hung: the periodic relay delivers them
+            logger.warning("Outbox kick not sent (%r); the relay will deliver %s", exc, ids)
