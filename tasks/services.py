@@ -634,8 +634,8 @@ def build_battle_map(tasks, *, visible_units):
     """Each unit's parts of `tasks` by command office × unit and by item, from two GROUP BY
     queries: every unit's own state, not its lead unit's.
 
-    Parts roll up to the highest unit the person may see on the part's unit path, so a
-    district's column counts the work of its streets and communities.
+    Parts roll up to the nearest column on the part's unit path, so a district's column
+    (when its streets are not columns) counts the work of its streets and communities.
     """
     visible = {u.pk: u for u in visible_units}
     parts = TaskPart.objects.filter(task__in=tasks).with_light()
@@ -645,7 +645,9 @@ def build_battle_map(tasks, *, visible_units):
     total = Cell()
     for row in by_office_unit:
         path_ids = [int(p) for p in row["unit__path"].strip("/").split("/") if p]
-        column = next((pk for pk in path_ids if pk in visible), row["unit"])
+        # The nearest column on the unit's path: a district's own column shows its own
+        # part; its streets' columns show theirs (with their communities rolled in).
+        column = next((pk for pk in reversed(path_ids) if pk in visible), row["unit"])
         columns[column] = True
         office = row["task__command_office"]
         grid.setdefault((office, column), Cell()).add(row)
