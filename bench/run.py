@@ -1,14 +1,24 @@
-"""Benchmarks: time pages at scale and report each as a ratio to a floor measured in the same run.
+"""Benchmarks: every main page for three personas and every job, each against a floor.
 
-    .venv/bin/python bench/run.py [--districts 10 --streets 12 --communities 10] [--repeat 15]
+    DATABASE_URL=postgres://…/cc_scale_bench .venv/bin/python bench/run.py --size city
+    .venv/bin/python bench/run.py --size smoke                     (a throwaway SQLite file)
+    .venv/bin/python bench/run.py --size 20k --out a.json ; … --out b.json --compare a.json
 
-The floor is the sign-in page (no data, same middleware and template stack). A ratio near a
-constant as the data grows means the page scales; absolute times vary by machine, ratios much
-less. Uses a throwaway SQLite file (or DATABASE_URL if set), never the app's database.
+The city of the named size is generated on first use (bench/generate.py) and reused after
+(`--fresh` rebuilds it). Each page is timed for the office, a district leader and a street
+liaison; each is printed with its median, p95 and query count and its ratio to a floor
+measured in the same run: for a list, the same scoped query rendered as bare JSON; for
+rankings and the dashboard, one hand-written SQL aggregate; for the bulletin PDF, WeasyPrint
+alone on the same HTML; for exports, openpyxl write-only on the same rows. Results go to a
+JSON file so two runs (two sizes, two commits) can be compared.
+
+`--check-queries FILE` compares each page's query count with a committed budget and exits
+1 on any increase (tests/bench runs this at smoke size); `--write-budget FILE` records one.
 """
 
 import argparse
 import datetime
+import json
 import os
 import statistics
 import sys
@@ -19,11 +29,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+PERSONAS = ("office", "district", "street")
+# Stop sampling a page once it has used this many seconds (after at least three samples).
+SECONDS_PER_ITEM = 20
 
-def setup_django():
+
+def setup_django(migrate=True):
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     os.environ.setdefault("ALLOW_INSECURE_KEY", "1")
-    os.environ.setdefault("DEBUG", "1")  # plain static storage; no collectstatic needed
     if not os.environ.get("DATABASE_URL"):
         os.environ["SQLITE_PATH"] = str(Path(tempfile.mkdtemp()) / "bench.sqlite3")
     import django
@@ -32,68 +45,443 @@ def setup_django():
     from django.conf import settings
     from django.core.management import call_command
 
-    settings.ALLOWED_HOSTS = ["*"]
+    configure()
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    call_command("migrate", verbosity=0)
+    if migrate:
+        call_command("migrate", verbosity=0)
 
 
-def timed(client, url, repeat):
-    client.get(url)  # warm caches and connections
-    samples = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        response = client.get(url)
-        samples.append(time.perf_counter() - start)
-        assert response.status_code == 200, (url, response.status_code)
-    return statistics.median(samples)
+def configure():
+    """Production settings (DEBUG off) with the floors mounted and plain static files."""
+    import logging
+    import warnings
+
+    from django.conf import settings
+    from django.urls import clear_url_caches
+
+    logging.getLogger("weasyprint").setLevel(logging.WARNING)
+    logging.getLogger("fontTools").setLevel(logging.WARNING)
+    warnings.filterwarnings("ignore", message="No directory at")
+    settings.ALLOWED_HOSTS = ["*"]
+    settings.ROOT_URLCONF = "bench.urls"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    clear_url_caches()
+
+
+# --- What is measured ------------------------------------------------------------------------
+
+
+def pages(ids):
+    """(name, url, floor url or None, personas) for every main page."""
+    week = ids["this_week"]
+    return [
+        ("home", "/", None, PERSONAS),
+        ("ledger", "/ledger/", "/_floor/findings/", PERSONAS),
+        ("ledger page 5", "/ledger/?page=5", "/_floor/findings/?page=5", PERSONAS),
+        ("ledger open", "/ledger/?status=open", "/_floor/findings/?status=open", PERSONAS),
+        ("ledger search", "/ledger/?q=建设路1", "/_floor/findings/?q=建设路1", PERSONAS),
+        ("ledger inbox", "/ledger/inbox/", "/_floor/inbox/", PERSONAS),
+        ("supervision", "/ledger/supervision/", "/_floor/supervision/", PERSONAS),
+        ("finding", "/ledger/findings/{finding}/", "/_floor/findings/{finding}/", PERSONAS),
+        ("tasks", "/tasks/", "/_floor/tasks/", PERSONAS),
+        ("my tasks", "/tasks/mine/", "/_floor/tasks/mine/", ("district", "street")),
+        ("task", "/tasks/{task}/", "/_floor/tasks/{task}/", PERSONAS),
+        ("battle map", "/tasks/battle-map/", None, PERSONAS),
+        ("units", "/org/units/", "/_floor/units/", PERSONAS),
+        ("standards", "/org/systems/{system}/", "/_floor/systems/{system}/", PERSONAS),
+        ("dashboard", "/reports/", "/_floor/dashboard/", PERSONAS),
+        ("rankings", "/reports/rankings/", "/_floor/rankings/", PERSONAS),
+        (
+            "rankings this week",
+            f"/reports/rankings/?period={week}",
+            f"/_floor/week/?end={ids['week_end']}",
+            PERSONAS,
+        ),
+        ("bulletins", "/reports/bulletins/", "/_floor/bulletins/", PERSONAS),
+    ]
+
+
+def sample(func, *, repeat, budget=SECONDS_PER_ITEM):
+    """Seconds per call: one warm-up, then up to `repeat` timed calls within `budget`."""
+    func()
+    samples, spent = [], 0.0
+    while len(samples) < repeat and (len(samples) < 3 or spent < budget):
+        started = time.perf_counter()
+        func()
+        samples.append(time.perf_counter() - started)
+        spent += samples[-1]
+    return samples
+
+
+def summary(samples):
+    ordered = sorted(samples)
+    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+    return round(statistics.median(ordered) * 1000, 1), round(p95 * 1000, 1)
+
+
+def get(client, url):
+    response = client.get(url)
+    assert response.status_code == 200, (url, response.status_code)
+    b"".join(response.streaming_content) if response.streaming else response.content
+    return response
+
+
+def count_queries(client, url):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        get(client, url)
+    return len(queries)
+
+
+def clients():
+    from django.test import Client
+
+    from bench.generate import DISTRICT_LEADER, OFFICE, STREET_LIAISON
+    from campaign.models import Person
+
+    made = {}
+    for persona, username in zip(PERSONAS, (OFFICE, DISTRICT_LEADER, STREET_LIAISON), strict=True):
+        made[persona] = Client()
+        made[persona].force_login(Person.objects.get(username=username))
+    return made
+
+
+def object_ids(campaign):
+    """Objects the pages open: a finding and a task every persona may see, the system, weeks."""
+    from reports.services import iso_period, period_bounds
+
+    from bench.generate import STREET_LIAISON
+    from campaign.models import EvaluationSystem, Person
+    from inspections.models import Finding
+    from tasks.models import Task
+
+    street = Person.objects.get(username=STREET_LIAISON)
+    this_week = iso_period(datetime.date.today())
+    return {
+        "finding": Finding.objects.visible_to(street).filter(campaign=campaign).first().pk,
+        "task": Task.objects.visible_to(street).filter(campaign=campaign).first().pk,
+        "system": EvaluationSystem.objects.filter(campaign=campaign).first().pk,
+        "this_week": this_week,
+        "week_end": period_bounds(this_week)[1].isoformat(),
+    }
+
+
+def query_counts(campaign):
+    """{"page · persona": queries} for every page (one request each, no timing)."""
+    ids = object_ids(campaign)
+    signed_in = clients()
+    return {
+        f"{name} · {persona}": count_queries(signed_in[persona], url.format(**ids))
+        for name, url, _floor, personas in pages(ids)
+        for persona in personas
+    }
+
+
+def time_pages(campaign, *, repeat, log):
+    from django.test import Client
+
+    ids = object_ids(campaign)
+    signed_in = clients()
+    anonymous = Client()
+    sign_in = sample(lambda: get(anonymous, "/login/"), repeat=repeat)
+    results = [item("sign-in page", "anonymous", sign_in, None, 0)]
+    log(results[-1])
+    for name, url, floor_url, personas in pages(ids):
+        for persona in personas:
+            client = signed_in[persona]
+            page_url = url.format(**ids)
+            queries = count_queries(client, page_url)
+            samples = sample(lambda: get(client, page_url), repeat=repeat)  # noqa: B023
+            floor = (
+                sample(lambda: get(client, floor_url.format(**ids)), repeat=repeat)  # noqa: B023
+                if floor_url
+                else sign_in
+            )
+            results.append(item(name, persona, samples, floor, queries, floor_url is None))
+            log(results[-1])
+    return results
+
+
+def item(name, who, samples, floor, queries, floor_is_sign_in=False):
+    median, p95 = summary(samples)
+    result = {"name": name, "who": who, "median_ms": median, "p95_ms": p95, "queries": queries}
+    if floor:
+        floor_median, _p95 = summary(floor)
+        result["floor_ms"] = floor_median
+        result["floor"] = "sign-in page" if floor_is_sign_in else "own"
+        result["ratio"] = round(median / floor_median, 2) if floor_median else None
+    return result
+
+
+class Rollback(Exception):
+    pass
+
+
+def rolled_back(func):
+    """Run `func` in a transaction that is undone, so a timed job leaves the data as it was."""
+    from django.db import transaction
+
+    def run():
+        try:
+            with transaction.atomic():
+                func()
+                raise Rollback
+        except Rollback:
+            pass
+
+    return run
+
+
+def time_jobs(campaign, *, repeat, log, memory=False):
+    """Snapshot, rankings, bulletin PDF, exports and imports, each against its floor."""
+    from django.db import connection
+
+    from reports import services
+
+    ids = object_ids(campaign)
+    week = ids["this_week"]
+    results = []
+    start, end = services.period_bounds(week)
+    aggregate_sql = (
+        "SELECT unit_id, COUNT(*), SUM(CASE WHEN status = 'closed' THEN 1 ELSE 0 END)"
+        " FROM inspections_finding WHERE campaign_id = %s AND found_on <= %s"
+        " AND status <> 'voided' GROUP BY unit_id"
+    )
+
+    def aggregate():
+        with connection.cursor() as cursor:
+            cursor.execute(aggregate_sql, [campaign.pk, end])
+            cursor.fetchall()
+
+    floor = sample(aggregate, repeat=repeat)
+    snapshot = sample(
+        rolled_back(lambda: services.take_snapshot(campaign=campaign, period=week, refresh=True)),
+        repeat=repeat,
+    )
+    results.append(item("snapshot (a week)", "job", snapshot, floor, None))
+    log(results[-1])
+    live = sample(lambda: services.live_rows(campaign, week), repeat=repeat)
+    results.append(item("rankings (unsaved week)", "job", live, floor, None))
+    log(results[-1])
+
+    results += time_pdf(campaign, repeat=repeat, log=log)
+    results += time_exports(campaign, repeat=repeat, log=log, memory=memory)
+    results += time_imports(campaign, repeat=repeat, log=log)
+    return results
+
+
+def time_pdf(campaign, *, repeat, log):
+    from django.template.loader import render_to_string
+    from weasyprint import HTML
+
+    from reports import services
+    from reports.exports import LocalFilesOnly, bulletin_context, render_bulletin_pdf_bytes
+    from reports.models import Bulletin, PeriodSnapshot
+
+    latest = PeriodSnapshot.objects.filter(campaign=campaign).first()
+    bulletin = Bulletin.objects.filter(campaign=campaign, period=latest.period).first()
+    if bulletin is None:
+        bulletin, _created = services.make_bulletin(
+            campaign=campaign, period=latest.period, auto_publish=False
+        )
+    html = render_to_string("reports/pdf/bulletin.html", bulletin_context(bulletin))
+    floor = sample(
+        lambda: HTML(string=html, base_url="static:/", url_fetcher=LocalFilesOnly()).write_pdf(),
+        repeat=repeat,
+    )
+    pdf = sample(lambda: render_bulletin_pdf_bytes(bulletin), repeat=repeat)
+    result = item("bulletin PDF", "job", pdf, floor, None)
+    log(result)
+    return [result]
+
+
+EXPORT_ROWS = 100_000
+
+
+def time_exports(campaign, *, repeat, log, memory=False):
+    """The office's ledger export of (up to) 100k rows, XLSX and CSV, against openpyxl
+    write-only on the same rows; with `memory`, the peak Python memory of one XLSX run."""
+    import tracemalloc
+
+    from openpyxl import Workbook
+
+    from inspections.exports import FindingLedgerExport
+    from inspections.models import Finding
+
+    every = Finding.objects.filter(campaign=campaign).order_by("-found_on", "-pk")
+    cutoff = every.values_list("found_on", flat=True)[EXPORT_ROWS - 1 : EXPORT_ROWS].first()
+    rows = every.filter(found_on__gte=cutoff) if cutoff else every
+    count = rows.count()
+
+    def export(kind):
+        response = FindingLedgerExport(rows, campaign=campaign).response(kind)
+        for _chunk in response.streaming_content:
+            pass
+        response.close()
+
+    def openpyxl_alone():
+        book = Workbook(write_only=True)
+        sheet = book.create_sheet()
+        columns = [
+            "pk", "found_on", "source", "category__name", "description", "address",
+            "territory__name", "unit__name", "severity", "standard__code", "deadline",
+            "status", "supervision_level", "measures", "closed_at",
+        ]  # fmt: skip
+        for row in rows.order_by("found_on", "pk").values_list(*columns).iterator(2000):
+            sheet.append([v.replace(tzinfo=None) if hasattr(v, "tzinfo") else v for v in row])
+        with tempfile.TemporaryFile() as out:
+            book.save(out)
+
+    results = []
+    floor = sample(openpyxl_alone, repeat=repeat)
+    for kind in ("xlsx", "csv"):
+        samples = sample(lambda: export(kind), repeat=repeat)  # noqa: B023
+        results.append(item(f"ledger export {kind} ({count:,} rows)", "job", samples, floor, None))
+        if memory and kind == "xlsx":
+            tracemalloc.start()
+            export(kind)
+            results[-1]["peak_mib"] = round(tracemalloc.get_traced_memory()[1] / 2**20, 1)
+            tracemalloc.stop()
+        log(results[-1])
+    return results
+
+
+def time_imports(campaign, *, repeat, log):
+    """Reading and checking the sample evaluation-system workbook (bench/imports.py, when
+    present, adds the other imports through its `time_imports(campaign, repeat)`)."""
+    from campaign.indicator_import import read_indicators
+
+    data = (ROOT / "tests/data/indicator-system.xlsx").read_bytes()
+    samples = sample(
+        lambda: read_indicators(data, campaign=campaign, filename="indicator-system.xlsx"),
+        repeat=repeat,
+    )
+    results = [item("indicator import (check)", "job", samples, None, None)]
+    log(results[-1])
+    try:
+        from bench import imports
+    except ImportError:
+        return results
+    for result in imports.time_imports(campaign, repeat=repeat):
+        results.append(result)
+        log(result)
+    return results
+
+
+# --- Running ---------------------------------------------------------------------------------
+
+
+def city(size, *, fresh, log=print):
+    """The benchmark campaign of this size: the one already in the database, or a new one."""
+    from bench.generate import generate
+    from campaign.models import Campaign
+
+    name = f"基准测试（{size}）"
+    existing = Campaign.objects.filter(name=name).first()
+    if existing is not None and not fresh:
+        return existing
+    if Campaign.objects.exists():
+        sys.exit("The database already holds other data: use an empty benchmark database.")
+    log(f"generating the {size} city …")
+    return Campaign.objects.get(pk=generate(size, log=log)["campaign"])
+
+
+def print_row(result):
+    ratio = result.get("ratio")
+    print(
+        f"{result['name']:<36}{result['who']:<10}{result['queries'] or '':>8}"
+        f"{result['median_ms']:>10.1f}{result['p95_ms']:>10.1f}"
+        f"{result.get('floor_ms', 0):>10.1f}{ratio if ratio is not None else '—':>8}"
+        f"{'  (vs sign-in)' if result.get('floor') == 'sign-in page' else ''}",
+        flush=True,
+    )
+
+
+def compare(current, previous_file):
+    previous = {
+        (r["name"], r["who"]): r for r in json.loads(Path(previous_file).read_text())["results"]
+    }
+    print(f"\n{'compared with ' + previous_file:<46}{'before':>10}{'now':>10}{'× before':>10}")
+    for result in current:
+        before = previous.get((result["name"], result["who"]))
+        if before and before["median_ms"]:
+            print(
+                f"{result['name']:<36}{result['who']:<10}{before['median_ms']:>10.1f}"
+                f"{result['median_ms']:>10.1f}{result['median_ms'] / before['median_ms']:>10.2f}"
+            )
+
+
+def check_budget(counts, budget_file):
+    """Pages whose query count went up since the committed budget: [(page, budget, now)]."""
+    budget = json.loads(Path(budget_file).read_text())
+    return [
+        (page, budget[page], count)
+        for page, count in counts.items()
+        if page in budget and count > budget[page]
+    ]
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--districts", type=int, default=10)
-    parser.add_argument("--streets", type=int, default=12)
-    parser.add_argument("--communities", type=int, default=10)
+    parser.add_argument("--size", default="smoke", help="smoke, 20k or city")
     parser.add_argument("--repeat", type=int, default=15)
+    parser.add_argument("--fresh", action="store_true", help="Rebuild the city first.")
+    parser.add_argument("--pages-only", action="store_true")
+    parser.add_argument("--jobs-only", action="store_true")
+    parser.add_argument("--memory", action="store_true", help="Peak memory of the export.")
+    parser.add_argument("--out", help="Write the results here (JSON).")
+    parser.add_argument("--compare", help="A previous run's JSON to compare with.")
+    parser.add_argument("--check-queries", metavar="FILE", help="Fail on query-count increases.")
+    parser.add_argument("--write-budget", metavar="FILE", help="Record the query counts.")
     args = parser.parse_args()
     setup_django()
+    from django.db import connection
 
-    from django.db import connection, reset_queries
-    from django.test import Client
-    from django.test.utils import CaptureQueriesContext
-
-    from bench.generate import build_city
-    from campaign.models import Campaign, Membership, Person, Role, Unit
-
-    campaign = Campaign.objects.create(
-        name="基准测试",
-        level=Campaign.Level.NATIONAL,
-        city="基准市",
-        start_date=datetime.date(2026, 1, 1),
-        end_date=datetime.date(2027, 12, 31),
+    campaign = city(args.size, fresh=args.fresh)
+    if args.check_queries or args.write_budget:
+        counts = query_counts(campaign)
+        if args.write_budget:
+            Path(args.write_budget).write_text(json.dumps(counts, ensure_ascii=False, indent=1))
+        if args.check_queries:
+            over = check_budget(counts, args.check_queries)
+            for page, budget, count in over:
+                print(f"{page}: {count} queries, budget {budget}")
+            sys.exit(1 if over else 0)
+        return
+    print(
+        f"{args.size} on {connection.vendor}; median, p95 and floor in ms; ratio = median / floor"
     )
-    started = time.perf_counter()
-    build_city(
-        campaign, districts=args.districts, streets=args.streets, communities=args.communities
+    print(
+        f"{'page or job':<36}{'who':<10}{'queries':>8}{'median':>10}{'p95':>10}"
+        f"{'floor':>10}{'ratio':>8}"
     )
-    print(f"data: {Unit.objects.count()} units built in {time.perf_counter() - started:.1f}s")
-
-    admin = Person.objects.create_user(username="bench-admin", password="x", name="管理员")
-    Membership.objects.create(person=admin, campaign=campaign, role=Role.OFFICE_ADMIN)
-    street_person = Membership.objects.filter(unit__kind=Unit.Kind.STREET).first().person
-
-    anonymous = Client()
-    floor = timed(anonymous, "/login/", args.repeat)
-    print(f"floor (sign-in page): {floor * 1000:.1f} ms")
-    print(f"{'page':<40}{'who':<14}{'queries':>8}{'ms':>9}{'× floor':>9}")
-    for who, person in (("office admin", admin), ("street leader", street_person)):
-        client = Client()
-        client.force_login(person)
-        for url in ("/", "/org/units/", "/org/units/?q=社区", "/org/command-offices/"):
-            reset_queries()  # DEBUG logs every query; count only this request's
-            with CaptureQueriesContext(connection) as queries:
-                client.get(url)
-            median = timed(client, url, args.repeat)
-            print(f"{url:<40}{who:<14}{len(queries):>8}{median * 1000:>9.1f}{median / floor:>9.1f}")
+    results = []
+    if not args.jobs_only:
+        results += time_pages(campaign, repeat=args.repeat, log=print_row)
+    if not args.pages_only:
+        results += time_jobs(
+            campaign, repeat=max(3, args.repeat // 5), log=print_row, memory=args.memory
+        )
+    if args.out:
+        Path(args.out).write_text(
+            json.dumps(
+                {
+                    "size": args.size,
+                    "database": connection.vendor,
+                    "at": datetime.datetime.now().isoformat(timespec="seconds"),
+                    "results": results,
+                },
+                ensure_ascii=False,
+                indent=1,
+            )
+        )
+    if args.compare:
+        compare(results, args.compare)
 
 
 if __name__ == "__main__":

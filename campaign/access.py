@@ -11,7 +11,7 @@ Out-of-scope objects answer 404 (`get_visible_or_404`); visible but read-only on
 """
 
 from dataclasses import dataclass, field
-from functools import reduce
+from functools import reduce, wraps
 from operator import or_
 
 from django.core.exceptions import PermissionDenied
@@ -150,12 +150,54 @@ def current_campaign_or_404(request):
     return request.campaign
 
 
+def is_visible(user, obj):
+    """True when `obj` is in its model's `visible_to(user)`: the rule of its page (else 404)."""
+    return type(obj)._default_manager.visible_to(user).filter(pk=obj.pk).exists()
+
+
+# --- Page rules: `rule(user, campaign)` decides who may open a page ---------------------------
+
+
+def office_admin(user, campaign):
+    return scope_for(user).is_office_admin(campaign)
+
+
+def may_act(user, campaign):
+    """Anyone with a role in the campaign except read-only leaders."""
+    return not scope_for(user).is_read_only(campaign)
+
+
+def page_rule(rule):
+    """Guard a view of the current campaign with `rule(user, campaign)`: 404 without a
+    campaign, 403 when the rule says no. Links ask the same rule through `may_open`."""
+
+    def decorate(view):
+        @wraps(view)
+        def guarded(request, *args, **kwargs):
+            if not rule(request.user, current_campaign_or_404(request)):
+                raise PermissionDenied
+            return view(request, *args, **kwargs)
+
+        guarded.page_rule = rule
+        return guarded
+
+    return decorate
+
+
+def may_open(request, view):
+    """Whether the person may open `view` (a view function): its `page_rule`, if it has one."""
+    rule = getattr(view, "page_rule", None)
+    if rule is None:
+        return True
+    return request.campaign is not None and rule(request.user, request.campaign)
+
+
 def require_office_admin(user, campaign):
     """403 for a person who sees the campaign but may not administer it."""
-    if not scope_for(user).is_office_admin(campaign):
+    if not office_admin(user, campaign):
         raise PermissionDenied
 
 
 def require_not_read_only(user, campaign):
-    if scope_for(user).is_read_only(campaign):
+    if not may_act(user, campaign):
         raise PermissionDenied

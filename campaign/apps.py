@@ -7,6 +7,14 @@ class CampaignConfig(AppConfig):
     verbose_name = _("Campaign and organisation")
 
     def ready(self):
+        from celery.signals import task_postrun
+        from django.core.signals import request_finished
+
         from config.celery import log_execution_mode
 
+        from .uploads import discard_rolled_back_files
+
         log_execution_mode()
+        # Files written by a transaction that rolled back go when the request or job ends.
+        request_finished.connect(discard_rolled_back_files, dispatch_uid="discard-files")
+        task_postrun.connect(discard_rolled_back_files, dispatch_uid="discard-files")

@@ -14,7 +14,7 @@ from .models import (
     Standard,
     Unit,
 )
-from .uploads import check_document
+from .uploads import WorkbookFileField, clean_document
 
 
 def client_ip(request):
@@ -154,21 +154,13 @@ class MembershipForm(forms.ModelForm):
 
 
 class OrganisationImportForm(forms.Form):
-    file = forms.FileField(
+    file = WorkbookFileField(
         label=_("Workbook (.xlsx)"),
         help_text=_(
             "Columns: unit name, kind, parent unit, first responsible person, title, liaison, "
             "phone. A title row above the header is fine."
         ),
     )
-
-    def clean_file(self):
-        upload = self.cleaned_data["file"]
-        if upload.size > settings.UPLOAD_MAX_MB * 1024 * 1024:
-            raise forms.ValidationError(
-                _("The file is larger than %(mb)s MB.") % {"mb": settings.UPLOAD_MAX_MB}
-            )
-        return upload
 
 
 # --- Evaluation systems (测评体系) ------------------------------------------------------------
@@ -177,7 +169,7 @@ class OrganisationImportForm(forms.Form):
 class IndicatorImportForm(forms.Form):
     """Upload an evaluation-system workbook, as a new system or a revised edition of one."""
 
-    file = forms.FileField(
+    file = WorkbookFileField(
         label=_("Workbook (.xlsx)"),
         help_text=_(
             "Columns: 测评项目, [指标], 测评内容, 测评标准, 分值, 测评方法, 牵头单位, 责任单位, "
@@ -219,14 +211,6 @@ class IndicatorImportForm(forms.Form):
     def __init__(self, *args, campaign, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["system"].queryset = EvaluationSystem.objects.filter(campaign=campaign)
-
-    def clean_file(self):
-        upload = self.cleaned_data["file"]
-        if upload.size > settings.UPLOAD_MAX_MB * 1024 * 1024:
-            raise forms.ValidationError(
-                _("The file is larger than %(mb)s MB.") % {"mb": settings.UPLOAD_MAX_MB}
-            )
-        return upload
 
     def details(self):
         """The system fields as plain values (kept in the session between preview and confirm)."""
@@ -353,5 +337,6 @@ class EvidenceForm(forms.ModelForm):
 
     def clean_upload(self):
         upload = self.cleaned_data["upload"]
-        self.kind = check_document(upload)
+        # Photos come back re-encoded, documents renamed to match their content.
+        self.kind, upload = clean_document(upload)
         return upload

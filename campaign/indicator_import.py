@@ -18,22 +18,28 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from openpyxl.utils.datetime import from_excel
 
 from .exports import TabularExport
 from .models import AuditEntry, CommandOffice, EvaluationSystem, IndicatorNode, Standard, Unit
 from .workbook import (
+    CellProblem,
     RowError,
     UnitMatcher,
     WorkbookInvalid,
     clean_text,
-    find_header,
+    header_key,
+    invisible_note,
+    is_blank,
     is_note_or_total,
     label_key,
+    locate_tables,
+    match_key,
     open_workbook,
     parse_date,
     parse_decimal,
-    sheet_grid,
+    parse_points,
+    shown,
+    split_known,
     split_list,
 )
 
@@ -128,7 +134,7 @@ YEAR = re.compile(r"(20\d{2})\s*年")
 ISSUER_ENDINGS = ("办公室", "领导小组", "委员会", "指挥部", "文明办", "创建办", "创文办")
 # Numbering in front of an upper-level name: 一、 / (一) / 1. / 1.2 / 第一部分.
 NODE_CODE = re.compile(
-    r"^(?P<code>[一二三四五六七八九十]+[、.．]|[(（][一二三四五六七八九十\d]+[)）]|\d+(?:\.\d+)*[、.．]?|第[一二三四五六七八九十\d]+[部分项章]?)\s*(?P<name>\S.*)$"
+    r"^(?P<code>[一二三四五六七八九十]+[、.．]|[(（][一二三四五六七八九十\d]+[)）]|\d+(?:\.\d+)+[、.．]?|\d+(?:[、.．]|\s)|第[一二三四五六七八九十\d]+[部分项章]?)\s*(?P<name>\S.*)$"
 )
 # A dotted code in front of a standard's text (1.2.3 …).
 STANDARD_CODE = re.compile(r"^(?P<code>\d+(?:\.\d+)+)\s+(?P<text>\S.*)$", re.S)
@@ -208,6 +214,7 @@ class IndicatorPlan:
     filename: str = ""
     sheet: str = ""
     skipped_sheets: list = field(default_factory=list)
+    sheets: list = field(default_factory=list)  # SheetNote: read, or skipped and why
     title: str = ""
     document_number: str = ""
     issuer: str = ""
@@ -217,10 +224,11 @@ class IndicatorPlan:
     standards: list = field(default_factory=list)
     errors: list = field(default_factory=list)
     warnings: list = field(default_factory=list)
-    # Unit name → [(row, column letter)] for names that match no unit and were not mapped.
+    # Unit name → [(sheet, row, column letter)] for names that match no unit and were not mapped.
     unmatched: dict = field(default_factory=dict)
     has_codes: bool = False
     diff: IndicatorDiff | None = None
+    restructure: list = field(default_factory=list)  # why it restructures an existing system
 
     @property
     def depth(self):
@@ -242,17 +250,18 @@ class IndicatorPlan:
     def unmatched_errors(self):
         return [
             RowError(
-                self.sheet,
+                sheet,
                 row,
                 column,
                 _(
                     "Unknown unit “%(name)s”: map it to one or more units in the preview, or add it "
                     "to a unit's aliases."
                 )
-                % {"name": name},
+                % {"name": shown(name)}
+                + invisible_note(name),
             )
             for name, places in self.unmatched.items()
-            for row, column in places
+            for sheet, row, column in places
         ]
 
     @property
@@ -276,6 +285,39 @@ class IndicatorPlan:
             "points": int(total) if total == total.to_integral_value() else float(total),
             "unmatched_units": list(self.unmatched),
             "errors": [e.as_dict() for e in self.all_errors],
+            "warnings": [e.as_dict() for e in self.warnings],
+            "sheets": [
+                {"name": n.name, "read": n.read, "reason": str(n.reason), "rows": n.rows}
+                for n in self.sheets
+            ],
+            "restructure": [str(m) for m in self.restructure],
+            "diff": self.diff_summary(),
+        }
+
+    def diff_summary(self):
+        """Added, removed, reworded and moved standards, for --json and the dry run."""
+        if self.diff is None:
+            return None
+
+        def planned(s):
+            return {"row": int(s.row), "code": s.code, "text": s.text, "points": str(s.points)}
+
+        def was(s):
+            return {"code": s.match.code, "text": s.match.text, "points": str(s.match.points)}
+
+        return {
+            "added": [planned(s) for s in self.diff.added],
+            "removed": [
+                {"code": s.code, "text": s.text, "points": str(s.points)} for s in self.diff.removed
+            ],
+            "reworded": [{**planned(s), "was": was(s)} for s in self.diff.reworded],
+            "points_changed": [{**planned(s), "was": was(s)} for s in self.diff.points_changed],
+            "moved": [
+                {**planned(s), "path": list(s.path)}
+                for s in self.standards
+                if s.match is not None and "place" in s.changes
+            ],
+            "unchanged": self.diff.unchanged,
         }
 
 
@@ -285,9 +327,11 @@ class IndicatorPlan:
 def read_indicators(data, *, campaign, filename="", mapping=None, system=None):
     """Parse an evaluation-system workbook into a plan. Writes nothing.
 
-    `mapping` maps unknown unit names (as written in the workbook) to lists of units, as the
-    office chose them in the preview. With `system`, the plan also carries the diff against
-    that existing edition.
+    Every visible sheet with a 测评标准/分值 header and a level column is read, in order
+    (a workbook with one sheet per 测评项目 gives one item per sheet when its sheets have
+    no 测评项目 column). `mapping` maps unknown unit names (as written in the workbook) to
+    lists of units, as the office chose them in the preview. With `system`, the plan also
+    carries the diff against that existing edition.
     """
     plan = IndicatorPlan(filename=filename)
     try:
@@ -295,19 +339,17 @@ def read_indicators(data, *, campaign, filename="", mapping=None, system=None):
     except WorkbookInvalid as exc:
         plan.errors = exc.errors
         return plan
-    required = {"standard", "points"}
-    header = grid = sheet = None
-    for candidate in workbook.worksheets:
-        candidate_grid = sheet_grid(candidate)
-        found = find_header(candidate_grid, INDICATOR_COLUMNS, required)
-        if found and any(level in found.columns for level in LEVEL_FIELDS):
-            header, grid, sheet = found, candidate_grid, candidate
-            break
-        plan.skipped_sheets.append(candidate.title)
-    if header is None:
+    found, plan.sheets, plan.warnings = locate_tables(
+        workbook,
+        fields=INDICATOR_COLUMNS,
+        required={"standard", "points"},
+        accept=lambda header: any(level in header.columns for level in LEVEL_FIELDS),
+    )
+    plan.skipped_sheets = [note.name for note in plan.sheets if not note.read]
+    if not found:
         plan.errors.append(
             RowError(
-                filename or workbook.sheetnames[0],
+                filename or workbook.sheets[0].title,
                 None,
                 None,
                 _(
@@ -317,53 +359,107 @@ def read_indicators(data, *, campaign, filename="", mapping=None, system=None):
             )
         )
         return plan
-    plan.sheet = sheet.title
-    plan.skipped_sheets = [name for name in plan.skipped_sheets if name != sheet.title]
-    _read_title_rows(plan, grid, header)
-    levels = [level for level in LEVEL_FIELDS if level in header.columns]
-    plan.level_names = [_header_label(grid, header, level) for level in levels]
+    first_sheet, first_header = found[0]
+    plan.sheet = first_sheet.title
+    _read_title_rows(plan, first_sheet.rows, first_header)
+    levels = [level for level in LEVEL_FIELDS if level in first_header.columns]
+    plan.level_names = [_header_label(first_sheet.rows, first_header, level) for level in levels]
+    # One sheet per item: the sheets name the items when they have no item column.
+    sheet_items = len(found) > 1 and all("item" not in header.columns for _s, header in found)
+    if sheet_items:
+        plan.level_names.insert(0, INDICATOR_COLUMNS["item"][0])
 
     units = list(Unit.objects.filter(campaign=campaign))
     matcher = UnitMatcher(units, extra_mapping=mapping)
-    reader = _RowReader(plan, grid, header, levels, matcher, campaign, _merged_below(sheet))
-    reader.read()
+    reader = _RowReader(plan, levels, matcher, campaign, item_from_sheet=sheet_items)
+    for sheet, header in found:
+        sheet_levels = [level for level in LEVEL_FIELDS if level in header.columns]
+        if sheet_levels != levels:
+            plan.errors.append(
+                RowError(
+                    sheet.title,
+                    header.row,
+                    None,
+                    _(
+                        "This sheet's level columns (%(these)s) differ from those of sheet "
+                        "“%(first)s” (%(first_levels)s): give every sheet the same columns."
+                    )
+                    % {
+                        "these": "、".join(str(LEVEL_LABELS[lv]) for lv in sheet_levels),
+                        "first": first_sheet.title,
+                        "first_levels": "、".join(str(LEVEL_LABELS[lv]) for lv in levels),
+                    },
+                )
+            )
+            continue
+        reader.read_sheet(sheet, header)
+    reader.finish()
     if system is not None and not plan.errors:
         plan.diff = diff_against(plan, system)
+        plan.restructure = structural_changes(plan, system)
+    elif system is None and plan.title:
+        same_name = EvaluationSystem.objects.filter(campaign=campaign, name=plan.title).first()
+        if same_name is not None:
+            plan.warnings.append(
+                RowError(
+                    plan.sheet,
+                    None,
+                    None,
+                    _(
+                        "The campaign already has a system called “%(name)s”: importing this file "
+                        "as a new system makes a second one. To revise it, choose it as the "
+                        "system this file replaces."
+                    )
+                    % {"name": plan.title},
+                )
+            )
     return plan
 
 
-def _merged_below(sheet):
-    """(row, column) indexes (0-based) of cells inside a merged range but not its top-left cell."""
-    cells = set()
-    for merged in sheet.merged_cells.ranges:
-        for r in range(merged.min_row - 1, merged.max_row):
-            for c in range(merged.min_col - 1, merged.max_col):
-                if r != merged.min_row - 1:
-                    cells.add((r, c))
-    return cells
+# A revised edition that drops more than this share of the standards is a restructure.
+MAX_REMOVED_SHARE = Decimal("0.2")
 
 
-def _header_label(grid, header, field_name):
+def structural_changes(plan, system, *, max_removed_share=MAX_REMOVED_SHARE):
+    """Why applying the plan would restructure the system rather than revise it (or [])."""
+    changes = []
+    old_levels = list(system.level_names or [])
+    if old_levels and old_levels != plan.level_names:
+        changes.append(
+            _("The levels change from %(old)s to %(new)s.")
+            % {"old": " / ".join(old_levels), "new": " / ".join(plan.level_names)}
+        )
+    current = system.standards.current().count()
+    removed = len(plan.diff.removed) if plan.diff else 0
+    if current and Decimal(removed) / current > max_removed_share:
+        changes.append(
+            _("%(removed)s of the %(current)s standards would be removed.")
+            % {"removed": removed, "current": current}
+        )
+    return changes
+
+
+def _header_label(rows, header, field_name):
     """The label the workbook gave a level column (e.g. 测评项目), for the tree's headings."""
     col = header.columns[field_name]
-    for r in (header.row - 1, header.row - 2):
-        if 0 <= r < len(grid) and col < len(grid[r]):
-            key = label_key(grid[r][col])
+    for index in (header.index, header.index - 1):
+        if 0 <= index < len(rows) and col < len(rows[index][1]):
+            key = header_key(rows[index][1][col])
             for label in INDICATOR_COLUMNS[field_name]:
-                if key.endswith(label):
+                if key == label:
                     return label
     return INDICATOR_COLUMNS[field_name][0]
 
 
-def _read_title_rows(plan, grid, header):
+def _read_title_rows(plan, rows, header):
     """Title, document number, issuer and year from the rows above the header."""
-    labels = {label for labels in INDICATOR_COLUMNS.values() for label in labels}
-    for values in grid[: header.row - 1]:
+    labels = {header_key(label) for labels in INDICATOR_COLUMNS.values() for label in labels}
+    for _number, values in rows[: header.index]:
         texts = [fold_text(v).replace("\n", " ") for v in values if clean_text(v)]
         if not texts or len(set(texts)) > 2:
             continue  # the first row of a two-row header, or a data-like row
         text = texts[0]
-        if any(label_key(t).endswith(tuple(labels)) for t in texts):
+        if any(header_key(t) in labels for t in texts):
             continue
         number = DOCUMENT_NUMBER.search(text)
         if number and not plan.document_number:
@@ -434,31 +530,43 @@ def format_clauses(text):
 
 
 def parse_methods(value):
-    """(method codes, unknown labels) for a methods cell: '网上申报、材料审核'."""
+    """(method codes, unknown labels) for a methods cell.
+
+    Every separator offices use counts: '实地考察+问卷调查', '实地考察 材料审核',
+    '数据核查及材料审核'; a bracketed note names a further method ('材料审核（网上申报）').
+    """
     codes, unknown = [], []
-    for label in split_list(value):
-        key = label_key(label)
-        code = METHOD_LABELS.get(key) or next(
-            (code for words, code in METHOD_LABELS.items() if words in key), None
-        )
-        if code is None:
-            unknown.append(label)
-        elif code not in codes:
-            codes.append(code)
+    cell = re.sub(r"[(（]([^)）]*)[)）]", r"、\1", clean_text(value))
+    for item in split_list(cell):
+        for label in split_known(item, lambda words: _method_code(words) is not None):
+            code = _method_code(label)
+            if code is None:
+                unknown.append(label)
+            elif code not in codes:
+                codes.append(code)
     return codes, unknown
 
 
-class _RowReader:
-    """Walks the data rows of one sheet, filling the plan."""
+def _method_code(label):
+    key = label_key(label)
+    if not key:
+        return None
+    exact = METHOD_LABELS.get(key)
+    if exact is not None:
+        return exact
+    # A longer wording such as 实地考察为主: the first method word it contains, if only one kind.
+    kinds = {code for words, code in METHOD_LABELS.items() if words in key}
+    return kinds.pop() if len(kinds) == 1 else None
 
-    def __init__(self, plan, grid, header, levels, matcher, campaign, merged_below):
+
+class _RowReader:
+    """Walks the data rows of the sheets, filling the plan."""
+
+    def __init__(self, plan, levels, matcher, campaign, *, item_from_sheet=False):
         self.plan = plan
-        self.grid = grid
-        self.header = header
-        self.cols = header.columns
         self.levels = levels
+        self.item_from_sheet = item_from_sheet
         self.matcher = matcher
-        self.merged_below = merged_below
         self.offices = list(CommandOffice.objects.filter(campaign=campaign))
         # Lead unit → its command office, when exactly one office has the unit.
         offices_of = {}
@@ -470,38 +578,78 @@ class _RowReader:
         self.office_of_unit = {
             unit_id: by_id[ids[0]] for unit_id, ids in offices_of.items() if len(ids) == 1
         }
-        self.path = [None] * len(levels)
-        self.previous = None
+        # (path, text) → row, to warn about a standard given twice without rescanning.
+        self.seen = {}
 
     def cell(self, values, key):
         col = self.cols.get(key)
         return clean_text(values[col]) if col is not None and col < len(values) else ""
 
+    def raw(self, values, key):
+        col = self.cols.get(key)
+        return values[col] if col is not None and col < len(values) else None
+
     def error(self, row, key, message):
         column = self.header.letter(key) if key in self.cols else None
-        self.plan.errors.append(RowError(self.plan.sheet, row, column, message))
+        self.plan.errors.append(RowError(self.sheet_title, row, column, message))
 
-    def read(self):
-        plan = self.plan
-        for index in range(self.header.row, len(self.grid)):
-            values = self.grid[index]
-            row = index + 1
-            if not any(clean_text(v) for v in values):
-                continue  # spacer row
+    def read_sheet(self, sheet, header):
+        self.sheet_title = sheet.title
+        self.header = header
+        self.cols = header.columns
+        self.merged_below = sheet.merged_below
+        self.prefix = ()
+        if self.item_from_sheet:
+            code, name = split_node_code(fold_text(sheet.title))
+            self.prefix = (name,)
+            if self.prefix not in self.plan.nodes:
+                self.plan.nodes[self.prefix] = PlannedNode(
+                    level=0, name=name, code=code, path=self.prefix, row=header.row
+                )
+        self.path = [None] * len(self.levels)
+        self.previous = None
+        for row, values in sheet.rows[header.index + 1 :]:
             if is_note_or_total(values):
                 self.check_total(values, row)
                 continue
-            self.read_row(index, row, values)
+            problems = [
+                (key, value)
+                for key, col in self.cols.items()
+                if col < len(values) and isinstance(value := values[col], CellProblem)
+            ]
+            for key, value in problems:
+                self.error(row, key, value.message())
+            if problems:
+                continue
+            self.read_row(row, values)
+
+    def finish(self):
+        plan = self.plan
         if not plan.standards and not plan.errors:
             plan.errors.append(
                 RowError(plan.sheet, None, None, _("The sheet has a header but no standards."))
             )
         for position, node in enumerate(plan.nodes.values()):
             node.position = position
+        # Codes from the place in the tree (1.2.3), counted in one pass.
+        sibling_number, child_count, standard_count = {}, {}, {}
+        for node in plan.nodes.values():
+            parent = node.path[:-1]
+            child_count[parent] = child_count.get(parent, 0) + 1
+            sibling_number[node.path] = child_count[parent]
         for position, standard in enumerate(plan.standards):
             standard.position = position
+            standard_count[standard.path] = standard_count.get(standard.path, 0) + 1
             if not standard.code:
-                standard.code = _derived_code(plan, standard)
+                standard.code = ".".join(
+                    [
+                        *(
+                            str(sibling_number[standard.path[:d]])
+                            for d in range(1, len(standard.path) + 1)
+                        ),
+                        str(standard_count[standard.path]),
+                    ]
+                )
             for depth in range(1, len(standard.path) + 1):
                 node = plan.nodes[standard.path[:depth]]
                 node.points += standard.points
@@ -509,9 +657,9 @@ class _RowReader:
 
     def check_total(self, values, row):
         """A 合计 row with a value (not a formula without a cached result) must match the sum."""
-        raw = values[self.cols["points"]] if self.cols["points"] < len(values) else None
+        raw = self.raw(values, "points")
         first = next((clean_text(v) for v in values if clean_text(v)), "")
-        if raw in (None, "") or not first.replace(" ", "").startswith(("合计", "总计", "总分")):
+        if is_blank(raw) or not first.replace(" ", "").startswith(("合计", "总计", "总分")):
             return
         try:
             stated = parse_decimal(raw)
@@ -521,7 +669,7 @@ class _RowReader:
         if stated != total:
             self.plan.warnings.append(
                 RowError(
-                    self.plan.sheet,
+                    self.sheet_title,
                     row,
                     self.header.letter("points"),
                     _("The total row says %(stated)s points; the standards add up to %(total)s.")
@@ -529,16 +677,15 @@ class _RowReader:
                 )
             )
 
-    def read_row(self, index, row, values):
+    def read_row(self, row, values):
         plan = self.plan
         std_col = self.cols["standard"]
-        raw_text = values[std_col] if std_col < len(values) else None
-        text = fold_text(raw_text)
-        points_raw = values[self.cols["points"]] if self.cols["points"] < len(values) else None
+        text = fold_text(self.raw(values, "standard"))
+        points_raw = self.raw(values, "points")
         points_text = clean_text(points_raw)
 
         # The standard cell merged down over this row: same standard, more units.
-        if (index, std_col) in self.merged_below and self.previous is not None:
+        if (row, std_col) in self.merged_below and self.previous is not None:
             self.add_units(self.previous, values, row)
             return
         path = self.read_path(values, row)
@@ -570,26 +717,27 @@ class _RowReader:
             plan.has_codes = True
         text = format_clauses(text) if "\n" not in text else text
         is_veto = any(word in text for word in VETO_WORDS)
-        if not points_text:
+        if "veto" in self.cols:
+            veto_text = match_key(self.cell(values, "veto")).upper()
+            is_veto = is_veto or veto_text in YES_WORDS
+        is_veto = is_veto or any(
+            word in self.cell(values, key)
+            for word in VETO_WORDS
+            for key in ("methods", "note", "scoring")
+        )
+        if "否决" in points_text or (is_veto and is_blank(points_raw)):
+            # A veto item carries no points of its own: blank, "—" or "一票否决" mean 0.
+            points, is_veto = Decimal("0"), True
+        elif is_blank(points_raw):
             self.error(row, "points", _("This standard has no points (分值)."))
             return
-        if "否决" in points_text:
-            points, is_veto = Decimal("0"), True
         else:
             try:
-                points = parse_decimal(points_raw)
-            except ValueError:
-                self.error(
-                    row,
-                    "points",
-                    _("The points “%(value)s” are not a number.") % {"value": points_text},
-                )
+                points = parse_points(points_raw)
+            except ValueError as exc:
+                self.error(row, "points", str(exc.args[0]))
                 return
-            if points < 0:
-                self.error(row, "points", _("The points cannot be negative."))
-                return
-        methods_text = self.cell(values, "methods")
-        methods, unknown = parse_methods(methods_text)
+        methods, unknown = parse_methods(self.cell(values, "methods"))
         for label in unknown:
             self.error(
                 row,
@@ -598,35 +746,27 @@ class _RowReader:
                     "Unknown assessment method “%(method)s”: use 实地考察, 问卷调查, 材料审核, "
                     "网上申报, 数据核查 or 负面清单."
                 )
-                % {"method": label},
+                % {"method": shown(label)},
             )
-        if "veto" in self.cols:
-            veto_text = self.cell(values, "veto").upper().replace(" ", "")
-            is_veto = is_veto or veto_text in YES_WORDS
-        is_veto = is_veto or any(
-            word in self.cell(values, key)
-            for word in VETO_WORDS
-            for key in ("methods", "note", "scoring")
-        )
         standard = PlannedStandard(
             row=row, path=path, code=code, text=text, points=points, methods=methods
         )
+        standard.sheet = self.sheet_title
         standard.is_veto = is_veto
         self.read_units(standard, values, row)
         self.read_command_office(standard, values, row)
         self.read_deadline(standard, values, row)
         self.read_difficulty(standard, values, row)
-        for other in plan.standards:
-            if other.path == path and other.text == text:
-                plan.warnings.append(
-                    RowError(
-                        plan.sheet,
-                        row,
-                        self.header.letter("standard"),
-                        _("The same standard already appears in row %(row)s.") % {"row": other.row},
-                    )
+        first = self.seen.setdefault((path, text), row)
+        if first != row:
+            plan.warnings.append(
+                RowError(
+                    self.sheet_title,
+                    row,
+                    self.header.letter("standard"),
+                    _("The same standard already appears in row %(row)s.") % {"row": first},
                 )
-                break
+            )
         plan.standards.append(standard)
         self.previous = standard
 
@@ -635,17 +775,16 @@ class _RowReader:
         unless a higher level changed on this row."""
         changed = False
         for depth, level in enumerate(self.levels):
-            col = self.cols[level]
-            name = fold_text(values[col] if col < len(values) else None).replace("\n", " ")
+            name = fold_text(self.raw(values, level)).replace("\n", " ")
             if name:
                 code, name = split_node_code(name)
                 if name != self.path[depth]:
                     changed = True
                 self.path[depth] = name
-                key = tuple(self.path[: depth + 1])
+                key = (*self.prefix, *self.path[: depth + 1])
                 if key not in self.plan.nodes:
                     self.plan.nodes[key] = PlannedNode(
-                        level=depth, name=name, code=code, path=key, row=row
+                        level=len(self.prefix) + depth, name=name, code=code, path=key, row=row
                     )
                     # Lower levels start afresh under a new node.
                     for lower in range(depth + 1, len(self.levels)):
@@ -657,7 +796,7 @@ class _RowReader:
                     _("The %(level)s is empty.") % {"level": LEVEL_LABELS[level]},
                 )
                 return None
-        return tuple(self.path)
+        return (*self.prefix, *self.path)
 
     def add_units(self, standard, values, row):
         extra = PlannedStandard(row=row, path=standard.path, code="", text="", points=0)
@@ -671,13 +810,14 @@ class _RowReader:
     def match_names(self, text, row, key):
         """Units for each name in a cell, in order; unknown names are noted for the mapping form."""
         result = []
-        for raw in split_list(text):
-            # "市城管局（牵头）", "各县区等": the role note and a trailing 等 are not part of the name.
-            name = ROLE_NOTE.sub("", raw).removesuffix("等").strip() or raw
+        # "市城管局（牵头）", "各县区等": the role note and a trailing 等 are not part of the name.
+        text = ROLE_NOTE.sub("", text)
+        for raw in self.matcher.names(text):
+            name = raw.removesuffix("等").strip() or raw
             units = self.matcher.match(name)
             if units is None:
                 places = self.plan.unmatched.setdefault(name, [])
-                place = (row, self.header.letter(key))
+                place = (self.sheet_title, row, self.header.letter(key))
                 if place not in places:
                     places.append(place)
                 continue
@@ -730,17 +870,12 @@ class _RowReader:
             standard.command_office = self.office_of_unit.get(standard.lead_unit.pk)
 
     def read_deadline(self, standard, values, row):
-        col = self.cols.get("deadline")
-        raw = values[col] if col is not None and col < len(values) else None
+        raw = self.raw(values, "deadline")
         text = clean_text(raw)
-        if not text or any(word in text for word in ONGOING_WORDS):
+        if is_blank(raw) or any(word in text for word in ONGOING_WORDS):
             return
         try:
-            if isinstance(raw, int | float) and 30000 < raw < 80000:
-                # A date typed into a cell formatted as a number: Excel's day count.
-                standard.deadline = from_excel(raw).date()
-            else:
-                standard.deadline = parse_date(raw)
+            standard.deadline = parse_date(raw)
         except ValueError:
             self.error(
                 row,
@@ -821,6 +956,9 @@ def diff_against(plan, system):
             standard = by_code.get(planned.code)
             if planned.code and standard and standard.pk in free:
                 pair(planned, standard)
+    by_text = {}
+    for standard in old:
+        by_text.setdefault(standard.text, []).append(standard)
     for same_path in (True, False):
         for planned in pending:
             if planned.match:
@@ -828,9 +966,8 @@ def diff_against(plan, system):
             standard = next(
                 (
                     s
-                    for s in free.values()
-                    if s.text == planned.text
-                    and (paths[s.node_id] == planned.path or not same_path)
+                    for s in by_text.get(planned.text, ())
+                    if s.pk in free and (paths[s.node_id] == planned.path or not same_path)
                 ),
                 None,
             )
@@ -971,22 +1108,6 @@ def apply_indicators(plan, *, campaign, actor, system=None, details=None):
         changes={"file": plan.filename, "sheet": plan.sheet, **counts},
     )
     return system
-
-
-def _derived_code(plan, planned):
-    """A code from the standard's place in the tree (1.2.3) when the workbook has none."""
-    parts = []
-    for depth in range(1, len(planned.path) + 1):
-        node = plan.nodes[planned.path[:depth]]
-        siblings = [
-            n
-            for n in plan.nodes.values()
-            if n.level == node.level and n.path[:-1] == node.path[:-1]
-        ]
-        parts.append(str(siblings.index(node) + 1))
-    same_node = [s for s in plan.standards if s.path == planned.path]
-    parts.append(str(same_node.index(planned) + 1))
-    return ".".join(parts)
 
 
 def _apply_nodes(plan, system, now):

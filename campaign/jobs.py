@@ -4,7 +4,14 @@ from celery import shared_task
 from django.utils import timezone
 
 from . import outbox
-from .models import LoginAttempt
+from .models import FormSubmission, LoginAttempt
+from .ratelimit import purge_expired_counters
+from .uploads import sweep_orphan_files
+
+# A file younger than this may belong to a transaction still running: the sweep leaves it.
+ORPHAN_FILE_GRACE_HOURS = 24
+# One-time form tokens answer repeated POSTs for this long.
+FORM_TOKEN_RETENTION_DAYS = 7
 
 LOGIN_ATTEMPT_RETENTION_DAYS = 180
 
@@ -30,3 +37,18 @@ def deliver_outbox(ids):
 def relay_outbox():
     """Every minute: deliver every due outbox row the kicks missed (broker down, retries)."""
     return outbox.relay()
+
+
+@shared_task(acks_late=True, time_limit=1800)
+def sweep_orphans():
+    """Delete media files no row refers to (older than a day), expired rate-limit counters
+    and old one-time form tokens. Returns the counts; safe to re-run or run twice at once."""
+    now = timezone.now()
+    tokens, _by_model = FormSubmission.objects.filter(
+        created_at__lt=now - timezone.timedelta(days=FORM_TOKEN_RETENTION_DAYS)
+    ).delete()
+    return {
+        "files": sweep_orphan_files(older_than=timezone.timedelta(hours=ORPHAN_FILE_GRACE_HOURS)),
+        "counters": purge_expired_counters(older_than=now - timezone.timedelta(days=1)),
+        "tokens": tokens,
+    }

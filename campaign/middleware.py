@@ -1,6 +1,8 @@
 from django.conf import settings
+from django.db import connection
 from django.utils import translation
 
+from .errors import CommitTracker
 from .models import Campaign
 
 SESSION_KEY = "campaign_id"
@@ -49,3 +51,16 @@ class ChosenLanguageMiddleware:
         response = self.get_response(request)
         response.headers.setdefault("Content-Language", chosen)
         return response
+
+
+class CommitTrackerMiddleware:
+    """Puts `request.commit_tracker` on every request: it notes when the request's own
+    writes commit, so a failure after that answers "saved" instead of an error."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        request.commit_tracker = CommitTracker()
+        with connection.execute_wrapper(request.commit_tracker):
+            return self.get_response(request)

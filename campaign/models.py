@@ -1009,3 +1009,65 @@ class OutboxMessage(models.Model):
 
     def __str__(self):
         return f"{self.kind} {self.idempotency_key}"
+
+
+class RateLimitCounter(models.Model):
+    """Attempts counted per key (e.g. an address) and fixed time window, shared by every
+    web process through the database; used when Redis is absent, down or hung."""
+
+    key = models.CharField(max_length=200)
+    window_start = models.DateTimeField()
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("rate limit counter")
+        verbose_name_plural = _("rate limit counters")
+        ordering = ["-window_start", "key"]
+        constraints = [
+            # One counter per key and window: the increment is an UPDATE of this row.
+            models.UniqueConstraint(
+                fields=["key", "window_start"], name="rate_limit_window_unique"
+            ),
+        ]
+        indexes = [
+            # The purge of expired windows.
+            models.Index(fields=["window_start"]),
+        ]
+
+    def __str__(self):
+        return f"{self.key} {self.window_start:%Y-%m-%d %H:%M} {self.count}"
+
+
+class FormSubmission(models.Model):
+    """A one-time form token claimed by its first POST, pointing at what that POST made,
+    so a repeated POST (double click, retry after an error) returns the first result."""
+
+    token = models.UUIDField(unique=True)
+    # Null for the public citizen report (no one signed in).
+    person = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    content_type = models.ForeignKey(
+        "contenttypes.ContentType", on_delete=models.CASCADE, null=True, blank=True
+    )
+    object_id = models.PositiveBigIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("form submission")
+        verbose_name_plural = _("form submissions")
+        ordering = ["-created_at"]
+        indexes = [
+            # The purge of old tokens.
+            models.Index(fields=["created_at"]),
+        ]
+
+    def __str__(self):
+        return str(self.token)
+
+    @property
+    def result(self):
+        """What the first POST made (None when it made nothing that can be shown)."""
+        if self.content_type_id is None:
+            return None
+        return self.content_type.get_object_for_this_type(pk=self.object_id)

@@ -1,6 +1,7 @@
 """Workflows of the campaign app that span several models: the organisation import and
 changes of who holds a role (memberships start and end, open items follow the role)."""
 
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -9,7 +10,15 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .models import AuditEntry, Membership, Notification, Person, Role, Unit
-from .workbook import WorkbookInvalid, label_key, locate_table, split_list
+from .workbook import (
+    WorkbookInvalid,
+    invisible_note,
+    label_key,
+    locate_table,
+    one_line,
+    shown,
+    split_list,
+)
 
 ORGANISATION_COLUMNS = {
     "name": ["单位名称", "责任单位名称", "责任单位", "单位"],
@@ -47,7 +56,57 @@ KIND_LABELS = {
     "企业": Unit.Kind.OTHER,
     "其他": Unit.Kind.OTHER,
     "其它": Unit.Kind.OTHER,
+    "区县市": Unit.Kind.DISTRICT,
+    "县区市": Unit.Kind.DISTRICT,
+    "县级": Unit.Kind.DISTRICT,
+    "区级": Unit.Kind.DISTRICT,
+    "街道乡镇": Unit.Kind.STREET,
+    "镇街道": Unit.Kind.STREET,
+    "乡镇街": Unit.Kind.STREET,
+    "街镇": Unit.Kind.STREET,
+    "乡": Unit.Kind.STREET,
+    "社区村": Unit.Kind.COMMUNITY,
+    "村居": Unit.Kind.COMMUNITY,
+    "居委会": Unit.Kind.COMMUNITY,
+    "村委会": Unit.Kind.COMMUNITY,
+    "社区居委会": Unit.Kind.COMMUNITY,
+    "市直机关": Unit.Kind.DEPARTMENT,
+    "市级部门": Unit.Kind.DEPARTMENT,
+    "市直部门单位": Unit.Kind.DEPARTMENT,
+    "市直单位部门": Unit.Kind.DEPARTMENT,
+    "部门单位": Unit.Kind.DEPARTMENT,
+    "机关单位": Unit.Kind.DEPARTMENT,
+    "国有企业": Unit.Kind.OTHER,
+    "国企": Unit.Kind.OTHER,
+    "企事业单位": Unit.Kind.OTHER,
+    "事业单位": Unit.Kind.OTHER,
+    "社会组织": Unit.Kind.OTHER,
 }
+# What a parent's name may carry that the unit's own name does not: 东城区人民政府 → 东城区,
+# 东华街道办事处 → 东华街道, 中共东城区委员会 → 东城区.
+PARENT_DECORATIONS = re.compile(
+    r"^(中共|中国共产党)|(人民政府|政府|办事处|党工委|委员会|区委|县委)$"
+)
+
+
+def kind_key(text):
+    return re.sub(r"[、，,/／]", "", label_key(text))
+
+
+def unit_key(name):
+    """A unit name reduced for matching: full-/half-width brackets and blanks do not count."""
+    return label_key(name)
+
+
+def parent_keys(name):
+    """Keys a parent written as `name` may stand for, most literal first."""
+    key = unit_key(name)
+    keys = [key]
+    stripped = PARENT_DECORATIONS.sub("", key)
+    while stripped != keys[-1] and stripped:
+        keys.append(stripped)
+        stripped = PARENT_DECORATIONS.sub("", stripped)
+    return keys
 
 
 @dataclass
@@ -63,6 +122,12 @@ class OrganisationRow:
     liaison: str = ""
     phone: str = ""
     action: str = ""  # "create", "update" or "unchanged", filled by the preview
+    # The existing unit this row is (same name up to brackets and blanks, or an alias).
+    target: str = ""
+    parent_as_written: str = ""
+    # A unit whose name contains this one's, or the other way round (东城区东华街道 ⊃ 东华街道):
+    # shown in the preview; the person decides whether it is the same unit.
+    duplicate_of: str = ""
     changes: list = field(default_factory=list)  # [(what, before, after)] of the unit itself
     people: list = field(default_factory=list)  # [RoleChange] of its leader and liaison
 
@@ -99,6 +164,12 @@ class OrganisationPlan:
     sheet: str = ""
     rows: list = field(default_factory=list)
     errors: list = field(default_factory=list)
+    sheets: list = field(default_factory=list)
+    warnings: list = field(default_factory=list)
+
+    @property
+    def probable_duplicates(self):
+        return [row for row in self.rows if row.duplicate_of and not row.target]
 
     @property
     def counts(self):
@@ -121,8 +192,15 @@ class OrganisationPlan:
         return [change for change in self.role_changes if change.before]
 
 
-def read_organisation(data, *, campaign, filename=""):
-    """Parse a unit and liaison list (责任单位及联络员名单) into a plan. Writes nothing."""
+def read_organisation(data, *, campaign, filename="", same=()):
+    """Parse a unit and liaison list (责任单位及联络员名单) into a plan. Writes nothing.
+
+    Names are stored as written but matched without regard to full- or half-width brackets,
+    blanks or invisible characters, and through each unit's aliases. A new name that contains
+    an existing one (or is contained in it) is a probable duplicate; `same` holds the row
+    numbers the person confirmed as the same unit, which then update it and keep the new
+    name as an alias.
+    """
     plan = OrganisationPlan()
     try:
         table = locate_table(
@@ -131,56 +209,80 @@ def read_organisation(data, *, campaign, filename=""):
     except WorkbookInvalid as exc:
         plan.errors = exc.errors
         return plan
-    plan.sheet = table.sheet
+    plan.sheet, plan.sheets, plan.warnings = table.sheet, table.notes, table.warnings
     existing = {u.name: u for u in Unit.objects.filter(campaign=campaign).select_related("parent")}
+    by_key = {}
+    for unit in existing.values():
+        for name in unit.all_names():
+            by_key.setdefault(unit_key(name), unit)
     seen = {}
     for number, values in table.rows():
-        name = table.text(values, "name")
+        problems = table.problems(number, values)
+        if problems:
+            plan.errors.extend(problems)
+            continue
+        name = one_line(table.text(values, "name"))
         if not name:
             plan.errors.append(table.error(number, "name", _("The unit name is empty.")))
             continue
-        if name in seen:
+        if unit_key(name) in seen:
             plan.errors.append(
                 table.error(
                     number,
                     "name",
                     _("“%(name)s” appears twice (first in row %(row)s).")
-                    % {"name": name, "row": seen[name]},
+                    % {"name": shown(name), "row": seen[unit_key(name)]},
                 )
             )
             continue
-        seen[name] = number
+        seen[unit_key(name)] = number
         kind_text = table.text(values, "kind")
-        kind = KIND_LABELS.get(label_key(kind_text))
+        kind = KIND_LABELS.get(kind_key(kind_text))
         if not kind:
             plan.errors.append(
                 table.error(
                     number,
                     "kind",
                     _("Unknown unit kind “%(kind)s”: use 县区, 街道（镇）, 社区, 市直部门 or 其他.")
-                    % {"kind": kind_text},
+                    % {"kind": shown(kind_text)},
                 )
             )
             continue
+        parent = one_line(table.text(values, "parent"))
         plan.rows.append(
             OrganisationRow(
                 row=number,
                 name=name,
                 kind=kind,
-                parent=table.text(values, "parent"),
+                parent=parent,
+                parent_as_written=parent,
                 short_name=table.text(values, "short_name"),
                 aliases=split_list(table.text(values, "aliases")),
-                leader=table.text(values, "leader"),
+                leader=one_line(table.text(values, "leader")),
                 leader_title=table.text(values, "leader_title"),
-                liaison=table.text(values, "liaison"),
+                liaison=one_line(table.text(values, "liaison")),
                 phone=table.text(values, "phone"),
             )
         )
 
-    # Parents must exist already or appear in the file, and the tree must have no cycle.
-    in_file = {row.name: row for row in plan.rows}
+    # Rows that are existing units under another spelling, and probable duplicates.
     for row in plan.rows:
-        if row.parent and row.parent not in in_file and row.parent not in existing:
+        unit = by_key.get(unit_key(row.name))
+        if unit is not None:
+            row.target = unit.name
+            continue
+        candidate = _containing(row.name, [*existing, *(r.name for r in plan.rows)], row.parent)
+        if candidate:
+            row.duplicate_of = candidate
+            if row.row in same and candidate in existing:
+                row.target = candidate
+    # Parents must exist already or appear in the file, and the tree must have no cycle.
+    in_file = {unit_key(row.name): row for row in plan.rows}
+    for row in plan.rows:
+        if not row.parent:
+            continue
+        resolved = _resolve_parent(row.parent, in_file, by_key)
+        if resolved is None:
             plan.errors.append(
                 table.error(
                     row.row,
@@ -188,10 +290,11 @@ def read_organisation(data, *, campaign, filename=""):
                     _(
                         "Unknown parent unit “%(parent)s”: it is neither in this file nor in the campaign."
                     )
-                    % {"parent": row.parent},
+                    % {"parent": shown(row.parent)}
+                    + invisible_note(row.parent),
                 )
             )
-        elif row.parent == row.name:
+        elif resolved == (row.target or row.name):
             plan.errors.append(
                 table.error(
                     row.row,
@@ -199,10 +302,13 @@ def read_organisation(data, *, campaign, filename=""):
                     _("A unit cannot be its own parent."),
                 )
             )
+        else:
+            row.parent = resolved
     if not plan.errors:
+        own = {row.target or row.name: row for row in plan.rows}
         for row in plan.rows:
-            chain, current = {row.name}, row.parent
-            while current in in_file:
+            chain, current = {row.target or row.name}, row.parent
+            while current in own:
                 if current in chain:
                     plan.errors.append(
                         table.error(
@@ -214,7 +320,7 @@ def read_organisation(data, *, campaign, filename=""):
                     )
                     break
                 chain.add(current)
-                current = in_file[current].parent
+                current = own[current].parent
     _plan_units_and_people(plan, existing=existing, campaign=campaign)
     return plan
 
@@ -260,9 +366,11 @@ def _plan_units_and_people(plan, *, existing, campaign):
     for membership in held.select_related("person"):
         candidates[membership.person.name].append((membership.person, membership.unit_id))
     for row in plan.rows:
-        unit = existing.get(row.name)
+        unit = existing.get(row.target)
         if unit is not None:
             parent_name = unit.parent.name if unit.parent_id else ""
+            if row.name != unit.name and row.name not in unit.all_names():
+                row.changes.append((_("Name"), unit.name, row.name))
             for label, before, after in (
                 (_("Kind"), unit.get_kind_display(), row.kind_label),
                 (_("Parent unit"), parent_name, row.parent),
@@ -278,7 +386,7 @@ def _plan_units_and_people(plan, *, existing, campaign):
             phone = getattr(row, phone_field) if phone_field else ""
             row.people.append(
                 RoleChange(
-                    unit=row.name,
+                    unit=row.target or row.name,
                     role=role,
                     before=[m.person.name for m in current],
                     after=name,
@@ -291,6 +399,34 @@ def _plan_units_and_people(plan, *, existing, campaign):
             row.action = "create"
         else:
             row.action = "update" if row.changes or row.people else "unchanged"
+
+
+def _containing(name, names, parent=""):
+    """The closest other name that contains `name` or is contained in it (2 characters or
+    more), leaving out the unit's own parent (东城区东华街道 names 东城区 as its territory)."""
+    key, parents = unit_key(name), set(parent_keys(parent)) if parent else set()
+    best = None
+    for other in names:
+        other_key = unit_key(other)
+        if other_key == key or other_key in parents or min(len(key), len(other_key)) < 2:
+            continue
+        if (key in other_key or other_key in key) and (
+            best is None or len(other_key) > len(unit_key(best))
+        ):
+            best = other
+    return best
+
+
+def _resolve_parent(parent, in_file, by_key):
+    """The name (as the unit will be called) a parent cell stands for, or None."""
+    for key in parent_keys(parent):
+        row = in_file.get(key)
+        if row is not None:
+            return row.target or row.name
+        unit = by_key.get(key)
+        if unit is not None:
+            return unit.name
+    return None
 
 
 @transaction.atomic
@@ -307,17 +443,22 @@ def apply_organisation(plan, *, campaign, actor):
     pending = list(plan.rows)
     while pending:
         ready = [r for r in pending if not r.parent or r.parent in units]
+        if not ready:
+            break
         for row in ready:
-            unit = units.get(row.name) or Unit(campaign=campaign, name=row.name)
+            unit = units.get(row.target) or Unit(campaign=campaign, name=row.name)
+            if row.name != unit.name and row.name not in unit.all_names():
+                # Another spelling of an existing unit: remembered, so the next file matches.
+                unit.aliases = [*unit.aliases, row.name]
             unit.kind = row.kind
             unit.parent = units.get(row.parent) if row.parent else None
             unit.phone = row.phone
             if row.short_name:
                 unit.short_name = row.short_name
             if row.aliases:
-                unit.aliases = row.aliases
+                unit.aliases = list(dict.fromkeys([*unit.aliases, *row.aliases]))
             unit.save()
-            units[row.name] = unit
+            units[unit.name] = unit
         pending = [r for r in pending if r not in ready]
     reason = _("Replaced in the organisation import")
     outcome = []

@@ -17,6 +17,8 @@ from . import scoring
 from .access import (
     current_campaign_or_404,
     get_visible_or_404,
+    office_admin,
+    page_rule,
     require_not_read_only,
     require_office_admin,
     scope_for,
@@ -232,9 +234,9 @@ def command_office_edit(request, pk=None):
 # --- People -------------------------------------------------------------------------------
 
 
+@page_rule(office_admin)
 def person_list(request):
     campaign = current_campaign_or_404(request)
-    require_office_admin(request.user, campaign)
     people = (
         Person.objects.filter(memberships__campaign=campaign)
         .distinct()
@@ -261,9 +263,9 @@ def _person_in_campaign_or_404(campaign, pk):
     )
 
 
+@page_rule(office_admin)
 def person_edit(request, pk=None):
     campaign = current_campaign_or_404(request)
-    require_office_admin(request.user, campaign)
     person = _person_in_campaign_or_404(campaign, pk) if pk else None
     form = PersonForm(request.POST or None, instance=person, prefix="person")
     membership_form = MembershipForm(
@@ -297,9 +299,9 @@ def person_edit(request, pk=None):
     )
 
 
+@page_rule(office_admin)
 def person_detail(request, pk):
     campaign = current_campaign_or_404(request)
-    require_office_admin(request.user, campaign)
     person = _person_in_campaign_or_404(campaign, pk)
     form = MembershipForm(request.POST or None, campaign=campaign, user=request.user)
     if request.method == "POST":
@@ -378,10 +380,10 @@ def membership_remove(request, pk):
 # --- Organisation import --------------------------------------------------------------------
 
 
+@page_rule(office_admin)
 def organisation_import(request):
     """Upload a workbook, see what it would do, then confirm: nothing is written before that."""
     campaign = current_campaign_or_404(request)
-    require_office_admin(request.user, campaign)
     form = OrganisationImportForm(request.POST or None, request.FILES or None)
     plan = None
     staged = StagedUpload(request, "organisation_import")
@@ -390,7 +392,8 @@ def organisation_import(request):
         if data is None:
             messages.error(request, _("The preview has expired: please upload the file again."))
             return redirect("campaign:organisation_import")
-        plan = read_organisation(data, campaign=campaign)
+        same = {int(n) for n in request.POST.getlist("same") if n.isdecimal()}
+        plan = read_organisation(data, campaign=campaign, same=same)
         if plan.ended and not request.POST.get("confirm_ended"):
             messages.error(
                 request,
@@ -433,9 +436,9 @@ def notification_list(request):
     return response
 
 
+@page_rule(office_admin)
 def audit_list(request):
     campaign = current_campaign_or_404(request)
-    require_office_admin(request.user, campaign)
     entries = AuditEntry.objects.filter(campaign=campaign).select_related("actor")
     page = Paginator(entries, 50).get_page(request.GET.get("page"))
     return render(request, "campaign/audit_list.html", {"page": page})
@@ -503,10 +506,10 @@ def system_list(request):
     )
 
 
+@page_rule(office_admin)
 def system_import(request):
     """Upload → preview (tree, diff, unknown units to map) → confirm. Nothing is saved before."""
     campaign = current_campaign_or_404(request)
-    require_office_admin(request.user, campaign)
     form = IndicatorImportForm(
         request.POST or None,
         request.FILES or None,
@@ -903,11 +906,7 @@ def evidence_upload(request, pk):
 
 def evidence_file(request, pk):
     evidence = get_visible_or_404(request.user, Evidence.objects.active(), pk=pk)
-    return private_file_response(
-        evidence.file,
-        as_attachment=evidence.kind == Evidence.Kind.DOCUMENT,
-        filename=evidence.original_name,
-    )
+    return private_file_response(evidence.file, filename=evidence.original_name)
 
 
 @require_POST

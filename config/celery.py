@@ -30,6 +30,12 @@ app.conf.beat_schedule = {
         "task": "campaign.jobs.purge_login_attempts",
         "schedule": crontab(hour=3, minute=10),
     },
+    # Media files no row refers to (left by a crash mid-save), expired rate-limit counters and
+    # old one-time form tokens are swept (03:40 daily).
+    "sweep-orphans": {
+        "task": "campaign.jobs.sweep_orphans",
+        "schedule": crontab(hour=3, minute=40),
+    },
     # Tasks: reminders of overdue (red) and near (yellow) deadlines; lights are derived (06:30 daily).
     "check-task-deadlines": {
         "task": "tasks.jobs.check_task_deadlines",
@@ -43,7 +49,7 @@ app.conf.beat_schedule = {
     # Reports: every 15 minutes, each campaign whose bulletin weekday/time has come gets that
     # week's bulletin (第N期) made once — the unique (campaign, week) claim stops repeats.
     "produce-due-bulletins": {
-        "task": "reports.jobs.produce_due_bulletins",
+        "task": "reports.jobs.queue_due_bulletins",
         "schedule": crontab(minute="*/15"),
     },
 }

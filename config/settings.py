@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF, UNSAFE_INLINE
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -57,6 +58,7 @@ INSTALLED_APPS = [
     "django_filters",
     "django_htmx",
     "template_partials",
+    "csp",
     "campaign",
     "tasks",
     "inspections",
@@ -64,6 +66,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost: notes whether the request's action committed, for the error pages.
+    "campaign.middleware.CommitTrackerMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -74,8 +78,12 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "campaign.middleware.CurrentCampaignMiddleware",
+    # Last, so its 413 page has the person and campaign; it still runs before any view
+    # (or CSRF check) reads the body.
+    "campaign.uploads.RequestSizeLimitMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -127,12 +135,18 @@ else:
         }
     }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
+# A kept connection that the server dropped (restart, failover, idle kill) is replaced
+# before a request uses it, instead of failing that request.
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: cache and Celery broker --------------------------------------------
 REDIS_URL = env_str("REDIS_URL")
 # Short timeouts so that a Redis outage degrades a page instead of hanging it.
 REDIS_TIMEOUT_SECONDS = env_int("REDIS_TIMEOUT_SECONDS", 2)
+# The cache answers within this or is skipped: its one user, the citizen-report rate limiter
+# (campaign/ratelimit.py), counts in the database while Redis is down or hung.
+REDIS_CACHE_TIMEOUT_SECONDS = float(env_str("REDIS_CACHE_TIMEOUT_SECONDS", "0.5"))
 if REDIS_URL:
     CACHES = {
         "default": {
@@ -140,8 +154,8 @@ if REDIS_URL:
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "chuangcheng",
             "OPTIONS": {
-                "socket_connect_timeout": REDIS_TIMEOUT_SECONDS,
-                "socket_timeout": REDIS_TIMEOUT_SECONDS,
+                "socket_connect_timeout": REDIS_CACHE_TIMEOUT_SECONDS,
+                "socket_timeout": REDIS_CACHE_TIMEOUT_SECONDS,
             },
         }
     }
@@ -155,18 +169,28 @@ CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# The longest a job may run (each job's own `time_limit` is at most this).
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 600)
+# A child killed by OOM, SIGKILL or the hard time limit gives its message back (acks_late
+# alone would acknowledge it): the job runs again, and jobs are idempotent.
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_BROKER_CONNECTION_TIMEOUT = REDIS_TIMEOUT_SECONDS
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "socket_timeout": REDIS_TIMEOUT_SECONDS,
     "socket_connect_timeout": REDIS_TIMEOUT_SECONDS,
     "max_retries": 1,
-    "visibility_timeout": 3600,
+    # Redis redelivers a message not acknowledged within this time: longer than the longest
+    # job (or a running job would start twice), short enough that a crashed worker's jobs
+    # come back within minutes rather than an hour.
+    "visibility_timeout": CELERY_TASK_TIME_LIMIT + 120,
 }
 # Publishing from a web request retries briefly, then fails loudly.
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.5}
 CELERY_WORKER_MAX_TASKS_PER_CHILD = env_int("CELERY_WORKER_MAX_TASKS_PER_CHILD", 50)
+# An outbox handler that runs outside a transaction (PDFs, bulletin e-mail) holds its row
+# this long; after a crash the relay takes the row again once the lease has run out.
+OUTBOX_LEASE_SECONDS = env_int("OUTBOX_LEASE_SECONDS", 600)
 
 # --- Authentication, sessions, lockout -----------------------------------------
 AUTH_USER_MODEL = "campaign.Person"
@@ -193,6 +217,8 @@ USE_X_FORWARDED_FOR = env_bool("USE_X_FORWARDED_FOR", False)
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", _("Simplified Chinese")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# Our corrections to Django's locale formats (date inputs in ISO).
+FORMAT_MODULE_PATH = ["config.formats"]
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
 USE_TZ = True
@@ -206,7 +232,8 @@ STATIC_ROOT = Path(env_str("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "media")))
 MEDIA_URL = "/media/"
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # A file lives only if the transaction that wrote it commits (campaign/uploads.py).
+    "default": {"BACKEND": "campaign.uploads.TransactionalFileSystemStorage"},
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
@@ -216,9 +243,20 @@ STORAGES = {
     },
 }
 WHITENOISE_USE_FINDERS = DEBUG
-# Largest upload accepted (photos, evidence, workbooks), in megabytes.
+# Upload caps (campaign/uploads.py applies them to every upload field), in megabytes:
+# one evidence document; one photo (re-encoded to well under 1 MB); one import workbook.
 UPLOAD_MAX_MB = env_int("UPLOAD_MAX_MB", 10)
-DATA_UPLOAD_MAX_MEMORY_SIZE = UPLOAD_MAX_MB * 1024 * 1024 * 3
+PHOTO_MAX_MB = env_int("PHOTO_MAX_MB", 10)
+WORKBOOK_MAX_MB = env_int("WORKBOOK_MAX_MB", 5)
+# Photos with more pixels are refused before decoding (a 14 KB PNG can hold 100+ megapixels).
+IMAGE_MAX_PIXELS = env_int("IMAGE_MAX_MEGAPIXELS", 50) * 1_000_000
+# A whole request body, refused from its Content-Length before it is read: signed-in people
+# (nine photos and documents at once), anonymous ones (a citizen report's three photos).
+# nginx's client_max_body_size should equal REQUEST_MAX_MB.
+REQUEST_MAX_MB = env_int("REQUEST_MAX_MB", 100)
+PUBLIC_REQUEST_MAX_MB = 3 * PHOTO_MAX_MB + 1
+# Form fields other than files (Django refuses more with a 400); files above 5 MB spill to disk.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 # Behind nginx: the internal location that serves MEDIA_ROOT after Django's permission check.
 PRIVATE_MEDIA_ACCEL_PREFIX = env_str("PRIVATE_MEDIA_ACCEL_PREFIX")
@@ -257,6 +295,30 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+# An expired or foreign form answers a Chinese page saying what to do (campaign/errors.py).
+CSRF_FAILURE_VIEW = "campaign.errors.csrf_failure"
+
+# --- Content-Security-Policy (django-csp) -------------------------------------------
+# Every page: scripts only from our own static files (no inline <script>, no onclick=…;
+# behaviour lives in static/js/site.js and each app's static/<app>/*.js), nothing from
+# other sites. Styles allow inline `style=` attributes (progress bars, ECharts tooltips);
+# that cannot run script. Private files send a stricter policy of their own
+# (campaign.uploads.private_file_response), which the middleware leaves in place.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF, UNSAFE_INLINE],
+        # Bootstrap's CSS draws checkboxes and selects with data: SVGs; ECharts may export blobs.
+        "img-src": [SELF, "data:", "blob:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
 
 LOGGING = {
     "version": 1,

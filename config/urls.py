@@ -23,3 +23,8 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]
+
+# Error pages in Chinese that render without the database (campaign/errors.py);
+# 403 and 404 are templates/403.html and templates/404.html.
+handler400 = "campaign.errors.bad_request"
+handler500 = "campaign.errors.server_error"

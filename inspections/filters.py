@@ -4,17 +4,76 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from campaign.access import scope_for
 from campaign.models import Standard, Unit
 
 from .models import OPEN, Finding, FindingCategory, Severity, Source, Status, SupervisionLevel
 
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"})
 
+# What waits for a person in the ledger, by kind: the inbox's sections, the home page's counts
+# and the ledger's "to-do" filter all read `to_do()`, so a count always matches its list.
+TO_DO = {
+    "acknowledge": _("To acknowledge"),
+    "rectify": _("To rectify"),
+    "disputed": _("Disputed, waiting for the office"),
+    "waiting": _("Submitted, waiting for verification"),
+    "verify": _("To verify"),
+    "triage": _("To assign"),
+    "decide": _("Disputes to decide"),
+    "supervised": _("Under supervision"),
+}
+
+
+def to_do_keys(user, campaign):
+    """The kinds of ledger work this person has, in the order they are shown."""
+    scope = scope_for(user)
+    if scope.is_read_only(campaign):
+        return []
+    keys = ["acknowledge", "rectify", "disputed", "waiting"] if scope.units else []
+    if scope.is_office_admin(campaign) or scope.is_inspector(campaign):
+        keys += ["verify", "triage"]
+    if scope.is_office_admin(campaign):
+        keys.append("decide")
+    return keys
+
+
+def to_do(queryset, key, user, campaign):
+    """The findings of `queryset` waiting for this person's `key` kind of work."""
+    scope = scope_for(user)
+    if key == "supervised":
+        return queryset.filter(status__in=OPEN, supervision_level__gt=0)
+    if key not in to_do_keys(user, campaign):
+        return queryset.none()
+    mine = Q(pk__in=[])
+    for unit in scope.units:
+        mine |= Q(unit__path__startswith=unit.path)
+    if key == "acknowledge":
+        return queryset.filter(mine, status=Status.ASSIGNED)
+    if key == "rectify":
+        return queryset.filter(mine, status__in=[Status.RECTIFYING, Status.RETURNED])
+    if key == "disputed":
+        return queryset.filter(mine, status=Status.DISPUTED)
+    if key == "waiting":
+        return queryset.filter(mine, status=Status.AWAITING)
+    if key == "verify":
+        # Never offer someone their own unit's rectification to verify.
+        own = Q(pk__in=[])
+        for unit in scope.units:
+            own |= Q(unit__path__startswith=unit.path) | Q(unit__pk__in=unit.ancestor_ids)
+        return queryset.filter(status=Status.AWAITING).exclude(own)
+    if key == "triage":
+        return queryset.filter(status=Status.REGISTERED)
+    return queryset.filter(status=Status.DISPUTED)  # "decide"
+
 
 class FindingFilter(django_filters.FilterSet):
     """The ledger's filters. Choices are scoped: a unit leader only sees their own units."""
 
     q = django_filters.CharFilter(label=_("Search"), method="search")
+    todo = django_filters.ChoiceFilter(
+        label=_("My to-do"), choices=list(TO_DO.items()), method="filter_todo", empty_label=_("All")
+    )
     status = django_filters.ChoiceFilter(
         label=_("Status"),
         choices=[("open", _("All open"))] + list(Status.choices),
@@ -87,6 +146,9 @@ class FindingFilter(django_filters.FilterSet):
 
     def __init__(self, data=None, *args, campaign, user, **kwargs):
         super().__init__(data, *args, **kwargs)
+        self.user, self.campaign = user, campaign
+        keys = [*to_do_keys(user, campaign), "supervised"]
+        self.filters["todo"].extra["choices"] = [(key, TO_DO[key]) for key in keys]
         units = Unit.objects.visible_to(user).filter(campaign=campaign).order_by("path")
         self.filters["unit"].queryset = units
         self.filters["district"].queryset = units.filter(kind=Unit.Kind.DISTRICT)
@@ -100,9 +162,12 @@ class FindingFilter(django_filters.FilterSet):
         query = Q(description__icontains=value) | Q(address__icontains=value)
         # "2026-00012" or "12" finds a finding by its number.
         tail = value.rsplit("-", 1)[-1]
-        if tail.isdigit():
+        if tail.isdecimal():  # not isdigit(): "²" is a digit that int() refuses
             query |= Q(pk=int(tail))
         return queryset.filter(query)
+
+    def filter_todo(self, queryset, name, value):
+        return to_do(queryset, value, self.user, self.campaign)
 
     def filter_status(self, queryset, name, value):
         if value == "open":

@@ -2,8 +2,9 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from campaign.actions import VersionField
 from campaign.models import Standard, Unit
-from campaign.uploads import MultipleImageField
+from campaign.uploads import MultipleImageField, WorkbookFileField
 
 from .models import (
     Finding,
@@ -19,7 +20,7 @@ from .models import (
 class VersionedForm(forms.Form):
     """Every action form carries the finding's version, so a stale page cannot overwrite."""
 
-    version = forms.IntegerField(widget=forms.HiddenInput)
+    version = VersionField()
 
 
 def _units(campaign):
@@ -294,7 +295,7 @@ class CitizenReportForm(forms.Form):
 
 
 class FindingImportForm(forms.Form):
-    file = forms.FileField(
+    file = WorkbookFileField(
         label=_("Findings workbook (.xlsx)"),
         widget=forms.ClearableFileInput(attrs={"accept": ".xlsx"}),
     )

@@ -14,14 +14,20 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from campaign.models import AuditEntry, Membership, Notification, Role, Standard, Unit
+from campaign.outbox import handler
+from campaign.transitions import DomainError
 from campaign.workbook import (
     RowError,
     UnitMatcher,
     WorkbookInvalid,
     clean_text,
+    invisible_note,
+    is_blank,
     label_key,
     locate_table,
+    match_key,
     parse_date,
+    shown,
 )
 
 from .models import (
@@ -29,7 +35,6 @@ from .models import (
     UNIT_PENDING,
     Finding,
     FindingCategory,
-    FindingError,
     FindingEvent,
     FindingPhoto,
     LedgerSettings,
@@ -120,8 +125,10 @@ def _office_people(campaign):
     ]
 
 
-def notify_event(event_id):
-    """Notify whoever must act next after a ledger event. Returns the number notified."""
+@handler
+def notify_event(*, event_id):
+    """Notify whoever must act next after a ledger event (an outbox handler: the event's
+    transaction wrote the row). Returns the number notified."""
     from campaign.notifications import notify
 
     event = (
@@ -221,7 +228,7 @@ def escalate_overdue(*, on=None):
                     note=_("Overdue by %(days)s working days (deadline %(date)s).")
                     % {"days": max(late, 1), "date": finding.deadline},
                 )
-            except FindingError:
+            except DomainError:
                 continue  # acted on meanwhile (closed, already raised): nothing to do
             issued += 1
     return issued
@@ -239,7 +246,13 @@ FINDING_COLUMNS = {
     "severity": ["严重程度", "问题等级", "等级"],
     "standard": ["测评标准编号", "标准编号", "对应标准", "测评标准"],
     "deadline": ["整改时限", "整改期限", "完成时限"],
+    # A 问题整改台账 also says what became of each problem.
+    "closed": ["是否销号", "是否已销号", "销号情况", "销号状态", "销号"],
+    "closed_on": ["销号日期", "销号时间"],
+    "measures": ["整改情况", "整改措施", "整改结果", "整改落实情况"],
 }
+CLOSED_WORDS = {"是", "已销号", "销号", "√", "✓", "✔", "y", "yes", "1", "已完成", "已整改销号"}
+OPEN_WORDS = {"否", "未销号", "×", "✗", "n", "no", "0", "未完成", "整改中"}
 SEVERITY_LABELS = {
     "一般": Severity.MINOR,
     "轻微": Severity.MINOR,
@@ -262,6 +275,8 @@ class FindingRow:
     severity: str = Severity.MINOR
     standard: object = None
     deadline: datetime.date | None = None
+    measures: str = ""
+    closed_on: datetime.date | None = None  # set when the ledger says it is closed off
 
 
 @dataclass
@@ -271,10 +286,16 @@ class FindingPlan:
     sheet: str = ""
     rows: list = field(default_factory=list)
     errors: list = field(default_factory=list)
+    sheets: list = field(default_factory=list)  # SheetNote for each sheet: read or skipped
+    warnings: list = field(default_factory=list)
 
     @property
     def assigned_count(self):
-        return sum(1 for r in self.rows if r.unit is not None)
+        return sum(1 for r in self.rows if r.unit is not None and r.closed_on is None)
+
+    @property
+    def closed_count(self):
+        return sum(1 for r in self.rows if r.closed_on is not None)
 
 
 def read_findings(data, *, campaign, filename=""):
@@ -287,7 +308,7 @@ def read_findings(data, *, campaign, filename=""):
     except WorkbookInvalid as exc:
         plan.errors = exc.errors
         return plan
-    plan.sheet = table.sheet
+    plan.sheet, plan.sheets, plan.warnings = table.sheet, table.notes, table.warnings
 
     categories = {label_key(c.name): c for c in FindingCategory.objects.filter(campaign=campaign)}
     matcher = UnitMatcher(Unit.objects.filter(campaign=campaign))
@@ -301,6 +322,10 @@ def read_findings(data, *, campaign, filename=""):
         plan.errors.append(table.error(row, name, message))
 
     for row, values in table.rows():
+        problems = table.problems(row, values)
+        if problems:
+            plan.errors.extend(problems)
+            continue
         description = clean_text(cell(values, "description"))
         address = clean_text(cell(values, "address"))
         if not description:
@@ -346,7 +371,11 @@ def read_findings(data, *, campaign, filename=""):
                 continue
             units = matcher.match(name)
             if not units:
-                error(row, attr, _("Unknown unit “%(name)s”.") % {"name": name})
+                error(
+                    row,
+                    attr,
+                    _("Unknown unit “%(name)s”.") % {"name": shown(name)} + invisible_note(name),
+                )
             elif len(units) > 1:
                 error(
                     row,
@@ -373,10 +402,40 @@ def read_findings(data, *, campaign, filename=""):
                 error(row, "standard", _("No standard with the code “%(code)s”.") % {"code": code})
         if item.unit is None and item.territory is not None and item.category is not None:
             item.unit = Finding.suggest_unit(item.category, item.territory)
+        _read_closure(item, table, row, values, error)
         plan.rows.append(item)
     if not plan.rows and not plan.errors:
         plan.errors.append(RowError(plan.sheet, None, None, _("The sheet has no findings.")))
     return plan
+
+
+def _read_closure(item, table, row, values, error):
+    """整改情况, 是否销号 and 销号日期: a problem the ledger says is closed off comes in closed."""
+    item.measures = table.text(values, "measures")
+    answer = match_key(table.value(values, "closed"))
+    closed_on = table.value(values, "closed_on")
+    if answer and answer not in CLOSED_WORDS and answer not in OPEN_WORDS:
+        error(
+            row,
+            "closed",
+            _("Write 是 or 否 in 是否销号, not “%(value)s”.")
+            % {"value": table.text(values, "closed")},
+        )
+        return
+    if not is_blank(closed_on):
+        try:
+            closed_on = parse_date(closed_on)
+        except ValueError:
+            error(
+                row,
+                "closed_on",
+                _("“%(value)s” is not a date.") % {"value": table.text(values, "closed_on")},
+            )
+            return
+    else:
+        closed_on = None
+    if answer in CLOSED_WORDS or (closed_on and answer not in OPEN_WORDS):
+        item.closed_on = closed_on or item.found_on
 
 
 def apply_findings(plan, *, campaign, actor, inspection):
@@ -397,8 +456,11 @@ def apply_findings(plan, *, campaign, actor, inspection):
                 territory=item.territory,
                 severity=item.severity,
                 standard=item.standard,
+                measures=item.measures,
             )
-            if item.unit is not None:
+            if item.closed_on is not None:
+                _bring_in_closed(finding, item, actor)
+            elif item.unit is not None:
                 finding.assign(actor=actor, unit=item.unit, deadline=item.deadline)
         AuditEntry.record(
             actor=actor,
@@ -408,6 +470,26 @@ def apply_findings(plan, *, campaign, actor, inspection):
             summary=_("Imported %(n)s findings") % {"n": len(plan.rows)},
         )
     return len(plan.rows)
+
+
+def _bring_in_closed(finding, item, actor):
+    """A problem closed off before the import: recorded as closed, with the import in its
+    history, never assigned, escalated or counted as overdue."""
+    closed_at = timezone.make_aware(datetime.datetime.combine(item.closed_on, datetime.time(12)))
+    finding.unit, finding.deadline = item.unit, item.deadline
+    finding.status, finding.closed_at = Status.CLOSED, closed_at
+    finding.version += 1
+    finding.save(update_fields=["unit", "deadline", "status", "closed_at", "version"])
+    FindingEvent.objects.create(
+        finding=finding,
+        actor=actor,
+        action=FindingEvent.Action.PASS,
+        from_status=Status.REGISTERED,
+        to_status=Status.CLOSED,
+        note=_("Imported from a ledger that records it as closed off on %(date)s.")
+        % {"date": item.closed_on.isoformat()},
+        data={"imported": True, "closed_on": item.closed_on.isoformat()},
+    )
 
 
 def supervision_level_label(level):

@@ -3,8 +3,6 @@ read-only), validate a form and call one `Finding` method or service."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
-from django.core.cache import cache
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Count, Prefetch, Q
@@ -17,17 +15,20 @@ from django.views.decorators.http import require_POST
 from campaign.access import (
     current_campaign_or_404,
     get_visible_or_404,
-    require_not_read_only,
-    require_office_admin,
+    office_admin,
+    page_rule,
     scope_for,
 )
+from campaign.actions import act
 from campaign.forms import client_ip
 from campaign.models import AuditEntry, Campaign, Unit
+from campaign.ratelimit import too_many_attempts
+from campaign.transitions import DomainError, allowed_actions
 from campaign.uploads import StagedUpload, private_file_response
 
 from . import services
 from .exports import FindingLedgerExport
-from .filters import FindingFilter
+from .filters import TO_DO, FindingFilter, to_do, to_do_keys
 from .forms import (
     AssignForm,
     CategoryForm,
@@ -48,7 +49,6 @@ from .models import (
     OPEN,
     Finding,
     FindingCategory,
-    FindingError,
     FindingPhoto,
     Inspection,
     LedgerSettings,
@@ -56,7 +56,7 @@ from .models import (
     Status,
     SupervisionOrder,
 )
-from .permissions import allowed_actions, can_log
+from .permissions import UNIT_ACTIONS, can_log, hides_checkers
 
 # Citizen reports: at most this many per address (IP) per hour.
 CITIZEN_REPORTS_PER_HOUR = 5
@@ -70,11 +70,6 @@ def _int(value):
         return 0
 
 
-def _require_logger(request, campaign):
-    if not can_log(request.user, campaign):
-        raise PermissionDenied
-
-
 def _htmx_or_page(request, partial, page, context):
     response = render(request, partial if request.htmx else page, context)
     response["Vary"] = "HX-Request"
@@ -82,6 +77,17 @@ def _htmx_or_page(request, partial, page, context):
 
 
 # --- The ledger ---------------------------------------------------------------------------
+
+# The inbox's sections in the order they are worked, each sorted most urgent first.
+INBOX_ORDER = {
+    "acknowledge": ["deadline", "pk"],
+    "rectify": ["deadline", "pk"],
+    "disputed": ["deadline", "pk"],
+    "waiting": ["deadline", "pk"],
+    "verify": ["submitted_at", "pk"],
+    "triage": ["created_at", "pk"],
+    "decide": ["pk"],
+}
 
 
 def _ledger_queryset(request, campaign):
@@ -121,8 +127,6 @@ def finding_list(request):
         "total": sum(counts.values()),
         "overdue_count": filtered.overdue().count(),
         "today": timezone.localdate(),
-        "can_log": can_log(request.user, campaign),
-        "is_office_admin": scope_for(request.user).is_office_admin(campaign),
     }
     return _htmx_or_page(
         request, "inspections/_finding_table.html", "inspections/finding_list.html", context
@@ -141,61 +145,12 @@ def finding_export(request):
 def finding_inbox(request):
     """What waits for me: a unit's findings to act on, an inspector's to verify."""
     campaign = current_campaign_or_404(request)
-    scope = scope_for(request.user)
     visible = _ledger_queryset(request, campaign).select_related("category", "unit", "territory")
-    sections = []
-    if scope.units:
-        unit_q = Q()
-        for unit in scope.units:
-            unit_q |= Q(unit__path__startswith=unit.path)
-        mine = visible.filter(unit_q).order_by("deadline", "pk")
-        sections += [
-            (
-                "acknowledge",
-                _("Newly assigned: acknowledge them"),
-                mine.filter(status=Status.ASSIGNED),
-            ),
-            (
-                "rectify",
-                _("To rectify and report"),
-                mine.filter(status__in=[Status.RECTIFYING, Status.RETURNED]),
-            ),
-            (
-                "disputed",
-                _("Disputed, waiting for the office"),
-                mine.filter(status=Status.DISPUTED),
-            ),
-            (
-                "waiting",
-                _("Submitted, waiting for verification"),
-                mine.filter(status=Status.AWAITING),
-            ),
-        ]
-    if scope.is_office_admin(campaign) or scope.is_inspector(campaign):
-        to_verify = visible.filter(status=Status.AWAITING).order_by("submitted_at", "pk")
-        if scope.units:
-            # Never offer someone their own unit's rectification to verify.
-            for unit in scope.units:
-                to_verify = to_verify.exclude(unit__path__startswith=unit.path).exclude(
-                    unit__pk__in=unit.ancestor_ids
-                )
-        sections.append(("verify", _("Rectifications to verify"), to_verify))
-        sections.append(
-            (
-                "triage",
-                _("Registered, not yet assigned"),
-                visible.filter(status=Status.REGISTERED).order_by("created_at", "pk"),
-            )
-        )
-    if scope.is_office_admin(campaign):
-        sections.append(
-            (
-                "decide",
-                _("Disputes to decide"),
-                visible.filter(status=Status.DISPUTED).order_by("pk"),
-            )
-        )
-    sections = [(key, title, list(qs[:100])) for key, title, qs in sections]
+    sections = [
+        (key, TO_DO[key], list(to_do(visible, key, request.user, campaign).order_by(*order)[:100]))
+        for key, order in INBOX_ORDER.items()
+        if key in to_do_keys(request.user, campaign)
+    ]
     return render(
         request,
         "inspections/finding_inbox.html",
@@ -262,7 +217,11 @@ def _action_forms(finding, actions, data=None, files=None, bound=None):
     }
     if bound:
         forms[bound[0]] = bound[1]
-    return {name: form for name, form in forms.items() if name in actions}
+    offered = {name: form for name, form in forms.items() if name in actions}
+    for name, form in offered.items():
+        # One page shows several of these forms: their fields' ids must not collide (id_note).
+        form.auto_id = f"id_{name}_%s"
+    return offered
 
 
 def finding_detail(request, pk, bound=None, status=200):
@@ -271,7 +230,10 @@ def finding_detail(request, pk, bound=None, status=200):
     if scope_for(request.user).is_read_only(finding.campaign):
         actions = set()
     photos = list(finding.photos.all())
-    events = finding.events.select_related("actor").prefetch_related("photos")
+    events = list(finding.events.select_related("actor").prefetch_related("photos"))
+    checkers_hidden = hides_checkers(request.user, finding)
+    for event in events:
+        event.actor_hidden = checkers_hidden and event.action not in UNIT_ACTIONS
     context = {
         "finding": finding,
         "before_photos": [p for p in photos if p.kind == FindingPhoto.Kind.BEFORE],
@@ -281,29 +243,27 @@ def finding_detail(request, pk, bound=None, status=200):
         "orders": finding.supervision_orders.all(),
         "relapses": finding.relapses.all(),
         "overdue": finding.is_overdue(),
-        # Inspection records and a citizen's phone number are for the office and inspectors.
+        # Inspection records and a citizen's name and phone are for the office and inspectors.
         "office_view": can_log(request.user, finding.campaign),
+        "checkers_hidden": checkers_hidden,
         "today": timezone.localdate(),
     }
     return render(request, "inspections/finding_detail.html", context, status=status)
 
 
 def _act(request, pk, name, form_class, perform, *, needs_finding=False, files=False):
-    """The shape of every action view: scope (404), read-only (403), form, model method."""
+    """A finding's action view: the shared `campaign.actions.act` on this finding's page."""
     finding = _finding_or_404(request, pk)
-    require_not_read_only(request.user, finding.campaign)
     kwargs = {"finding": finding} if needs_finding else {}
-    form = form_class(request.POST, request.FILES if files else None, **kwargs)
-    if not form.is_valid():
-        messages.error(request, _("Please correct the form below."))
-        return finding_detail(request, pk, bound=(name, form), status=400)
-    try:
-        message = perform(finding, form.cleaned_data)
-    except FindingError as exc:
-        messages.error(request, exc.message)
-        return redirect(finding)
-    messages.success(request, message)
-    return redirect(finding)
+    return act(
+        request,
+        finding,
+        name,
+        form=form_class(request.POST, request.FILES if files else None, **kwargs),
+        perform=lambda data: perform(finding, data),
+        page=lambda form: finding_detail(request, pk, bound=(name, form)),
+        success=lambda message: message,
+    )
 
 
 @require_POST
@@ -417,26 +377,20 @@ def finding_supervise(request, pk):
 @require_POST
 def finding_relapse(request, pk):
     finding = _finding_or_404(request, pk)
-    require_not_read_only(request.user, finding.campaign)
-    form = RelapseForm(request.POST, request.FILES)
-    if not form.is_valid():
-        messages.error(request, _("Please correct the form below."))
-        return finding_detail(request, pk, bound=("relapse", form), status=400)
-    try:
-        new = finding.record_relapse(
-            actor=request.user,
-            description=form.cleaned_data["description"],
-            photos=form.cleaned_data["photos"],
-        )
-    except FindingError as exc:
-        messages.error(request, exc.message)
-        return redirect(finding)
-    messages.success(
+    return act(
         request,
-        _("Relapse recorded as finding %(code)s and handed to %(unit)s.")
-        % {"code": new.code, "unit": new.unit},
+        finding,
+        "relapse",
+        form=RelapseForm(request.POST, request.FILES),
+        perform=lambda data: finding.record_relapse(
+            actor=request.user, description=data["description"], photos=data["photos"]
+        ),
+        page=lambda form: finding_detail(request, pk, bound=("relapse", form)),
+        success=lambda new: (
+            _("Relapse recorded as finding %(code)s and handed to %(unit)s.")
+            % {"code": new.code, "unit": new.unit}
+        ),
     )
-    return redirect(new)
 
 
 def photo_file(request, pk, size="full"):
@@ -450,10 +404,10 @@ def photo_file(request, pk, size="full"):
 # --- Logging findings ------------------------------------------------------------------------
 
 
+@page_rule(can_log)
 def finding_create(request):
     """Field entry on a phone: description, category, place, photos — and hand it over."""
     campaign = current_campaign_or_404(request)
-    _require_logger(request, campaign)
     services.ensure_categories(campaign)
     inspection = None
     if request.GET.get("inspection") or request.POST.get("inspection"):
@@ -480,7 +434,7 @@ def finding_create(request):
                 deadline=data["deadline"],
                 **form.finding_values(),
             )
-        except FindingError as exc:
+        except DomainError as exc:
             messages.error(request, exc.message)
         else:
             duplicates = _near_duplicates(finding).exclude(pk=finding.pk)
@@ -539,18 +493,21 @@ def finding_nearby(request):
     return render(request, "inspections/_nearby.html", {"duplicates": duplicates})
 
 
+@page_rule(can_log)
 def finding_suggest(request):
-    """htmx: the suggested unit and deadline for a category, area and severity."""
+    """htmx: the suggested unit and deadline for a category, area and severity (for the
+    people who log findings; it names only units they may see)."""
     campaign = current_campaign_or_404(request)
     category = (
         FindingCategory.objects.filter(campaign=campaign, pk=_int(request.GET.get("category")))
         .select_related("department")
         .first()
     )
-    territory = Unit.objects.filter(
-        campaign=campaign, pk=_int(request.GET.get("territory"))
-    ).first()
+    units = Unit.objects.visible_to(request.user).filter(campaign=campaign)
+    territory = units.filter(pk=_int(request.GET.get("territory"))).first()
     unit = Finding.suggest_unit(category, territory)
+    if unit is not None and not units.filter(pk=unit.pk).exists():
+        unit = None
     severity = request.GET.get("severity")
     deadline = Finding.deadline_for(campaign, severity) if severity in Severity.values else None
     return render(request, "inspections/_suggestion.html", {"unit": unit, "deadline": deadline})
@@ -575,13 +532,13 @@ def inspection_list(request):
     return render(
         request,
         "inspections/inspection_list.html",
-        {"page": page, "can_log": can_log(request.user, campaign)},
+        {"page": page},
     )
 
 
+@page_rule(can_log)
 def inspection_create(request):
     campaign = current_campaign_or_404(request)
-    _require_logger(request, campaign)
     form = InspectionForm(request.POST or None, campaign=campaign)
     if request.method == "POST" and form.is_valid():
         form.instance.created_by = request.user
@@ -628,10 +585,10 @@ def inspection_detail(request, pk):
 # --- Import ----------------------------------------------------------------------------------
 
 
+@page_rule(can_log)
 def finding_import(request):
     """Upload an inspection team's workbook, preview it, confirm: all rows or none."""
     campaign = current_campaign_or_404(request)
-    _require_logger(request, campaign)
     services.ensure_categories(campaign)
     form = FindingImportForm(request.POST or None, request.FILES or None)
     plan = None
@@ -676,10 +633,10 @@ def finding_import(request):
 # --- Configuration ---------------------------------------------------------------------------
 
 
+@page_rule(office_admin)
 def category_list(request):
     """The office's category list and the deadlines by severity."""
     campaign = current_campaign_or_404(request)
-    require_office_admin(request.user, campaign)
     services.ensure_categories(campaign)
     categories = FindingCategory.objects.filter(campaign=campaign).select_related("department")
     edit = None
@@ -729,8 +686,12 @@ def category_list(request):
 # --- 随手拍: the public citizen report --------------------------------------------------------
 
 
-def _report_campaign(pk):
+def _report_campaign(request, pk):
+    """The campaign a citizen reports to. Signed-in people reach only their own campaigns'
+    pages: the page names a campaign's city, and nobody browses other campaigns' by number."""
     campaigns = Campaign.objects.filter(is_active=True)
+    if request.user.is_authenticated:
+        campaigns = Campaign.objects.visible_to(request.user)
     campaign = campaigns.filter(pk=pk).first() if pk else campaigns.first()
     if campaign is None:
         raise Http404
@@ -740,14 +701,14 @@ def _report_campaign(pk):
 @login_not_required
 def citizen_report(request, campaign_pk=None):
     """Anyone may report a problem with a photo; the office triages it. Rate-limited by address."""
-    campaign = _report_campaign(campaign_pk)
+    campaign = _report_campaign(request, campaign_pk)
     form = CitizenReportForm(request.POST or None, request.FILES or None)
     limited = False
     if request.method == "POST":
-        # Every attempt counts, valid or not; add() + incr() is atomic on Redis.
-        key = f"citizen-report:{client_ip(request)}"
-        cache.add(key, 0, 3600)
-        limited = cache.incr(key) > CITIZEN_REPORTS_PER_HOUR
+        # Every attempt counts, valid or not, whichever web process answers it.
+        limited = too_many_attempts(
+            f"citizen-report:{client_ip(request)}", limit=CITIZEN_REPORTS_PER_HOUR, per_seconds=3600
+        )
         if limited:
             form.add_error(
                 None,

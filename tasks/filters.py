@@ -3,15 +3,50 @@ from django import forms
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from campaign.access import scope_for
 from campaign.models import CommandOffice, IndicatorNode, Unit
 
-from .models import Task
+from .models import Task, TaskPart
+from .permissions import can_manage_any, managed_offices
+
+# What waits for a person among the tasks: the home page's counts and the list's "to-do"
+# filter both read `to_do()`, so a count always matches its list.
+TO_DO = {"report": _("To report"), "accept": _("To accept")}
+
+
+def to_do_keys(user, campaign):
+    scope = scope_for(user)
+    if scope.is_read_only(campaign):
+        return []
+    keys = ["report"] if scope.units else []
+    return keys + (["accept"] if can_manage_any(user, campaign) else [])
+
+
+def to_do(queryset, key, user, campaign):
+    """The tasks of `queryset` waiting for this person: their own unit's part to report on,
+    or a unit's part to accept."""
+    if key not in to_do_keys(user, campaign):
+        return queryset.none()
+    if key == "report":
+        units = [m.unit_id for m in scope_for(user).memberships if m.campaign_id == campaign.pk]
+        parts = TaskPart.objects.filter(
+            unit__in=[u for u in units if u], status__in=Task.OPEN_STATUSES
+        )
+        return queryset.filter(pk__in=parts.values("task"))
+    offices = managed_offices(user, campaign)
+    waiting = queryset.filter(
+        pk__in=TaskPart.objects.filter(status=Task.Status.SUBMITTED).values("task")
+    )
+    return waiting if offices is None else waiting.filter(command_office__in=offices)
 
 
 class TaskFilter(django_filters.FilterSet):
     """The task list's filters; the unit, office and item choices are scoped to the person."""
 
     q = django_filters.CharFilter(label=_("Search"), method="search")
+    todo = django_filters.ChoiceFilter(
+        label=_("My to-do"), choices=list(TO_DO.items()), method="filter_todo", empty_label=_("All")
+    )
     status = django_filters.MultipleChoiceFilter(
         label=_("Status"), choices=Task.Status.choices, widget=forms.CheckboxSelectMultiple
     )
@@ -44,11 +79,15 @@ class TaskFilter(django_filters.FilterSet):
 
     class Meta:
         model = Task
-        fields = ["q", "status", "unit", "command_office", "item", "deadline", "overdue"]
+        fields = ["q", "todo", "status", "unit", "command_office", "item", "deadline", "overdue"]
 
     def __init__(self, *args, request, campaign, **kwargs):
         super().__init__(*args, **kwargs)
-        user = request.user
+        user = self.user = request.user
+        self.campaign = campaign
+        self.filters["todo"].extra["choices"] = [
+            (key, TO_DO[key]) for key in to_do_keys(user, campaign)
+        ]
         self.filters["unit"].queryset = (
             Unit.objects.visible_to(user).filter(campaign=campaign).order_by("path")
         )
@@ -56,9 +95,18 @@ class TaskFilter(django_filters.FilterSet):
             campaign=campaign
         )
         # Items that visible tasks belong to: nobody is offered an item they have no task in.
-        self.filters["item"].queryset = IndicatorNode.objects.filter(
+        items = IndicatorNode.objects.filter(
             pk__in=Task.objects.visible_to(user).filter(campaign=campaign).values("item")
-        ).order_by("position")
+        ).select_related("system")
+        self.filters["item"].queryset = items.order_by("system", "position")
+        # Two systems may share an item's name (思想道德建设): then name the system too.
+        if len({item.system_id for item in items}) > 1:
+            self.form.fields["item"].label_from_instance = lambda item: (
+                _("%(item)s (%(system)s)") % {"item": item.name, "system": item.system.name}
+            )
+
+    def filter_todo(self, queryset, name, value):
+        return to_do(queryset, value, self.user, self.campaign)
 
     def search(self, queryset, name, value):
         return queryset.filter(Q(title__icontains=value) | Q(description__icontains=value))

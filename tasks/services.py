@@ -727,6 +727,8 @@ class ProgressPlan:
     sheet: str = ""
     rows: list = field(default_factory=list)
     errors: list = field(default_factory=list)
+    sheets: list = field(default_factory=list)
+    warnings: list = field(default_factory=list)
 
     @property
     def counts(self):
@@ -755,7 +757,7 @@ def read_progress(data, *, campaign, user, filename=""):
     except WorkbookInvalid as exc:
         plan.errors = exc.errors
         return plan
-    plan.sheet = table.sheet
+    plan.sheet, plan.sheets, plan.warnings = table.sheet, table.notes, table.warnings
     tasks = list(
         Task.objects.visible_to(user)
         .filter(campaign=campaign)
@@ -773,11 +775,16 @@ def read_progress(data, *, campaign, user, filename=""):
         def error(key, message, row=number):
             plan.errors.append(table.error(row, key, message))
 
+        problems = table.problems(number, values)
+        if problems:
+            plan.errors.extend(problems)
+            continue
+
         title = table.text(values, "title")
         task = None
         raw_number = table.text(values, "number")
         if raw_number:
-            task = by_pk.get(int(raw_number)) if raw_number.isdigit() else None
+            task = by_pk.get(int(raw_number)) if raw_number.isdecimal() else None
             if task is None:
                 error("number", _("No task numbered “%(n)s” that you can see.") % {"n": raw_number})
                 continue

@@ -11,7 +11,14 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from campaign.access import current_campaign_or_404, require_office_admin, scope_for
+from campaign.access import (
+    current_campaign_or_404,
+    may_act,
+    office_admin,
+    page_rule,
+    scope_for,
+)
+from campaign.actions import act
 from campaign.models import AuditEntry, PublishedHolidayYear, Unit, WorkdayOverride
 from campaign.transitions import DomainError, allowed_actions
 from campaign.uploads import StagedUpload, prepare_photo, private_file_response
@@ -147,8 +154,16 @@ def task_detail(request, pk):
     return render(request, "tasks/task_detail.html", _detail_context(request, task))
 
 
-def _detail_context(request, task, progress_form=None, form_part=None):
-    """The person's own part (and its form) first; the others collapsed with counts."""
+def _detail_page(request, task, **bound):
+    """The task's page with a posted form (progress_form, with form_part) shown in place."""
+    task = task_for(request.user, task.pk)
+    return render(request, "tasks/task_detail.html", _detail_context(request, task, **bound))
+
+
+def _detail_context(request, task, progress_form=None, form_part=None, decided=None):
+    """The person's own part (and its form) first; the others collapsed with counts.
+
+    `decided` is a (part, bound decision form) to show again with its errors."""
     updates = ProgressUpdate.objects.filter(task=task).select_related("author", "part__unit")
     actions = allowed_actions(request.user, task)
     own_units = {u.pk for u in scope_for(request.user).units}
@@ -161,6 +176,8 @@ def _detail_context(request, task, progress_form=None, form_part=None):
             part.decision_form = DecisionForm(
                 auto_id=f"id_part{part.pk}_%s", initial={"version": part.version}
             )
+            if decided and decided[0].pk == part.pk:
+                part.decision_form = decided[1]
     own = [p for p in parts if p.unit_id in own_units]
     others = [p for p in parts if p.unit_id not in own_units]
     reporting = form_part or next((p for p in own if "report" in p.actions), None)
@@ -190,10 +207,9 @@ def _detail_context(request, task, progress_form=None, form_part=None):
     }
 
 
+@page_rule(can_manage_any)
 def task_create(request):
     campaign = current_campaign_or_404(request)
-    if not can_manage_any(request.user, campaign):
-        raise PermissionDenied
     offices = managed_offices(request.user, campaign)
     form = TaskForm(request.POST or None, campaign=campaign, offices=offices)
     milestones = MilestoneFormSet(request.POST or None, prefix="milestones")
@@ -245,19 +261,17 @@ def task_edit(request, pk):
 @require_POST
 def part_progress(request, pk):
     """A unit reports on (or submits) its own part of a task."""
-    part = part_for(request.user, pk, action="report")
+    part = part_for(request.user, pk)
     task = part.task
     form = ProgressForm(request.POST, request.FILES, task=task)
-    if not form.is_valid():
-        # Show the form again with what was typed, so nobody writes a report twice.
-        messages.error(request, _("The progress was not saved: see the problems below."))
-        task = task_for(request.user, task.pk)
-        context = _detail_context(request, task, progress_form=form, form_part=part)
-        return render(request, "tasks/task_detail.html", context, status=400)
-    data = form.cleaned_data
-    try:
-        photos = [prepare_photo(upload) for upload in data["photos"]]
-        part.report_progress(
+    submit = form.data.get("submit") in ("on", "true", "1", "True")
+
+    def perform(data):
+        try:
+            photos = [prepare_photo(upload) for upload in data["photos"]]
+        except ValidationError as exc:  # a photo that cannot be prepared
+            raise DomainError(_error_text(exc)) from None
+        return part.report_progress(
             actor=request.user,
             text=data["text"],
             progress=data["progress"],
@@ -265,63 +279,71 @@ def part_progress(request, pk):
             documents=data["documents"],
             submit=data["submit"],
             milestones=data.get("milestones") or (),
-            expected_version=data.get("version"),
+            expected_version=data["version"],
         )
-    except (DomainError, ValidationError) as exc:  # a refused move, or a bad photo
-        messages.error(request, _error_text(exc))
-        return redirect(part)
-    if data["submit"]:
-        messages.success(request, _("Progress saved and the task submitted for acceptance."))
-    else:
-        messages.success(request, _("Progress saved."))
-    return redirect(part)
+
+    return act(
+        request,
+        part,
+        "submit" if submit else "report",
+        form=form,
+        perform=perform,
+        page=lambda form: _detail_page(request, task, progress_form=form, form_part=part),
+        success=_("Progress saved and the task submitted for acceptance.")
+        if submit
+        else _("Progress saved."),
+    )
 
 
 @require_POST
 def part_decide(request, pk, action):
     """The command office accepts (验收) or returns (退回) one unit's part."""
-    part = part_for(request.user, pk, action=action)
-    form = DecisionForm(request.POST)
-    form.is_valid()
-    note = form.cleaned_data.get("note", "")
-    version = form.cleaned_data.get("version")
-    try:
+    part = part_for(request.user, pk)
+
+    def perform(data):
         if action == "accept":
-            part.accept(actor=request.user, note=note, expected_version=version)
-            messages.success(request, _("%(unit)s's part is accepted.") % {"unit": part.unit})
+            part.accept(actor=request.user, note=data["note"], expected_version=data["version"])
         else:
-            part.return_to_unit(actor=request.user, reason=note, expected_version=version)
-            messages.success(
-                request, _("%(unit)s's part is returned to the unit.") % {"unit": part.unit}
+            part.return_to_unit(
+                actor=request.user, reason=data["note"], expected_version=data["version"]
             )
-    except DomainError as exc:
-        messages.error(request, _error_text(exc))
-    return redirect(part)
+
+    done = _("%(unit)s's part is accepted.") if action == "accept" else None
+    return act(
+        request,
+        part,
+        action,
+        form=DecisionForm(request.POST, auto_id=f"id_part{part.pk}_%s"),
+        perform=perform,
+        page=lambda form: _detail_page(request, part.task, decided=(part, form)),
+        success=(done or _("%(unit)s's part is returned to the unit.")) % {"unit": part.unit},
+    )
 
 
 def task_deadline(request, pk):
     task = task_for(request.user, pk, action="deadline")
     form = DeadlineForm(request.POST or None, initial={"version": task.version})
-    if request.method == "POST" and form.is_valid():
-        try:
-            task.change_deadline(
-                actor=request.user,
-                deadline=form.cleaned_data["deadline"],
-                working_days=form.cleaned_data.get("working_days"),
-                note=form.cleaned_data["note"],
-                expected_version=form.cleaned_data.get("version"),
-            )
-        except DomainError as exc:
-            messages.error(request, _error_text(exc))
-            return redirect(task)
-        messages.success(
-            request,
-            _("The deadline is now %(date)s.") % {"date": form.cleaned_data["deadline"]},
-        )
-        if form.warning:
-            messages.warning(request, form.warning)
-        return redirect(task)
-    return render(request, "tasks/task_deadline.html", {"task": task, "form": form})
+    page = lambda form: render(request, "tasks/task_deadline.html", {"task": task, "form": form})  # noqa: E731
+    if request.method != "POST":
+        return page(form)
+    response = act(
+        request,
+        task,
+        "deadline",
+        form=form,
+        perform=lambda data: task.change_deadline(
+            actor=request.user,
+            deadline=data["deadline"],
+            working_days=data.get("working_days"),
+            note=data["note"],
+            expected_version=data["version"],
+        ),
+        page=page,
+        success=lambda result: _("The deadline is now %(date)s.") % {"date": task.deadline},
+    )
+    if form.warning and response.status_code == 302:
+        messages.warning(request, form.warning)
+    return response
 
 
 def task_reassign(request, pk):
@@ -335,21 +357,24 @@ def task_reassign(request, pk):
             "version": task.version,
         },
     )
-    if request.method == "POST" and form.is_valid():
-        try:
-            task.change_assignment(
-                actor=request.user,
-                lead_unit=form.cleaned_data["lead_unit"],
-                responsible_units=form.cleaned_data["responsible_units"],
-                note=form.cleaned_data["note"],
-                expected_version=form.cleaned_data.get("version"),
-            )
-        except DomainError as exc:
-            messages.error(request, _error_text(exc))
-            return redirect(task)
-        messages.success(request, _("The task is reassigned."))
-        return redirect(task)
-    return render(request, "tasks/task_reassign.html", {"task": task, "form": form})
+    page = lambda form: render(request, "tasks/task_reassign.html", {"task": task, "form": form})  # noqa: E731
+    if request.method != "POST":
+        return page(form)
+    return act(
+        request,
+        task,
+        "reassign",
+        form=form,
+        perform=lambda data: task.change_assignment(
+            actor=request.user,
+            lead_unit=data["lead_unit"],
+            responsible_units=data["responsible_units"],
+            note=data["note"],
+            expected_version=data["version"],
+        ),
+        page=page,
+        success=_("The task is reassigned."),
+    )
 
 
 @require_POST
@@ -404,11 +429,7 @@ def evidence_file(request, pk, thumbnail=False):
     evidence = get_object_or_404(TaskEvidence.objects.select_related("update"), pk=pk)
     task_for(request.user, evidence.update.task_id)
     fieldfile = evidence.thumbnail if thumbnail and evidence.thumbnail else evidence.file
-    return private_file_response(
-        fieldfile,
-        as_attachment=evidence.kind == TaskEvidence.Kind.DOCUMENT,
-        filename=evidence.original_name or None,
-    )
+    return private_file_response(fieldfile, filename=evidence.original_name or None)
 
 
 # --- Generation, battle map, import -----------------------------------------------------
@@ -416,11 +437,10 @@ def evidence_file(request, pk, thumbnail=False):
 GENERATE_SESSION_KEY = "task_generation"
 
 
+@page_rule(office_admin)
 def task_generate(request):
     """Break an evaluation system into tasks: preview first, then confirm the ticked ones."""
     campaign = current_campaign_or_404(request)
-    if not scope_for(request.user).is_office_admin(campaign):
-        raise PermissionDenied
     if request.method == "POST" and "confirm" in request.POST:
         params = request.session.get(GENERATE_SESSION_KEY)
         form = GenerateForm(params, campaign=campaign)
@@ -492,11 +512,10 @@ def battle_map(request):
     return render(request, "tasks/battle_map.html", {"map": data, "filter": task_filter})
 
 
+@page_rule(may_act)
 def progress_import(request):
     """Upload the exported list with 进展 filled in; preview; confirm writes all or nothing."""
     campaign = current_campaign_or_404(request)
-    if scope_for(request.user).is_read_only(campaign):
-        raise PermissionDenied
     form = ProgressImportForm(request.POST or None, request.FILES or None)
     plan = None
     staged = StagedUpload(request, "task_progress_import")
@@ -531,6 +550,7 @@ def progress_import(request):
 # --- The working-day calendar -------------------------------------------------------------
 
 
+@page_rule(office_admin)
 def workday_calendar(request):
     """The office keeps the holiday schedule: holidays on weekdays and 调休 working days.
 
@@ -538,7 +558,6 @@ def workday_calendar(request):
     Council publishes it, then marked as published so deadlines stop carrying a warning.
     """
     campaign = current_campaign_or_404(request)
-    require_office_admin(request.user, campaign)
     try:
         year = int(request.GET.get("year") or request.POST.get("year") or 0)
     except ValueError:

@@ -28,6 +28,17 @@ celery_app.conf.task_always_eager = True
 
 
 @pytest.fixture(autouse=True)
+def _no_files_pending_from_an_earlier_test():
+    """A test's transaction is rolled back without a request ending, so the files it wrote
+    stay listed as pending; the next test (with another MEDIA_ROOT) must not inherit them."""
+    from campaign.uploads import _uncommitted_files
+
+    _uncommitted_files().clear()
+    yield
+    _uncommitted_files().clear()
+
+
+@pytest.fixture(autouse=True)
 def _fast_passwords(settings, tmp_path):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.MEDIA_ROOT = tmp_path / "media"

@@ -6,8 +6,8 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('campaign', '0004_membership_validity_periods'),
         ('campaign', '0004_outbox_message'),
+        ('campaign', '0004_rate_limit_counters_and_form_submissions'),
     ]
 
     operations = [

@@ -32,10 +32,23 @@ def browser_context_args(browser_context_args):
     return {**browser_context_args, "locale": "zh-CN", "timezone_id": "Asia/Shanghai"}
 
 
+def policy_refusals(page):
+    """What the Content-Security-Policy refused on this page (an inline script or handler
+    left somewhere shows here): the fixtures below fail the test unless it stays empty."""
+    refused = []
+    page.on(
+        "console",
+        lambda message: "Content Security Policy" in message.text and refused.append(message.text),
+    )
+    return refused
+
+
 @pytest.fixture
 def browser_page(page):
     page.set_default_timeout(15_000)
-    return page
+    refused = policy_refusals(page)
+    yield page
+    assert refused == []
 
 
 @pytest.fixture
@@ -50,8 +63,10 @@ def phone_page(browser):
     )
     page = context.new_page()
     page.set_default_timeout(15_000)
+    refused = policy_refusals(page)
     yield page
     context.close()
+    assert refused == []
 
 
 def login(page, live_server, username, password="pw"):

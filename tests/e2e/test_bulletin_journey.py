@@ -76,5 +76,5 @@ def test_the_office_publishes_the_weeks_bulletin_and_a_leader_reads_the_dashboar
     page.locator("#chart-weekly svg").first.wait_for()
     assert page.locator("#chart-closure svg").count() >= 1
     page.get_by_text("查看数据表").first.click()
-    assert "2026-W" in page.locator("#table-weekly").inner_text()
+    assert "2026年第" in page.locator("#table-weekly").inner_text()
     assert bulletin.document_number in page.content()

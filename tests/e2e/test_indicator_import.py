@@ -47,5 +47,5 @@ def test_office_imports_the_sample_workbook_and_sees_the_tree_with_its_total_poi
 
     # The search narrows the tree without reloading the page.
     page.fill("#id_q", "垃圾分类")
-    page.wait_for_function("document.querySelector('#tree-total-points').innerText === '1.5'")
+    page.wait_for_function("() => document.querySelector('#tree-total-points').innerText === '1.5'")
     assert "思想道德建设" not in page.locator("#system-tree").inner_text()

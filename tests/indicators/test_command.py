@@ -99,3 +99,62 @@ def test_an_unknown_campaign_is_an_error(db):
 
     with pytest.raises(CommandError):
         call_command("import_indicators", str(SAMPLE), "--campaign", "999")
+
+
+def test_a_new_edition_that_loses_a_level_is_refused_without_allow_restructure(org, tmp_path):
+    run(SAMPLE, "--campaign", org.pk)
+    system = EvaluationSystem.objects.get()
+    # The 测评项目 header cleared: the same file now reads as two levels under the same title.
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    book = load_workbook(SAMPLE)
+    sheet = book.active
+    for row in sheet.iter_rows(max_row=6):
+        for cell in row:
+            if cell.value == "测评项目":
+                cell.value = None
+    out = BytesIO()
+    book.save(out)
+    path = tmp_path / "cleared.xlsx"
+    path.write_bytes(out.getvalue())
+
+    status, out, _err = run(path, "--campaign", org.pk, "--json")
+    assert status == 1
+    result = json.loads(out)
+    assert result["refused"] and result["restructure"]
+    assert system.nodes.filter(retired_at__isnull=True).count() == 9 + 22
+    assert Standard.objects.filter(retired_at__isnull=True).count() == 28
+
+    status, out, _err = run(path, "--campaign", org.pk, "--dry-run")
+    assert status == 1
+    assert "+" in out or "-" in out or "Changes" in out or "变化" in out
+
+
+def test_json_lists_what_a_revised_edition_adds_removes_and_rewords(org, tmp_path):
+    rows = [
+        ["测评项目", "测评内容", "测评标准", "分值"],
+        ["公共环境", "市容", "无乱贴乱画", 1],
+        ["公共环境", "市容", "无乱停乱放", 1],
+        ["公共环境", "市容", "无乱搭乱建", 1],
+        ["公共环境", "市容", "无乱扔垃圾", 1],
+        ["公共环境", "市容", "无乱拉电线", 1],
+    ]
+    path = tmp_path / "v1.xlsx"
+    path.write_bytes(xlsx(("体系", rows, [])))
+    run(path, "--campaign", org.pk, "--name", "市容体系")
+    revised = [
+        *rows[:4],
+        ["公共环境", "市容", "无乱扔垃圾杂物", 1],
+        ["公共环境", "市容", "新增标准", 2],
+    ]
+    path.write_bytes(xlsx(("体系", revised, [])))
+    status, out, _err = run(path, "--campaign", org.pk, "--name", "市容体系", "--dry-run", "--json")
+    assert status == 0
+    diff = json.loads(out)["diff"]
+    assert [a["text"] for a in diff["added"]] == ["新增标准"]
+    assert [r["text"] for r in diff["removed"]] == ["无乱拉电线"]
+    assert [(r["was"]["text"], r["text"]) for r in diff["reworded"]] == [
+        ("无乱扔垃圾", "无乱扔垃圾杂物")
+    ]

@@ -353,8 +353,8 @@ def test_unknown_unit_names_are_listed_with_their_cells_and_import_once_mapped(o
     plan = read(data, org)
     assert plan.errors == []
     assert plan.unmatched == {
-        "各窗口单位": [(2, "H"), (3, "H")],
-        "城市管理委员会": [(3, "G")],
+        "各窗口单位": [("Sheet1", 2, "H"), ("Sheet1", 3, "H")],
+        "城市管理委员会": [("Sheet1", 3, "G")],
     }
     assert [(e.row, e.column) for e in plan.all_errors] == [(2, "H"), (3, "H"), (3, "G")]
 

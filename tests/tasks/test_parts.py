@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from campaign.models import Membership, Role
 from campaign.transitions import DomainError
-from reports.services import compute_figures
+from reports.rankings import compute_figures
 from tasks.models import ProgressUpdate, Task, TaskPart
 from tasks.services import build_battle_map
 
@@ -151,8 +151,14 @@ def test_the_command_office_accepts_one_part_and_returns_another_from_the_page(
     staff = client_for(personas.command_staff)
     page = staff.get(shared.get_absolute_url())
     assert {p.unit for p in page.context["to_decide"]} == {city.donghua, city.xinshi}
-    staff.post(reverse("tasks:part_accept", args=[donghua.pk]), {"note": "同意"})
-    staff.post(reverse("tasks:part_return", args=[xinshi.pk]), {"note": "缺少整改前后对比照片"})
+    staff.post(
+        reverse("tasks:part_accept", args=[donghua.pk]),
+        {"note": "同意", "version": donghua.version},
+    )
+    staff.post(
+        reverse("tasks:part_return", args=[xinshi.pk]),
+        {"note": "缺少整改前后对比照片", "version": xinshi.version},
+    )
     donghua.refresh_from_db()
     xinshi.refresh_from_db()
     assert (donghua.status, xinshi.status) == (Task.Status.ACCEPTED, Task.Status.RETURNED)

@@ -7,7 +7,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from reports.services import _headline, compute_figures
+from reports.bulletins import _headline
+from reports.rankings import compute_figures
 from tasks.models import Task
 
 from .conftest import make_task

@@ -1,11 +1,13 @@
 """Import an evaluation-system workbook from the command line, for scripted set-ups.
 
-    manage.py import_indicators FILE --campaign ID [--dry-run] [--json]
+    manage.py import_indicators FILE --campaign ID [--dry-run] [--json] [--allow-restructure]
 
 The same reading and checks as the import page. Nothing is written when there is any
 error, including a unit name that matches no unit (map it with --map NAME=UNIT[,UNIT]).
-A system of the same name in the campaign is updated as a revised edition. The exit
-status is 1 when there are errors.
+A system of the same name in the campaign is updated as a revised edition; the diff
+(added, removed, reworded, moved) is printed, and a change of levels or the removal of
+more than a fifth of the standards is refused unless --allow-restructure is given. The
+exit status is 1 when there are errors or a refused restructure.
 """
 
 import json
@@ -30,6 +32,11 @@ class Command(BaseCommand):
         parser.add_argument("--name", default="", help="System name (default: the title row).")
         parser.add_argument(
             "--system", type=int, help="Id of an existing system this file is a new edition of."
+        )
+        parser.add_argument(
+            "--allow-restructure",
+            action="store_true",
+            help="Apply a new edition even if its levels change or many standards go.",
         )
         parser.add_argument(
             "--map",
@@ -73,8 +80,10 @@ class Command(BaseCommand):
                 data, campaign=campaign, filename=path.name, mapping=mapping, system=system
             )
         errors = plan.all_errors
+        refused = bool(plan.restructure) and not options["allow_restructure"]
         result = plan.summary()
-        if not errors and not options["dry_run"]:
+        result["refused"] = refused
+        if not errors and not refused and not options["dry_run"]:
             saved = apply_indicators(
                 plan,
                 campaign=campaign,
@@ -87,7 +96,7 @@ class Command(BaseCommand):
             self.stdout.write(json.dumps(result, ensure_ascii=False))
         else:
             self.report(plan, result, options["dry_run"])
-        if errors:
+        if errors or refused:
             raise SystemExit(1)
 
     def read_mapping(self, campaign, items):
@@ -118,10 +127,43 @@ class Command(BaseCommand):
             out.write(_("Unknown unit: %(name)s") % {"name": name})
         for warning in plan.warnings:
             out.write(self.style.WARNING(str(warning)))
+        for note in plan.sheets:
+            if not note.read:
+                out.write(
+                    _("Sheet “%(name)s” skipped: %(reason)s.")
+                    % {"name": note.name, "reason": note.reason}
+                )
+        diff = result["diff"]
+        if diff is not None:
+            out.write(
+                _(
+                    "Changes: %(added)s added, %(removed)s removed, %(reworded)s reworded, "
+                    "%(points)s with new points, %(moved)s moved, %(unchanged)s unchanged."
+                )
+                % {
+                    "added": len(diff["added"]),
+                    "removed": len(diff["removed"]),
+                    "reworded": len(diff["reworded"]),
+                    "points": len(diff["points_changed"]),
+                    "moved": len(diff["moved"]),
+                    "unchanged": diff["unchanged"],
+                }
+            )
+            for sign, key in (("+", "added"), ("-", "removed"), ("~", "reworded"), ("→", "moved")):
+                for item in diff[key]:
+                    out.write(f"  {sign} {item['code']} {item['text'][:60]}")
+        for message in plan.restructure:
+            self.stderr.write(message)
         for error in plan.all_errors:
             self.stderr.write(str(error))
         if plan.all_errors:
             self.stderr.write(_("Nothing was imported."))
+        elif result["refused"]:
+            self.stderr.write(
+                _(
+                    "This restructures the system: nothing was imported. Check the changes above and run again with --allow-restructure if they are intended."
+                )
+            )
         elif dry_run:
             out.write(_("Dry run: nothing was written."))
         else:

@@ -1,0 +1,206 @@
+"""Floors for the benchmark: for each page, the least work that could answer it.
+
+A list page's floor is the same scoped, filtered, ordered query for the same page, rendered
+as bare JSON; rankings and the dashboard have one hand-written SQL aggregate each. They run
+behind the same middleware (bench/urls.py mounts them under /_floor/), so a page's ratio to
+its floor is what its ORM shape, counts and templates cost on top of the data it must read.
+"""
+
+from django.db import connection
+from django.http import JsonResponse
+from django.urls import path
+
+from campaign.access import current_campaign_or_404, scope_for
+
+
+def _page(queryset, request, size, fields):
+    """The rows of one page, like a Paginator page, without counting the whole set."""
+    number = max(int(request.GET.get("page") or 1), 1)
+    start = (number - 1) * size
+    return list(queryset.values(*fields)[start : start + size])
+
+
+def findings(request):
+    from inspections.filters import FindingFilter
+    from inspections.models import Finding
+
+    campaign = current_campaign_or_404(request)
+    qs = FindingFilter(
+        request.GET or None,
+        queryset=Finding.objects.visible_to(request.user).filter(campaign=campaign),
+        campaign=campaign,
+        user=request.user,
+    ).qs
+    fields = ["pk", "found_on", "description", "address", "status", "deadline", "unit__name"]
+    return JsonResponse({"rows": _page(qs, request, 30, fields)}, safe=False)
+
+
+def tasks(request):
+    from tasks.filters import TaskFilter
+    from tasks.models import Task
+
+    campaign = current_campaign_or_404(request)
+    qs = TaskFilter(
+        request.GET or None,
+        queryset=Task.objects.visible_to(request.user).filter(campaign=campaign),
+        request=request,
+        campaign=campaign,
+    ).qs.order_by("deadline", "pk")
+    fields = ["pk", "title", "deadline", "status", "progress", "lead_unit__name"]
+    return JsonResponse({"rows": _page(qs, request, 50, fields)})
+
+
+def my_tasks(request):
+    from tasks.models import Task
+
+    campaign = current_campaign_or_404(request)
+    units = scope_for(request.user).units
+    qs = (
+        Task.objects.visible_to(request.user)
+        .filter(campaign=campaign, status__in=Task.OPEN_STATUSES)
+        .for_units(units)
+        .order_by("deadline", "pk")
+    )
+    fields = ["pk", "title", "deadline", "status", "progress", "lead_unit__name"]
+    return JsonResponse({"rows": _page(qs, request, 50, fields)})
+
+
+def inbox(request):
+    from inspections.models import OPEN, Finding
+
+    campaign = current_campaign_or_404(request)
+    qs = (
+        Finding.objects.visible_to(request.user)
+        .filter(campaign=campaign, status__in=OPEN)
+        .order_by("deadline", "pk")
+    )
+    fields = ["pk", "description", "status", "deadline", "unit__name"]
+    return JsonResponse({"rows": list(qs.values(*fields)[:100])})
+
+
+def supervision(request):
+    from inspections.models import Finding
+
+    campaign = current_campaign_or_404(request)
+    qs = Finding.objects.visible_to(request.user).filter(campaign=campaign, supervision_level__gt=0)
+    fields = ["pk", "description", "status", "deadline", "supervision_level", "unit__name"]
+    return JsonResponse({"rows": _page(qs, request, 30, fields)})
+
+
+def units(request):
+    from campaign.models import Unit
+
+    campaign = current_campaign_or_404(request)
+    qs = Unit.objects.visible_to(request.user).filter(campaign=campaign).order_by("path")
+    return JsonResponse({"rows": list(qs.values("pk", "name", "kind", "depth"))})
+
+
+def standards(request, pk):
+    from campaign.models import IndicatorNode, Standard
+
+    nodes = IndicatorNode.objects.filter(system_id=pk).values("pk", "parent_id", "name")
+    rows = Standard.objects.visible_to(request.user).filter(system_id=pk).order_by("position")
+    return JsonResponse(
+        {"nodes": list(nodes), "rows": list(rows.values("pk", "code", "text", "points"))}
+    )
+
+
+def finding(request, pk):
+    from inspections.models import Finding, FindingEvent
+
+    row = Finding.objects.visible_to(request.user).values().get(pk=pk)
+    events = FindingEvent.objects.filter(finding_id=pk).values("at", "action", "note")
+    return JsonResponse({"row": row, "events": list(events)})
+
+
+def task(request, pk):
+    from tasks.models import ProgressUpdate, Task, TaskEvent
+
+    row = Task.objects.visible_to(request.user).values().get(pk=pk)
+    events = TaskEvent.objects.filter(task_id=pk).values("at", "kind", "note")
+    updates = ProgressUpdate.objects.filter(task_id=pk).values("at", "text", "progress")
+    return JsonResponse({"row": row, "events": list(events), "updates": list(updates)})
+
+
+def bulletins(request):
+    from reports.models import Bulletin
+
+    campaign = current_campaign_or_404(request)
+    qs = Bulletin.objects.visible_to(request.user).filter(campaign=campaign)
+    return JsonResponse({"rows": _page(qs, request, 20, ["pk", "period", "number", "status"])})
+
+
+def _sql(sql, params):
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def _unit_ids(request):
+    from campaign.models import Unit
+
+    campaign = current_campaign_or_404(request)
+    return campaign, list(
+        Unit.objects.visible_to(request.user).filter(campaign=campaign).values_list("pk", flat=True)
+    )
+
+
+def rankings(request):
+    """One aggregate: this week's rows of the person's units, ranked by score."""
+    campaign, unit_ids = _unit_ids(request)
+    period = request.GET.get("period")
+    rows = _sql(
+        "SELECT u.unit_id, u.unit_name, u.score, RANK() OVER (ORDER BY u.score DESC)"
+        " FROM reports_unitsnapshot u JOIN reports_periodsnapshot p ON p.id = u.snapshot_id"
+        " WHERE p.campaign_id = %s AND p.period = COALESCE(%s, (SELECT MAX(period) FROM"
+        " reports_periodsnapshot WHERE campaign_id = %s)) AND u.unit_kind = 'district'"
+        " ORDER BY 3 DESC",
+        [campaign.pk, period, campaign.pk],
+    )
+    visible = set(unit_ids)
+    return JsonResponse({"rows": [r for r in rows if r[0] in visible]})
+
+
+def week_figures(request):
+    """The floor of computing a week: one GROUP BY over the campaign's findings."""
+    campaign = current_campaign_or_404(request)
+    rows = _sql(
+        "SELECT unit_id, COUNT(*), SUM(CASE WHEN status = 'closed' THEN 1 ELSE 0 END),"
+        " SUM(CASE WHEN status <> 'closed' AND deadline < %s THEN 1 ELSE 0 END)"
+        " FROM inspections_finding WHERE campaign_id = %s AND found_on <= %s"
+        " AND status <> 'voided' GROUP BY unit_id",
+        [request.GET["end"], campaign.pk, request.GET["end"]],
+    )
+    return JsonResponse({"rows": rows})
+
+
+def dashboard(request):
+    """The last frozen week's closure per district and the live open count, in one query."""
+    campaign, _unit_ids_ = _unit_ids(request)
+    rows = _sql(
+        "SELECT u.unit_name, u.found_total, u.closed_total,"
+        " (SELECT COUNT(*) FROM inspections_finding f WHERE f.campaign_id = %s"
+        "  AND f.status IN ('registered','assigned','rectifying','awaiting','returned','disputed'))"
+        " FROM reports_unitsnapshot u WHERE u.snapshot_id = (SELECT id FROM"
+        " reports_periodsnapshot WHERE campaign_id = %s ORDER BY start DESC LIMIT 1)"
+        " AND u.unit_kind = 'district'",
+        [campaign.pk, campaign.pk],
+    )
+    return JsonResponse({"rows": rows})
+
+
+urlpatterns = [
+    path("findings/", findings),
+    path("tasks/", tasks),
+    path("tasks/mine/", my_tasks),
+    path("inbox/", inbox),
+    path("supervision/", supervision),
+    path("units/", units),
+    path("systems/<int:pk>/", standards),
+    path("findings/<int:pk>/", finding),
+    path("tasks/<int:pk>/", task),
+    path("bulletins/", bulletins),
+    path("rankings/", rankings),
+    path("week/", week_figures),
+    path("dashboard/", dashboard),
+]

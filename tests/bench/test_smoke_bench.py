@@ -1,0 +1,74 @@
+"""The smoke-size bench in CI: every main page for the three personas, counted in queries.
+
+A page whose query count rises above bench/budgets/smoke.json fails here; when a change
+adds a query on purpose, record the new count with
+`bench/run.py --size smoke --write-budget bench/budgets/smoke.json` and say why.
+"""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from bench.generate import generate
+from bench.run import check_budget, query_counts
+from campaign.models import Campaign
+
+BUDGET = Path(__file__).resolve().parents[2] / "bench" / "budgets" / "smoke.json"
+
+
+@pytest.fixture
+def smoke_city(db):
+    return Campaign.objects.get(pk=generate("smoke", log=lambda *_a: None)["campaign"])
+
+
+def test_every_page_stays_within_its_query_budget(smoke_city):
+    counts = query_counts(smoke_city)
+
+    assert set(counts) == set(json.loads(BUDGET.read_text()))
+    assert check_budget(counts, BUDGET) == []
+
+
+def test_a_page_that_gains_a_query_fails_the_budget(smoke_city, monkeypatch):
+    from inspections import views
+    from inspections.models import Finding
+
+    can_log = views.can_log
+
+    def can_log_with_one_more_query(user, campaign):
+        Finding.objects.filter(campaign=campaign).exists()
+        return can_log(user, campaign)
+
+    monkeypatch.setattr(views, "can_log", can_log_with_one_more_query)
+
+    over = {page for page, _budget, _count in check_budget(query_counts(smoke_city), BUDGET)}
+
+    assert {"ledger · office", "ledger · district", "ledger · street"} <= over
+
+
+def test_the_same_seed_builds_the_same_city(db):
+    from django.db import transaction
+
+    from inspections.models import Finding
+
+    class Undo(Exception):
+        pass
+
+    def fingerprint(seed):
+        try:
+            with transaction.atomic():
+                made = generate("smoke", seed=seed, log=lambda *_a: None)
+                rows = list(
+                    Finding.objects.filter(campaign_id=made["campaign"])
+                    .order_by("pk")
+                    .values_list("found_on", "status", "severity", "unit__name", "territory__name")
+                )
+                raise Undo
+        except Undo:
+            return rows
+
+    first = fingerprint(7)
+
+    assert len(first) == 400
+    assert fingerprint(7) == first
+    assert fingerprint(8) != first
