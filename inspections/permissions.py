@@ -27,4 +27,3 @@ def hides_checkers(user, finding):
         finding.inspection_id is not None and finding.inspection.kind == Source.UNDERCOVER
     )
     return undercover and not can_log(user, finding.campaign)
-
