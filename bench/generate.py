@@ -292,7 +292,6 @@ def add_tasks(campaign, size, *, standards, items, offices, lead_units, people, 
             "priority",
             "status",
             "progress",
-            "flag",
             "version",
             "created_by",
             "created_at",
@@ -321,7 +320,6 @@ def add_tasks(campaign, size, *, standards, items, offices, lead_units, people, 
                 "normal",
                 status,
                 100 if status in (Status.ACCEPTED, Status.SUBMITTED) else rng.randrange(0, 90, 10),
-                "",
                 1,
                 office_admin.pk,
                 created,
@@ -334,6 +332,7 @@ def add_tasks(campaign, size, *, standards, items, offices, lead_units, people, 
     tasks.close()
     task_ids = range(first, tasks.next_id)
 
+    others = {}  # task id → [(unit id, role)] of the units beside the lead
     for field in ("responsible_units", "cooperating_units"):
         through = getattr(Task, field).through
         m2m = Writer(through, ["task", "unit"])
@@ -348,6 +347,33 @@ def add_tasks(campaign, size, *, standards, items, offices, lead_units, people, 
                 rows.append((task_id, lead_units[rng.randrange(len(lead_units))].pk))
         m2m.write(rows)
         m2m.close()
+        role = "responsible" if field == "responsible_units" else "cooperating"
+        for task_id, unit_id in rows:
+            others.setdefault(task_id, {}).setdefault(unit_id, role)
+
+    # One part per unit: the lead unit's carries the task's state, the others have not started.
+    from tasks.models import TaskPart
+
+    part_writer = Writer(
+        TaskPart,
+        ["task", "unit", "role", "status", "progress", "version", "updated_at",
+         "submitted_at", "accepted_at"],
+    )  # fmt: skip
+    lead_part = {}
+    part_rows = []
+    stored = Task.objects.filter(pk__in=list(task_ids)).values_list(
+        "pk", "lead_unit", "status", "progress", "updated_at", "submitted_at", "accepted_at"
+    )
+    for pk, lead_id, status, progress, updated, submitted_at, accepted_at in stored:
+        lead_part[pk] = part_writer.next_id + len(part_rows)
+        part_rows.append(
+            (pk, lead_id, "lead", status, progress, 1, updated, submitted_at, accepted_at)
+        )
+        for unit_id, role in others.get(pk, {}).items():
+            if unit_id != lead_id:
+                part_rows.append((pk, unit_id, role, "not_started", 0, 1, updated, None, None))
+    part_writer.write(part_rows)
+    part_writer.close()
 
     milestones = Writer(Milestone, ["task", "date", "expected_progress", "deliverable"])
     milestones.write(
@@ -359,35 +385,41 @@ def add_tasks(campaign, size, *, standards, items, offices, lead_units, people, 
 
     # History: created, progress reports (each an event and an update), submitted, accepted.
     events = Writer(
-        TaskEvent, ["task", "actor", "at", "kind", "from_status", "to_status", "note", "data"]
+        TaskEvent,
+        ["task", "part", "actor", "at", "kind", "from_status", "to_status", "note", "data"],
     )
     updates = Writer(
         ProgressUpdate,
-        ["task", "author", "at", "text", "progress", "progress_before", "submitted"],
+        ["task", "part", "author", "at", "text", "progress", "progress_before", "submitted"],
     )
     event_rows, update_rows = [], []
     for task_id, (_standard, lead, deadline, status) in zip(task_ids, specs, strict=True):
         author = people[f"u{lead.pk}-liaison"].pk
         at = _aware(deadline - datetime.timedelta(days=40))
-        event_rows.append((task_id, office_admin.pk, at, "created", "", "not_started", "", "{}"))
+        part = lead_part[task_id]
+        event_rows.append(
+            (task_id, None, office_admin.pk, at, "created", "", "not_started", "", "{}")
+        )
         before = 0
         reports = rng.randint(1, 5) if status != Status.NOT_STARTED else 0
         for n in range(reports):
             at = _aware(deadline - datetime.timedelta(days=30 - 6 * n), 10)
             pct = min(100, before + rng.randrange(10, 40, 10))
             update_rows.append(
-                (task_id, author, at, f"已完成第{n + 1}阶段整治工作。", pct, before, False)
+                (task_id, part, author, at, f"已完成第{n + 1}阶段整治工作。", pct, before, False)
             )
-            event_rows.append((task_id, author, at, "progress", "", "", "", "{}"))
+            event_rows.append((task_id, part, author, at, "progress", "", "", "", "{}"))
             before = pct
         if status in (Status.SUBMITTED, Status.ACCEPTED, Status.RETURNED):
             at = _aware(deadline - datetime.timedelta(days=1), 16)
             event_rows.append(
-                (task_id, author, at, "submitted", "in_progress", "submitted", "", "{}")
+                (task_id, part, author, at, "submitted", "in_progress", "submitted", "", "{}")
             )
         if status in (Status.ACCEPTED, Status.RETURNED):
             at = _aware(deadline + datetime.timedelta(days=1), 11)
-            event_rows.append((task_id, office_admin.pk, at, status, "submitted", status, "", "{}"))
+            event_rows.append(
+                (task_id, part, office_admin.pk, at, status, "submitted", status, "", "{}")
+            )
     events.write(event_rows)
     events.close()
     updates.write(update_rows)

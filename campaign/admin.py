@@ -50,8 +50,12 @@ class PasswordSetByAdminForm(AdminPasswordChangeForm):
 
 class MembershipInline(admin.TabularInline):
     model = Membership
+    fk_name = "person"
     extra = 0
     autocomplete_fields = ["unit", "command_office"]
+    # Roles end through the site's pages (with a reason and a hand-over), never by deletion.
+    readonly_fields = ["started_at", "ended_at", "ended_by", "end_reason"]
+    can_delete = False
 
 
 @admin.register(Person)

@@ -170,6 +170,12 @@ class PersonForm(forms.ModelForm):
 
 
 class MembershipForm(forms.ModelForm):
+    replaces = forms.BooleanField(
+        label=_("Replaces the unit's current holder of this role"),
+        required=False,
+        help_text=_("Their role ends and their open items pass to this person."),
+    )
+
     class Meta:
         model = Membership
         fields = ["role", "unit", "command_office", "title"]
@@ -187,6 +193,12 @@ class MembershipForm(forms.ModelForm):
         ]
         self.fields["unit"].help_text = _("Required for unit leaders and liaisons.")
         self.fields["command_office"].help_text = _("Required for command office staff.")
+
+    def validate_unique(self):
+        # Replacing a holder may hand the role to someone who held it before: the service
+        # checks what is in force.
+        if not self.cleaned_data.get("replaces"):
+            super().validate_unique()
 
 
 class OrganisationImportForm(forms.Form):

@@ -297,8 +297,23 @@ SEPARATED_ROLES = {Role.SYSTEM_ADMIN, Role.SECURITY_ADMIN, Role.AUDITOR}
 TWO_FACTOR_ROLES = {Role.OFFICE_ADMIN, *SEPARATED_ROLES}
 
 
+class CurrentMembershipManager(models.Manager):
+    """Memberships in force: every scope, recipient list and page reads these."""
+
+    def get_queryset(self):
+        return super().get_queryset().filter(ended_at__isnull=True)
+
+
+class MembershipHistoryManager(models.Manager):
+    """Every membership ever held, ended ones included."""
+
+
 class Membership(models.Model):
-    """A role a person holds in a campaign, for a unit or a command office where the role needs one."""
+    """A role a person holds in a campaign, for a unit or a command office where the role needs one.
+
+    A role has a validity period: it ends (with who ended it and why) and is never deleted,
+    so `objects` holds the memberships in force and `history` every one ever held.
+    """
 
     person = models.ForeignKey(
         Person,
@@ -330,9 +345,25 @@ class Membership(models.Model):
         verbose_name=_("command office"),
     )
     title = models.CharField(_("title in this role"), max_length=100, blank=True)
+    started_at = models.DateTimeField(_("held since"), default=timezone.now)
+    ended_at = models.DateTimeField(_("ended at"), null=True, blank=True)
+    ended_by = models.ForeignKey(
+        Person,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("ended by"),
+    )
+    end_reason = models.CharField(_("why it ended"), max_length=200, blank=True)
+
+    objects = CurrentMembershipManager()
+    history = MembershipHistoryManager()
 
     class Meta:
         verbose_name = _("membership")
+        # Related managers (person.memberships …) read the memberships in force too.
+        base_manager_name = "history"
         verbose_name_plural = _("memberships")
         ordering = ["campaign", "role", "unit__path"]
         constraints = [
@@ -359,31 +390,48 @@ class Membership(models.Model):
                     )
                 ),
             ),
-            # One row per person, role and target (partial constraints: NULLs never clash).
+            # One membership in force per person, role and target (partial constraints: NULLs
+            # never clash; ended memberships stay as history beside a new one).
             models.UniqueConstraint(
                 fields=["person", "campaign", "role", "unit"],
-                condition=Q(unit__isnull=False),
-                name="membership_unique_unit",
+                condition=Q(unit__isnull=False, ended_at__isnull=True),
+                name="membership_unique_current_unit",
             ),
             models.UniqueConstraint(
                 fields=["person", "campaign", "role", "command_office"],
-                condition=Q(command_office__isnull=False),
-                name="membership_unique_office",
+                condition=Q(command_office__isnull=False, ended_at__isnull=True),
+                name="membership_unique_current_office",
             ),
             models.UniqueConstraint(
                 fields=["person", "campaign", "role"],
-                condition=Q(unit__isnull=True, command_office__isnull=True),
-                name="membership_unique_campaign",
+                condition=Q(unit__isnull=True, command_office__isnull=True, ended_at__isnull=True),
+                name="membership_unique_current_campaign",
             ),
         ]
         indexes = [
             # scope_for(): all memberships of one person.
             models.Index(fields=["person", "campaign"]),
+            # The holders of a unit's roles (recipients, the import's before → after).
+            models.Index(fields=["unit", "role", "ended_at"]),
         ]
 
     def __str__(self):
         target = self.unit or self.command_office or self.campaign
         return f"{self.person} · {self.get_role_display()} · {target}"
+
+    @property
+    def is_current(self):
+        return self.ended_at is None
+
+    def delete(self, *args, **kwargs):
+        raise TypeError("A membership is ended with end(), never deleted.")
+
+    def end(self, *, by, reason):
+        """End the role now, saying who ended it and why. The row stays as history."""
+        self.ended_at = timezone.now()
+        self.ended_by = by
+        self.end_reason = str(reason)[:200]
+        self.save(update_fields=["ended_at", "ended_by", "end_reason"])
 
     def clean(self):
         role = self.role

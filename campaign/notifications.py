@@ -83,8 +83,9 @@ def send_notification(*, notification_id, backend):
 
 def queue_notice(*, recipients, subject, body="", url="", level="info", campaign=None, dedupe_key):
     """Write a notice as an outbox row of the current transaction; the relay notifies after
-    commit (exactly once: the row's key is the dedupe key)."""
-    enqueue(
+    commit (exactly once: the row's key is the dedupe key). Returns the outbox row, or None
+    when this notice was already queued."""
+    return enqueue(
         "campaign.notifications.deliver_notice",
         key=f"notice:{dedupe_key}",
         recipient_ids=sorted({p.pk for p in recipients if p is not None}),

@@ -1,15 +1,18 @@
-"""Workflows of the campaign app that span several models: the organisation import, and
+"""Workflows of the campaign app that span several models: the organisation import,
+changes of who holds a role (memberships start and end, open items follow the role), and
 acting on a form once however often it is posted."""
 
 import re
+from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .models import AuditEntry, FormSubmission, Membership, Person, Role, Unit
+from .models import AuditEntry, FormSubmission, Membership, Notification, Person, Role, Unit
 from .workbook import (
     RowError,
     WorkbookInvalid,
@@ -129,10 +132,33 @@ class OrganisationRow:
     # A unit whose name contains this one's, or the other way round (东城区东华街道 ⊃ 东华街道):
     # shown in the preview; the person decides whether it is the same unit.
     duplicate_of: str = ""
+    changes: list = field(default_factory=list)  # [(what, before, after)] of the unit itself
+    people: list = field(default_factory=list)  # [RoleChange] of its leader and liaison
 
     @property
     def kind_label(self):
         return Unit.Kind(self.kind).label
+
+
+@dataclass
+class RoleChange:
+    """A unit's leader or liaison changing hands, as the preview shows it: before → after."""
+
+    unit: str
+    role: str
+    before: list  # names of the holders whose membership ends
+    after: str
+    phone: str = ""
+    title: str = ""
+    person: Person | None = None  # the existing person who takes the role; None: a new person
+
+    @property
+    def role_label(self):
+        return Role(self.role).label
+
+    @property
+    def new_person(self):
+        return self.person is None
 
 
 @dataclass
@@ -154,7 +180,20 @@ class OrganisationPlan:
         result = {"create": 0, "update": 0, "unchanged": 0}
         for row in self.rows:
             result[row.action] = result.get(row.action, 0) + 1
+        changes = self.role_changes
+        result["people_new"] = sum(c.new_person for c in changes)
+        result["roles_started"] = len(changes)
+        result["roles_ended"] = sum(len(c.before) for c in changes)
         return result
+
+    @property
+    def role_changes(self):
+        return [change for row in self.rows for change in row.people]
+
+    @property
+    def ended(self):
+        """Role changes that end someone's membership: the import needs these confirmed."""
+        return [change for change in self.role_changes if change.before]
 
 
 def read_organisation(data, *, campaign, filename="", same=()):
@@ -290,26 +329,84 @@ def read_organisation(data, *, campaign, filename="", same=()):
                     break
                 chain.add(current)
                 current = own[current].parent
-    # Current leaders and liaisons of every unit, in one query.
-    holders = {
-        (unit_id, role): name
-        for unit_id, role, name in Membership.objects.filter(
-            campaign=campaign, role__in=[Role.UNIT_LEADER, Role.UNIT_LIAISON]
-        ).values_list("unit_id", "role", "person__name")
-    }
+    _plan_units_and_people(plan, existing=existing, campaign=campaign)
+    return plan
+
+
+def _holders(campaign):
+    """(unit id, role) → the memberships in force of every unit's leader and liaison."""
+    holders = defaultdict(list)
+    memberships = Membership.objects.filter(campaign=campaign, role__in=UNIT_ROLE_COLUMNS)
+    for membership in memberships.select_related("person"):
+        holders[(membership.unit_id, membership.role)].append(membership)
+    return holders
+
+
+# The workbook's person columns: role → (name, title, phone) fields of a row.
+UNIT_ROLE_COLUMNS = {
+    Role.UNIT_LEADER: ("leader", "leader_title", None),
+    Role.UNIT_LIAISON: ("liaison", None, "phone"),
+}
+
+
+def _find_person(name, phone, unit, candidates):
+    """The one person of this campaign the row names, or None for a new person.
+
+    Chinese names repeat, so a name alone never identifies anyone: with a phone, the person
+    of that name and phone; without one, the person of that name who holds or held a role
+    for this very unit. Anything else, or two matches, is a new person.
+    """
+    if phone:
+        matches = {p for p, _unit_id in candidates.get(name, []) if p.phone == phone}
+    else:
+        unit_id = unit.pk if unit else None
+        matches = {p for p, held in candidates.get(name, []) if unit_id and held == unit_id}
+    return matches.pop() if len(matches) == 1 else None
+
+
+def _plan_units_and_people(plan, *, existing, campaign):
+    """Fill in each row's action, its unit changes and its leader/liaison changes (before →
+    after). An empty cell leaves the current holder in place."""
+    holders = _holders(campaign)
+    names = {getattr(row, column) for row in plan.rows for column, *_ in UNIT_ROLE_COLUMNS.values()}
+    candidates = defaultdict(list)  # name → [(person, unit id of a role held)]
+    held = Membership.history.filter(campaign=campaign, person__name__in=names - {""})
+    for membership in held.select_related("person"):
+        candidates[membership.person.name].append((membership.person, membership.unit_id))
     for row in plan.rows:
         unit = existing.get(row.target)
+        if unit is not None:
+            parent_name = unit.parent.name if unit.parent_id else ""
+            if row.name != unit.name and row.name not in unit.all_names():
+                row.changes.append((_("Name"), unit.name, row.name))
+            for label, before, after in (
+                (_("Kind"), unit.get_kind_display(), row.kind_label),
+                (_("Parent unit"), parent_name, row.parent),
+                (_("Phone"), unit.phone, row.phone),
+            ):
+                if str(before) != str(after):
+                    row.changes.append((label, before, after))
+        for role, (name_field, title_field, phone_field) in UNIT_ROLE_COLUMNS.items():
+            name = getattr(row, name_field)
+            current = holders.get((unit.pk, role), []) if unit else []
+            if not name or any(m.person.name == name for m in current):
+                continue
+            phone = getattr(row, phone_field) if phone_field else ""
+            row.people.append(
+                RoleChange(
+                    unit=row.target or row.name,
+                    role=role,
+                    before=[m.person.name for m in current],
+                    after=name,
+                    phone=phone,
+                    title=getattr(row, title_field) if title_field else "",
+                    person=_find_person(name, phone, unit, candidates),
+                )
+            )
         if unit is None:
             row.action = "create"
         else:
-            parent_name = unit.parent.name if unit.parent_id else ""
-            same_unit = (unit.kind, parent_name, unit.phone) == (row.kind, row.parent, row.phone)
-            new_name = row.name != unit.name and row.name not in unit.all_names()
-            same_people = holders.get((unit.pk, Role.UNIT_LEADER), "") == row.leader and (
-                holders.get((unit.pk, Role.UNIT_LIAISON), "") == row.liaison
-            )
-            row.action = "unchanged" if same_unit and same_people and not new_name else "update"
-    return plan
+            row.action = "update" if row.changes or row.people else "unchanged"
 
 
 def remember_aliases(*, campaign, mapping):
@@ -362,10 +459,11 @@ def _resolve_parent(parent, in_file, by_key):
 
 @transaction.atomic
 def apply_organisation(plan, *, campaign, actor):
-    """Write a plan with no errors: units (parents first), their leaders and liaisons.
+    """Write a plan with no errors: units (parents first), then their leaders and liaisons.
 
-    Re-applying the same plan changes nothing. People get accounts without a usable
-    password; the office sets passwords on the people page.
+    A replaced holder's membership ends (never deleted) and their open items pass to the
+    successor; new people get an activation instead of a password. Re-applying the same
+    plan changes nothing. Returns the counts and what happened to people, for the result page.
     """
     if plan.errors:
         raise WorkbookInvalid(plan.errors)
@@ -389,44 +487,152 @@ def apply_organisation(plan, *, campaign, actor):
                 unit.aliases = list(dict.fromkeys([*unit.aliases, *row.aliases]))
             unit.save()
             units[unit.name] = unit
-            _assign(unit, Role.UNIT_LEADER, row.leader, row.leader_title, "", campaign)
-            _assign(unit, Role.UNIT_LIAISON, row.liaison, "", row.phone, campaign)
         pending = [r for r in pending if r not in ready]
+    reason = _("Replaced in the organisation import")
+    outcome = []
+    created = {}  # (name, phone) → the new person, when one file names them twice
+    for change in plan.role_changes:
+        person, activation = change.person, None
+        if person is None and change.phone:
+            person = created.get((change.after, change.phone))
+        if person is None:
+            person, activation = _new_person(change, actor=actor)
+            created[(change.after, change.phone)] = person
+        started, ended, handed = replace_holders(
+            person=person,
+            unit=units[change.unit],
+            role=change.role,
+            title=change.title,
+            by=actor,
+            reason=reason,
+        )
+        outcome.append(
+            {"change": change, "person": person, "activation": activation, "handed_over": handed}
+        )
     counts = plan.counts
+    summary = (
+        _(
+            "Imported the organisation: %(create)s units added, %(update)s changed; "
+            "%(roles_started)s roles given, %(roles_ended)s ended, %(people_new)s new people."
+        )
+        % counts
+    )
     AuditEntry.record(
         actor=actor,
         action=AuditEntry.Action.IMPORT,
         obj=campaign,
         campaign=campaign,
-        summary=_("Imported the organisation: %(create)s units added, %(update)s changed.")
-        % counts,
-        changes={"sheet": plan.sheet, **counts},
+        summary=summary,
+        changes={
+            "sheet": plan.sheet,
+            **counts,
+            "units": {
+                row.name: [[str(w), str(b), str(a)] for w, b, a in row.changes]
+                for row in plan.rows
+                if row.changes
+            },
+            "people": [
+                {
+                    "unit": item["change"].unit,
+                    "role": item["change"].role,
+                    "before": item["change"].before,
+                    "after": item["person"].name,
+                    "username": item["person"].username,
+                    "new_person": item["change"].new_person,
+                    "handed_over": item["handed_over"],
+                }
+                for item in outcome
+            ],
+        },
     )
-    return counts
+    return counts, outcome
 
 
-def _assign(unit, role, name, title, phone, campaign):
-    """Make `name` the holder of `role` for `unit`, replacing a different holder."""
-    if not name:
-        return
-    current = list(Membership.objects.filter(unit=unit, role=role).select_related("person"))
-    if any(m.person.name == name for m in current):
-        return
-    for membership in current:
-        membership.delete()
-    person = None
-    if phone:
-        person = Person.objects.filter(name=name, phone=phone).first()
-    if person is None:
-        base = phone or f"u{unit.pk}{'l' if role == Role.UNIT_LEADER else 'c'}"
-        username, n = base, 1
-        while Person.objects.filter(username=username).exists():
-            n += 1
-            username = f"{base}-{n}"
-        person = Person(username=username, name=name, phone=phone, title=title)
-        person.set_unusable_password()
-        person.save()
-    Membership.objects.create(person=person, campaign=campaign, role=role, unit=unit, title=title)
+def _new_person(change, *, actor):
+    """An account for someone the workbook names for the first time, with an activation."""
+    base = change.phone or "u"
+    username, n = base, 1
+    while Person.objects.filter(username=username).exists():
+        n += 1
+        username = f"{base}-{n}"
+    person = Person(username=username, name=change.after, phone=change.phone, title=change.title)
+    person.set_unusable_password()
+    person.save()
+    return person, _issue_activation(person, by=actor)
+
+
+def _issue_activation(person, *, by):
+    """The new account signs in first with a one-time activation code (accounts app)."""
+    from accounts.services import issue_activation
+
+    return issue_activation(person, by=by)
+
+
+# --- Who holds a role ------------------------------------------------------------------------
+
+
+def replace_holders(*, person, unit, role, by, reason, title=""):
+    """Make `person` the holder of `role` for `unit`: every other holder's membership ends
+    (with who and why) and their open items are handed to `person`.
+
+    Returns (the membership started or kept, the memberships ended, items handed over).
+    """
+    campaign = unit.campaign
+    with transaction.atomic():
+        current = list(
+            Membership.objects.select_for_update().filter(campaign=campaign, unit=unit, role=role)
+        )
+        kept = next((m for m in current if m.person_id == person.pk), None)
+        started = kept or Membership.objects.create(
+            person=person, campaign=campaign, role=role, unit=unit, title=title
+        )
+        ended, handed = [], 0
+        for membership in current:
+            if membership.person_id == person.pk:
+                continue
+            membership.end(by=by, reason=reason)
+            handed += hand_over_open_items(old=membership, new=started)
+            ended.append(membership)
+    return started, ended, handed
+
+
+def end_membership(membership, *, by, reason):
+    """End one role without a successor (the person leaves the unit)."""
+    membership.end(by=by, reason=reason)
+    return membership
+
+
+def hand_over_open_items(*, old, new):
+    """The open items of an ended membership pass to its successor; returns how many.
+
+    Tasks and findings belong to units, so the successor sees them through the role. What
+    belonged to the person are the unread notifications of the campaign: they move to the
+    successor, or are copied when the old holder keeps another role there (their links may
+    still serve them). A notification the successor already has is not duplicated.
+    """
+    unread = Notification.objects.unread().filter(recipient=old.person, campaign=old.campaign)
+    keeps_a_role = Membership.objects.filter(person=old.person, campaign=old.campaign).exists()
+    moved = 0
+    for notification in unread:
+        if (
+            notification.dedupe_key
+            and Notification.objects.filter(
+                recipient=new.person, dedupe_key=notification.dedupe_key
+            ).exists()
+        ):
+            continue
+        if keeps_a_role:
+            notification.pk = None
+            notification.recipient = new.person
+            notification.save()
+        else:
+            notification.recipient = new.person
+            notification.save(update_fields=["recipient"])
+        moved += 1
+    if not keeps_a_role:
+        # What did not move (already with the successor) is settled for the old holder.
+        unread.update(read_at=timezone.now())
+    return moved
 
 
 def submit_once(*, token, person, create):

@@ -47,6 +47,7 @@ from .forms import (
 from .indicator_import import apply_indicators, read_indicators
 from .middleware import SESSION_KEY
 from .models import (
+    UNIT_ROLES,
     AuditEntry,
     Campaign,
     CommandOffice,
@@ -59,7 +60,12 @@ from .models import (
     Standard,
     Unit,
 )
-from .services import apply_organisation, read_organisation
+from .services import (
+    apply_organisation,
+    end_membership,
+    read_organisation,
+    replace_holders,
+)
 from .uploads import StagedUpload, private_file_response
 
 # The unit search boxes show this many matches at most: type more to narrow them.
@@ -328,8 +334,28 @@ def person_detail(request, pk):
     if request.method == "POST":
         form.instance.person = person
         if form.is_valid():
+            data = form.cleaned_data
             with transaction.atomic():
-                membership = form.save()
+                if data["replaces"] and data["role"] in UNIT_ROLES and data["unit"]:
+                    membership, ended, handed = replace_holders(
+                        person=person,
+                        unit=data["unit"],
+                        role=data["role"],
+                        title=data["title"],
+                        by=request.user,
+                        reason=_("Replaced by %(name)s") % {"name": person.name},
+                    )
+                    for old in ended:
+                        AuditEntry.record(
+                            actor=request.user,
+                            obj=old.person,
+                            campaign=campaign,
+                            action=AuditEntry.Action.UPDATE,
+                            summary=_("Role ended: %(role)s; %(n)s open items handed to %(name)s")
+                            % {"role": old, "n": handed, "name": person.name},
+                        )
+                else:
+                    membership = form.save()
                 AuditEntry.record(
                     actor=request.user,
                     obj=person,
@@ -348,6 +374,9 @@ def person_detail(request, pk):
             "memberships": person.memberships.filter(campaign=campaign).select_related(
                 "unit", "command_office"
             ),
+            "ended_memberships": Membership.history.filter(
+                person=person, campaign=campaign, ended_at__isnull=False
+            ).select_related("unit", "command_office", "ended_by"),
             "form": form,
             "history": AuditEntry.for_object(person)[:20],
             "can_manage": can_manage_account(request.user, person, campaign),
@@ -368,10 +397,11 @@ def membership_remove(request, pk):
             obj=membership.person,
             campaign=campaign,
             action=AuditEntry.Action.ROLE,
-            summary=_("Removed the role: %(role)s") % {"role": membership},
+            summary=_("Ended the role: %(role)s") % {"role": membership},
         )
-        membership.delete()
-    messages.success(request, _("Role removed."))
+        # Ended, never deleted: the history keeps who held the role and until when.
+        end_membership(membership, by=request.user, reason=_("Ended on the people page"))
+    messages.success(request, _("Role ended."))
     return redirect("campaign:person_detail", pk=membership.person_id)
 
 
@@ -392,18 +422,28 @@ def organisation_import(request):
             return redirect("campaign:organisation_import")
         same = {int(n) for n in request.POST.getlist("same") if n.isdecimal()}
         plan = read_organisation(data, campaign=campaign, same=same)
-        if not plan.errors:
-            counts = apply_organisation(plan, campaign=campaign, actor=request.user)
+        if plan.ended and not request.POST.get("confirm_ended"):
+            messages.error(
+                request,
+                _("Tick the box to confirm that the roles listed as ending will end."),
+            )
+        elif not plan.errors:
+            counts, outcome = apply_organisation(plan, campaign=campaign, actor=request.user)
             staged.discard()
             messages.success(
                 request,
                 _(
                     "Import finished: %(create)s units added, %(update)s changed, "
-                    "%(unchanged)s unchanged."
+                    "%(unchanged)s unchanged; %(roles_started)s roles given, "
+                    "%(roles_ended)s ended, %(people_new)s new people."
                 )
                 % counts,
             )
-            return redirect("campaign:unit_tree")
+            return render(
+                request,
+                "campaign/organisation_import_result.html",
+                {"counts": counts, "outcome": outcome},
+            )
     elif request.method == "POST" and form.is_valid():
         data = form.cleaned_data["file"].read()
         plan = read_organisation(data, campaign=campaign, filename=form.cleaned_data["file"].name)

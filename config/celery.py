@@ -41,7 +41,7 @@ app.conf.beat_schedule = {
         "task": "campaign.jobs.sweep_orphans",
         "schedule": crontab(hour=3, minute=40),
     },
-    # Tasks: overdue (red) and near-deadline (yellow) flags and reminders (06:30 daily).
+    # Tasks: reminders of overdue (red) and near (yellow) deadlines; lights are derived (06:30 daily).
     "check-task-deadlines": {
         "task": "tasks.jobs.check_task_deadlines",
         "schedule": crontab(hour=6, minute=30),

@@ -54,7 +54,7 @@ def compute_figures(*, campaign, start, end, rules=None):
     """
     from inspections.models import Finding, FindingEvent, Severity
     from inspections.models import Status as FindingStatus
-    from tasks.models import Task
+    from tasks.models import TaskPart
 
     rules = rules or ScoringRule.for_campaign(campaign)
     units = list(Unit.objects.filter(campaign=campaign).order_by("path"))
@@ -135,19 +135,21 @@ def compute_figures(*, campaign, start, end, rules=None):
     for path in returned:
         credit(path, returned_week=1)
 
-    tasks = Task.objects.filter(campaign=campaign, deadline__lte=end).values_list(
-        "lead_unit__path", "deadline", "status", "accepted_at", "submitted_at"
+    # Every unit's own part of a task counts for that unit (and the units above it);
+    # overdue as of the week's last day, by the same rule as every task page.
+    parts = (
+        TaskPart.objects.filter(task__campaign=campaign, task__deadline__lte=end)
+        .with_light(on=end)
+        .values_list("unit__path", "task__deadline", "status", "accepted_at", "light")
     )
-    for path, deadline, status, accepted_at, submitted_at in tasks:
-        accepted_on = _local_date(accepted_at) if status == Task.Status.ACCEPTED else None
+    for path, deadline, status, accepted_at, light in parts:
+        accepted_on = _local_date(accepted_at) if status == TaskPart.Status.ACCEPTED else None
         inc = {"tasks_due": 1}
         if accepted_on is not None and accepted_on <= end:
             inc["tasks_done"] = 1
             if accepted_on <= deadline:
                 inc["tasks_on_time"] = 1
-        elif deadline < end and not (
-            status == Task.Status.SUBMITTED and submitted_at and _local_date(submitted_at) <= end
-        ):
+        if light == "red":
             inc["tasks_overdue"] = 1
         credit(path, **inc)
 
@@ -435,9 +437,9 @@ def closure_by_district(findings, districts):
     return result
 
 
-def overdue_by_command_office(findings, tasks, offices, *, today=None):
-    """[(command office, overdue findings, overdue tasks)], plus a row for findings on no
-    office's standard (office None) when there are any."""
+def overdue_by_command_office(findings, parts, offices, *, today=None):
+    """[(command office, overdue findings, overdue units' parts of tasks)], plus a row for
+    work on no office (office None) when there is any."""
     today = today or timezone.localdate()
     finding_counts = defaultdict(int)
     for office_id in findings.overdue(on=today).values_list(
@@ -445,7 +447,7 @@ def overdue_by_command_office(findings, tasks, offices, *, today=None):
     ):
         finding_counts[office_id] += 1
     task_counts = defaultdict(int)
-    for office_id in tasks.overdue(on=today).values_list("command_office", flat=True):
+    for office_id in parts.overdue(on=today).values_list("task__command_office", flat=True):
         task_counts[office_id] += 1
     result = [(o, finding_counts.get(o.pk, 0), task_counts.get(o.pk, 0)) for o in offices]
     if finding_counts.get(None) or task_counts.get(None):

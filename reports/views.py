@@ -40,18 +40,19 @@ from .models import Bulletin, BulletinSettings, PeriodSnapshot, ScoringRule
 def dashboard(request):
     """Leaders' and the office's overview: four charts, each with its table."""
     from inspections.models import Finding
-    from tasks.models import Task
+    from tasks.models import TaskPart
 
     campaign = current_campaign_or_404(request)
     findings = Finding.objects.visible_to(request.user).filter(campaign=campaign)
-    tasks = Task.objects.visible_to(request.user).filter(campaign=campaign)
+    # Task figures count each unit's own part of a task.
+    parts = TaskPart.objects.visible_to(request.user).filter(task__campaign=campaign)
     weekly = rankings.weekly_opened_closed(findings)
     districts = list(
         Unit.objects.visible_to(request.user).filter(campaign=campaign, kind=Unit.Kind.DISTRICT)
     )
     closure = rankings.closure_by_district(findings, districts)
     offices = list(CommandOffice.objects.visible_to(request.user).filter(campaign=campaign))
-    overdue = rankings.overdue_by_command_office(findings, tasks, offices)
+    overdue = rankings.overdue_by_command_office(findings, parts, offices)
     projected = rankings.projected_scores(request.user, campaign)
     chart_data = {
         "weekly": {
@@ -87,7 +88,7 @@ def dashboard(request):
             "latest_bulletin": latest,
             "open_count": findings.open().count(),
             "overdue_count": findings.overdue().count(),
-            "overdue_tasks": tasks.overdue().count(),
+            "overdue_tasks": parts.overdue().count(),
         },
     )
 

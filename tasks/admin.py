@@ -42,12 +42,11 @@ class TaskAdmin(admin.ModelAdmin):
         "deadline",
         "status",
         "progress",
-        "flag",
     ]
-    list_filter = ["status", "flag", "priority", "command_office"]
+    list_filter = ["status", "priority", "command_office"]
     search_fields = ["title"]
     raw_id_fields = ["standard", "item", "lead_unit"]
     filter_horizontal = ["responsible_units", "cooperating_units"]
     # State changes go through the site's pages, which keep the history.
-    readonly_fields = ["status", "progress", "flag", "overdue_since", "version", "created_by"]
+    readonly_fields = ["status", "progress", "version", "created_by"]
     inlines = [MilestoneInline, ProgressUpdateInline, TaskEventInline]

@@ -50,16 +50,20 @@ REPORTS = [
 ]
 
 
-def _reporter(task, fallback):
-    membership = (
-        Membership.objects.filter(
-            unit=task.lead_unit, role__in=[Role.UNIT_LIAISON, Role.UNIT_LEADER]
+def _reporter(task):
+    """The first of the task's parts (lead unit first) whose unit has a person, and that person."""
+    for part in task.parts.select_related("unit").in_order():
+        membership = (
+            Membership.objects.filter(
+                unit=part.unit, role__in=[Role.UNIT_LIAISON, Role.UNIT_LEADER]
+            )
+            .select_related("person")
+            .order_by("-role")
+            .first()
         )
-        .select_related("person")
-        .order_by("-role")
-        .first()
-    )
-    return membership.person if membership else fallback
+        if membership:
+            return part, membership.person
+    return None, None
 
 
 def seed(campaign):
@@ -92,7 +96,7 @@ def seed(campaign):
             task.deadline = today + datetime.timedelta(days=7 + (index * 11) % 90)
             if index in (0, 6):  # two due in two working days: yellow after the check below
                 task.deadline = add_working_days(today, 2)
-            Task.objects.filter(pk=task.pk).update(deadline=task.deadline, flag="")
+            Task.objects.filter(pk=task.pk).update(deadline=task.deadline)
         _advance(task, index, today, office)
     check_deadlines(today=today)
     return len(tasks)
@@ -116,6 +120,7 @@ def _ad_hoc(campaign, today, office):
             created_by=office,
         )
         task.responsible_units.set([units[n] for n in responsible if n in units])
+        task.sync_parts()
         TaskEvent.objects.create(
             task=task, actor=office, kind=TaskEvent.Kind.CREATED, to_status=task.status
         )
@@ -142,20 +147,20 @@ def _advance(task, index, today, office):
             ),
         ]
     )
-    person = _reporter(task, office)
+    # One unit's own part moves; the other units' parts show the spread on the map.
+    part, person = _reporter(task)
     if person is None:
         return
     if stage == 5:
         # Overdue: the deadline passed with the work a third done.
         Task.objects.filter(pk=task.pk).update(deadline=today - datetime.timedelta(days=4))
-        task.refresh_from_db()
-        task.report_progress(actor=person, text=REPORTS[0], progress=30)
+        part.report_progress(actor=person, text=REPORTS[0], progress=30)
         return
     if stage >= 1:
-        task.report_progress(actor=person, text=REPORTS[0], progress=40)
+        part.report_progress(actor=person, text=REPORTS[0], progress=40)
     if stage >= 2:
-        task.report_progress(actor=person, text=REPORTS[1], progress=80)
+        part.report_progress(actor=person, text=REPORTS[1], progress=80)
     if stage >= 3:
-        task.report_progress(actor=person, text=REPORTS[2], progress=100, submit=True)
+        part.report_progress(actor=person, text=REPORTS[2], progress=100, submit=True)
     if stage == 4 and office is not None:
-        task.accept(actor=office, note="经实地查看，达到测评标准要求，同意验收。")
+        part.accept(actor=office, note="经实地查看，达到测评标准要求，同意验收。")

@@ -6,7 +6,7 @@ from django.utils.translation import gettext as _
 
 from campaign.exports import TabularExport
 
-from .models import ProgressUpdate
+from .models import ProgressUpdate, TaskPart
 from .services import progress_cell
 
 
@@ -33,23 +33,28 @@ class TaskListExport(TabularExport):
         return ["序号", "任务", "牵头单位", "责任单位", "完成时限", "进展", "状态", "任务编号"]
 
     def rows(self):
-        latest = ProgressUpdate.objects.filter(task=OuterRef("pk")).order_by("-at", "-pk")
-        tasks = (
-            self.tasks.select_related("lead_unit")
-            .prefetch_related("responsible_units")
+        """One row per unit's part: each unit fills in its own 进展."""
+        latest = ProgressUpdate.objects.filter(part=OuterRef("pk")).order_by("-at", "-pk")
+        parts = (
+            TaskPart.objects.filter(task__in=self.tasks)
+            .with_light()
+            .select_related("task__lead_unit", "unit")
             .annotate(latest_text=Subquery(latest.values("text")[:1]))
+            .in_order()
+            .order_by("task__deadline", "task_id", "role_rank", "unit__path")
         )
-        for number, task in enumerate(tasks, start=1):
-            status = task.get_status_display()
-            if task.flag == task.Flag.RED and task.is_open:
+        for number, part in enumerate(parts, start=1):
+            task = part.task
+            status = part.get_status_display()
+            if part.light == "red":
                 status = f"{status}（{_('overdue')}）"
             yield [
                 number,
                 task.title,
                 task.lead_unit.name,
-                "、".join(u.name for u in task.responsible_units.all()),
+                part.unit.name,
                 task.deadline,
-                progress_cell(task, task.latest_text),
+                progress_cell(part, part.latest_text),
                 status,
                 task.pk,
             ]

@@ -7,7 +7,7 @@ from campaign.access import scope_for
 from campaign.models import CommandOffice, IndicatorNode, Unit
 from campaign.widgets import UnitAutocomplete
 
-from .models import Task
+from .models import Task, TaskPart
 from .permissions import can_manage_any, managed_offices
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"})
@@ -26,15 +26,21 @@ def to_do_keys(user, campaign):
 
 
 def to_do(queryset, key, user, campaign):
-    """The tasks of `queryset` waiting for this person: to report on, or to accept."""
+    """The tasks of `queryset` waiting for this person: their own unit's part to report on,
+    or a unit's part to accept."""
     if key not in to_do_keys(user, campaign):
         return queryset.none()
     if key == "report":
-        units = [m.unit for m in scope_for(user).memberships if m.campaign_id == campaign.pk]
-        return queryset.open().for_units([unit for unit in units if unit is not None])
+        units = [m.unit_id for m in scope_for(user).memberships if m.campaign_id == campaign.pk]
+        parts = TaskPart.objects.filter(
+            unit__in=[u for u in units if u], status__in=Task.OPEN_STATUSES
+        )
+        return queryset.filter(pk__in=parts.values("task"))
     offices = managed_offices(user, campaign)
-    submitted = queryset.filter(status=Task.Status.SUBMITTED)
-    return submitted if offices is None else submitted.filter(command_office__in=offices)
+    waiting = queryset.filter(
+        pk__in=TaskPart.objects.filter(status=Task.Status.SUBMITTED).values("task")
+    )
+    return waiting if offices is None else waiting.filter(command_office__in=offices)
 
 
 def item_label(item):

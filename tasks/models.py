@@ -1,18 +1,22 @@
 """Tasks (任务): standards broken into dated work owned by named units.
 
-A task moves through a small state machine (not started → in progress → submitted for
-acceptance → accepted, or returned to the unit); every move is a model method of the
-house shape and leaves a `TaskEvent`. Progress reports (`ProgressUpdate`) and their
-evidence are append-only. `Task.version` detects two people editing at once.
+A task has one part (`TaskPart`, 分工) per unit it names — its lead unit, each responsible
+unit and each cooperating unit. Each part moves through a small state machine of its own
+(not started → in progress → submitted for acceptance → accepted, or returned to the unit)
+with its own progress reports and evidence; the task's status and progress roll up from its
+parts. Every move is a model method on `campaign.transitions.transition` and leaves a
+`TaskEvent`. Progress reports (`ProgressUpdate`) and their evidence are append-only.
+Traffic lights (red/yellow) are derived when read, never stored.
 """
 
+import datetime
 import uuid
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import Case, CharField, Exists, OuterRef, Q, Value, When
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -27,6 +31,46 @@ from campaign.models import (
     Unit,
 )
 from campaign.transitions import Change, DomainError, not_possible_message, rule, transition
+
+# --- Traffic lights (红黄灯), derived when read ---------------------------------------------
+# One rule for every page, export and count: a part's work is *owed* until it is handed in
+# for acceptance; owed work past the task's deadline is red (overdue), owed work due within
+# TASK_WARNING_WORKING_DAYS working days (the office's calendar, 调休 included) is yellow.
+# Nothing is stored, so no page waits for the nightly job. A task's light is the worst of
+# its parts'. The keyword arguments point the lookups at a related row ("task__status").
+
+
+def warning_until(on):
+    """The last deadline that is yellow on `on`: N working days ahead on the calendar."""
+    from campaign.workdays import WorkdayCalendar
+
+    calendar = WorkdayCalendar(on, on + datetime.timedelta(days=60))
+    return calendar.add_working_days(on, settings.TASK_WARNING_WORKING_DAYS)
+
+
+def owed_q(on, *, status="status", submitted_at="submitted_at"):
+    """Work not handed in by the end of `on`: still open, or submitted only after that day."""
+    return Q(**{f"{status}__in": Task.OPEN_STATUSES}) | Q(**{f"{submitted_at}__date__gt": on})
+
+
+def overdue_q(on=None, *, deadline="task__deadline", **owed):
+    on = on or timezone.localdate()
+    return Q(**{f"{deadline}__lt": on}) & owed_q(on, **owed)
+
+
+def due_soon_q(on=None, *, deadline="task__deadline", **owed):
+    on = on or timezone.localdate()
+    window = {f"{deadline}__gte": on, f"{deadline}__lte": warning_until(on)}
+    return Q(**window) & owed_q(on, **owed)
+
+
+def light_expression(overdue, due_soon):
+    return Case(
+        When(overdue, then=Value("red")),
+        When(due_soon, then=Value("yellow")),
+        default=Value(""),
+        output_field=CharField(),
+    )
 
 
 class TaskQuerySet(models.QuerySet):
@@ -53,9 +97,19 @@ class TaskQuerySet(models.QuerySet):
     def open(self):
         return self.filter(status__in=Task.OPEN_STATUSES)
 
+    def _parts(self, q):
+        return Exists(TaskPart.objects.filter(q, task=OuterRef("pk")))
+
     def overdue(self, on=None):
+        """Tasks with at least one overdue part."""
+        return self.filter(self._parts(overdue_q(on)))
+
+    def with_light(self, on=None):
+        """Each task with `light` for `on` (default today): the worst light of its parts."""
         on = on or timezone.localdate()
-        return self.open().filter(deadline__lt=on)
+        return self.annotate(
+            light=light_expression(Q(self._parts(overdue_q(on))), Q(self._parts(due_soon_q(on))))
+        )
 
 
 class Task(models.Model):
@@ -83,11 +137,6 @@ class Task(models.Model):
         NORMAL = "normal", _("Normal")
         HIGH = "high", _("Important")
         URGENT = "urgent", _("Urgent")
-
-    class Flag(models.TextChoices):
-        NONE = "", _("On schedule")
-        YELLOW = "yellow", _("Deadline near (yellow)")
-        RED = "red", _("Overdue (red)")
 
     campaign = models.ForeignKey(
         Campaign, on_delete=models.PROTECT, related_name="tasks", verbose_name=_("campaign")
@@ -144,8 +193,6 @@ class Task(models.Model):
     progress = models.PositiveSmallIntegerField(
         _("progress (%)"), default=0, validators=[MaxValueValidator(100)]
     )
-    flag = models.CharField(_("alert"), max_length=6, choices=Flag.choices, blank=True, default="")
-    overdue_since = models.DateField(_("overdue since"), null=True, blank=True)
     # Bumped by every change: a form posts the version it showed, a mismatch is a conflict.
     version = models.PositiveIntegerField(default=1, editable=False)
     created_by = models.ForeignKey(
@@ -192,12 +239,15 @@ class Task(models.Model):
 
     @property
     def colour(self):
-        """Bootstrap colour of the status badge: green accepted, red overdue, yellow near."""
+        """Bootstrap colour of the status badge: green accepted, red overdue, yellow near.
+
+        Reads the `light` that `with_light()` annotates."""
+        light = getattr(self, "light", "")
         if self.status == self.Status.ACCEPTED:
             return "success"
-        if self.flag == self.Flag.RED:
+        if light == "red":
             return "danger"
-        if self.flag == self.Flag.YELLOW:
+        if light == "yellow":
             return "warning"
         if self.status == self.Status.SUBMITTED:
             return "info"
@@ -234,150 +284,56 @@ class Task(models.Model):
             data=data,
         )
 
-    def report_progress(
-        self,
-        *,
-        actor,
-        text,
-        progress,
-        photos=(),
-        documents=(),
-        milestones=(),
-        submit=False,
-        expected_version=None,
-    ):
-        """The unit reports progress (text, %, evidence); optionally submits for acceptance.
-
-        Starts a task that had not started, records an append-only `ProgressUpdate` with
-        its evidence, and marks reached the milestones the new percentage meets and those
-        the unit ticked (deliverables). A missed milestone keeps its overdue date.
-        """
-        updates = []
-
-        def check(locked):
-            nonlocal progress
-            if progress is None:
-                progress = locked.progress
-            if not 0 <= progress <= 100:
-                raise DomainError(gettext("Progress must be between 0 and 100 %."), code="range")
-            if submit and progress < 100:
-                raise DomainError(
-                    gettext("Set the progress to 100 % before submitting the task for acceptance."),
-                    code="incomplete",
-                )
-
-        def apply(locked):
-            update = ProgressUpdate.objects.create(
-                task=locked,
-                author=actor,
-                text=text,
-                progress=progress,
-                progress_before=locked.progress,
-                submitted=submit,
-            )
-            updates.append(update)
-            for photo in photos:
-                TaskEvidence.objects.create(
-                    update=update,
-                    kind=TaskEvidence.Kind.PHOTO,
-                    file=photo.image,
-                    thumbnail=photo.thumbnail,
-                    original_name=photo.image.name[:200],
-                    taken_at=photo.taken_at,
-                    width=photo.width,
-                    height=photo.height,
-                )
-            for document in documents:
-                TaskEvidence.objects.create(
-                    update=update,
-                    kind=TaskEvidence.Kind.DOCUMENT,
-                    file=document,
-                    original_name=document.name[:200],
-                )
-            fields = ["progress"]
-            locked.progress = progress
-            if submit:
-                locked.submitted_at = timezone.now()
-                fields.append("submitted_at")
-            reached = Q(expected_progress__lte=progress) | Q(pk__in=[m.pk for m in milestones])
-            locked.milestones.filter(reached, reached_at__isnull=True).update(
-                reached_at=timezone.now()
-            )
-            data["progress"] = [update.progress_before, progress]
-            data["update"] = update.pk
-            effects = []
-            if submit:
-                effects.append(
-                    (
-                        "tasks.services.notify_task_submitted",
-                        "task-event:{event}",
-                        {"task_id": locked.pk},
-                    )
-                )
-            return Change(fields, effects)
-
-        data = {}
-        transition(
-            self,
-            "submit" if submit else "report",
-            actor=actor,
-            to=self.Status.SUBMITTED if submit else self.Status.IN_PROGRESS,
-            expected_version=expected_version,
-            note=text,
-            check=check,
-            apply=apply,
-            data=data,
-            event_kind=TaskEvent.Kind.SUBMITTED if submit else TaskEvent.Kind.PROGRESS,
+    def roll_up(self):
+        """Set the task's status, progress and dates from its parts (call it in the part's
+        transaction, with the task row locked). Accepted when every part that answers for
+        the task (lead and responsible units) is accepted; cooperating parts never hold it up."""
+        parts = list(self.parts.all())
+        required = [p for p in parts if p.role != TaskPart.Role.COOPERATING] or parts
+        statuses = {p.status for p in required}
+        if statuses == {self.Status.ACCEPTED}:
+            status = self.Status.ACCEPTED
+        elif statuses <= {self.Status.SUBMITTED, self.Status.ACCEPTED}:
+            status = self.Status.SUBMITTED
+        elif statuses == {self.Status.NOT_STARTED}:
+            status = self.Status.NOT_STARTED
+        else:
+            status = self.Status.IN_PROGRESS
+        self.status = status
+        self.progress = round(sum(p.progress for p in required) / len(required)) if required else 0
+        handed_in = [p.submitted_at for p in required if p.submitted_at]
+        self.submitted_at = (
+            max(handed_in)
+            if status != self.Status.NOT_STARTED and len(handed_in) == len(required)
+            else None
         )
-        return updates[0]
+        accepted = [p.accepted_at for p in required if p.accepted_at]
+        self.accepted_at = max(accepted) if status == self.Status.ACCEPTED else None
+        self.save(update_fields=["status", "progress", "submitted_at", "accepted_at"])
+        # A milestone is reached by the task when every part that answers for it reached it.
+        for milestone in self.milestones.filter(reached_at__isnull=True):
+            if all(milestone in p.milestones_reached.all() for p in required):
+                milestone.reached_at = timezone.now()
+                milestone.save(update_fields=["reached_at"])
 
-    def accept(self, *, actor, note="", expected_version=None):
-        """The command office accepts the work (验收通过): the task is done."""
-
-        def apply(locked):
-            locked.accepted_at = timezone.now()
-            locked.flag = self.Flag.NONE
-            return Change(["accepted_at", "flag"], [self._decided_notice(accepted=True)])
-
-        transition(
-            self,
-            "accept",
-            actor=actor,
-            to=self.Status.ACCEPTED,
-            expected_version=expected_version,
-            note=note,
-            apply=apply,
-            event_kind=TaskEvent.Kind.ACCEPTED,
-        )
-        return self
-
-    def return_to_unit(self, *, actor, reason, expected_version=None):
-        """The command office returns the work with a reason (退回): the unit must redo it."""
-        if not (reason or "").strip():
-            raise DomainError(gettext("Say why the task is returned."), code="reason")
-
-        def apply(locked):
-            locked.submitted_at = None
-            return Change(["submitted_at"], [self._decided_notice(accepted=False)])
-
-        transition(
-            self,
-            "return",
-            actor=actor,
-            to=self.Status.RETURNED,
-            expected_version=expected_version,
-            note=reason,
-            apply=apply,
-            event_kind=TaskEvent.Kind.RETURNED,
-        )
-        return self
-
-    def _decided_notice(self, *, accepted):
-        return (
-            "tasks.services.notify_task_decided",
-            "task-event:{event}",
-            {"task_id": self.pk, "accepted": accepted},
-        )
+    def sync_parts(self):
+        """One part per unit the task names. A unit taken off the task loses its part only
+        while that part is untouched (never reported on): history is never deleted."""
+        roles = {u.pk: TaskPart.Role.COOPERATING for u in self.cooperating_units.all()}
+        roles.update({u.pk: TaskPart.Role.RESPONSIBLE for u in self.responsible_units.all()})
+        roles[self.lead_unit_id] = TaskPart.Role.LEAD
+        existing = {p.unit_id: p for p in self.parts.all()}
+        for unit_id, role in roles.items():
+            part = existing.get(unit_id)
+            if part is None:
+                TaskPart.objects.create(task=self, unit_id=unit_id, role=role)
+            elif part.role != role:
+                part.role = role
+                part.save(update_fields=["role"])
+        gone = [p.pk for unit_id, p in existing.items() if unit_id not in roles]
+        TaskPart.objects.filter(
+            pk__in=gone, status=self.Status.NOT_STARTED, updates__isnull=True
+        ).delete()
 
     def change_assignment(
         self, *, actor, lead_unit, responsible_units=None, note="", expected_version=None
@@ -397,6 +353,7 @@ class Task(models.Model):
             locked.lead_unit = lead_unit
             if responsible_units is not None:
                 locked.responsible_units.set(responsible_units)
+            locked.sync_parts()
             after = {
                 "lead_unit": str(lead_unit),
                 "responsible_units": [str(u) for u in locked.responsible_units.all()],
@@ -423,17 +380,14 @@ class Task(models.Model):
     def change_deadline(
         self, *, actor, deadline, working_days=None, note="", expected_version=None
     ):
-        """Move the deadline. The alert is cleared: the next daily check sets it again for
-        the new date, with a reminder of its own."""
+        """Move the deadline; the lights follow at once (they are derived from it)."""
         data = {}
 
         def apply(locked):
             data.update(before=locked.deadline.isoformat(), after=deadline.isoformat())
             locked.deadline = deadline
             locked.deadline_working_days = working_days
-            locked.flag = self.Flag.NONE
-            locked.overdue_since = None
-            return ["deadline", "deadline_working_days", "flag", "overdue_since"]
+            return ["deadline", "deadline_working_days"]
 
         transition(
             self,
@@ -478,27 +432,316 @@ def _can_manage(scope, task):
     return task.command_office_id is not None and scope.is_command_staff(task.command_office)
 
 
-def _can_report(scope, task):
-    """People of the lead or a responsible unit (or a unit above it) report progress."""
-    if scope.is_read_only(task.campaign):
-        return False
-    units = [task.lead_unit, *task.responsible_units.all()]
-    return any(scope.acts_for_unit(unit) for unit in units) or _can_manage(scope, task)
-
-
 _ALL = list(Task.Status)
-_report_denied = _("Only the task's units (or a unit above them) report its progress.")
 _manage_denied = _("Only the creation office or the task's command office can do this.")
 # Who may do what to a task, from which statuses: the buttons on the task's page, the
-# views' permission checks and the methods above all read this table.
+# views' permission checks and the methods above all read this table. Reporting and
+# acceptance are per unit: see `TaskPart.RULES`.
 Task.RULES = {
-    "report": rule(Task.OPEN_STATUSES, _can_report, _report_denied, label=_("Report progress")),
-    "submit": rule(Task.OPEN_STATUSES, _can_report, _report_denied, label=_("Submit")),
-    "accept": rule([Task.Status.SUBMITTED], _can_manage, _manage_denied, label=_("Accept")),
-    "return": rule([Task.Status.SUBMITTED], _can_manage, _manage_denied, label=_("Return")),
     "reassign": rule(_ALL, _can_manage, _manage_denied, label=_("Reassign")),
     "deadline": rule(_ALL, _can_manage, _manage_denied, label=_("Change deadline")),
     "edit": rule(_ALL, _can_manage, _manage_denied, label=_("Edit")),
+}
+
+
+class TaskPartQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """The parts of the tasks the person sees: the lead unit sees everyone's part."""
+        return self.filter(task__in=Task.objects.visible_to(user))
+
+    def overdue(self, on=None):
+        return self.filter(overdue_q(on))
+
+    def in_order(self):
+        """Lead unit first, then responsible, then cooperating units, each by the unit tree."""
+        rank = Case(
+            *[When(role=r, then=Value(i)) for i, r in enumerate(TaskPart.Role.values)],
+            output_field=models.IntegerField(),
+        )
+        return self.alias(role_rank=rank).order_by("task_id", "role_rank", "unit__path")
+
+    def with_light(self, on=None):
+        """Each part with `light` ("red", "yellow" or "") for `on`, default today."""
+        on = on or timezone.localdate()
+        return self.annotate(light=light_expression(overdue_q(on), due_soon_q(on)))
+
+
+class TaskPart(models.Model):
+    """One unit's part of a task (分工): its own progress, evidence, milestones reached,
+    submission and acceptance by the command office. Everything that counts tasks counts
+    these."""
+
+    class Role(models.TextChoices):
+        LEAD = "lead", _("Lead unit")
+        RESPONSIBLE = "responsible", _("Responsible unit")
+        COOPERATING = "cooperating", _("Cooperating unit")
+
+    Status = Task.Status
+    TRANSITIONS = Task.TRANSITIONS
+    OPEN_STATUSES = Task.OPEN_STATUSES
+
+    task = models.ForeignKey(
+        Task, on_delete=models.CASCADE, related_name="parts", verbose_name=_("task")
+    )
+    unit = models.ForeignKey(
+        Unit, on_delete=models.PROTECT, related_name="task_parts", verbose_name=_("unit")
+    )
+    role = models.CharField(_("role in the task"), max_length=12, choices=Role.choices)
+    status = models.CharField(
+        _("status"), max_length=12, choices=Status.choices, default=Status.NOT_STARTED
+    )
+    progress = models.PositiveSmallIntegerField(
+        _("progress (%)"), default=0, validators=[MaxValueValidator(100)]
+    )
+    milestones_reached = models.ManyToManyField(
+        "Milestone", blank=True, related_name="reached_by", verbose_name=_("milestones reached")
+    )
+    # Bumped by every change: a form posts the version it showed, a mismatch is a conflict.
+    version = models.PositiveIntegerField(default=1, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+    submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
+    accepted_at = models.DateTimeField(_("accepted at"), null=True, blank=True)
+
+    objects = TaskPartQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("task part")
+        verbose_name_plural = _("task parts")
+        ordering = ["task", "role", "unit__path"]
+        constraints = [
+            models.UniqueConstraint(fields=["task", "unit"], name="task_part_one_per_unit"),
+            models.CheckConstraint(
+                condition=Q(progress__lte=100), name="task_part_progress_max_100"
+            ),
+        ]
+        indexes = [
+            # Rankings, the bulletin and the battle map: a unit's parts by status.
+            models.Index(fields=["unit", "status"]),
+        ]
+
+    def __str__(self):
+        return f"{self.task} · {self.unit}"
+
+    def get_absolute_url(self):
+        return f"{self.task.get_absolute_url()}#part-{self.pk}"
+
+    @property
+    def is_open(self):
+        return self.status in self.OPEN_STATUSES
+
+    colour = Task.colour
+
+    # --- state changes (on `campaign.transitions.transition`) ---------------------------
+
+    def conflict_message(self):
+        return gettext(
+            "Someone else changed this part of the task while you were working on it. "
+            "Nothing was saved: look at the latest version below and try again."
+        )
+
+    def not_possible_message(self, action):
+        if action in ("report", "submit"):
+            return gettext(
+                "This part is “%(status)s”: progress can be reported again only after "
+                "the command office returns it."
+            ) % {"status": self.get_status_display()}
+        return not_possible_message(self.get_status_display(), self.RULES[action].label)
+
+    def record_event(self, *, actor, action, from_status, to_status, note, data):
+        return TaskEvent.objects.create(
+            task_id=self.task_id,
+            part=self,
+            actor=actor,
+            kind=action,
+            from_status=from_status,
+            to_status=to_status,
+            note=note,
+            data=data,
+        )
+
+    def _roll_up_task(self):
+        # The task row is locked after the part's: two units handing in at once roll up in turn.
+        task = Task.objects.select_for_update().get(pk=self.task_id)
+        task.roll_up()
+
+    def report_progress(
+        self,
+        *,
+        actor,
+        text,
+        progress,
+        photos=(),
+        documents=(),
+        milestones=(),
+        submit=False,
+        expected_version=None,
+    ):
+        """The unit reports progress on its part (text, %, evidence); optionally submits it.
+
+        Records an append-only `ProgressUpdate` with its evidence, marks reached the
+        milestones the new percentage meets and those the unit ticked, and rolls the task up.
+        """
+        updates = []
+        data = {}
+
+        def check(locked):
+            nonlocal progress
+            if progress is None:
+                progress = locked.progress
+            if not 0 <= progress <= 100:
+                raise DomainError(gettext("Progress must be between 0 and 100 %."), code="range")
+            if submit and progress < 100:
+                raise DomainError(
+                    gettext("Set the progress to 100 % before submitting the task for acceptance."),
+                    code="incomplete",
+                )
+
+        def apply(locked):
+            update = ProgressUpdate.objects.create(
+                task_id=locked.task_id,
+                part=locked,
+                author=actor,
+                text=text,
+                progress=progress,
+                progress_before=locked.progress,
+                submitted=submit,
+            )
+            updates.append(update)
+            for photo in photos:
+                TaskEvidence.objects.create(
+                    update=update,
+                    kind=TaskEvidence.Kind.PHOTO,
+                    file=photo.image,
+                    thumbnail=photo.thumbnail,
+                    original_name=photo.image.name[:200],
+                    taken_at=photo.taken_at,
+                    width=photo.width,
+                    height=photo.height,
+                )
+            for document in documents:
+                TaskEvidence.objects.create(
+                    update=update,
+                    kind=TaskEvidence.Kind.DOCUMENT,
+                    file=document,
+                    original_name=document.name[:200],
+                )
+            fields = ["progress"]
+            locked.progress = progress
+            if submit:
+                locked.submitted_at = timezone.now()
+                fields.append("submitted_at")
+            reached = Q(expected_progress__lte=progress) | Q(pk__in=[m.pk for m in milestones])
+            locked.milestones_reached.add(*Milestone.objects.filter(reached, task=locked.task_id))
+            data["progress"] = [update.progress_before, progress]
+            data["update"] = update.pk
+            effects = []
+            if submit:
+                effects.append(
+                    (
+                        "tasks.services.notify_task_submitted",
+                        "task-event:{event}",
+                        {"part_id": locked.pk},
+                    )
+                )
+            return Change(fields, effects)
+
+        transition(
+            self,
+            "submit" if submit else "report",
+            actor=actor,
+            to=self.Status.SUBMITTED if submit else self.Status.IN_PROGRESS,
+            expected_version=expected_version,
+            note=text,
+            check=check,
+            apply=self._then_roll_up(
+                apply, self.Status.SUBMITTED if submit else self.Status.IN_PROGRESS
+            ),
+            data=data,
+            event_kind=TaskEvent.Kind.SUBMITTED if submit else TaskEvent.Kind.PROGRESS,
+        )
+        return updates[0]
+
+    def _then_roll_up(self, apply, to):
+        """Wrap `apply` so the task rolls up from the part's new state in the same transaction."""
+
+        def wrapped(locked):
+            change = apply(locked)
+            locked.status = to
+            fields = change.fields if isinstance(change, Change) else list(change or [])
+            locked.save(update_fields=[*fields, "status"])
+            locked._roll_up_task()
+            return change
+
+        return wrapped
+
+    def accept(self, *, actor, note="", expected_version=None):
+        """The command office accepts this unit's part (验收通过)."""
+
+        def apply(locked):
+            locked.accepted_at = timezone.now()
+            return Change(["accepted_at"], [self._decided_notice(accepted=True)])
+
+        transition(
+            self,
+            "accept",
+            actor=actor,
+            to=self.Status.ACCEPTED,
+            expected_version=expected_version,
+            note=note,
+            apply=self._then_roll_up(apply, self.Status.ACCEPTED),
+            event_kind=TaskEvent.Kind.ACCEPTED,
+        )
+        return self
+
+    def return_to_unit(self, *, actor, reason, expected_version=None):
+        """The command office returns this unit's part with a reason (退回): it must redo it."""
+        if not (reason or "").strip():
+            raise DomainError(gettext("Say why the task is returned."), code="reason")
+
+        def apply(locked):
+            locked.submitted_at = None
+            return Change(["submitted_at"], [self._decided_notice(accepted=False)])
+
+        transition(
+            self,
+            "return",
+            actor=actor,
+            to=self.Status.RETURNED,
+            expected_version=expected_version,
+            note=reason,
+            apply=self._then_roll_up(apply, self.Status.RETURNED),
+            event_kind=TaskEvent.Kind.RETURNED,
+        )
+        return self
+
+    def _decided_notice(self, *, accepted):
+        return (
+            "tasks.services.notify_task_decided",
+            "task-event:{event}",
+            {"part_id": self.pk, "accepted": accepted},
+        )
+
+
+def _reports_for_part(scope, part):
+    """Only the part's own unit reports on it: not a unit above, not another unit of the task."""
+    if scope.is_read_only(part.task.campaign):
+        return False
+    return any(unit.pk == part.unit_id for unit in scope.units)
+
+
+def _manages_part(scope, part):
+    return _can_manage(scope, part.task)
+
+
+_report_denied = _("Only the unit itself reports progress on its part of the task.")
+# Who may do what to a part, from which statuses (the page's buttons read this too).
+TaskPart.RULES = {
+    "report": rule(
+        Task.OPEN_STATUSES, _reports_for_part, _report_denied, label=_("Report progress")
+    ),
+    "submit": rule(Task.OPEN_STATUSES, _reports_for_part, _report_denied, label=_("Submit")),
+    "accept": rule([Task.Status.SUBMITTED], _manages_part, _manage_denied, label=_("Accept")),
+    "return": rule([Task.Status.SUBMITTED], _manages_part, _manage_denied, label=_("Return")),
 }
 
 
@@ -516,8 +759,8 @@ class Milestone(models.Model):
         validators=[MaxValueValidator(100)],
     )
     deliverable = models.CharField(_("deliverable"), max_length=300, blank=True)
+    # Set when every part that answers for the task reached it (see `Task.roll_up`).
     reached_at = models.DateTimeField(_("reached at"), null=True, blank=True)
-    overdue_since = models.DateField(_("overdue since"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("milestone")
@@ -530,6 +773,11 @@ class Milestone(models.Model):
 
     def __str__(self):
         return f"{self.date} {self.deliverable or (self.expected_progress or '')}"
+
+    @property
+    def is_missed(self):
+        """Not reached and its date has passed (derived, like a task's light)."""
+        return self.reached_at is None and self.date < timezone.localdate()
 
     def clean(self):
         if self.expected_progress is None and not self.deliverable:
@@ -555,6 +803,10 @@ class TaskEvent(AppendOnlyModel):
         MILESTONE_OVERDUE = "milestone_overdue", _("Milestone missed")
 
     task = models.ForeignKey(Task, on_delete=models.PROTECT, related_name="events")
+    # The unit's part the event is about; empty for the task as a whole.
+    part = models.ForeignKey(
+        TaskPart, on_delete=models.PROTECT, null=True, blank=True, related_name="events"
+    )
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
@@ -582,6 +834,7 @@ class ProgressUpdate(AppendOnlyModel):
     """A progress report by the unit: text, percentage and evidence. Never edited afterwards."""
 
     task = models.ForeignKey(Task, on_delete=models.PROTECT, related_name="updates")
+    part = models.ForeignKey(TaskPart, on_delete=models.PROTECT, related_name="updates")
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     at = models.DateTimeField(default=timezone.now)
     text = models.TextField(_("progress"))

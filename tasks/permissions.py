@@ -8,7 +8,7 @@ person may not act on is 403.
 from campaign.access import get_visible_or_404, scope_for
 from campaign.transitions import require_action
 
-from .models import Task
+from .models import Task, TaskPart
 
 
 def can_manage_any(user, campaign):
@@ -36,9 +36,26 @@ def task_for(user, pk, *, action=None):
     take `action` on it (else 403). `action` is None (read) or a key of `Task.RULES`."""
     task = get_visible_or_404(
         user,
-        Task.objects.select_related("campaign", "lead_unit", "command_office", "standard", "item"),
+        Task.objects.with_light().select_related(
+            "campaign", "lead_unit", "command_office", "standard", "item"
+        ),
         pk=pk,
     )
     if action is not None:
         require_action(user, task, action)
     return task
+
+
+def part_for(user, pk, *, action=None):
+    """A unit's part of a task the person sees (else 404) on which the rule table lets them
+    take `action` (else 403): `action` is None (read) or a key of `TaskPart.RULES`."""
+    part = get_visible_or_404(
+        user,
+        TaskPart.objects.with_light().select_related(
+            "task__campaign", "task__command_office", "unit"
+        ),
+        pk=pk,
+    )
+    if action is not None:
+        require_action(user, part, action)
+    return part

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Avg, Count, Q
+from django.db.models import Avg, Count, Prefetch, Q
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -27,11 +27,20 @@ from campaign.models import (
 )
 from campaign.notifications import notify, queue_notice
 from campaign.outbox import handler
-from campaign.transitions import DomainError, may, write_effects
+from campaign.transitions import DomainError, write_effects
 from campaign.workbook import RowError, WorkbookInvalid, label_key, locate_table
 from campaign.workdays import WorkdayCalendar, unpublished_years
 
-from .models import Milestone, Task, TaskEvent, assignment_notice
+from .models import (
+    Milestone,
+    Task,
+    TaskEvent,
+    TaskPart,
+    assignment_notice,
+    due_soon_q,
+    overdue_q,
+    owed_q,
+)
 
 
 def warning_working_days():
@@ -70,6 +79,7 @@ def create_task(*, form, milestones, actor, campaign):
     task.created_by = actor
     task.save()
     form.save_m2m()
+    task.sync_parts()
     milestones.instance = task
     milestones.save()
     TaskEvent.objects.create(
@@ -288,6 +298,14 @@ def generate_tasks(plan, *, campaign, actor, priority=Task.Priority.NORMAL, keys
                     for unit in p.cooperating_units
                 ]
             )
+            # One part per unit: the lead unit's, each responsible and cooperating unit's.
+            TaskPart.objects.bulk_create(
+                [
+                    TaskPart(task=task, unit_id=unit_id, role=role)
+                    for task, p in zip(tasks, chosen, strict=True)
+                    for unit_id, role in _part_roles(p).items()
+                ]
+            )
             TaskEvent.objects.bulk_create(
                 [
                     TaskEvent(
@@ -310,6 +328,14 @@ def generate_tasks(plan, *, campaign, actor, priority=Task.Priority.NORMAL, keys
             )
         ) from None
     return tasks
+
+
+def _part_roles(planned):
+    """Unit id → the part's role for a planned task (a unit named twice keeps its first role)."""
+    roles = {u.pk: TaskPart.Role.COOPERATING for u in planned.cooperating_units}
+    roles.update({u.pk: TaskPart.Role.RESPONSIBLE for u in planned.responsible_units})
+    roles[planned.lead_unit.pk] = TaskPart.Role.LEAD
+    return roles
 
 
 # --- Bulk changes ---------------------------------------------------------------------------
@@ -336,10 +362,20 @@ def bulk_change_deadline(*, tasks, deadline, actor, working_days=None, note=""):
 # --- Notices after a move (outbox handlers) --------------------------------------------------
 
 
+def _part_for_notice(part_id, task_id):
+    # Rows queued before parts existed name the task: its lead unit's part stands for it.
+    parts = TaskPart.objects.select_related("task__campaign", "task__command_office", "unit")
+    if part_id is not None:
+        return parts.get(pk=part_id)
+    return parts.filter(task_id=task_id, role=TaskPart.Role.LEAD).first()
+
+
 @handler
-def notify_task_submitted(*, task_id, event_id):
-    """Tell the command office staff (or the creation office) that work awaits acceptance."""
-    task = Task.objects.select_related("campaign", "lead_unit", "command_office").get(pk=task_id)
+def notify_task_submitted(*, event_id, part_id=None, task_id=None):
+    """Tell the command office staff (or the creation office) that a unit's part awaits
+    acceptance."""
+    part = _part_for_notice(part_id, task_id)
+    task = part.task
     if task.command_office_id:
         people = Membership.objects.filter(command_office=task.command_office_id)
     else:
@@ -349,18 +385,19 @@ def notify_task_submitted(*, task_id, event_id):
             recipients=[m.person for m in people.select_related("person")],
             subject=_("Awaiting acceptance: %(title)s") % {"title": task.title[:120]},
             body=_("%(unit)s submitted the task “%(title)s” for acceptance.")
-            % {"unit": task.lead_unit, "title": task.title},
-            url=task.get_absolute_url(),
+            % {"unit": part.unit, "title": task.title},
+            url=part.get_absolute_url(),
             campaign=task.campaign,
             dedupe_key=f"task-event:{event_id}",
         )
 
 
 @handler
-def notify_task_decided(*, task_id, event_id, accepted):
-    """Tell the lead unit's leader and liaison that their work was accepted or returned."""
-    task = Task.objects.select_related("campaign").get(pk=task_id)
-    people = Membership.objects.filter(unit=task.lead_unit_id, role__in=UNIT_ROLES)
+def notify_task_decided(*, event_id, accepted, part_id=None, task_id=None):
+    """Tell the part's unit leader and liaison that their work was accepted or returned."""
+    part = _part_for_notice(part_id, task_id)
+    task = part.task
+    people = Membership.objects.filter(unit=part.unit_id, role__in=UNIT_ROLES)
     event = TaskEvent.objects.get(pk=event_id)
     with translation.override(settings.LANGUAGE_CODE):
         if accepted:
@@ -376,7 +413,7 @@ def notify_task_decided(*, task_id, event_id, accepted):
             recipients=[m.person for m in people.select_related("person")],
             subject=subject,
             body=body,
-            url=task.get_absolute_url(),
+            url=part.get_absolute_url(),
             level="info",
             campaign=task.campaign,
             dedupe_key=f"task-event:{event_id}",
@@ -424,81 +461,57 @@ def _recipients_by_unit(unit_ids):
     return result
 
 
-def _task_units(task):
-    return [task.lead_unit_id, *[u.pk for u in task.responsible_units.all()]]
-
-
-def _mark_and_notify(claim, *, task, kind, note="", **notice):
-    """One item of the daily check, in one transaction: claim it with a conditional UPDATE,
-    append the task event and write the notice to the outbox. A kill at any point leaves
-    the item either wholly done or wholly to do. Returns 1 when this run claimed it."""
-    with transaction.atomic():
-        if not claim():
-            return 0  # another run got there first
-        TaskEvent.objects.create(
-            task=task, kind=kind, from_status=task.status, to_status=task.status, note=note
-        )
-        queue_notice(url=task.get_absolute_url(), campaign=task.campaign, **notice)
-    return 1
-
-
 def check_deadlines(*, today=None):
-    """Mark overdue tasks (red) and milestones, warn of near deadlines (yellow), notify units.
+    """Remind each unit of its overdue parts, near deadlines and missed milestones.
 
-    Flags are set here only (creating a task or moving its deadline clears them), so every
-    red or yellow flag comes with its notification.
-
-    Idempotent: each task or milestone is claimed with a conditional UPDATE in the same
-    transaction as its event and notice, and every notice carries a key naming the task
-    and its deadline, so a second run on the same day (or a second beat, or a rerun after
-    a killed worker) changes and sends nothing twice. Returns counts.
+    Writes no state: the lights are derived when read (`TaskPart.objects.with_light`).
+    Idempotent: every notice goes to the outbox under a key naming the part (or milestone
+    and part) and the deadline, so a second run on the same day, a second beat or a rerun
+    after a killed worker sends nothing twice. Returns how many new reminders were queued.
     """
     today = today or timezone.localdate()
     calendar = WorkdayCalendar(today, today + datetime.timedelta(days=60))
-    warn_until = calendar.add_working_days(today, warning_working_days())
-    open_tasks = Task.objects.filter(campaign__is_active=True, status__in=Task.OPEN_STATUSES)
+    parts = TaskPart.objects.filter(task__campaign__is_active=True).select_related(
+        "task__campaign", "unit"
+    )
+    red = list(parts.filter(overdue_q(today)))
+    yellow = list(parts.filter(due_soon_q(today)))
+    missed = list(
+        Milestone.objects.filter(
+            task__campaign__is_active=True, reached_at__isnull=True, date__lt=today
+        ).values_list("pk", "task_id", "date", "deliverable", "expected_progress")
+    )
+    by_task = defaultdict(list)
+    for milestone in missed:
+        by_task[milestone[1]].append(milestone)
+    behind = [
+        (part, milestone)
+        for part in parts.filter(owed_q(today), task_id__in=list(by_task)).prefetch_related(
+            "milestones_reached"
+        )
+        for milestone in by_task[part.task_id]
+        if milestone[0] not in {m.pk for m in part.milestones_reached.all()}
+    ]
+    people = _recipients_by_unit({p.unit_id for p in red + yellow + [b[0] for b in behind]})
     counts = {"overdue": 0, "warning": 0, "milestones": 0}
 
-    red = list(
-        open_tasks.filter(deadline__lt=today)
-        .exclude(flag=Task.Flag.RED)
-        .select_related("campaign", "lead_unit")
-        .prefetch_related("responsible_units")
-    )
-    yellow = list(
-        open_tasks.filter(deadline__gte=today, deadline__lte=warn_until, flag=Task.Flag.NONE)
-        .select_related("campaign", "lead_unit")
-        .prefetch_related("responsible_units")
-    )
-    milestones = list(
-        Milestone.objects.filter(
-            task__campaign__is_active=True,
-            task__status__in=Task.OPEN_STATUSES,
-            reached_at__isnull=True,
-            overdue_since__isnull=True,
-            date__lt=today,
-        )
-        .select_related("task__campaign", "task__lead_unit")
-        .prefetch_related("task__responsible_units")
-    )
-    unit_ids = {u for t in red + yellow for u in _task_units(t)}
-    unit_ids |= {u for m in milestones for u in _task_units(m.task)}
-    people = _recipients_by_unit(unit_ids)
+    def remind(part, *, key, **notice):
+        task = part.task
+        with transaction.atomic():
+            queued = queue_notice(
+                recipients=people.get(part.unit_id, []),
+                url=part.get_absolute_url(),
+                campaign=task.campaign,
+                dedupe_key=key,
+                **notice,
+            )
+        return 1 if queued else 0
 
-    def recipients(task):
-        return [p for unit_id in _task_units(task) for p in people.get(unit_id, [])]
-
-    for task in red:
-        days = calendar.working_days_between(task.deadline, today)
-        counts["overdue"] += _mark_and_notify(
-            lambda task=task: (
-                Task.objects.filter(pk=task.pk, status__in=Task.OPEN_STATUSES)
-                .exclude(flag=Task.Flag.RED)
-                .update(flag=Task.Flag.RED, overdue_since=task.overdue_since or today)
-            ),
-            task=task,
-            kind=TaskEvent.Kind.OVERDUE,
-            recipients=recipients(task),
+    for part in red:
+        task = part.task
+        counts["overdue"] += remind(
+            part,
+            key=f"part:{part.pk}:overdue:{task.deadline.isoformat()}",
             subject=_("Overdue task: %(title)s") % {"title": task.title[:120]},
             body=_(
                 "The task “%(title)s” led by %(unit)s was due on %(deadline)s and is "
@@ -506,23 +519,17 @@ def check_deadlines(*, today=None):
             )
             % {
                 "title": task.title,
-                "unit": task.lead_unit,
+                "unit": part.unit,
                 "deadline": task.deadline,
-                "days": days,
+                "days": calendar.working_days_between(task.deadline, today),
             },
             level="overdue",
-            dedupe_key=f"task:{task.pk}:overdue:{task.deadline.isoformat()}",
         )
-
-    for task in yellow:
-        left = calendar.working_days_between(today, task.deadline)
-        counts["warning"] += _mark_and_notify(
-            lambda task=task: Task.objects.filter(pk=task.pk, flag=Task.Flag.NONE).update(
-                flag=Task.Flag.YELLOW
-            ),
-            task=task,
-            kind=TaskEvent.Kind.WARNING,
-            recipients=recipients(task),
+    for part in yellow:
+        task = part.task
+        counts["warning"] += remind(
+            part,
+            key=f"part:{part.pk}:warning:{task.deadline.isoformat()}",
             subject=_("Deadline near: %(title)s") % {"title": task.title[:120]},
             body=_(
                 "The task “%(title)s” led by %(unit)s is due on %(deadline)s, in %(days)s "
@@ -530,54 +537,43 @@ def check_deadlines(*, today=None):
             )
             % {
                 "title": task.title,
-                "unit": task.lead_unit,
+                "unit": part.unit,
                 "deadline": task.deadline,
-                "days": left,
-                "progress": task.progress,
+                "days": calendar.working_days_between(today, task.deadline),
+                "progress": part.progress,
             },
             level="warning",
-            dedupe_key=f"task:{task.pk}:warning:{task.deadline.isoformat()}",
         )
-
-    for milestone in milestones:
-        task = milestone.task
-        what = milestone.deliverable or _("%(p)s %% done") % {"p": milestone.expected_progress}
-        counts["milestones"] += _mark_and_notify(
-            lambda milestone=milestone: Milestone.objects.filter(
-                pk=milestone.pk, overdue_since__isnull=True
-            ).update(overdue_since=today),
-            task=task,
-            kind=TaskEvent.Kind.MILESTONE_OVERDUE,
-            note=f"{milestone.date}：{what}",
-            recipients=recipients(task),
+    for part, (milestone_id, _task_id, date, deliverable, expected) in behind:
+        task = part.task
+        what = deliverable or _("%(p)s %% done") % {"p": expected}
+        counts["milestones"] += remind(
+            part,
+            key=f"milestone:{milestone_id}:part:{part.pk}:overdue:{date.isoformat()}",
             subject=_("Milestone missed: %(title)s") % {"title": task.title[:120]},
             body=_(
                 "The task “%(title)s” should have reached “%(what)s” by %(date)s. "
                 "Its progress is %(progress)s %%."
             )
-            % {
-                "title": task.title,
-                "what": what,
-                "date": milestone.date,
-                "progress": task.progress,
-            },
+            % {"title": task.title, "what": what, "date": date, "progress": part.progress},
             level="overdue",
-            dedupe_key=f"milestone:{milestone.pk}:overdue:{milestone.date.isoformat()}",
         )
     return counts
 
 
 # --- The battle map (挂图作战) ------------------------------------------------------------------
 
-AGGREGATES = {
-    "total": Count("pk"),
-    "accepted": Count("pk", filter=Q(status=Task.Status.ACCEPTED)),
-    "submitted": Count("pk", filter=Q(status=Task.Status.SUBMITTED)),
-    # Only work still owed counts as late: a submitted task waits on the command office.
-    "overdue": Count("pk", filter=Q(flag=Task.Flag.RED, status__in=Task.OPEN_STATUSES)),
-    "warning": Count("pk", filter=Q(flag=Task.Flag.YELLOW, status__in=Task.OPEN_STATUSES)),
-    "progress_avg": Avg("progress"),
-}
+
+def aggregates():
+    """The battle map's counts of parts per group; the lights are today's."""
+    return {
+        "total": Count("pk"),
+        "accepted": Count("pk", filter=Q(status=Task.Status.ACCEPTED)),
+        "submitted": Count("pk", filter=Q(status=Task.Status.SUBMITTED)),
+        "overdue": Count("pk", filter=Q(light="red")),
+        "warning": Count("pk", filter=Q(light="yellow")),
+        "progress_avg": Avg("progress"),
+    }
 
 
 @dataclass
@@ -645,28 +641,32 @@ class BattleMap:
 
 
 def build_battle_map(tasks, *, visible_units):
-    """Progress by command office × unit and by item, from two GROUP BY queries.
+    """Each unit's parts of `tasks` by command office × unit and by item, from two GROUP BY
+    queries: every unit's own state, not its lead unit's.
 
-    Tasks roll up to the highest unit the person may see on the lead unit's path, so a
-    district's column counts the work of its streets and communities.
+    Parts roll up to the nearest column on the part's unit path, so a district's column
+    (when its streets are not columns) counts the work of its streets and communities.
     """
     visible = {u.pk: u for u in visible_units}
-    by_office_unit = tasks.order_by().values("command_office", "lead_unit", "lead_unit__path")
-    by_office_unit = by_office_unit.annotate(**AGGREGATES)
+    parts = TaskPart.objects.filter(task__in=tasks).with_light()
+    by_office_unit = parts.order_by().values("task__command_office", "unit", "unit__path")
+    by_office_unit = by_office_unit.annotate(**aggregates())
     grid, office_totals, unit_totals, columns = {}, {}, {}, {}
     total = Cell()
     for row in by_office_unit:
-        path_ids = [int(p) for p in row["lead_unit__path"].strip("/").split("/") if p]
-        column = next((pk for pk in path_ids if pk in visible), row["lead_unit"])
+        path_ids = [int(p) for p in row["unit__path"].strip("/").split("/") if p]
+        # The nearest column on the unit's path: a district's own column shows its own
+        # part; its streets' columns show theirs (with their communities rolled in).
+        column = next((pk for pk in reversed(path_ids) if pk in visible), row["unit"])
         columns[column] = True
-        office = row["command_office"]
+        office = row["task__command_office"]
         grid.setdefault((office, column), Cell()).add(row)
         office_totals.setdefault(office, Cell()).add(row)
         unit_totals.setdefault(column, Cell()).add(row)
         total.add(row)
     by_item = {}
-    for row in tasks.order_by().values("item").annotate(**AGGREGATES):
-        by_item.setdefault(row["item"], Cell()).add(row)
+    for row in parts.order_by().values("task__item").annotate(**aggregates()):
+        by_item.setdefault(row["task__item"], Cell()).add(row)
 
     from campaign.models import CommandOffice
 
@@ -710,9 +710,9 @@ PROGRESS_COLUMNS = {
 _PERCENT = re.compile(r"^[【\[(（]?\s*(\d{1,3})\s*[%％][】\])）]?\s*[，,。;；:：]?\s*(.*)$", re.S)
 
 
-def progress_cell(task, latest_text):
+def progress_cell(part, latest_text):
     """The 进展 cell as exported: 【80%】 then the latest report, which the import reads back."""
-    return f"【{task.progress}%】{latest_text or ''}".strip()
+    return f"【{part.progress}%】{latest_text or ''}".strip()
 
 
 def parse_progress(text):
@@ -726,7 +726,7 @@ def parse_progress(text):
 @dataclass
 class ProgressRow:
     row: int
-    task: Task
+    part: TaskPart
     progress: int
     text: str
     action: str  # "update" or "unchanged"
@@ -751,9 +751,14 @@ class ProgressPlan:
 def read_progress(data, *, campaign, user, filename=""):
     """Parse an exported task list whose 进展 column the units filled in. Writes nothing.
 
-    Rows are matched by 任务编号 when the column is there, else by 任务 (and 牵头单位 when
-    two tasks share a title). Only tasks the person may report on are matched.
+    Each row is one unit's part: the task is matched by 任务编号 when the column is there,
+    else by 任务 (and 牵头单位 when two tasks share a title); the part by 责任单位, or, when
+    that is empty, the one part of the task the person reports on. Only a unit's own part
+    can change.
     """
+    from campaign.access import scope_for
+
+    scope = scope_for(user)
     plan = ProgressPlan()
     try:
         table = locate_table(
@@ -767,9 +772,9 @@ def read_progress(data, *, campaign, user, filename=""):
         Task.objects.visible_to(user)
         .filter(campaign=campaign)
         .select_related("campaign", "lead_unit", "command_office")
-        .prefetch_related("responsible_units")
+        .prefetch_related(Prefetch("parts", queryset=TaskPart.objects.select_related("unit")))
     )
-    latest = _latest_texts([t.pk for t in tasks])
+    latest = _latest_texts([p.pk for t in tasks for p in t.parts.all()])
     by_pk = {t.pk: t for t in tasks}
     by_title = defaultdict(list)
     for task in tasks:
@@ -816,34 +821,45 @@ def read_progress(data, *, campaign, user, filename=""):
                 )
                 continue
             task = candidates[0]
-        if task.pk in seen:
+        parts = list(task.parts.all())
+        unit_name = table.text(values, "responsible")
+        if unit_name:
+            part = next((p for p in parts if label_key(p.unit.name) == label_key(unit_name)), None)
+        else:
+            mine = [p for p in parts if TaskPart.RULES["report"].allows(scope, p)]
+            part = mine[0] if len(mine) == 1 else (parts[0] if len(parts) == 1 else None)
+        if part is None:
+            error("responsible", _("Say which unit's part of the task this row reports."))
+            continue
+        part.task = task
+        if part.pk in seen:
             error(
                 "title",
-                _("This task appears twice (first in row %(row)s).") % {"row": seen[task.pk]},
+                _("This task appears twice (first in row %(row)s).") % {"row": seen[part.pk]},
             )
             continue
-        seen[task.pk] = number
+        seen[part.pk] = number
         progress, text = parse_progress(table.text(values, "progress"))
         if progress is None:
-            progress = task.progress
+            progress = part.progress
         if progress > 100:
             error("progress", _("The percentage must be between 0 and 100."))
             continue
-        unchanged = progress == task.progress and text == (latest.get(task.pk) or "")
+        unchanged = progress == part.progress and text == (latest.get(part.pk) or "")
         if unchanged or not text:
-            plan.rows.append(ProgressRow(number, task, progress, text, "unchanged"))
+            plan.rows.append(ProgressRow(number, part, progress, text, "unchanged"))
             continue
-        if not may(user, task, "report"):
+        if not TaskPart.RULES["report"].allows(scope, part):
             error("progress", _("You may not report progress on this task."))
             continue
-        if not task.is_open:
+        if not part.is_open:
             error(
                 "progress",
                 _("The task is “%(status)s”: its progress cannot change now.")
-                % {"status": task.get_status_display()},
+                % {"status": part.get_status_display()},
             )
             continue
-        plan.rows.append(ProgressRow(number, task, progress, text, "update"))
+        plan.rows.append(ProgressRow(number, part, progress, text, "update"))
     return plan
 
 
@@ -855,7 +871,7 @@ def apply_progress(plan, *, actor):
     with transaction.atomic():
         for row in rows:
             try:
-                row.task.report_progress(actor=actor, text=row.text, progress=row.progress)
+                row.part.report_progress(actor=actor, text=row.text, progress=row.progress)
             except DomainError as exc:
                 raise WorkbookInvalid(
                     [RowError(plan.sheet, row.row, None, "；".join(exc.messages))]
@@ -863,18 +879,18 @@ def apply_progress(plan, *, actor):
     return plan.counts
 
 
-def _latest_texts(task_ids):
-    """Task id → text of its newest progress update, in one query."""
+def _latest_texts(part_ids):
+    """Part id → text of its newest progress update, in one query."""
     from .models import ProgressUpdate
 
     latest = {}
     rows = (
-        ProgressUpdate.objects.filter(task_id__in=task_ids)
-        .order_by("task_id", "-at", "-pk")
-        .values_list("task_id", "text")
+        ProgressUpdate.objects.filter(part_id__in=part_ids)
+        .order_by("part_id", "-at", "-pk")
+        .values_list("part_id", "text")
     )
-    for task_id, text in rows:
-        latest.setdefault(task_id, text)
+    for part_id, text in rows:
+        latest.setdefault(part_id, text)
     return latest
 
 

@@ -40,7 +40,7 @@ from .forms import (
     WorkdayOverrideForm,
 )
 from .models import ProgressUpdate, Task, TaskEvidence
-from .permissions import can_manage_any, managed_offices, task_for
+from .permissions import can_manage_any, managed_offices, part_for, task_for
 from .services import (
     apply_progress,
     build_battle_map,
@@ -67,8 +67,10 @@ def _visible_tasks(request):
 
 def _list_queryset(tasks):
     # Everything a row shows, so the query count does not grow with the rows.
-    return tasks.select_related("lead_unit", "command_office").prefetch_related(
-        Prefetch("responsible_units", queryset=Unit.objects.only("pk", "name"))
+    return (
+        tasks.with_light()
+        .select_related("lead_unit", "command_office")
+        .prefetch_related(Prefetch("responsible_units", queryset=Unit.objects.only("pk", "name")))
     )
 
 
@@ -85,10 +87,11 @@ def my_tasks(request):
     scope = scope_for(request.user)
     units = [m.unit for m in scope.memberships if m.campaign_id == campaign.pk and m.unit_id]
     tasks = Task.objects.visible_to(request.user).filter(campaign=campaign).for_units(units)
+    tasks = tasks.with_light()
     counts = tasks.aggregate(
         open=Count("pk", filter=Q(status__in=Task.OPEN_STATUSES)),
-        overdue=Count("pk", filter=Q(status__in=Task.OPEN_STATUSES, flag=Task.Flag.RED)),
-        warning=Count("pk", filter=Q(status__in=Task.OPEN_STATUSES, flag=Task.Flag.YELLOW)),
+        overdue=Count("pk", filter=Q(light="red")),
+        warning=Count("pk", filter=Q(light="yellow")),
         submitted=Count("pk", filter=Q(status=Task.Status.SUBMITTED)),
     )
     show = request.GET.get("show", "open")
@@ -100,8 +103,8 @@ def my_tasks(request):
         tasks = tasks.filter(status=Task.Status.ACCEPTED)
     # Red first, then yellow, then by deadline: what needs doing today is at the top.
     urgency = Case(
-        When(flag=Task.Flag.RED, then=Value(0)),
-        When(flag=Task.Flag.YELLOW, then=Value(1)),
+        When(light="red", then=Value(0)),
+        When(light="yellow", then=Value(1)),
         default=Value(2),
     )
     tasks = _list_queryset(tasks).order_by(urgency, "deadline", "pk")
@@ -156,32 +159,55 @@ def task_detail(request, pk):
 
 
 def _detail_page(request, task, **bound):
-    """The task's page with a posted form (progress_form or decision_form) shown in place."""
+    """The task's page with a posted form (progress_form, with form_part) shown in place."""
+    task = task_for(request.user, task.pk)
     return render(request, "tasks/task_detail.html", _detail_context(request, task, **bound))
 
 
-def _detail_context(request, task, progress_form=None, decision_form=None):
-    updates = ProgressUpdate.objects.filter(task=task).select_related("author")
+def _detail_context(request, task, progress_form=None, form_part=None, decided=None):
+    """The person's own part (and its form) first; the others collapsed with counts.
+
+    `decided` is a (part, bound decision form) to show again with its errors."""
+    updates = ProgressUpdate.objects.filter(task=task).select_related("author", "part__unit")
     actions = allowed_actions(request.user, task)
-    reporter = "report" in actions
-    if reporter and progress_form is None:
+    own_units = {u.pk for u in scope_for(request.user).units}
+    parts = list(task.parts.with_light().select_related("unit").in_order())
+    for part in parts:
+        part.task = task
+        part.actions = allowed_actions(request.user, part)
+        if "accept" in part.actions:
+            # One form per part on the page: ids made unique, field names kept.
+            part.decision_form = DecisionForm(
+                auto_id=f"id_part{part.pk}_%s", initial={"version": part.version}
+            )
+            if decided and decided[0].pk == part.pk:
+                part.decision_form = decided[1]
+    own = [p for p in parts if p.unit_id in own_units]
+    others = [p for p in parts if p.unit_id not in own_units]
+    reporting = form_part or next((p for p in own if "report" in p.actions), None)
+    if reporting is not None and progress_form is None:
         progress_form = ProgressForm(
-            initial={"progress": task.progress, "version": task.version}, task=task
+            initial={"progress": reporting.progress, "version": reporting.version}, task=task
         )
+    counts = dict.fromkeys(Task.Status.values, 0)
+    for part in others:
+        counts[part.status] += 1
     return {
         "task": task,
-        "responsible_units": task.responsible_units.all(),
-        "cooperating_units": task.cooperating_units.all(),
+        "parts": parts,
+        "own_parts": own,
+        "other_parts": others,
+        "other_counts": [(Task.Status(s).label, n) for s, n in counts.items() if n],
+        "accepted_parts": sum(p.status == Task.Status.ACCEPTED for p in parts),
+        "to_decide": [p for p in parts if "accept" in p.actions],
         "milestones": task.milestones.all(),
         "updates": updates.prefetch_related("evidence"),
-        "events": task.events.select_related("actor"),
+        "events": task.events.select_related("actor", "part__unit"),
         "deadline_warning": unpublished_warning(task.deadline) if task.is_open else "",
         "actions": actions,
-        "can_report": reporter,
         "can_manage": "edit" in actions,
-        "can_decide": "accept" in actions,
-        "progress_form": progress_form if reporter else None,
-        "decision_form": decision_form or DecisionForm(initial={"version": task.version}),
+        "reporting_part": reporting,
+        "progress_form": progress_form if reporting else None,
     }
 
 
@@ -224,6 +250,7 @@ def task_edit(request, pk):
                 edited = form.save(commit=False)
                 edited.save(update_fields=[f for f in TASK_EDIT_COLUMNS if f in form.fields])
                 form.save_m2m()
+                task.sync_parts()
                 milestones.save()
         except DomainError as exc:
             # Shown in place, with what was typed: nothing was saved.
@@ -242,8 +269,10 @@ def task_edit(request, pk):
 
 
 @require_POST
-def task_progress(request, pk):
-    task = task_for(request.user, pk)
+def part_progress(request, pk):
+    """A unit reports on (or submits) its own part of a task."""
+    part = part_for(request.user, pk)
+    task = part.task
     form = ProgressForm(request.POST, request.FILES, task=task)
     submit = form.data.get("submit") in ("on", "true", "1", "True")
 
@@ -256,7 +285,7 @@ def task_progress(request, pk):
         update, _first = submit_once(
             token=data["form_token"],
             person=request.user,
-            create=lambda: task.report_progress(
+            create=lambda: part.report_progress(
                 actor=request.user,
                 text=data["text"],
                 progress=data["progress"],
@@ -271,53 +300,39 @@ def task_progress(request, pk):
 
     return act(
         request,
-        task,
+        part,
         "submit" if submit else "report",
         form=form,
         perform=perform,
-        page=lambda form: _detail_page(request, task, progress_form=form),
+        page=lambda form: _detail_page(request, task, progress_form=form, form_part=part),
         success=_("Progress saved and the task submitted for acceptance.")
         if submit
         else _("Progress saved."),
     )
 
 
-def _decision(request, pk, action, perform, success):
-    task = task_for(request.user, pk)
+@require_POST
+def part_decide(request, pk, action):
+    """The command office accepts (验收) or returns (退回) one unit's part."""
+    part = part_for(request.user, pk)
+
+    def perform(data):
+        if action == "accept":
+            part.accept(actor=request.user, note=data["note"], expected_version=data["version"])
+        else:
+            part.return_to_unit(
+                actor=request.user, reason=data["note"], expected_version=data["version"]
+            )
+
+    done = _("%(unit)s's part is accepted.") if action == "accept" else None
     return act(
         request,
-        task,
+        part,
         action,
-        form=DecisionForm(request.POST),
-        perform=lambda data: perform(task, data),
-        page=lambda form: _detail_page(request, task, decision_form=form),
-        success=success,
-    )
-
-
-@require_POST
-def task_accept(request, pk):
-    return _decision(
-        request,
-        pk,
-        "accept",
-        lambda task, data: task.accept(
-            actor=request.user, note=data["note"], expected_version=data["version"]
-        ),
-        _("The task is accepted."),
-    )
-
-
-@require_POST
-def task_return(request, pk):
-    return _decision(
-        request,
-        pk,
-        "return",
-        lambda task, data: task.return_to_unit(
-            actor=request.user, reason=data["note"], expected_version=data["version"]
-        ),
-        _("The task is returned to the unit."),
+        form=DecisionForm(request.POST, auto_id=f"id_part{part.pk}_%s"),
+        perform=perform,
+        page=lambda form: _detail_page(request, part.task, decided=(part, form)),
+        success=(done or _("%(unit)s's part is returned to the unit.")) % {"unit": part.unit},
     )
 
 

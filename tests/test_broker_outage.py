@@ -171,8 +171,13 @@ def journey(city, personas, client_for):
     post(
         "task submit",
         personas.street_liaison,
-        reverse("tasks:task_progress", args=[task.pk]),
-        {"text": "全部整改到位", "progress": 100, "submit": "on", "version": task.version},
+        reverse("tasks:part_progress", args=[task.parts.get().pk]),
+        {
+            "text": "全部整改到位",
+            "progress": 100,
+            "submit": "on",
+            "version": task.parts.get().version,
+        },
     )
     post(
         "bulletin publish",

@@ -32,7 +32,7 @@ def workbook(rows, header=HEADER, title="某市责任单位名单"):
 def test_sample_workbook_imports_the_whole_tree_with_people(campaign, personas):
     plan = read_organisation(SAMPLE.read_bytes(), campaign=campaign)
     assert plan.errors == []
-    counts = apply_organisation(plan, campaign=campaign, actor=personas.office_admin)
+    counts, _outcome = apply_organisation(plan, campaign=campaign, actor=personas.office_admin)
     # The personas' city already had 东城区 … 市城管局; the rest are new.
     assert counts["create"] + counts["update"] + counts["unchanged"] == 59
     community = Unit.objects.get(campaign=campaign, name="桥北第2社区")
@@ -54,7 +54,14 @@ def test_importing_the_same_workbook_twice_changes_nothing(campaign, personas):
     apply_organisation(plan, campaign=campaign, actor=personas.office_admin)
     before = (Unit.objects.count(), Person.objects.count(), Membership.objects.count())
     again = read_organisation(SAMPLE.read_bytes(), campaign=campaign)
-    assert again.counts == {"create": 0, "update": 0, "unchanged": 59}
+    assert again.counts == {
+        "create": 0,
+        "update": 0,
+        "unchanged": 59,
+        "people_new": 0,
+        "roles_started": 0,
+        "roles_ended": 0,
+    }
     apply_organisation(again, campaign=campaign, actor=personas.office_admin)
     assert (Unit.objects.count(), Person.objects.count(), Membership.objects.count()) == before
 
@@ -128,7 +135,8 @@ def test_office_previews_then_confirms_an_import_through_the_pages(personas, cli
     assert not Unit.objects.filter(name="北山县").exists()  # nothing written by the preview
 
     response = client.post(url, {"confirm": "1"})
-    assert response.status_code == 302
+    assert response.status_code == 200
+    assert "roles given" in response.content.decode() or "个角色" in response.content.decode()
     assert Unit.objects.filter(name="北山县").exists()
 
 
@@ -142,3 +150,149 @@ def test_a_bad_file_through_the_page_shows_row_and_column(personas, client_for):
     html = response.content.decode()
     assert "外星" in html
     assert "<td>3</td><td>C</td>" in html.replace("\n", "").replace(" ", "")
+
+
+# --- People change without loss -------------------------------------------------------------
+
+
+def _liaison_change():
+    return workbook([[1, "东华街道", "街道", "东城区", "张秀英", "主任", "钱新", "13900000009"]])
+
+
+def test_the_preview_shows_each_role_change_as_before_and_after(personas):
+    plan = read_organisation(
+        _liaison_change(), campaign=personas.office_admin.memberships.first().campaign
+    )
+    (row,) = plan.rows
+    assert row.action == "update"
+    (change,) = row.people
+    assert (change.unit, change.role, change.before, change.after) == (
+        "东华街道",
+        Role.UNIT_LIAISON,
+        ["朱涛"],
+        "钱新",
+    )
+    assert change.new_person
+    assert plan.counts["roles_ended"] == 1 and plan.counts["people_new"] == 1
+    assert plan.ended == [change]
+
+
+def test_an_import_that_replaces_a_liaison_ends_one_membership_and_hands_over_open_items(
+    personas,
+):
+    from campaign.notifications import notify
+
+    campaign = personas.street_liaison.memberships.get().campaign
+    old = personas.street_liaison.memberships.get()
+    notify(
+        recipients=[personas.street_liaison],
+        subject="逾期任务",
+        campaign=campaign,
+        dedupe_key="t:1",
+    )
+    notify(recipients=[personas.street_liaison], subject="已读的", campaign=campaign)
+    personas.street_liaison.notifications.filter(subject="已读的").update(
+        read_at="2026-01-01T00:00Z"
+    )
+    every_membership = set(Membership.history.values_list("pk", flat=True))
+
+    plan = read_organisation(_liaison_change(), campaign=campaign)
+    counts, outcome = apply_organisation(plan, campaign=campaign, actor=personas.office_admin)
+
+    old.refresh_from_db()
+    assert old.ended_at is not None and old.ended_by == personas.office_admin
+    assert old.end_reason
+    successor = Membership.objects.get(unit__name="东华街道", role=Role.UNIT_LIAISON)
+    assert successor.person.name == "钱新" and successor.ended_at is None
+    # Nothing deleted: every membership that existed is still there.
+    assert every_membership <= set(Membership.history.values_list("pk", flat=True))
+    # The unread notification follows the role; the read one stays with its reader.
+    assert list(successor.person.notifications.values_list("subject", flat=True)) == ["逾期任务"]
+    assert list(personas.street_liaison.notifications.values_list("subject", flat=True)) == [
+        "已读的"
+    ]
+    assert outcome[0]["handed_over"] == 1
+    # The old holder no longer sees the street's work; the new one does.
+    from campaign.access import scope_for
+
+    assert not scope_for(Person.objects.get(pk=personas.street_liaison.pk)).unit_paths
+    assert scope_for(successor.person).unit_paths == [successor.unit.path]
+    entry = AuditEntry.objects.get(action=AuditEntry.Action.IMPORT)
+    assert entry.changes["people"][0]["before"] == ["朱涛"]
+    assert entry.changes["people"][0]["after"] == "钱新"
+    assert "1" in entry.summary
+
+
+def test_a_new_person_gets_no_usable_password(personas):
+    campaign = personas.street_liaison.memberships.get().campaign
+    plan = read_organisation(_liaison_change(), campaign=campaign)
+    apply_organisation(plan, campaign=campaign, actor=personas.office_admin)
+    person = Person.objects.get(name="钱新")
+    assert not person.has_usable_password()
+
+
+def test_an_existing_person_of_the_campaign_is_reused_not_duplicated(personas):
+    campaign = personas.street_liaison.memberships.get().campaign
+    # 刘伟 (the community leader) becomes 东华街道's liaison as well: same name and phone.
+    Person.objects.filter(pk=personas.community_leader.pk).update(phone="13700000001")
+    data = workbook([[1, "东华街道", "街道", "东城区", "张秀英", "主任", "刘伟", "13700000001"]])
+    plan = read_organisation(data, campaign=campaign)
+    assert not plan.rows[0].people[0].new_person
+    before = Person.objects.count()
+    apply_organisation(plan, campaign=campaign, actor=personas.office_admin)
+    assert Person.objects.count() == before
+    assert set(personas.community_leader.memberships.values_list("role", flat=True)) == {
+        Role.UNIT_LEADER,
+        Role.UNIT_LIAISON,
+    }
+
+
+def test_the_page_needs_the_ended_roles_confirmed_and_then_reports_them(personas, client_for):
+    client = client_for(personas.office_admin)
+    url = reverse("campaign:organisation_import")
+    upload = SimpleUploadedFile("org.xlsx", _liaison_change())
+    page = client.post(url, {"file": upload, "preview": "1"}).content.decode()
+    assert "朱涛" in page and "钱新" in page and 'name="confirm_ended"' in page
+    client.post(url, {"confirm": "1"})
+    assert Membership.objects.filter(person=personas.street_liaison).exists()
+    result = client.post(url, {"confirm": "1", "confirm_ended": "1"})
+    assert not Membership.objects.filter(person=personas.street_liaison).exists()
+    assert Membership.history.filter(person=personas.street_liaison).exists()
+    assert "钱新" in result.content.decode()
+
+
+def test_replacing_a_liaison_on_the_people_page_ends_the_old_role(personas, client_for):
+    client = client_for(personas.office_admin)
+    newcomer = personas.community_leader
+    client.post(
+        reverse("campaign:person_detail", args=[newcomer.pk]),
+        {
+            "role": Role.UNIT_LIAISON,
+            "unit": personas.street_liaison.memberships.get().unit_id,
+            "replaces": "on",
+        },
+    )
+    assert not Membership.objects.filter(person=personas.street_liaison).exists()
+    ended = Membership.history.get(person=personas.street_liaison)
+    assert ended.ended_by == personas.office_admin
+
+
+def test_ending_a_role_on_the_people_page_keeps_it_as_history(personas, client_for):
+    membership = personas.street_liaison.memberships.get()
+    client_for(personas.office_admin).post(
+        reverse("campaign:membership_remove", args=[membership.pk])
+    )
+    membership.refresh_from_db()
+    assert membership.ended_at is not None
+    page = client_for(personas.office_admin).get(
+        reverse("campaign:person_detail", args=[personas.street_liaison.pk])
+    )
+    assert "ended-role" in page.content.decode()
+
+
+def test_a_common_name_without_a_phone_is_a_new_person_not_someone_elses_account(personas):
+    campaign = personas.street_liaison.memberships.get().campaign
+    # Another 刘伟 leads 新市街道: not the community leader of 东华第1社区.
+    data = workbook([[1, "新市街道", "街道", "东城区", "刘伟", "主任", None, None]])
+    plan = read_organisation(data, campaign=campaign)
+    assert plan.rows[0].people[0].new_person

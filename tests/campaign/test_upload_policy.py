@@ -79,8 +79,9 @@ def evidence_archive(world, file):
 
 
 def _progress(world, **files):
-    data = {"text": "现场整治完成", "progress": 60, "version": world.task.version, **files}
-    world.liaison.post(reverse("tasks:task_progress", args=[world.task.pk]), data)
+    part = world.task.parts.get()
+    data = {"text": "现场整治完成", "progress": 60, "version": part.version, **files}
+    world.liaison.post(reverse("tasks:part_progress", args=[part.pk]), data)
     urls = []
     for e in TaskEvidence.objects.all():
         urls.append(reverse("tasks:evidence_file", args=[e.pk]))
@@ -260,7 +261,7 @@ def test_an_anonymous_body_over_the_public_cap_is_refused_before_it_is_read(worl
 
 
 def test_a_signed_in_body_over_the_cap_is_refused_before_it_is_read(world, settings):
-    url = reverse("tasks:task_progress", args=[world.task.pk])
+    url = reverse("tasks:part_progress", args=[world.task.parts.get().pk])
     response = post_declaring(world.liaison, url, settings.REQUEST_MAX_MB + 1)
     assert response.status_code == 413
     assert settings.PUBLIC_REQUEST_MAX_MB < settings.REQUEST_MAX_MB <= 100

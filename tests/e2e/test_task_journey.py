@@ -29,6 +29,7 @@ def test_liaison_updates_a_task_with_a_photo_on_a_phone_and_the_command_office_a
         lead_unit=city.donghua,
         deadline=datetime.date.today() + datetime.timedelta(days=20),
     )
+    task.sync_parts()
     TaskEvent.objects.create(task=task, kind=TaskEvent.Kind.CREATED, to_status=task.status)
     page = phone_page
 

@@ -35,7 +35,7 @@ def work(city, personas):
     c = city.campaign
 
     def task(title, status, deadline, lead=city.donghua):
-        return Task.objects.create(
+        task = Task.objects.create(
             campaign=c,
             title=title,
             lead_unit=lead,
@@ -43,6 +43,9 @@ def work(city, personas):
             status=status,
             deadline=deadline,
         )
+        task.sync_parts()  # the lead unit's own part, in the same state
+        task.parts.update(status=status)
+        return task
 
     task("背街小巷整治", Task.Status.NOT_STARTED, today + datetime.timedelta(days=30))
     task("农贸市场整治", Task.Status.IN_PROGRESS, today - datetime.timedelta(days=3))

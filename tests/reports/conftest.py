@@ -67,15 +67,20 @@ def make_returned_event(finding, on):
 def make_task(
     campaign, unit, *, deadline, status=Task.Status.IN_PROGRESS, accepted_on=None, **extra
 ):
-    return Task.objects.create(
+    """A task led by `unit` alone: its one part (the unit's own) is in `status`."""
+    accepted_at = at(accepted_on) if accepted_on else None
+    task = Task.objects.create(
         campaign=campaign,
         title=extra.pop("title", f"测试任务{next(_counter)}"),
         lead_unit=unit,
         deadline=deadline,
         status=status,
-        accepted_at=at(accepted_on) if accepted_on else None,
+        accepted_at=accepted_at,
         **extra,
     )
+    task.sync_parts()
+    task.parts.update(status=status, accepted_at=accepted_at, submitted_at=accepted_at)
+    return task
 
 
 # ISO week 2026-W45: Monday 2 November to Sunday 8 November 2026 (no public holiday).

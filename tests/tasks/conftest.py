@@ -14,6 +14,9 @@ from tasks.models import Task, TaskEvent
 TODAY = datetime.date(2026, 3, 2)  # a Monday after the 2026 Spring Festival
 
 
+PART_STATE = {"status", "progress", "submitted_at", "accepted_at"}
+
+
 def make_task(city, *, lead_unit=None, responsible=(), deadline=None, office=True, **extra):
     task = Task.objects.create(
         campaign=city.campaign,
@@ -24,13 +27,28 @@ def make_task(city, *, lead_unit=None, responsible=(), deadline=None, office=Tru
         **extra,
     )
     task.responsible_units.set(responsible)
+    task.sync_parts()
+    # A task made in a given state: every unit's part is in that state.
+    state = {k: v for k, v in extra.items() if k in PART_STATE}
+    if state:
+        task.parts.update(**state)
     TaskEvent.objects.create(task=task, kind=TaskEvent.Kind.CREATED, to_status=task.status)
     return task
+
+
+def part_of(task, unit):
+    return task.parts.get(unit=unit)
 
 
 @pytest.fixture
 def task(city):
     return make_task(city, responsible=[city.donghua1])
+
+
+@pytest.fixture
+def part(task):
+    """东华街道's own part of `task` (it leads; 东华第1社区 has a part of its own)."""
+    return part_of(task, task.lead_unit)
 
 
 @pytest.fixture

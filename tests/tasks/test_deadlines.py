@@ -1,4 +1,6 @@
-"""The daily job: overdue (red) and near-deadline (yellow) flags, missed milestones, reminders."""
+"""The daily job only reminds: overdue (red), near deadlines (yellow), missed milestones.
+
+The lights themselves are derived when read (see test_status_lights.py)."""
 
 import datetime
 import os
@@ -29,29 +31,28 @@ D = datetime.date
 pytestmark = pytest.mark.usefixtures("calendar_seeded")
 
 
-def test_an_overdue_task_turns_red_and_its_units_leader_and_liaison_are_notified(city, personas):
+def test_an_overdue_tasks_unit_leader_and_liaison_are_reminded(city, personas):
     task = make_task(city, deadline=TODAY - datetime.timedelta(days=1))
     counts = check_deadlines(today=TODAY)
-    task.refresh_from_db()
     assert counts["overdue"] == 1
-    assert (task.flag, task.overdue_since) == (Task.Flag.RED, TODAY)
+    assert Task.objects.with_light(on=TODAY).get(pk=task.pk).light == "red"
     recipients = set(
         Notification.objects.filter(level="overdue").values_list("recipient__username", flat=True)
     )
     assert recipients == {"donghua", "donghua_ll"}
-    assert task.events.filter(kind=TaskEvent.Kind.OVERDUE).count() == 1
+    # A reminder is not a state change: the task's history is untouched.
+    assert not task.events.filter(kind=TaskEvent.Kind.OVERDUE).exists()
 
 
 def test_running_the_job_twice_changes_and_sends_nothing_new(city, personas):
     make_task(city, deadline=TODAY - datetime.timedelta(days=3))
     make_task(city, deadline=TODAY + datetime.timedelta(days=1), title="临期任务")
     check_deadlines(today=TODAY)
-    before = (Notification.objects.count(), TaskEvent.objects.count())
+    before = Notification.objects.count()
     assert check_deadlines(today=TODAY) == {"overdue": 0, "warning": 0, "milestones": 0}
     assert check_deadlines(today=TODAY + datetime.timedelta(days=2))["overdue"] == 1
-    # The near task became overdue later: one more red, nothing repeated.
-    assert Notification.objects.count() == before[0] + 2
-    assert TaskEvent.objects.count() == before[1] + 1
+    # The near task became overdue later: one more reminder each, nothing repeated.
+    assert Notification.objects.count() == before + 2
 
 
 def test_a_deadline_within_the_warning_working_days_turns_yellow_counting_holidays(
@@ -62,23 +63,23 @@ def test_a_deadline_within_the_warning_working_days_turns_yellow_counting_holida
     near = make_task(city, deadline=D(2026, 2, 24), title="节后到期")
     far = make_task(city, deadline=D(2026, 2, 25), title="稍远")
     check_deadlines(today=D(2026, 2, 12))
-    near.refresh_from_db()
-    far.refresh_from_db()
-    assert near.flag == Task.Flag.YELLOW
-    assert far.flag == Task.Flag.NONE
+    lights = dict(Task.objects.with_light(on=D(2026, 2, 12)).values_list("pk", "light"))
+    assert (lights[near.pk], lights[far.pk]) == ("yellow", "")
     assert Notification.objects.filter(level="warning").count() == 2
 
 
 def test_submitted_and_accepted_tasks_are_never_flagged_overdue(city, personas):
-    task = make_task(city, deadline=TODAY - datetime.timedelta(days=2))
-    task.report_progress(actor=personas.street_liaison, text="完成", progress=100, submit=True)
-    check_deadlines(today=TODAY)
-    task.refresh_from_db()
-    assert task.flag == Task.Flag.NONE
+    today = datetime.date.today()
+    task = make_task(city, deadline=today - datetime.timedelta(days=2))
+    task.parts.get().report_progress(
+        actor=personas.street_liaison, text="完成", progress=100, submit=True
+    )
+    check_deadlines(today=today)
+    assert Task.objects.with_light().get(pk=task.pk).light == ""
     assert not Notification.objects.filter(level="overdue").exists()
 
 
-def test_a_missed_milestone_is_marked_once_and_a_reached_one_is_not(city, personas):
+def test_a_missed_milestone_is_reminded_once_and_a_reached_one_is_not(city, personas):
     task = make_task(city)
     missed = Milestone.objects.create(
         task=task, date=TODAY - datetime.timedelta(days=1), expected_progress=80
@@ -86,23 +87,21 @@ def test_a_missed_milestone_is_marked_once_and_a_reached_one_is_not(city, person
     reached = Milestone.objects.create(
         task=task, date=TODAY - datetime.timedelta(days=1), expected_progress=10
     )
-    task.report_progress(actor=personas.street_liaison, text="开始", progress=20)
+    task.parts.get().report_progress(actor=personas.street_liaison, text="开始", progress=20)
     assert check_deadlines(today=TODAY)["milestones"] == 1
     assert check_deadlines(today=TODAY)["milestones"] == 0
     missed.refresh_from_db()
     reached.refresh_from_db()
-    assert missed.overdue_since == TODAY and reached.overdue_since is None
+    assert missed.is_missed and not reached.is_missed
 
 
-def test_moving_the_deadline_later_clears_the_red_flag_at_once(city, personas):
-    task = make_task(city, deadline=TODAY - datetime.timedelta(days=1))
-    check_deadlines(today=TODAY)
-    task.refresh_from_db()
+def test_moving_the_deadline_later_clears_the_red_light_at_once(city, personas):
+    task = make_task(city, deadline=datetime.date.today() - datetime.timedelta(days=1))
+    assert Task.objects.with_light().get(pk=task.pk).light == "red"
     task.change_deadline(
         actor=personas.office_admin, deadline=datetime.date.today() + datetime.timedelta(days=60)
     )
-    task.refresh_from_db()
-    assert task.flag == Task.Flag.NONE and task.overdue_since is None
+    assert Task.objects.with_light().get(pk=task.pk).light == ""
     assert task.events.filter(kind="deadline").exists()
 
 
@@ -124,6 +123,5 @@ def test_the_daily_job_runs_through_a_real_worker_and_notifies(city, personas):
             time.sleep(2)
     finally:
         app.conf.task_always_eager = True
-    task.refresh_from_db()
-    assert task.flag == Task.Flag.RED
+    assert Task.objects.with_light().get(pk=task.pk).light == "red"
     assert Notification.objects.filter(level="overdue").count() == 2

@@ -24,19 +24,23 @@ def export(client, **params):
 
 def test_the_export_has_the_office_layout_and_only_the_filtered_tasks(city, personas, client_for):
     task = make_task(city, responsible=[city.donghua1, city.donghua2], title="门前三包落实")
-    task.report_progress(actor=personas.street_liaison, text="已签订责任书", progress=40)
+    task.parts.get(unit=city.donghua).report_progress(
+        actor=personas.street_liaison, text="已签订责任书", progress=40
+    )
     make_task(city, lead_unit=city.west, title="西城任务")
     data = export(client_for(personas.office_admin), unit=city.east.pk)
     sheet = load_workbook(io.BytesIO(data)).active
     rows = list(sheet.iter_rows(values_only=True))
     assert "任务清单" in rows[0][0] or "task list" in rows[0][0]
     assert list(rows[1]) == HEADERS
-    assert len(rows) == 3
+    # One row per unit's part: the lead street's, then each community's.
+    assert len(rows) == 5
     number, title, lead, responsible, deadline, progress, status, pk = rows[2]
     assert (number, title, lead, pk) == (1, "门前三包落实", "东华街道", task.pk)
-    assert responsible == "东华第1社区、东华第2社区"
+    assert [row[3] for row in rows[2:]] == ["东华街道", "东华第1社区", "东华第2社区"]
     assert deadline.date() == task.deadline
     assert progress == "【40%】已签订责任书"
+    assert rows[3][5] == "【0%】"
 
 
 def test_csv_export_escapes_formulas(city, personas, client_for):
@@ -122,7 +126,7 @@ def test_import_errors_name_sheet_row_and_column_and_nothing_is_written(city, pe
     assert ("任务清单", 4, "B") in located  # unknown task
     assert ("任务清单", 5, "B") in located  # another district's task is not even found
     assert ("任务清单", 6, "B") in located  # the same task twice
-    assert plan.rows[0].task == ok
+    assert plan.rows[0].part == ok.parts.get()
     with pytest.raises(WorkbookInvalid):
         apply_progress(plan, actor=personas.street_liaison)
     ok.refresh_from_db()
@@ -160,8 +164,9 @@ def test_the_import_is_all_or_nothing_when_a_task_closes_meanwhile(city, persona
     plan = read_progress(data, campaign=city.campaign, user=personas.street_liaison)
     assert not plan.errors
     # Between preview and confirm, the second task is submitted and accepted.
-    second.report_progress(actor=personas.street_liaison, text="完成", progress=100, submit=True)
-    second.accept(actor=personas.command_staff)
+    part = second.parts.get()
+    part.report_progress(actor=personas.street_liaison, text="完成", progress=100, submit=True)
+    part.accept(actor=personas.command_staff)
     with pytest.raises(WorkbookInvalid) as raised:
         apply_progress(plan, actor=personas.street_liaison)
     assert raised.value.errors[0].row == 4

@@ -18,14 +18,15 @@ def export(client):
 
 def test_an_export_imported_back_unchanged_reports_no_changes(city, personas, client_for):
     plain = make_task(city, title="门前三包，落实到户（含沿街商铺）")
-    plain.report_progress(
+    plain.parts.get().report_progress(
         actor=personas.street_liaison,
         text="已签订责任书，覆盖（东华）全部商铺；\n第二批进行中",
         progress=40,
     )
     accepted = make_task(city, title="背街小巷整治")
-    accepted.report_progress(actor=personas.street_liaison, text="完成", progress=100, submit=True)
-    accepted.accept(actor=personas.command_staff)
+    part = accepted.parts.get()
+    part.report_progress(actor=personas.street_liaison, text="完成", progress=100, submit=True)
+    part.accept(actor=personas.command_staff)
     make_task(city, title="无进展的任务")
     data = export(client_for(personas.office_admin))
     before = ProgressUpdate.objects.count()
@@ -48,6 +49,6 @@ def test_the_progress_import_keeps_chinese_punctuation_as_typed(city, personas, 
     book.save(out)
     plan = read_progress(out.getvalue(), campaign=city.campaign, user=personas.street_liaison)
     assert plan.errors == []
-    assert [(r.task, r.text) for r in plan.rows if r.action == "update"] == [
-        (task, "完成（东华）一半，另一半下周")
+    assert [(r.part, r.text) for r in plan.rows if r.action == "update"] == [
+        (task.parts.get(), "完成（东华）一半，另一半下周")
     ]

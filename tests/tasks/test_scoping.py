@@ -11,14 +11,14 @@ ACTIONS = [
     ("get", "tasks:task_detail"),
     ("get", "tasks:task_edit"),
     ("post", "tasks:task_edit"),
-    ("post", "tasks:task_progress"),
-    ("post", "tasks:task_accept"),
-    ("post", "tasks:task_return"),
     ("get", "tasks:task_deadline"),
     ("post", "tasks:task_deadline"),
     ("get", "tasks:task_reassign"),
     ("post", "tasks:task_reassign"),
 ]
+
+
+PART_ACTIONS = ["tasks:part_progress", "tasks:part_accept", "tasks:part_return"]
 
 
 @pytest.mark.parametrize(("method", "name"), ACTIONS)
@@ -30,9 +30,15 @@ def test_another_districts_task_is_404_for_view_and_every_action(
     assert response.status_code == 404
 
 
+@pytest.mark.parametrize("name", PART_ACTIONS)
+def test_another_districts_part_is_404_for_every_action(part, personas, client_for, name):
+    client = client_for(personas.other_district_leader)
+    assert client.post(reverse(name, args=[part.pk])).status_code == 404
+
+
 @pytest.mark.parametrize("persona", ["other_district_leader", "department_leader"])
-def test_evidence_of_another_units_task_is_404(task, personas, client_for, persona):
-    update = task.report_progress(
+def test_evidence_of_another_units_task_is_404(part, personas, client_for, persona):
+    update = part.report_progress(
         actor=personas.street_liaison,
         text="照片",
         progress=10,
@@ -71,22 +77,22 @@ def test_the_unit_filter_offers_only_the_persons_units(task, personas, client_fo
     assert "市城管局" not in page
 
 
-def test_a_read_only_leader_sees_the_task_but_may_not_act(task, personas, client_for):
+def test_a_read_only_leader_sees_the_task_but_may_not_act(task, part, personas, client_for):
     client = client_for(personas.leader)
     assert client.get(task.get_absolute_url()).status_code == 200
     assert (
-        client.post(reverse("tasks:task_progress", args=[task.pk]), {"text": "x", "progress": 1})
+        client.post(reverse("tasks:part_progress", args=[part.pk]), {"text": "x", "progress": 1})
     ).status_code == 403
-    assert client.post(reverse("tasks:task_accept", args=[task.pk])).status_code == 403
+    assert client.post(reverse("tasks:part_accept", args=[part.pk])).status_code == 403
     assert client.get(reverse("tasks:task_create")).status_code == 403
 
 
-def test_unit_people_may_report_but_not_accept_their_own_work(task, personas, client_for):
-    task.report_progress(actor=personas.street_liaison, text="完成", progress=100, submit=True)
+def test_unit_people_may_report_but_not_accept_their_own_work(part, personas, client_for):
+    part.report_progress(actor=personas.street_liaison, text="完成", progress=100, submit=True)
     client = client_for(personas.street_leader)
-    assert client.post(reverse("tasks:task_accept", args=[task.pk])).status_code == 403
-    task.refresh_from_db()
-    assert task.status == Task.Status.SUBMITTED
+    assert client.post(reverse("tasks:part_accept", args=[part.pk])).status_code == 403
+    part.refresh_from_db()
+    assert part.status == Task.Status.SUBMITTED
 
 
 def test_command_staff_cannot_manage_another_offices_tasks(city, personas, client_for):
@@ -98,4 +104,5 @@ def test_command_staff_cannot_manage_another_offices_tasks(city, personas, clien
     # Tasks are visible to command staff through their own office only.
     assert client.get(task.get_absolute_url()).status_code == 404
     assert client.get(reverse("tasks:task_edit", args=[task.pk])).status_code == 404
-    assert client.post(reverse("tasks:task_accept", args=[task.pk])).status_code == 404
+    part = task.parts.get()
+    assert client.post(reverse("tasks:part_accept", args=[part.pk])).status_code == 404

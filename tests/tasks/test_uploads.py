@@ -11,8 +11,9 @@ from .conftest import photo_upload
 
 
 def post_progress(client, task, **files):
-    data = {"text": "现场整治完成，附照片", "progress": 60, "version": task.version, **files}
-    return client.post(reverse("tasks:task_progress", args=[task.pk]), data, follow=True)
+    part = task.parts.get(unit=task.lead_unit)
+    data = {"text": "现场整治完成，附照片", "progress": 60, "version": part.version, **files}
+    return client.post(reverse("tasks:part_progress", args=[part.pk]), data, follow=True)
 
 
 def test_a_photo_is_stored_resized_with_a_thumbnail(task, personas, client_for):
