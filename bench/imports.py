@@ -196,6 +196,51 @@ def openpyxl_floor(data):
     return cells
 
 
+def findings_workbook(rows):
+    """A findings list (问题清单) of `rows` problems at made-up places."""
+    from openpyxl import Workbook
+
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("问题清单")
+    sheet.append(["第三方模拟测评问题清单"])
+    sheet.append(["序号", "发现时间", "问题描述", "具体位置", "严重程度", "整改情况", "是否销号"])
+    for n in range(rows):
+        sheet.append(
+            [n + 1, 46100 + n % 30, f"第{n + 1}处占道经营", f"东华路{n + 1}号", "一般", "", "否"]
+        )
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def time_imports(campaign, *, repeat):
+    """For bench/run.py: each import's check (reading and every rule, no writing) on a
+    workbook of its kind, against openpyxl's read-only load of the same file."""
+    from bench.run import item, sample
+    from campaign.indicator_import import read_indicators
+    from campaign.services import read_organisation
+    from inspections.services import read_findings
+
+    files = [
+        ("indicator import, 2,000 rows (check)", indicator_workbook(2_000), read_indicators),
+        (
+            "organisation import (check)",
+            (ROOT / "tests/data/organisation.xlsx").read_bytes(),
+            read_organisation,
+        ),
+        ("findings import, 2,000 rows (check)", findings_workbook(2_000), read_findings),
+    ]
+    results = []
+    for name, data, read in files:
+        floor = sample(lambda data=data: openpyxl_floor(data), repeat=repeat)
+        samples = sample(
+            lambda data=data, read=read: read(data, campaign=campaign, filename="bench.xlsx"),
+            repeat=repeat,
+        )
+        results.append(item(name, "job", samples, floor, None))
+    return results
+
+
 # --- Posting a file to every import form, one fresh process each ------------------------------
 
 FORMS = {
