@@ -1,7 +1,10 @@
 """Pages of the reports app: dashboard, rankings, scoring rules, bulletins and their archive."""
 
 from django.contrib import messages
+from django.core.exceptions import SuspiciousFileOperation
 from django.core.paginator import Paginator
+from django.db.models import FileField
+from django.db.models.fields.files import FieldFile
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -20,6 +23,7 @@ from campaign.actions import act
 from campaign.models import CommandOffice, Unit
 from campaign.templatetags.site_tags import week
 from campaign.transitions import allowed_actions
+from campaign.uploads import private_file_response
 
 from . import bulletins, periods, rankings
 from .exports import RankingExport, bulletin_context
@@ -369,19 +373,16 @@ def bulletin_pdf(request, pk):
 
 
 def bulletin_photo(request, pk, case, index):
-    """A photo printed in a bulletin's typical cases, for readers of that bulletin."""
-    from pathlib import Path
-
-    from django.conf import settings
-
+    """A photo printed in a bulletin's typical cases, for readers of that bulletin; served
+    like every private file (content-sniffed, never cached, never active content)."""
     campaign = current_campaign_or_404(request)
     bulletin = get_visible_or_404(request.user, Bulletin.objects.filter(campaign=campaign), pk=pk)
     try:
         name = bulletin.data["cases"][case]["photos"][index]
-    except (KeyError, IndexError, TypeError):
+        photo = FieldFile(bulletin, FileField(), name)
+        found = photo.storage.exists(name)
+    except (KeyError, IndexError, TypeError, SuspiciousFileOperation):
         raise Http404 from None
-    root = Path(settings.MEDIA_ROOT).resolve()
-    path = (root / name).resolve()
-    if not path.is_relative_to(root) or not path.is_file():
+    if not found:
         raise Http404
-    return FileResponse(path.open("rb"), content_type="image/jpeg")
+    return private_file_response(photo)
