@@ -1,10 +1,11 @@
 """Background jobs of the campaign app: the outbox relay and sign-in record clean-up."""
 
 from celery import shared_task
+from django.conf import settings
 from django.utils import timezone
 
 from . import outbox
-from .models import FormSubmission, LoginAttempt
+from .models import AuditEntry, FormSubmission, LoginAttempt
 from .ratelimit import purge_expired_counters
 from .uploads import sweep_orphan_files
 
@@ -24,6 +25,13 @@ def purge_login_attempts(days=LOGIN_ATTEMPT_RETENTION_DAYS):
     return deleted
 
 
+@shared_task(acks_late=True, time_limit=600)
+def purge_audit_entries():
+    """Delete audit entries past the retention period (AUDIT_RETENTION_DAYS, never under 180
+    days; the database refuses younger ones anyway). Returns how many went. Safe to re-run."""
+    return AuditEntry.purge(older_than_days=settings.AUDIT_RETENTION_DAYS)
+
+
 @shared_task(acks_late=True, time_limit=300)
 def deliver_outbox(ids):
     """Deliver the outbox rows just committed (the kick); returns how many were delivered.
@@ -35,11 +43,13 @@ def deliver_outbox(ids):
 
 @shared_task(acks_late=True, time_limit=300)
 def relay_outbox():
-    """Every minute: deliver every due outbox row the kicks missed (broker down, retries)."""
-    return outbox.relay()
+    """Every minute: deliver every due outbox row the kicks missed (broker down, retries).
+    Stops after four minutes; the next minute's run takes the rest."""
+    return outbox.relay(seconds=240)
 
 
-@shared_task(acks_late=True, time_limit=1800)
+# Within the visibility timeout like every job: a sweep cut short finishes the next night.
+@shared_task(acks_late=True, time_limit=600)
 def sweep_orphans():
     """Delete media files no row refers to (older than a day), expired rate-limit counters
     and old one-time form tokens. Returns the counts; safe to re-run or run twice at once."""

@@ -1,9 +1,11 @@
 from django.conf import settings
 from django.db import connection
 from django.utils import translation
+from django.utils.translation import gettext
 
-from .errors import CommitTracker
-from .models import Campaign
+from . import request_context
+from .errors import CommitTracker, method_not_allowed
+from .models import AuditEntry, Campaign
 
 SESSION_KEY = "campaign_id"
 
@@ -53,9 +55,10 @@ class ChosenLanguageMiddleware:
         return response
 
 
-class CommitTrackerMiddleware:
-    """Puts `request.commit_tracker` on every request: it notes when the request's own
-    writes commit, so a failure after that answers "saved" instead of an error."""
+class ErrorPagesMiddleware:
+    """Puts `request.commit_tracker` on every request (it notes when the request's own writes
+    commit, so a failure after that answers "saved" instead of an error), and gives the
+    error responses Django sends without a body (405) the site's Chinese page."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -63,4 +66,37 @@ class CommitTrackerMiddleware:
     def __call__(self, request):
         request.commit_tracker = CommitTracker()
         with connection.execute_wrapper(request.commit_tracker):
-            return self.get_response(request)
+            response = self.get_response(request)
+        if response.status_code == 405 and not response.content:
+            return method_not_allowed(request, response)
+        return response
+
+
+class RequestContextMiddleware:
+    """Makes the request current for audit entries (address, user agent, person), and records
+    every refusal a signed-in person meets (403, and 404 from scoping) in the audit log."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        token = request_context.activate(request)
+        try:
+            response = self.get_response(request)
+            user = getattr(request, "user", None)
+            if response.status_code in (403, 404) and user is not None and user.is_authenticated:
+                AuditEntry.record(
+                    actor=user,
+                    action=AuditEntry.Action.DENIED,
+                    outcome=AuditEntry.Outcome.DENIED,
+                    summary=gettext("%(status)s on %(method)s %(path)s")
+                    % {
+                        "status": response.status_code,
+                        "method": request.method,
+                        "path": request.path[:200],
+                    },
+                    changes={"status": response.status_code, "path": request.path[:200]},
+                )
+            return response
+        finally:
+            request_context.deactivate(token)

@@ -1,16 +1,20 @@
-"""Workflows of the campaign app that span several models: the organisation import and
-changes of who holds a role (memberships start and end, open items follow the role)."""
+"""Workflows of the campaign app that span several models: the organisation import,
+changes of who holds a role (memberships start and end, open items follow the role), and
+acting on a form once however often it is posted."""
 
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db import transaction
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import PermissionDenied
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .models import AuditEntry, Membership, Notification, Person, Role, Unit
+from .models import AuditEntry, FormSubmission, Membership, Notification, Person, Role, Unit
 from .workbook import (
+    RowError,
     WorkbookInvalid,
     invisible_note,
     label_key,
@@ -265,6 +269,10 @@ def read_organisation(data, *, campaign, filename="", same=()):
             )
         )
 
+    if not plan.rows and not plan.errors:
+        plan.errors.append(
+            RowError(plan.sheet, None, None, _("The sheet has a header but no units."))
+        )
     # Rows that are existing units under another spelling, and probable duplicates.
     for row in plan.rows:
         unit = by_key.get(unit_key(row.name))
@@ -399,6 +407,26 @@ def _plan_units_and_people(plan, *, existing, campaign):
             row.action = "create"
         else:
             row.action = "update" if row.changes or row.people else "unchanged"
+
+
+def remember_aliases(*, campaign, mapping):
+    """Keep the unit names an office mapped by hand in an import preview as aliases of the
+    unit they stand for, so the next workbook of the campaign matches them by itself.
+
+    Only a name mapped to exactly one unit becomes an alias; a name standing for several
+    units (各窗口单位) is asked again. Returns the number of aliases added.
+    """
+    added = 0
+    for name, units in mapping.items():
+        name = one_line(name)
+        if len(units) != 1 or not name:
+            continue
+        unit = Unit.objects.select_for_update().get(pk=units[0].pk, campaign=campaign)
+        if unit_key(name) not in {unit_key(n) for n in unit.all_names()}:
+            unit.aliases = [*unit.aliases, name]
+            unit.save(update_fields=["aliases"])
+            added += 1
+    return added
 
 
 def _containing(name, names, parent=""):
@@ -611,3 +639,32 @@ def hand_over_open_items(*, old, new):
         # What did not move (already with the successor) is settled for the old holder.
         unread.update(read_at=timezone.now())
     return moved
+
+
+def submit_once(*, token, person, create):
+    """Run `create()` for the first POST carrying `token` and remember what it made; a repeat
+    with the same token runs nothing and gets that first result. Returns (result, first).
+
+    The claim row is written in the same transaction as what `create()` makes, so a failed
+    attempt claims nothing and may be sent again. A second POST arriving while the first is
+    still running waits on the token's unique index, then gets the first result.
+    Without a token (a page rendered before tokens existed) `create()` simply runs.
+    """
+    if token is None:
+        return create(), True
+    person = person if person is not None and person.is_authenticated else None
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                claim = FormSubmission.objects.create(token=token, person=person)
+        except IntegrityError:
+            earlier = FormSubmission.objects.get(token=token)
+            if earlier.person_id != (person.pk if person else None):
+                raise PermissionDenied from None
+            return earlier.result, False
+        result = create()
+        if getattr(result, "pk", None) is not None:
+            claim.content_type = ContentType.objects.get_for_model(result)
+            claim.object_id = result.pk
+            claim.save(update_fields=["content_type", "object_id"])
+        return result, True

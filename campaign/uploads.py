@@ -40,6 +40,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 
+from .models import AuditEntry
+from .request_context import current_request
+
 # Pillow's own guard (a warning up to twice this, an error beyond) backs up the explicit
 # pixel cap of check_image for any other code that opens images (e.g. WeasyPrint).
 Image.MAX_IMAGE_PIXELS = settings.IMAGE_MAX_PIXELS
@@ -244,6 +247,12 @@ def private_file_response(fieldfile, *, filename=None):
     X-Accel-Redirect; otherwise Django streams the file.
     """
     name = filename or Path(fieldfile.name).name
+    AuditEntry.record(
+        actor=current_request().user,
+        action=AuditEntry.Action.DOWNLOAD,
+        obj=fieldfile.instance,
+        summary=_("Downloaded “%(name)s”") % {"name": name},
+    )
     with fieldfile.storage.open(fieldfile.name, "rb") as stored:
         head = stored.read(8)
     content_type = next((t for sig, t in INLINE_SIGNATURES if head.startswith(sig)), None)
@@ -428,13 +437,18 @@ class StorageUnavailable(Exception):
 
 
 class _WrittenFile:
-    """A file written inside a transaction; its own on-commit callback marks it kept."""
+    """A file written inside a transaction, and the on-commit callback that marks it kept."""
 
     def __init__(self, storage, name):
-        self.storage, self.name = storage, name
+        # The full path, fixed now: a later file may take the same name once this one is gone.
+        self.name, self.path = name, Path(storage.path(name))
 
-    def __call__(self):
-        _uncommitted_files().remove(self)
+        def committed():
+            files = _uncommitted_files()
+            if self in files:
+                files.remove(self)
+
+        self.committed = committed
 
 
 _written_files = threading.local()
@@ -462,41 +476,54 @@ class TransactionalFileSystemStorage(FileSystemStorage):
             written = _WrittenFile(self, name)
             _uncommitted_files().append(written)
             # Django drops this callback when the transaction (or savepoint) rolls back.
-            connection.on_commit(written, robust=True)
+            connection.on_commit(written.committed)
         return name
 
 
-def discard_rolled_back_files(**_signal_kwargs):
+def discard_rolled_back_files(task=None, **_signal_kwargs):
     """Delete the files whose transaction rolled back; keep those still in an open one.
 
-    Connected to the end of every request and job (campaign/apps.py).
+    Connected to the end of every request and every job a worker runs (campaign/apps.py).
     """
     files = _uncommitted_files()
-    if not files:
+    connection = connections[DEFAULT_DB_ALIAS]
+    # A job run in-process may run inside another transaction's commit hooks, where the
+    # hooks still to run (ours among them) are not in run_on_commit: the request that ran
+    # it decides when it finishes.
+    in_process = task is not None and task.request.is_eager
+    if not files or in_process or connection.run_commit_hooks_on_set_autocommit_on:
         return
-    waiting = [func for _sids, func, _robust in connections[DEFAULT_DB_ALIAS].run_on_commit]
+    waiting = [func for _sids, func, _robust in connection.run_on_commit]
     for written in list(files):
-        if not any(func is written for func in waiting):
+        if not any(func is written.committed for func in waiting):
             files.remove(written)
-            written.storage.delete(written.name)
-            logger.info("Deleted %s: the transaction that wrote it rolled back.", written.name)
+            try:
+                written.path.unlink(missing_ok=True)
+            except OSError:  # the nightly sweep (sweep_orphan_files) will try again
+                logger.warning("Could not delete %s after a rollback", written.name, exc_info=True)
+            else:
+                logger.info("Deleted %s: the transaction that wrote it rolled back.", written.name)
+
+
+def referenced_files():
+    """Every stored file name a row refers to, across all models' file fields."""
+    from django.apps import apps
+    from django.db import models
+
+    names = set()
+    for model in apps.get_models():
+        for field in model._meta.concrete_fields:
+            if isinstance(field, models.FileField):
+                rows = model._base_manager.exclude(**{field.attname: ""})
+                names.update(rows.values_list(field.attname, flat=True).iterator())
+    return names
 
 
 def sweep_orphan_files(*, older_than):
     """Delete files under MEDIA_ROOT that no row refers to and that were last written more
     than `older_than` (a timedelta) ago — left by a crash between writing and committing,
     or expired import previews. Returns how many went."""
-    from django.apps import apps
-    from django.db import models
-
-    referenced = set()
-    for model in apps.get_models():
-        for field in model._meta.concrete_fields:
-            if isinstance(field, models.FileField):
-                names = model._base_manager.exclude(**{field.attname: ""}).values_list(
-                    field.attname, flat=True
-                )
-                referenced.update(names.iterator())
+    referenced = referenced_files()
     root = Path(settings.MEDIA_ROOT)
     cutoff = time.time() - older_than.total_seconds()
     removed = 0

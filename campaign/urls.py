@@ -8,6 +8,7 @@ urlpatterns = [
     path("switch/", views.campaign_switch, name="campaign_switch"),
     path("units/", views.unit_tree, name="unit_tree"),
     path("units/new/", views.unit_edit, name="unit_create"),
+    path("units/autocomplete/", views.unit_autocomplete, name="unit_autocomplete"),
     path("units/import/", views.organisation_import, name="organisation_import"),
     path("units/<int:pk>/", views.unit_detail, name="unit_detail"),
     path("units/<int:pk>/edit/", views.unit_edit, name="unit_edit"),
@@ -21,6 +22,7 @@ urlpatterns = [
     path("people/<int:pk>/edit/", views.person_edit, name="person_edit"),
     path("memberships/<int:pk>/remove/", views.membership_remove, name="membership_remove"),
     path("audit/", views.audit_list, name="audit_list"),
+    path("audit/export/", views.audit_export, name="audit_export"),
     path("notifications/", views.notification_list, name="notification_list"),
     # Evaluation systems (测评体系), self-assessment and the evidence archive.
     path("systems/", views.system_list, name="system_list"),

@@ -7,14 +7,19 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Count, Prefetch, Q
-from django.http import HttpResponseRedirect
+from django.http import HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from accounts.services import set_password
+
 from . import scoring
 from .access import (
+    account_admin,
+    auditor,
+    can_manage_account,
     current_campaign_or_404,
     get_visible_or_404,
     office_admin,
@@ -23,7 +28,8 @@ from .access import (
     require_office_admin,
     scope_for,
 )
-from .filters import StandardFilter, UnitFilter
+from .exports import AuditExport, IndicatorTreeExport
+from .filters import AuditEntryFilter, StandardFilter, UnitFilter
 from .forms import (
     AssessmentForm,
     CommandOfficeForm,
@@ -38,7 +44,7 @@ from .forms import (
     UnitForm,
     UnitMappingForm,
 )
-from .indicator_import import IndicatorTreeExport, apply_indicators, read_indicators
+from .indicator_import import apply_indicators, read_indicators
 from .middleware import SESSION_KEY
 from .models import (
     UNIT_ROLES,
@@ -61,6 +67,9 @@ from .services import (
     replace_holders,
 )
 from .uploads import StagedUpload, private_file_response
+
+# The unit search boxes show this many matches at most: type more to narrow them.
+AUTOCOMPLETE_LIMIT = 20
 
 
 @login_not_required
@@ -123,6 +132,20 @@ def unit_tree(request):
     response = render(request, template, context)
     response["Vary"] = "HX-Request"
     return response
+
+
+def unit_autocomplete(request):
+    """Units in the person's scope whose name matches `q`, as JSON for the unit search boxes."""
+    campaign = current_campaign_or_404(request)
+    query = request.GET.get("q", "").strip()
+    units = Unit.objects.visible_to(request.user).filter(campaign=campaign)
+    if query:
+        units = units.filter(Q(name__icontains=query) | Q(short_name__icontains=query))
+    kinds = dict(Unit.Kind.choices)
+    rows = units.order_by("path").values_list("pk", "name", "kind")[:AUTOCOMPLETE_LIMIT]
+    return JsonResponse(
+        {"results": [{"id": pk, "text": name, "kind": str(kinds[kind])} for pk, name, kind in rows]}
+    )
 
 
 def unit_detail(request, pk):
@@ -234,7 +257,7 @@ def command_office_edit(request, pk=None):
 # --- People -------------------------------------------------------------------------------
 
 
-@page_rule(office_admin)
+@page_rule(account_admin)
 def person_list(request):
     campaign = current_campaign_or_404(request)
     people = (
@@ -263,10 +286,12 @@ def _person_in_campaign_or_404(campaign, pk):
     )
 
 
-@page_rule(office_admin)
+@page_rule(account_admin)
 def person_edit(request, pk=None):
     campaign = current_campaign_or_404(request)
     person = _person_in_campaign_or_404(campaign, pk) if pk else None
+    if person and not can_manage_account(request.user, person, campaign):
+        raise PermissionDenied
     form = PersonForm(request.POST or None, instance=person, prefix="person")
     membership_form = MembershipForm(
         request.POST or None, campaign=campaign, user=request.user, prefix="role"
@@ -274,6 +299,8 @@ def person_edit(request, pk=None):
     if request.method == "POST" and form.is_valid() and (pk or membership_form.is_valid()):
         with transaction.atomic():
             person = form.save()
+            if form.cleaned_data["password"]:
+                set_password(person, form.cleaned_data["password"], by=request.user)
             if not pk:
                 membership = membership_form.save(commit=False)
                 membership.person = person
@@ -284,7 +311,7 @@ def person_edit(request, pk=None):
                 campaign=campaign,
                 action=AuditEntry.Action.UPDATE if pk else AuditEntry.Action.CREATE,
                 summary=_("Saved person %(name)s") % {"name": person.name},
-                changes={"fields": [f for f in form.changed_data if f != "password"]},
+                changes={"fields": form.changed_data},
             )
         messages.success(request, _("“%(name)s” saved.") % {"name": person.name})
         return redirect("campaign:person_detail", pk=person.pk)
@@ -299,7 +326,7 @@ def person_edit(request, pk=None):
     )
 
 
-@page_rule(office_admin)
+@page_rule(account_admin)
 def person_detail(request, pk):
     campaign = current_campaign_or_404(request)
     person = _person_in_campaign_or_404(campaign, pk)
@@ -333,7 +360,7 @@ def person_detail(request, pk):
                     actor=request.user,
                     obj=person,
                     campaign=campaign,
-                    action=AuditEntry.Action.UPDATE,
+                    action=AuditEntry.Action.ROLE,
                     summary=_("Gave %(name)s the role: %(role)s")
                     % {"name": person.name, "role": membership},
                 )
@@ -352,14 +379,15 @@ def person_detail(request, pk):
             ).select_related("unit", "command_office", "ended_by"),
             "form": form,
             "history": AuditEntry.for_object(person)[:20],
+            "can_manage": can_manage_account(request.user, person, campaign),
         },
     )
 
 
 @require_POST
+@page_rule(account_admin)
 def membership_remove(request, pk):
     campaign = current_campaign_or_404(request)
-    require_office_admin(request.user, campaign)
     membership = get_object_or_404(
         Membership.objects.select_related("person"), pk=pk, campaign=campaign
     )
@@ -368,7 +396,7 @@ def membership_remove(request, pk):
             actor=request.user,
             obj=membership.person,
             campaign=campaign,
-            action=AuditEntry.Action.UPDATE,
+            action=AuditEntry.Action.ROLE,
             summary=_("Ended the role: %(role)s") % {"role": membership},
         )
         # Ended, never deleted: the history keeps who held the role and until when.
@@ -436,12 +464,23 @@ def notification_list(request):
     return response
 
 
-@page_rule(office_admin)
-def audit_list(request):
+def _audit_entries(request):
+    """The audit log as the auditor searches it: their campaign's entries and site-wide ones."""
     campaign = current_campaign_or_404(request)
-    entries = AuditEntry.objects.filter(campaign=campaign).select_related("actor")
-    page = Paginator(entries, 50).get_page(request.GET.get("page"))
-    return render(request, "campaign/audit_list.html", {"page": page})
+    entries = AuditEntry.objects.filter(Q(campaign=campaign) | Q(campaign__isnull=True))
+    return AuditEntryFilter(request.GET, queryset=entries.select_related("actor"))
+
+
+@page_rule(auditor)
+def audit_list(request):
+    audit_filter = _audit_entries(request)
+    page = Paginator(audit_filter.qs, 50).get_page(request.GET.get("page"))
+    return render(request, "campaign/audit_list.html", {"filter": audit_filter, "page": page})
+
+
+@page_rule(auditor)
+def audit_export(request):
+    return AuditExport(_audit_entries(request).qs).response("csv")
 
 
 # --- Evaluation systems (测评体系) ------------------------------------------------------------
@@ -528,11 +567,12 @@ def system_import(request):
         plan = read_indicators(data, campaign=campaign, filename=pending["filename"], system=system)
         mapping_form = UnitMappingForm(request.POST, names=plan.unmatched, campaign=campaign)
         if mapping_form.is_valid() and not plan.errors:
+            mapping = mapping_form.mapping()
             plan = read_indicators(
                 data,
                 campaign=campaign,
                 filename=pending["filename"],
-                mapping=mapping_form.mapping(),
+                mapping=mapping,
                 system=system,
             )
             if not plan.all_errors:
@@ -542,6 +582,7 @@ def system_import(request):
                     actor=request.user,
                     system=system,
                     details=pending["details"],
+                    mapping=mapping,
                 )
                 staged.discard()
                 messages.success(
@@ -620,7 +661,7 @@ def system_detail(request, pk):
     """The tree: items, [indicators], contents and standards with points rolled up per level."""
     system = _system_or_404(request, pk)
     campaign = system.campaign
-    standards = _scoped_standards(request, system).prefetch_related("responsible_units")
+    standards = _scoped_standards(request, system)
     standard_filter = StandardFilter(
         request.GET, queryset=standards, request=request, campaign=campaign
     )

@@ -58,8 +58,12 @@ INSTALLED_APPS = [
     "django_filters",
     "django_htmx",
     "template_partials",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "csp",
     "campaign",
+    "accounts",
     "tasks",
     "inspections",
     "reports",
@@ -67,8 +71,10 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     # Outermost: notes whether the request's action committed, for the error pages.
-    "campaign.middleware.CommitTrackerMiddleware",
+    "campaign.middleware.ErrorPagesMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # First after the security headers: the client address and user agent every audit entry reads.
+    "campaign.middleware.RequestContextMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "campaign.middleware.ChosenLanguageMiddleware",
@@ -76,6 +82,9 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    # Second factor, forced password change and 2FA enrolment before any other page.
+    "accounts.middleware.AccountGateMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -199,7 +208,10 @@ LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": env_int("PASSWORD_MIN_LENGTH", 10)},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
@@ -208,10 +220,25 @@ SESSION_IDLE_MINUTES = env_int("SESSION_IDLE_MINUTES", 30)
 SESSION_COOKIE_AGE = SESSION_IDLE_MINUTES * 60
 SESSION_SAVE_EVERY_REQUEST = True
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+# Sign-in throttling (campaign.models.LoginAttempt): failures per username at one address,
+# per address across usernames (password spraying), and per username across addresses. The
+# last rule only delays (USERNAME_BACKOFF minutes after the latest failure) and never applies
+# at an address the person signed in from before, so an attacker cannot lock a victim out.
 LOGIN_LOCKOUT_ATTEMPTS = env_int("LOGIN_LOCKOUT_ATTEMPTS", 5)
 LOGIN_LOCKOUT_MINUTES = env_int("LOGIN_LOCKOUT_MINUTES", 30)
-# Trust X-Forwarded-For only behind a reverse proxy that sets it.
-USE_X_FORWARDED_FOR = env_bool("USE_X_FORWARDED_FOR", False)
+LOGIN_ADDRESS_LOCKOUT_ATTEMPTS = env_int("LOGIN_ADDRESS_LOCKOUT_ATTEMPTS", 20)
+LOGIN_USERNAME_LOCKOUT_ATTEMPTS = env_int("LOGIN_USERNAME_LOCKOUT_ATTEMPTS", 10)
+LOGIN_USERNAME_BACKOFF_MINUTES = env_int("LOGIN_USERNAME_BACKOFF_MINUTES", 5)
+# How many reverse proxies in front of the app append to X-Forwarded-For (0: none, use the
+# socket's address). The client is read that many entries from the right; the entries on the
+# left are whatever the client sent and are never trusted.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 1 if env_bool("USE_X_FORWARDED_FOR") else 0)
+# Two-factor sign-in (TOTP): the issuer name phones show beside the code.
+OTP_TOTP_ISSUER = env_str("OTP_TOTP_ISSUER", "创城")
+# One-time activation links for accounts made by imports expire after this many days.
+ACTIVATION_DAYS = env_int("ACTIVATION_DAYS", 14)
+# The audit log is kept at least 180 days (等保 2.0); the clean-up job removes older entries.
+AUDIT_RETENTION_DAYS = max(env_int("AUDIT_RETENTION_DAYS", 180), 180)
 
 # --- Internationalisation ------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"

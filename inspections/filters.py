@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from campaign.access import scope_for
 from campaign.models import Standard, Unit
+from campaign.widgets import UnitAutocomplete
 
 from .models import OPEN, Finding, FindingCategory, Severity, Source, Status, SupervisionLevel
 
@@ -45,9 +46,7 @@ def to_do(queryset, key, user, campaign):
         return queryset.filter(status__in=OPEN, supervision_level__gt=0)
     if key not in to_do_keys(user, campaign):
         return queryset.none()
-    mine = Q(pk__in=[])
-    for unit in scope.units:
-        mine |= Q(unit__path__startswith=unit.path)
+    mine = Q(unit_id__in=scope.unit_ids)
     if key == "acknowledge":
         return queryset.filter(mine, status=Status.ASSIGNED)
     if key == "rectify":
@@ -58,10 +57,8 @@ def to_do(queryset, key, user, campaign):
         return queryset.filter(mine, status=Status.AWAITING)
     if key == "verify":
         # Never offer someone their own unit's rectification to verify.
-        own = Q(pk__in=[])
-        for unit in scope.units:
-            own |= Q(unit__path__startswith=unit.path) | Q(unit__pk__in=unit.ancestor_ids)
-        return queryset.filter(status=Status.AWAITING).exclude(own)
+        own = [*scope.unit_ids, *(pk for unit in scope.units for pk in unit.ancestor_ids)]
+        return queryset.filter(status=Status.AWAITING).exclude(unit_id__in=own)
     if key == "triage":
         return queryset.filter(status=Status.REGISTERED)
     return queryset.filter(status=Status.DISPUTED)  # "decide"
@@ -84,7 +81,7 @@ class FindingFilter(django_filters.FilterSet):
         label=_("Responsible unit (and those below)"),
         queryset=Unit.objects.none(),
         method="filter_unit",
-        empty_label=_("All units"),
+        widget=UnitAutocomplete(attrs={"placeholder": _("All units: type to search")}),
     )
     district = django_filters.ModelChoiceFilter(
         label=_("District"),

@@ -3,6 +3,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from campaign.actions import VersionField
+from campaign.forms import OneTimeTokenMixin
 from campaign.models import Standard, Unit
 from campaign.uploads import MultipleImageField, WorkbookFileField
 
@@ -27,7 +28,7 @@ def _units(campaign):
     return Unit.objects.filter(campaign=campaign).order_by("path")
 
 
-class FindingForm(forms.ModelForm):
+class FindingForm(OneTimeTokenMixin, forms.ModelForm):
     """Fast field entry: what, where, photos; the unit and deadline are suggested."""
 
     photos = MultipleImageField(
@@ -114,7 +115,7 @@ class FindingForm(forms.ModelForm):
 
     def finding_values(self):
         data = dict(self.cleaned_data)
-        for name in ("photos", "assign_now", "unit", "deadline"):
+        for name in ("photos", "assign_now", "unit", "deadline", "form_token"):
             data.pop(name, None)
         if self.inspection is not None:
             data["inspection"] = self.inspection
@@ -185,7 +186,7 @@ class ReasonForm(VersionedForm):
     note = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 3}))
 
 
-class RectificationForm(VersionedForm):
+class RectificationForm(OneTimeTokenMixin, VersionedForm):
     measures = forms.CharField(
         label=_("Measures taken"),
         widget=forms.Textarea(attrs={"rows": 4}),
@@ -273,7 +274,7 @@ class RelapseForm(forms.Form):
     photos = MultipleImageField(label=_("Photos"), capture=True, required=False)
 
 
-class CitizenReportForm(forms.Form):
+class CitizenReportForm(OneTimeTokenMixin, forms.Form):
     """随手拍: the public form. `website` is a honeypot that people never see."""
 
     description = forms.CharField(

@@ -73,6 +73,10 @@ class Inspection(models.Model):
         verbose_name = _("inspection")
         verbose_name_plural = _("inspections")
         ordering = ["-date", "-pk"]
+        indexes = [
+            # The inspection list's default order, newest first.
+            models.Index(fields=["campaign", "-date", "-id"], name="inspection_list_order"),
+        ]
 
     def __str__(self):
         area = f" · {self.area}" if self.area_id else ""
@@ -219,11 +223,27 @@ TRANSITIONS = {
     Status.CLOSED: set(),
     Status.VOIDED: set(),
 }
+# The badge colour of each status (Bootstrap's text-bg-*), read through `Finding.colour`.
+STATUS_COLOURS = {
+    Status.REGISTERED: "secondary",
+    Status.ASSIGNED: "primary",
+    Status.RECTIFYING: "info",
+    Status.AWAITING: "warning",
+    Status.RETURNED: "danger",
+    Status.DISPUTED: "dark",
+    Status.CLOSED: "success",
+    Status.VOIDED: "light",
+}
 # Waiting for the unit: these count as overdue once the deadline has passed.
 UNIT_PENDING = [Status.ASSIGNED, Status.RECTIFYING, Status.RETURNED, Status.DISPUTED]
 OPEN = [Status.REGISTERED, Status.AWAITING, *UNIT_PENDING]
 # Two findings are "at the same place" within this distance.
 NEARBY_METRES = 50
+
+
+def overdue_q(on):
+    """Waiting for the unit past the deadline: the one rule for "overdue"."""
+    return Q(status__in=UNIT_PENDING, deadline__lt=on)
 
 
 def distance_metres(lat1, lng1, lat2, lng2):
@@ -255,8 +275,7 @@ class FindingQuerySet(models.QuerySet):
 
     def overdue(self, on=None):
         """Waiting for the unit past the deadline."""
-        on = on or timezone.localdate()
-        return self.filter(status__in=UNIT_PENDING, deadline__lt=on)
+        return self.filter(overdue_q(on or timezone.localdate()))
 
     def near_duplicates(self, *, campaign, category, address="", latitude=None, longitude=None):
         """Open findings of the same category at the same address or within NEARBY_METRES."""
@@ -381,6 +400,14 @@ class Finding(models.Model):
         verbose_name_plural = _("findings")
         ordering = ["-found_on", "-pk"]
         indexes = [
+            # The ledger's default order (newest first), read one page at a time.
+            models.Index(fields=["campaign", "-found_on", "-id"], name="finding_ledger_order"),
+            # The supervision list: supervised findings, highest level first, then by deadline.
+            models.Index(
+                fields=["campaign", "-supervision_level", "deadline", "id"],
+                condition=Q(supervision_level__gt=0),
+                name="finding_supervised_order",
+            ),
             # The ledger's default view: one campaign, by status, newest first.
             models.Index(fields=["campaign", "status", "found_on"]),
             # The overdue job and the overdue filter.
@@ -406,6 +433,11 @@ class Finding(models.Model):
     @property
     def is_open(self):
         return self.status in OPEN
+
+    @property
+    def colour(self):
+        """Bootstrap colour of the status badge."""
+        return STATUS_COLOURS[self.status]
 
     # --- suggestions ------------------------------------------------------------------
 
@@ -842,6 +874,8 @@ class FindingEvent(AppendOnlyModel):
         indexes = [
             # A finding's history, oldest first.
             models.Index(fields=["finding", "at"]),
+            # "Returned this week" in the weekly figures: one action within a week.
+            models.Index(fields=["action", "at"], name="finding_event_action_at"),
         ]
 
     def __str__(self):

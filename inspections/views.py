@@ -10,6 +10,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
 
 from campaign.access import (
@@ -20,9 +21,10 @@ from campaign.access import (
     scope_for,
 )
 from campaign.actions import act
-from campaign.forms import client_ip
 from campaign.models import AuditEntry, Campaign, Unit
 from campaign.ratelimit import too_many_attempts
+from campaign.request_context import client_ip
+from campaign.services import submit_once
 from campaign.transitions import DomainError, allowed_actions
 from campaign.uploads import StagedUpload, private_file_response
 
@@ -55,11 +57,14 @@ from .models import (
     Severity,
     Status,
     SupervisionOrder,
+    overdue_q,
 )
 from .permissions import UNIT_ACTIONS, can_log, hides_checkers
 
 # Citizen reports: at most this many per address (IP) per hour.
 CITIZEN_REPORTS_PER_HOUR = 5
+# A form posted again with the same one-time token (double click, retry).
+ALREADY_SENT = _lazy("This form was already sent: nothing was saved twice.")
 
 
 def _int(value):
@@ -116,17 +121,24 @@ def finding_list(request):
     campaign = current_campaign_or_404(request)
     ledger_filter = _ledger_filter(request, campaign)
     filtered = ledger_filter.qs
-    counts = dict(filtered.order_by().values_list("status").annotate(n=Count("pk")))
-    page = Paginator(
-        filtered.select_related("category", "unit", "territory", "standard"), 30
-    ).get_page(request.GET.get("page"))
+    today = timezone.localdate()
+    # One grouped scan gives the status badges, the overdue badge and the paginator's count
+    # (three separate counts each read the whole filtered set again).
+    grouped = (
+        filtered.order_by()
+        .values_list("status")
+        .annotate(n=Count("pk"), overdue=Count("pk", filter=overdue_q(today)))
+    )
+    counts = {status: (n, late) for status, n, late in grouped}
+    paginator = Paginator(filtered.select_related("category", "unit", "territory", "standard"), 30)
+    paginator.count = sum(n for n, _late in counts.values())
     context = {
         "filter": ledger_filter,
-        "page": page,
-        "counts": [(value, label, counts.get(value, 0)) for value, label in Status.choices],
-        "total": sum(counts.values()),
-        "overdue_count": filtered.overdue().count(),
-        "today": timezone.localdate(),
+        "page": paginator.get_page(request.GET.get("page")),
+        "counts": [(value, label, counts.get(value, (0,))[0]) for value, label in Status.choices],
+        "total": paginator.count,
+        "overdue_count": sum(late for _n, late in counts.values()),
+        "today": today,
     }
     return _htmx_or_page(
         request, "inspections/_finding_table.html", "inspections/finding_list.html", context
@@ -299,13 +311,17 @@ def finding_acknowledge(request, pk):
 @require_POST
 def finding_submit(request, pk):
     def perform(finding, data):
-        finding.submit_rectification(
-            actor=request.user,
-            measures=data["measures"],
-            photos=data["photos"],
-            expected_version=data["version"],
+        _result, first = submit_once(
+            token=data["form_token"],
+            person=request.user,
+            create=lambda: finding.submit_rectification(
+                actor=request.user,
+                measures=data["measures"],
+                photos=data["photos"],
+                expected_version=data["version"],
+            ),
         )
-        return _("Rectification submitted for verification.")
+        return _("Rectification submitted for verification.") if first else ALREADY_SENT
 
     return _act(request, pk, "submit", RectificationForm, perform, files=True)
 
@@ -426,17 +442,24 @@ def finding_create(request):
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            finding = services.log_finding(
-                campaign=campaign,
-                actor=request.user,
-                photos=data["photos"],
-                assign_to=data["unit"] if data["assign_now"] else None,
-                deadline=data["deadline"],
-                **form.finding_values(),
+            finding, first = submit_once(
+                token=data["form_token"],
+                person=request.user,
+                create=lambda: services.log_finding(
+                    campaign=campaign,
+                    actor=request.user,
+                    photos=data["photos"],
+                    assign_to=data["unit"] if data["assign_now"] else None,
+                    deadline=data["deadline"],
+                    **form.finding_values(),
+                ),
             )
         except DomainError as exc:
             messages.error(request, exc.message)
         else:
+            if not first:
+                messages.info(request, ALREADY_SENT)
+                return redirect(finding)
             duplicates = _near_duplicates(finding).exclude(pk=finding.pk)
             if duplicates:
                 messages.warning(
@@ -717,15 +740,19 @@ def citizen_report(request, campaign_pk=None):
         elif form.is_valid():
             data = form.cleaned_data
             if not data["website"]:  # a filled honeypot means a robot: pretend all went well
-                services.submit_citizen_report(
-                    campaign=campaign,
-                    description=data["description"],
-                    address=data["address"],
-                    photos=data["photo"],
-                    latitude=data["latitude"] if data["longitude"] is not None else None,
-                    longitude=data["longitude"] if data["latitude"] is not None else None,
-                    name=data["name"],
-                    phone=data["phone"],
+                submit_once(
+                    token=data["form_token"],
+                    person=None,
+                    create=lambda: services.submit_citizen_report(
+                        campaign=campaign,
+                        description=data["description"],
+                        address=data["address"],
+                        photos=data["photo"],
+                        latitude=data["latitude"] if data["longitude"] is not None else None,
+                        longitude=data["longitude"] if data["latitude"] is not None else None,
+                        name=data["name"],
+                        phone=data["phone"],
+                    ),
                 )
             return render(request, "inspections/citizen_report_done.html", {"campaign": campaign})
     return render(

@@ -463,6 +463,11 @@ class Bulletin(models.Model):
     def is_draft(self):
         return self.status == self.Status.DRAFT
 
+    @property
+    def colour(self):
+        """Bootstrap colour of the status badge: a draft is yellow, a published issue green."""
+        return "warning" if self.is_draft else "success"
+
     # --- state changes: `campaign.transitions.transition`, rules in `Bulletin.RULES` ------
     # The PDF is never rendered here: every change queues its rendering (an outbox row),
     # done after commit outside any lock by `reports.bulletins.render_bulletin`.
@@ -490,7 +495,7 @@ class Bulletin(models.Model):
         }
         return AuditEntry.record(
             actor=actor,
-            action=AuditEntry.Action.UPDATE,
+            action=AuditEntry.Action.PUBLISH if action == "publish" else AuditEntry.Action.UPDATE,
             obj=self,
             summary=summaries[action] % {"bulletin": self},
             campaign=self.campaign,

@@ -18,6 +18,7 @@ from campaign.access import (
 )
 from campaign.actions import act
 from campaign.models import CommandOffice, Unit
+from campaign.templatetags.site_tags import week
 from campaign.transitions import allowed_actions
 
 from . import bulletins, periods, rankings
@@ -55,7 +56,7 @@ def dashboard(request):
     projected = rankings.projected_scores(request.user, campaign)
     chart_data = {
         "weekly": {
-            "labels": [p for p, _o, _c in weekly],
+            "labels": [week(p) for p, _o, _c in weekly],
             "opened": [o for _p, o, _c in weekly],
             "closed": [c for _p, _o, c in weekly],
         },

@@ -1,13 +1,16 @@
 import django_filters
 from django import forms
-from django.db.models import Q
+from django.db.models import Count, F, Q, Window
 from django.utils.translation import gettext_lazy as _
 
 from campaign.access import scope_for
 from campaign.models import CommandOffice, IndicatorNode, Unit
+from campaign.widgets import UnitAutocomplete
 
 from .models import Task, TaskPart
 from .permissions import can_manage_any, managed_offices
+
+DATE_INPUT = forms.DateInput(attrs={"type": "date"})
 
 # What waits for a person among the tasks: the home page's counts and the list's "to-do"
 # filter both read `to_do()`, so a count always matches its list.
@@ -40,6 +43,12 @@ def to_do(queryset, key, user, campaign):
     return waiting if offices is None else waiting.filter(command_office__in=offices)
 
 
+def item_label(item):
+    if item.namesakes > 1:
+        return _("%(item)s (%(system)s)") % {"item": item.name, "system": item.system.name}
+    return item.name
+
+
 class TaskFilter(django_filters.FilterSet):
     """The task list's filters; the unit, office and item choices are scoped to the person."""
 
@@ -54,7 +63,7 @@ class TaskFilter(django_filters.FilterSet):
         label=_("Unit"),
         queryset=Unit.objects.none(),
         method="filter_unit",
-        empty_label=_("All units"),
+        widget=UnitAutocomplete(attrs={"placeholder": _("All units: type to search")}),
     )
     command_office = django_filters.ModelChoiceFilter(
         label=_("Command office"),
@@ -66,9 +75,11 @@ class TaskFilter(django_filters.FilterSet):
         queryset=IndicatorNode.objects.none(),
         empty_label=_("All items"),
     )
-    deadline = django_filters.DateFromToRangeFilter(
-        label=_("Deadline between"),
-        widget=django_filters.widgets.DateRangeWidget(attrs={"type": "date"}),
+    deadline_after = django_filters.DateFilter(
+        label=_("Deadline from"), field_name="deadline", lookup_expr="gte", widget=DATE_INPUT
+    )
+    deadline_before = django_filters.DateFilter(
+        label=_("Deadline until"), field_name="deadline", lookup_expr="lte", widget=DATE_INPUT
     )
     overdue = django_filters.BooleanFilter(
         label=_("Overdue only"), method="filter_overdue", widget=forms.CheckboxInput
@@ -79,7 +90,7 @@ class TaskFilter(django_filters.FilterSet):
 
     class Meta:
         model = Task
-        fields = ["q", "todo", "status", "unit", "command_office", "item", "deadline", "overdue"]
+        fields = []
 
     def __init__(self, *args, request, campaign, **kwargs):
         super().__init__(*args, **kwargs)
@@ -95,15 +106,17 @@ class TaskFilter(django_filters.FilterSet):
             campaign=campaign
         )
         # Items that visible tasks belong to: nobody is offered an item they have no task in.
-        items = IndicatorNode.objects.filter(
-            pk__in=Task.objects.visible_to(user).filter(campaign=campaign).values("item")
-        ).select_related("system")
-        self.filters["item"].queryset = items.order_by("system", "position")
-        # Two systems may share an item's name (思想道德建设): then name the system too.
-        if len({item.system_id for item in items}) > 1:
-            self.form.fields["item"].label_from_instance = lambda item: (
-                _("%(item)s (%(system)s)") % {"item": item.name, "system": item.system.name}
+        # Two systems may share an item's name (思想道德建设): `namesakes` counts them in the
+        # same query, and such items are named with their system.
+        self.filters["item"].queryset = (
+            IndicatorNode.objects.filter(
+                pk__in=Task.objects.visible_to(user).filter(campaign=campaign).values("item")
             )
+            .select_related("system")
+            .annotate(namesakes=Window(Count("pk"), partition_by=[F("name")]))
+            .order_by("system", "position")
+        )
+        self.form.fields["item"].label_from_instance = item_label
 
     def filter_todo(self, queryset, name, value):
         return to_do(queryset, value, self.user, self.campaign)
@@ -113,12 +126,7 @@ class TaskFilter(django_filters.FilterSet):
 
     def filter_unit(self, queryset, name, unit):
         # A unit's tasks include those of the units below it (属地管理).
-        q = Q()
-        for lookup in ("lead_unit", "responsible_units", "cooperating_units"):
-            q |= Q(**{f"{lookup}__path__startswith": unit.path})
-        return queryset.filter(pk__in=Task.objects.filter(q).values("pk"))
+        return queryset.for_units([unit])
 
     def filter_overdue(self, queryset, name, value):
-        if not value:
-            return queryset
-        return queryset.overdue()
+        return queryset.overdue() if value else queryset

@@ -3,6 +3,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from campaign.actions import VersionField
+from campaign.forms import OneTimeTokenMixin
 from campaign.models import CommandOffice, EvaluationSystem, Unit
 from campaign.uploads import (
     DocumentFileField,
@@ -10,6 +11,7 @@ from campaign.uploads import (
     MultipleImageField,
     WorkbookFileField,
 )
+from campaign.widgets import UnitAutocomplete
 
 from .models import Milestone, Task
 from .services import GenerationMode, deadline_from_working_days, unpublished_warning
@@ -163,7 +165,7 @@ class MultipleDocumentField(DocumentFileField):
         return cleaned
 
 
-class ProgressForm(forms.Form):
+class ProgressForm(OneTimeTokenMixin, forms.Form):
     """A unit's progress report: what was done, how far along, evidence."""
 
     text = forms.CharField(
@@ -244,7 +246,11 @@ class DeadlineForm(DeadlineMixin, forms.Form):
 
 
 class ReassignForm(forms.Form):
-    lead_unit = forms.ModelChoiceField(label=_("New lead unit"), queryset=Unit.objects.none())
+    lead_unit = forms.ModelChoiceField(
+        label=_("New lead unit"),
+        queryset=Unit.objects.none(),
+        widget=UnitAutocomplete(attrs={"placeholder": _("Type to search units")}),
+    )
     responsible_units = forms.ModelMultipleChoiceField(
         label=_("Responsible units"),
         queryset=Unit.objects.none(),
@@ -273,7 +279,10 @@ class BulkForm(DeadlineMixin, forms.Form):
     )
     tasks = forms.ModelMultipleChoiceField(queryset=Task.objects.none())
     lead_unit = forms.ModelChoiceField(
-        label=_("New lead unit"), queryset=Unit.objects.none(), required=False
+        label=_("New lead unit"),
+        queryset=Unit.objects.none(),
+        required=False,
+        widget=UnitAutocomplete(attrs={"placeholder": _("Type to search units")}),
     )
     deadline = forms.DateField(
         label=_("New deadline"),

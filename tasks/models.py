@@ -219,6 +219,8 @@ class Task(models.Model):
             models.CheckConstraint(condition=Q(progress__lte=100), name="task_progress_max_100"),
         ]
         indexes = [
+            # The task list's default order (by deadline), read one page at a time.
+            models.Index(fields=["campaign", "deadline", "id"], name="task_list_order"),
             # The daily job and the overdue filter: open tasks of a campaign by deadline.
             models.Index(fields=["campaign", "status", "deadline"]),
             # The battle map: tasks grouped by command office and lead unit.
@@ -800,7 +802,7 @@ class TaskEvent(AppendOnlyModel):
         OVERDUE = "overdue", _("Overdue")
         MILESTONE_OVERDUE = "milestone_overdue", _("Milestone missed")
 
-    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="events")
+    task = models.ForeignKey(Task, on_delete=models.PROTECT, related_name="events")
     # The unit's part the event is about; empty for the task as a whole.
     part = models.ForeignKey(
         TaskPart, on_delete=models.CASCADE, null=True, blank=True, related_name="events"
@@ -831,7 +833,7 @@ class TaskEvent(AppendOnlyModel):
 class ProgressUpdate(AppendOnlyModel):
     """A progress report by the unit: text, percentage and evidence. Never edited afterwards."""
 
-    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="updates")
+    task = models.ForeignKey(Task, on_delete=models.PROTECT, related_name="updates")
     part = models.ForeignKey(TaskPart, on_delete=models.CASCADE, related_name="updates")
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     at = models.DateTimeField(default=timezone.now)

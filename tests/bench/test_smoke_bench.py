@@ -33,13 +33,13 @@ def test_a_page_that_gains_a_query_fails_the_budget(smoke_city, monkeypatch):
     from inspections import views
     from inspections.models import Finding
 
-    can_log = views.can_log
+    ledger_filter = views._ledger_filter
 
-    def can_log_with_one_more_query(user, campaign):
+    def ledger_filter_with_one_more_query(request, campaign):
         Finding.objects.filter(campaign=campaign).exists()
-        return can_log(user, campaign)
+        return ledger_filter(request, campaign)
 
-    monkeypatch.setattr(views, "can_log", can_log_with_one_more_query)
+    monkeypatch.setattr(views, "_ledger_filter", ledger_filter_with_one_more_query)
 
     over = {page for page, _budget, _count in check_budget(query_counts(smoke_city), BUDGET)}
 

@@ -120,3 +120,15 @@ def test_export_writes_a_workbook_that_imports_back_to_the_same_tree(
     assert plan.level_counts == [9, 22, 28]
     assert plan.total_points == Decimal("31.5")
     assert plan.diff.unchanged == 28
+
+
+def test_tree_page_reads_no_responsible_units_it_does_not_show(personas, city, client_for):
+    system = build_system(city.campaign, city.command_office, [city.donghua, city.chengguan], 8)
+    client = client_for(personas.office_admin)
+    client.get(system.get_absolute_url())  # warm the session and scope
+
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(system.get_absolute_url()).status_code == 200
+
+    through = Standard.responsible_units.through._meta.db_table
+    assert not [q["sql"] for q in ctx.captured_queries if through in q["sql"]]

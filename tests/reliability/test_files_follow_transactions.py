@@ -3,6 +3,7 @@
 import datetime
 import os
 import time
+import uuid
 
 import pytest
 from django.apps import apps
@@ -11,10 +12,12 @@ from django.core.files.storage import FileSystemStorage, default_storage
 from django.db import models, transaction
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from campaign import uploads
 from inspections.models import Finding, FindingPhoto
 from tests.inspections.conftest import make_photo
+from tests.inspections.test_pages import entry
 
 pytestmark = pytest.mark.django_db
 
@@ -64,6 +67,7 @@ def test_a_failure_after_the_first_photo_leaves_neither_row_nor_file(
     assert len(written) == 2 and files_under(settings.MEDIA_ROOT) == []
 
 
+@pytest.mark.django_db(transaction=True)  # real commits: the rate-limit count commits first
 def test_an_unwritable_media_folder_answers_a_clear_chinese_error_and_saves_nothing(
     campaign, settings, tmp_path
 ):
@@ -108,3 +112,34 @@ def test_the_sweep_removes_old_files_no_row_refers_to(settings, make_finding):
     assert uploads.sweep_orphan_files(older_than=datetime.timedelta(hours=24)) == 1
     assert not orphan.exists() and fresh.exists()
     assert (root / photo.image.name).exists() and (root / photo.thumbnail.name).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_committed_finding_keeps_its_photos_when_jobs_run_in_its_commit_hooks(
+    personas, city, category, client_for, settings
+):
+    # Without Redis, the notification job runs in-process inside the commit's hooks.
+    response = client_for(personas.inspector).post(
+        reverse("inspections:finding_create"), entry(category, city)
+    )
+    assert response.status_code == 302
+    photo = FindingPhoto.objects.get()
+    assert files_under(settings.MEDIA_ROOT) == sorted([photo.image.name, photo.thumbnail.name])
+
+
+def test_the_nightly_sweep_job_clears_orphans_counters_and_old_tokens(settings):
+    from campaign.jobs import sweep_orphans
+    from campaign.models import FormSubmission, RateLimitCounter
+
+    root = settings.MEDIA_ROOT
+    (root / "findings").mkdir(parents=True)
+    orphan = root / "findings" / "orphan.jpg"
+    orphan.write_bytes(b"left by a crash")
+    two_days_ago = time.time() - 48 * 3600
+    os.utime(orphan, (two_days_ago, two_days_ago))
+    long_ago = timezone.now() - datetime.timedelta(days=30)
+    RateLimitCounter.objects.create(key="citizen-report:10.1.2.3", window_start=long_ago)
+    FormSubmission.objects.create(token=uuid.uuid4(), created_at=long_ago)
+    recent = FormSubmission.objects.create(token=uuid.uuid4())
+    assert sweep_orphans() == {"files": 1, "counters": 1, "tokens": 1}
+    assert not orphan.exists() and list(FormSubmission.objects.all()) == [recent]

@@ -229,3 +229,13 @@ def test_a_campaign_without_saved_settings_runs_on_the_defaults(ledger):
     # Default: Mondays at 09:00, covering the previous week.
     now = datetime.datetime(2026, 11, 9, 9, 0, tzinfo=SHANGHAI)
     assert produce_due_bulletins(now) == [(ledger.campaign.pk, WEEK)]
+
+
+def test_publishing_is_in_the_audit_log(ledger, bulletin_settings):
+    from campaign.models import AuditEntry
+
+    bulletin, _ = make_bulletin(campaign=ledger.campaign, period=WEEK)
+    bulletin.publish(actor=None)
+    assert AuditEntry.objects.filter(
+        action=AuditEntry.Action.PUBLISH, object_id=str(bulletin.pk)
+    ).exists()

@@ -15,6 +15,7 @@ from config.celery import app
 from tasks.jobs import check_task_deadlines
 from tasks.models import Milestone, Task, TaskEvent
 from tasks.services import check_deadlines as check_deadlines_only
+from tests.conftest import wait_until
 
 from .conftest import TODAY, make_task
 
@@ -102,15 +103,6 @@ def test_moving_the_deadline_later_clears_the_red_light_at_once(city, personas):
     )
     assert Task.objects.with_light().get(pk=task.pk).light == ""
     assert task.events.filter(kind="deadline").exists()
-
-
-def wait_until(condition, timeout=20):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.2)
-    return False
 
 
 @pytest.mark.worker

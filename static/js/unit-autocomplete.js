@@ -1,0 +1,112 @@
+// Unit search boxes (campaign/widgets.py UnitAutocomplete): type part of a unit's name, pick
+// one of the units in your scope. The chosen id goes in a hidden input, which fires "change"
+// so htmx filter forms refresh as they do for a drop-down. Delegated listeners: boxes swapped
+// in by htmx work without setting up again.
+(function () {
+  "use strict";
+  var timers = new WeakMap();
+
+  function parts(box) {
+    return {
+      value: box.querySelector('[data-role="value"]'),
+      text: box.querySelector('[data-role="text"]'),
+      list: box.querySelector('[data-role="list"]'),
+    };
+  }
+
+  function close(box) {
+    var p = parts(box);
+    p.list.classList.add("d-none");
+    p.text.setAttribute("aria-expanded", "false");
+  }
+
+  function choose(box, id, name) {
+    var p = parts(box);
+    p.text.value = name;
+    close(box);
+    if (p.value.value !== id) {
+      p.value.value = id;
+      p.value.dispatchEvent(new Event("change", { bubbles: true }));
+    }
+  }
+
+  function show(box, results) {
+    var p = parts(box);
+    p.list.replaceChildren();
+    if (!results.length) {
+      var none = document.createElement("div");
+      none.className = "list-group-item small text-body-secondary";
+      none.textContent = box.dataset.empty;
+      p.list.appendChild(none);
+    }
+    results.forEach(function (unit) {
+      var item = document.createElement("button");
+      item.type = "button";
+      item.className = "list-group-item list-group-item-action py-2";
+      item.setAttribute("role", "option");
+      item.dataset.id = unit.id;
+      item.dataset.name = unit.text;
+      item.textContent = unit.text + " ";
+      var kind = document.createElement("small");
+      kind.className = "text-body-secondary";
+      kind.textContent = unit.kind;
+      item.appendChild(kind);
+      p.list.appendChild(item);
+    });
+    p.list.classList.remove("d-none");
+    p.text.setAttribute("aria-expanded", "true");
+  }
+
+  function search(box) {
+    var p = parts(box);
+    var url = box.dataset.url + "?q=" + encodeURIComponent(p.text.value.trim());
+    fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" })
+      .then(function (response) { return response.ok ? response.json() : { results: [] }; })
+      .then(function (data) { show(box, data.results); });
+  }
+
+  document.addEventListener("input", function (event) {
+    var box = event.target.closest("[data-unit-autocomplete]");
+    if (!box || event.target.dataset.role !== "text") return;
+    if (!event.target.value.trim()) choose(box, "", "");
+    clearTimeout(timers.get(box));
+    timers.set(box, setTimeout(function () { search(box); }, 200));
+  });
+
+  document.addEventListener("focusin", function (event) {
+    var box = event.target.closest("[data-unit-autocomplete]");
+    if (box && event.target.dataset.role === "text") search(box);
+  });
+
+  document.addEventListener("click", function (event) {
+    var option = event.target.closest("[data-unit-autocomplete] [role=option]");
+    if (option) {
+      choose(option.closest("[data-unit-autocomplete]"), option.dataset.id, option.dataset.name);
+      return;
+    }
+    document.querySelectorAll("[data-unit-autocomplete]").forEach(function (box) {
+      if (!box.contains(event.target)) close(box);
+    });
+  });
+
+  document.addEventListener("keydown", function (event) {
+    var box = event.target.closest("[data-unit-autocomplete]");
+    if (!box) return;
+    var options = Array.prototype.slice.call(box.querySelectorAll("[role=option]"));
+    var at = options.indexOf(document.activeElement);
+    if (event.key === "ArrowDown" && options.length) {
+      event.preventDefault();
+      options[Math.min(at + 1, options.length - 1)].focus();
+    } else if (event.key === "ArrowUp" && at >= 0) {
+      event.preventDefault();
+      (at === 0 ? parts(box).text : options[at - 1]).focus();
+    } else if (event.key === "Escape") {
+      close(box);
+      parts(box).text.focus();
+    } else if (event.key === "Enter" && event.target.dataset.role === "text" && options.length) {
+      // Enter in the box takes the first match instead of submitting a half-typed name.
+      event.preventDefault();
+      choose(box, options[0].dataset.id, options[0].dataset.name);
+    }
+  });
+})();
