@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('tasks', '0007_merge_20261129_2000'),
+        ('tasks', '0007_merge_20261129_1946'),
     ]
 
     operations = [

@@ -97,9 +97,12 @@ def test_two_streets_report_their_own_parts_and_the_command_office_decides_each(
     assert cell_by_column(page, "东华街道").startswith("1/1"), cell_by_column(page, "东华街道")
     assert cell_by_column(page, "新市街道").startswith("0/1")
     page.goto(f"{live_server.url}/reports/rankings/?angle=tasks&kind=street")
-    rows = {
-        r.split("\t")[1]: r.split("\t")[2]
-        for r in page.locator("#ranking-table tbody tr").all_inner_texts()
-    }
+    # Read the cells themselves: on a phone the table is laid out as cards.
+    rows = dict(
+        page.evaluate(
+            """() => [...document.querySelectorAll('#ranking-table tbody tr')].map(
+                (row) => [row.cells[1].textContent.trim(), row.cells[2].textContent.trim()])"""
+        )
+    )
     assert rows["东华街道"].startswith("100")
     assert rows["新市街道"].startswith("0")
