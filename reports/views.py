@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -18,7 +19,7 @@ from campaign.access import (
 )
 from campaign.models import CommandOffice, Unit
 
-from . import services
+from . import live, services
 from .exports import RankingExport, bulletin_context
 from .filters import BulletinFilter
 from .forms import (
@@ -106,17 +107,20 @@ def _ranking(request):
     visible_ids = {pk for pk, _kind in visible}
     kinds = [k for k in Unit.Kind.values if any(kind == k for _pk, kind in visible)]
     kind = values.get("kind") or (kinds[0] if kinds else Unit.Kind.DISTRICT)
-    rows, rules, frozen = services.rows_for(campaign, period)
-    previous_rows, previous_rules, _f = services.rows_for(
-        campaign, services.previous_period(period)
-    )
-    items = services.ranking(rows, previous_rows, angle, rules, previous_rules, kind)
-    of_kind = [r for r in rows if r.unit_kind == kind]
-    red, black = services.red_black_lists(of_kind, rules)
+    # An unfrozen week is computed by a job; until it is ready the page says so and polls.
+    rows, rules, frozen = live.rows_for(campaign, period)
+    previous_rows, previous_rules, _f = live.rows_for(campaign, services.previous_period(period))
+    computing = rows is None or previous_rows is None
+    items, red, black = [], [], []
+    if not computing:
+        items = services.ranking(rows, previous_rows, angle, rules, previous_rules, kind)
+        of_kind = [r for r in rows if r.unit_kind == kind]
+        red, black = services.red_black_lists(of_kind, rules)
     return {
         "form": form,
         "period": period,
         "frozen": frozen,
+        "computing": computing,
         "angle": angle,
         "angles": services.ANGLES,
         "kind": kind,
@@ -144,6 +148,11 @@ def ranking_list(request):
 def ranking_export(request):
     """The ranking on the page, as an Excel workbook."""
     context = _ranking(request)
+    if context["computing"]:
+        messages.info(
+            request, _("This week's figures are still being computed. Try again shortly.")
+        )
+        return redirect(f"{reverse('reports:ranking_list')}?{request.GET.urlencode()}")
     export = RankingExport(
         items=context["items"],
         angle=context["angle"],
