@@ -531,7 +531,8 @@ def add_snapshots(campaign, size, *, units, rng):
     """`size.weeks` frozen weeks up to the last one before TODAY, with plausible figures per unit
     (rankings and trends read these; the figures are generated, not recomputed)."""
     from reports.models import PeriodSnapshot, ScoringRule, UnitSnapshot
-    from reports.services import iso_period, score
+    from reports.periods import iso_period
+    from reports.rankings import score
 
     rules = ScoringRule.for_campaign(campaign)
     last_monday = TODAY - datetime.timedelta(days=TODAY.weekday() + 7)

@@ -18,7 +18,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.http import Http404
 
-from .models import CAMPAIGN_WIDE_ROLES, UNIT_ROLES, Membership, Role, Unit
+from .models import CAMPAIGN_WIDE_ROLES, SEPARATED_ROLES, UNIT_ROLES, Membership, Role, Unit
 
 
 @dataclass
@@ -60,6 +60,14 @@ class Scope:
     def is_office_admin(self, campaign):
         return self.is_superuser or campaign.pk in self.admin_campaign_ids
 
+    def holds(self, role, campaign):
+        """True when the person holds `role` in `campaign` (superusers hold no role by default)."""
+        return any(m.role == role and m.campaign_id == campaign.pk for m in self.memberships)
+
+    def is_account_admin(self, campaign):
+        """Office admins and the system administrator manage the campaign's people."""
+        return self.is_office_admin(campaign) or self.holds(Role.SYSTEM_ADMIN, campaign)
+
     def is_inspector(self, campaign):
         return self.is_superuser or campaign.pk in self.inspector_campaign_ids
 
@@ -67,8 +75,8 @@ class Scope:
         return command_office.pk in self.command_office_ids
 
     def is_read_only(self, campaign):
-        """Leaders only read; any other role in the campaign may act."""
-        return not self.is_superuser and self.roles(campaign) <= {Role.LEADER}
+        """Leaders and the three administrators only read campaign work; other roles may act."""
+        return not self.is_superuser and self.roles(campaign) <= {Role.LEADER, *SEPARATED_ROLES}
 
     def acts_for_unit(self, unit):
         """True when the person holds a unit role for this unit or one above it."""
@@ -175,6 +183,20 @@ def office_admin(user, campaign):
     return scope_for(user).is_office_admin(campaign)
 
 
+def account_admin(user, campaign):
+    """Office admins and the system administrator manage the campaign's people."""
+    return scope_for(user).is_account_admin(campaign)
+
+
+def security_admin(user, campaign):
+    return scope_for(user).holds(Role.SECURITY_ADMIN, campaign)
+
+
+def auditor(user, campaign):
+    """The audit log is the auditor's alone (三员分立), not even a superuser's pages."""
+    return scope_for(user).holds(Role.AUDITOR, campaign)
+
+
 def may_act(user, campaign):
     """Anyone with a role in the campaign except read-only leaders."""
     return not scope_for(user).is_read_only(campaign)
@@ -209,6 +231,25 @@ def require_office_admin(user, campaign):
     """403 for a person who sees the campaign but may not administer it."""
     if not office_admin(user, campaign):
         raise PermissionDenied
+
+
+def can_manage_account(user, person, campaign):
+    """Whether `user` may edit `person`'s account (details, password, activation) in `campaign`.
+
+    Office admins and the system administrator manage the people of their own campaign only:
+    never someone who also holds a role in another campaign, a staff member or superuser, or
+    one of the three administrators. Only a superuser manages those.
+    """
+    if user.is_superuser:
+        return True
+    if not scope_for(user).is_account_admin(campaign):
+        return False
+    if person.is_staff or person.is_superuser:
+        return False
+    others = person.memberships.exclude(campaign=campaign) | person.memberships.filter(
+        role__in=SEPARATED_ROLES
+    )
+    return not others.exists()
 
 
 def require_not_read_only(user, campaign):

@@ -1,6 +1,8 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.forms import AdminPasswordChangeForm
 
+from .forms import AdminLoginForm
 from .models import (
     AssessmentEvent,
     AuditEntry,
@@ -16,6 +18,35 @@ from .models import (
     Unit,
 )
 
+# /admin/login/ is throttled and recorded like the site's sign-in.
+admin.site.login_form = AdminLoginForm
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Records that nobody edits or deletes, not even a superuser."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class PasswordSetByAdminForm(AdminPasswordChangeForm):
+    """A password set in /admin/ goes through the account service: validated, audited, and
+    to be changed by the person at next sign-in."""
+
+    def save(self, commit=True):
+        from accounts.services import set_password
+
+        from .request_context import current_request
+
+        set_password(self.user, self.cleaned_data["password1"], by=current_request().user)
+        return self.user
+
 
 class MembershipInline(admin.TabularInline):
     model = Membership
@@ -27,8 +58,16 @@ class MembershipInline(admin.TabularInline):
 class PersonAdmin(UserAdmin):
     list_display = ["username", "name", "phone", "is_active"]
     search_fields = ["username", "name", "phone"]
-    fieldsets = UserAdmin.fieldsets + ((None, {"fields": ["name", "phone", "title"]}),)
+    fieldsets = UserAdmin.fieldsets + (
+        (None, {"fields": ["name", "phone", "title", "must_change_password"]}),
+    )
     inlines = [MembershipInline]
+    change_password_form = PasswordSetByAdminForm
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.must_change_password = True  # the first password was chosen by the admin
+        super().save_model(request, obj, form, change)
 
 
 @admin.register(Campaign)
@@ -51,16 +90,17 @@ class UnitAdmin(admin.ModelAdmin):
 
 
 @admin.register(LoginAttempt)
-class LoginAttemptAdmin(admin.ModelAdmin):
-    list_display = ["at", "username", "ip_address", "succeeded"]
-    list_filter = ["succeeded"]
+class LoginAttemptAdmin(ReadOnlyAdmin):
+    list_display = ["at", "username", "ip_address", "succeeded", "refused"]
+    list_filter = ["succeeded", "refused"]
     search_fields = ["username", "ip_address"]
 
 
 @admin.register(AuditEntry)
-class AuditEntryAdmin(admin.ModelAdmin):
-    list_display = ["at", "actor", "action", "object_type", "summary"]
-    list_filter = ["action", "object_type"]
+class AuditEntryAdmin(ReadOnlyAdmin):
+    list_display = ["at", "actor", "action", "outcome", "ip_address", "summary"]
+    list_filter = ["action", "outcome"]
+    search_fields = ["summary", "actor__username", "ip_address"]
 
 
 # --- Evaluation systems -------------------------------------------------------------------
@@ -90,7 +130,7 @@ class StandardAdmin(admin.ModelAdmin):
 
 
 @admin.register(AssessmentEvent)
-class AssessmentEventAdmin(admin.ModelAdmin):
+class AssessmentEventAdmin(ReadOnlyAdmin):
     list_display = ["at", "standard", "actor", "from_status", "to_status"]
     raw_id_fields = ["standard", "actor"]
 

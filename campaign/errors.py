@@ -21,8 +21,9 @@ from .uploads import StorageUnavailable
 
 logger = logging.getLogger("chuangcheng.errors")
 
-# Tables every request writes (the renewed session) or a failed sign-in writes: not an action.
-NOT_AN_ACTION = ("django_session",)
+# Bookkeeping written before or beside the action (the renewed session, rate-limit counters,
+# sign-in attempts): committing these is not the person's action being saved.
+NOT_AN_ACTION = ("django_session", "campaign_ratelimitcounter", "campaign_loginattempt")
 
 
 class CommitTracker:

@@ -2,7 +2,7 @@ import django_filters
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from .models import CommandOffice, Standard, Unit
+from .models import AuditEntry, CommandOffice, Standard, Unit
 
 
 class UnitFilter(django_filters.FilterSet):
@@ -71,3 +71,29 @@ class StandardFilter(django_filters.FilterSet):
 
     def filter_veto(self, queryset, name, value):
         return queryset.filter(is_veto=True) if value else queryset
+
+
+class AuditEntryFilter(django_filters.FilterSet):
+    """The auditor's search over the audit log."""
+
+    q = django_filters.CharFilter(label=_("Search"), method="search")
+    action = django_filters.ChoiceFilter(label=_("Action"), choices=AuditEntry.Action.choices)
+    outcome = django_filters.ChoiceFilter(label=_("Outcome"), choices=AuditEntry.Outcome.choices)
+    ip_address = django_filters.CharFilter(label=_("IP address"), lookup_expr="startswith")
+    since = django_filters.DateFilter(
+        label=_("From date"), field_name="at", lookup_expr="date__gte"
+    )
+    until = django_filters.DateFilter(
+        label=_("Until date"), field_name="at", lookup_expr="date__lte"
+    )
+
+    class Meta:
+        model = AuditEntry
+        fields = ["q", "action", "outcome", "ip_address", "since", "until"]
+
+    def search(self, queryset, name, value):
+        return queryset.filter(
+            Q(summary__icontains=value)
+            | Q(actor__username__icontains=value)
+            | Q(actor__name__icontains=value)
+        )

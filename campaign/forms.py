@@ -1,10 +1,16 @@
+import uuid
+
 from django import forms
 from django.conf import settings
+from django.contrib.admin.forms import AdminAuthenticationForm
+from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm
 from django.db.models import Case, Value, When
 from django.utils.translation import gettext_lazy as _
 
 from .models import (
+    SEPARATED_ROLES,
+    AuditEntry,
     CommandOffice,
     EvaluationSystem,
     Evidence,
@@ -14,45 +20,70 @@ from .models import (
     Standard,
     Unit,
 )
-from .uploads import check_document
+from .request_context import client_ip
+from .uploads import WorkbookFileField, clean_document
 
 
-def client_ip(request):
-    if settings.USE_X_FORWARDED_FOR:
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-        if forwarded:
-            return forwarded.split(",")[0].strip()
-    return request.META.get("REMOTE_ADDR")
+class ThrottledLoginMixin:
+    """Sign-in that records every attempt (sign-in table and audit log) and refuses it while a
+    lock holds (`LoginAttempt.lock`). Used by the site's sign-in and by `/admin/login/`."""
 
-
-class LoginForm(AuthenticationForm):
-    """Sign-in that records every attempt and locks a username at one address after repeated failures."""
-
-    error_messages = {
-        **AuthenticationForm.error_messages,
-        "locked": _(
+    lock_messages = {
+        LoginAttempt.Lock.USERNAME_AT_ADDRESS: _(
             "Too many failed sign-ins. This account is locked at this address for "
             "%(minutes)s minutes; try again later or ask the creation office to help."
+        ),
+        LoginAttempt.Lock.ADDRESS: _(
+            "Too many failed sign-ins from this address. Try again in %(minutes)s minutes."
+        ),
+        LoginAttempt.Lock.USERNAME: _(
+            "Too many failed sign-ins for this account from several addresses. Wait "
+            "%(minutes)s minutes and try again, or sign in from an address you used before."
         ),
     }
 
     def clean(self):
         username = (self.cleaned_data.get("username") or "").strip()
         ip = client_ip(self.request)
-        if username and LoginAttempt.is_locked(username, ip):
-            LoginAttempt.objects.create(username=username, ip_address=ip, succeeded=False)
+        lock = LoginAttempt.lock(username, ip) if username else None
+        if lock:
+            LoginAttempt.objects.create(
+                username=username, ip_address=ip, succeeded=False, refused=True
+            )
+            self._audit(username, AuditEntry.Action.LOCKOUT, AuditEntry.Outcome.DENIED, lock)
+            minutes = (
+                settings.LOGIN_USERNAME_BACKOFF_MINUTES
+                if lock == LoginAttempt.Lock.USERNAME
+                else settings.LOGIN_LOCKOUT_MINUTES
+            )
             raise forms.ValidationError(
-                self.error_messages["locked"],
-                code="locked",
-                params={"minutes": settings.LOGIN_LOCKOUT_MINUTES},
+                self.lock_messages[lock], code="locked", params={"minutes": minutes}
             )
         try:
             cleaned = super().clean()
         except forms.ValidationError:
             LoginAttempt.objects.create(username=username, ip_address=ip, succeeded=False)
+            self._audit(username, AuditEntry.Action.LOGIN_FAILED, AuditEntry.Outcome.FAILURE)
             raise
         LoginAttempt.objects.create(username=username, ip_address=ip, succeeded=True)
         return cleaned
+
+    def _audit(self, username, action, outcome, lock=None):
+        AuditEntry.record(
+            actor=Person.objects.filter(username=username).first(),
+            action=action,
+            outcome=outcome,
+            summary=_("Sign-in as “%(username)s”") % {"username": username[:150]},
+            changes={"username": username[:150], **({"lock": lock} if lock else {})},
+        )
+
+
+class LoginForm(ThrottledLoginMixin, AuthenticationForm):
+    """The site's sign-in form."""
+
+
+class AdminLoginForm(ThrottledLoginMixin, AdminAuthenticationForm):
+    """`/admin/login/` under the same throttling and records as the site's sign-in."""
 
 
 class UnitForm(forms.ModelForm):
@@ -101,11 +132,18 @@ class CommandOfficeForm(forms.ModelForm):
 
 
 class PersonForm(forms.ModelForm):
+    """A person's account details; a password typed here is checked by Django's validators and
+    the view sets it through `accounts.services.set_password` (forced change at next sign-in)."""
+
     password = forms.CharField(
         label=_("Initial password"),
         required=False,
-        widget=forms.PasswordInput,
-        help_text=_("Leave empty to keep the current password."),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=_(
+            "Leave empty to keep the current password. The person must change it at their next "
+            "sign-in; an activation code lets them choose it themselves instead."
+        ),
     )
 
     class Meta:
@@ -116,15 +154,19 @@ class PersonForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         if not self.instance.pk:
             self.fields["password"].required = True
-            self.fields["password"].help_text = ""
+            self.fields["password"].help_text = _(
+                "The person must change it at their next sign-in."
+            )
 
-    def save(self, commit=True):
-        person = super().save(commit=False)
-        if self.cleaned_data["password"]:
-            person.set_password(self.cleaned_data["password"])
-        if commit:
-            person.save()
-        return person
+    def _post_clean(self):
+        super()._post_clean()
+        # After the instance has the form's values, so the similarity check sees the new name.
+        password = self.cleaned_data.get("password")
+        if password:
+            try:
+                password_validation.validate_password(password, self.instance)
+            except forms.ValidationError as error:
+                self.add_error("password", error)
 
 
 class MembershipForm(forms.ModelForm):
@@ -137,26 +179,24 @@ class MembershipForm(forms.ModelForm):
         self.instance.campaign = campaign
         self.fields["unit"].queryset = Unit.objects.visible_to(user).filter(campaign=campaign)
         self.fields["command_office"].queryset = CommandOffice.objects.filter(campaign=campaign)
+        # The three administrative duties are given by the security administrator only.
+        self.fields["role"].choices = [
+            (value, label)
+            for value, label in self.fields["role"].choices
+            if value not in SEPARATED_ROLES
+        ]
         self.fields["unit"].help_text = _("Required for unit leaders and liaisons.")
         self.fields["command_office"].help_text = _("Required for command office staff.")
 
 
 class OrganisationImportForm(forms.Form):
-    file = forms.FileField(
+    file = WorkbookFileField(
         label=_("Workbook (.xlsx)"),
         help_text=_(
             "Columns: unit name, kind, parent unit, first responsible person, title, liaison, "
             "phone. A title row above the header is fine."
         ),
     )
-
-    def clean_file(self):
-        upload = self.cleaned_data["file"]
-        if upload.size > settings.UPLOAD_MAX_MB * 1024 * 1024:
-            raise forms.ValidationError(
-                _("The file is larger than %(mb)s MB.") % {"mb": settings.UPLOAD_MAX_MB}
-            )
-        return upload
 
 
 # --- Evaluation systems (测评体系) ------------------------------------------------------------
@@ -165,7 +205,7 @@ class OrganisationImportForm(forms.Form):
 class IndicatorImportForm(forms.Form):
     """Upload an evaluation-system workbook, as a new system or a revised edition of one."""
 
-    file = forms.FileField(
+    file = WorkbookFileField(
         label=_("Workbook (.xlsx)"),
         help_text=_(
             "Columns: 测评项目, [指标], 测评内容, 测评标准, 分值, 测评方法, 牵头单位, 责任单位, "
@@ -207,14 +247,6 @@ class IndicatorImportForm(forms.Form):
     def __init__(self, *args, campaign, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["system"].queryset = EvaluationSystem.objects.filter(campaign=campaign)
-
-    def clean_file(self):
-        upload = self.cleaned_data["file"]
-        if upload.size > settings.UPLOAD_MAX_MB * 1024 * 1024:
-            raise forms.ValidationError(
-                _("The file is larger than %(mb)s MB.") % {"mb": settings.UPLOAD_MAX_MB}
-            )
-        return upload
 
     def details(self):
         """The system fields as plain values (kept in the session between preview and confirm)."""
@@ -341,5 +373,19 @@ class EvidenceForm(forms.ModelForm):
 
     def clean_upload(self):
         upload = self.cleaned_data["upload"]
-        self.kind = check_document(upload)
+        # Photos come back re-encoded, documents renamed to match their content.
+        self.kind, upload = clean_document(upload)
         return upload
+
+
+class OneTimeTokenMixin:
+    """A hidden one-time token on a form that creates something: the first POST of the page
+    is acted on, a repeat (double click, retry after an error) gets the first result back
+    (`campaign.services.submit_once`). Put it before the form class in the bases."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Not required, so a page opened before a deploy still posts (without the protection).
+        self.fields["form_token"] = forms.UUIDField(
+            widget=forms.HiddenInput, initial=uuid.uuid4, required=False
+        )

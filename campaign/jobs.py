@@ -1,10 +1,11 @@
 """Background jobs of the campaign app: the outbox relay and sign-in record clean-up."""
 
 from celery import shared_task
+from django.conf import settings
 from django.utils import timezone
 
 from . import outbox
-from .models import FormSubmission, LoginAttempt
+from .models import AuditEntry, FormSubmission, LoginAttempt
 from .ratelimit import purge_expired_counters
 from .uploads import sweep_orphan_files
 
@@ -22,6 +23,13 @@ def purge_login_attempts(days=LOGIN_ATTEMPT_RETENTION_DAYS):
     cutoff = timezone.now() - timezone.timedelta(days=days)
     deleted, _by_model = LoginAttempt.objects.filter(at__lt=cutoff).delete()
     return deleted
+
+
+@shared_task(acks_late=True, time_limit=600)
+def purge_audit_entries():
+    """Delete audit entries past the retention period (AUDIT_RETENTION_DAYS, never under 180
+    days; the database refuses younger ones anyway). Returns how many went. Safe to re-run."""
+    return AuditEntry.purge(older_than_days=settings.AUDIT_RETENTION_DAYS)
 
 
 @shared_task(acks_late=True, time_limit=300)

@@ -1,9 +1,11 @@
 from django.conf import settings
 from django.db import connection
 from django.utils import translation
+from django.utils.translation import gettext
 
+from . import request_context
 from .errors import CommitTracker
-from .models import Campaign
+from .models import AuditEntry, Campaign
 
 SESSION_KEY = "campaign_id"
 
@@ -64,3 +66,33 @@ class CommitTrackerMiddleware:
         request.commit_tracker = CommitTracker()
         with connection.execute_wrapper(request.commit_tracker):
             return self.get_response(request)
+
+
+class RequestContextMiddleware:
+    """Makes the request current for audit entries (address, user agent, person), and records
+    every refusal a signed-in person meets (403, and 404 from scoping) in the audit log."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        token = request_context.activate(request)
+        try:
+            response = self.get_response(request)
+            user = getattr(request, "user", None)
+            if response.status_code in (403, 404) and user is not None and user.is_authenticated:
+                AuditEntry.record(
+                    actor=user,
+                    action=AuditEntry.Action.DENIED,
+                    outcome=AuditEntry.Outcome.DENIED,
+                    summary=gettext("%(status)s on %(method)s %(path)s")
+                    % {
+                        "status": response.status_code,
+                        "method": request.method,
+                        "path": request.path[:200],
+                    },
+                    changes={"status": response.status_code, "path": request.path[:200]},
+                )
+            return response
+        finally:
+            request_context.deactivate(token)

@@ -54,6 +54,8 @@ class Person(AbstractUser):
     name = models.CharField(_("name"), max_length=50)
     phone = models.CharField(_("phone"), max_length=30, blank=True)
     title = models.CharField(_("job title"), max_length=100, blank=True)
+    # Set when someone else chose the password: the person must choose their own at next sign-in.
+    must_change_password = models.BooleanField(_("must change password"), default=False)
 
     class Meta:
         verbose_name = _("person")
@@ -65,6 +67,13 @@ class Person(AbstractUser):
 
     def get_full_name(self):
         return self.name or self.username
+
+    def needs_two_factor(self):
+        """Office admins, the three administrators and superusers sign in with a second factor."""
+        return (
+            self.is_superuser
+            or self.memberships.filter(role__in=TWO_FACTOR_ROLES, campaign__is_active=True).exists()
+        )
 
 
 class CampaignQuerySet(models.QuerySet):
@@ -273,11 +282,19 @@ class Role(models.TextChoices):
     UNIT_LEADER = "unit_leader", _("Unit leader")
     UNIT_LIAISON = "unit_liaison", _("Unit liaison")
     LEADER = "leader", _("Leading group member (read-only)")
+    # 三员分立 (等保 2.0): three administrative duties beside the business roles.
+    SYSTEM_ADMIN = "system_admin", _("System administrator (系统管理员)")
+    SECURITY_ADMIN = "security_admin", _("Security administrator (安全管理员)")
+    AUDITOR = "auditor", _("Audit administrator (审计管理员)")
 
 
 UNIT_ROLES = {Role.UNIT_LEADER, Role.UNIT_LIAISON}
 # Roles that see the whole campaign.
 CAMPAIGN_WIDE_ROLES = {Role.OFFICE_ADMIN, Role.LEADER, Role.INSPECTOR}
+# The three administrative duties: nobody holds two of them, in any campaign.
+SEPARATED_ROLES = {Role.SYSTEM_ADMIN, Role.SECURITY_ADMIN, Role.AUDITOR}
+# Roles whose accounts must sign in with a second factor (TOTP).
+TWO_FACTOR_ROLES = {Role.OFFICE_ADMIN, *SEPARATED_ROLES}
 
 
 class Membership(models.Model):
@@ -329,7 +346,14 @@ class Membership(models.Model):
                     )
                     | Q(role="command_staff", command_office__isnull=False, unit__isnull=True)
                     | Q(
-                        role__in=["office_admin", "inspector", "leader"],
+                        role__in=[
+                            "office_admin",
+                            "inspector",
+                            "leader",
+                            "system_admin",
+                            "security_admin",
+                            "auditor",
+                        ],
                         unit__isnull=True,
                         command_office__isnull=True,
                     )
@@ -374,14 +398,48 @@ class Membership(models.Model):
             self.command_office = None
         if role == Role.COMMAND_STAFF:
             self.unit = None
+        if role in SEPARATED_ROLES:
+            self.unit = None
+            self.command_office = None
+            self.check_separation()
+
+    def check_separation(self):
+        """三员分立: a person holding one of the three administrative duties holds no other."""
+        if self.role not in SEPARATED_ROLES or not self.person_id:
+            return
+        other = (
+            Membership.objects.filter(person_id=self.person_id, role__in=SEPARATED_ROLES)
+            .exclude(role=self.role)
+            .first()
+        )
+        if other:
+            raise ValidationError(
+                {
+                    "role": _(
+                        "%(person)s is already %(role)s: the system, security and audit "
+                        "administrators must be three different people."
+                    )
+                    % {"person": self.person, "role": other.get_role_display()}
+                }
+            )
 
 
 class LoginAttempt(models.Model):
-    """Every sign-in attempt, kept in the database so lockout holds without Redis."""
+    """Every sign-in attempt, kept in the database so lockout holds without Redis.
+
+    `refused` attempts were turned away by a lock before the password was checked: they are
+    not failures, so hammering a locked account never makes its lock last longer.
+    """
+
+    class Lock(models.TextChoices):
+        USERNAME_AT_ADDRESS = "username_at_address", _("this username at this address")
+        ADDRESS = "address", _("this address (many usernames)")
+        USERNAME = "username", _("this username (many addresses)")
 
     username = models.CharField(max_length=150)
     ip_address = models.GenericIPAddressField(null=True, blank=True)
     succeeded = models.BooleanField()
+    refused = models.BooleanField(default=False)
     at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -389,30 +447,71 @@ class LoginAttempt(models.Model):
         verbose_name_plural = _("login attempts")
         ordering = ["-at"]
         indexes = [
-            # is_locked(): recent attempts for one username and address.
+            # lock(): recent attempts for one username and address.
             models.Index(fields=["username", "ip_address", "at"]),
+            # lock(): recent failures from one address (password spraying).
+            models.Index(fields=["ip_address", "at"]),
+            # lock(): recent failures for one username from anywhere.
+            models.Index(fields=["username", "at"]),
         ]
 
     def __str__(self):
         return f"{self.username} {self.ip_address} {self.at:%Y-%m-%d %H:%M}"
 
     @classmethod
-    def is_locked(cls, username, ip_address):
-        """Locked when the last N attempts since the window opened all failed."""
-        window_start = timezone.now() - timezone.timedelta(minutes=settings.LOGIN_LOCKOUT_MINUTES)
+    def lock(cls, username, ip_address):
+        """Which lock turns this sign-in away now (a `Lock`), or None.
+
+        1. The username at this address: the last LOGIN_LOCKOUT_ATTEMPTS attempts in the
+           window all failed.
+        2. The address, whatever the username: LOGIN_ADDRESS_LOCKOUT_ATTEMPTS failures in the
+           window (password spraying).
+        3. The username, from any address: LOGIN_USERNAME_LOCKOUT_ATTEMPTS failures in the
+           window delay further tries until LOGIN_USERNAME_BACKOFF_MINUTES after the latest
+           failure. Refused tries do not count, and an address the person has signed in from
+           before is exempt, so an attacker cannot keep the person out.
+        """
+        now = timezone.now()
+        window = now - timezone.timedelta(minutes=settings.LOGIN_LOCKOUT_MINUTES)
+        attempts = cls.objects.filter(at__gte=window, refused=False)
         recent = list(
-            cls.objects.filter(username=username, ip_address=ip_address, at__gte=window_start)
+            attempts.filter(username=username, ip_address=ip_address)
             .order_by("-at")
             .values_list("succeeded", flat=True)[: settings.LOGIN_LOCKOUT_ATTEMPTS]
         )
-        return len(recent) >= settings.LOGIN_LOCKOUT_ATTEMPTS and not any(recent)
+        if len(recent) >= settings.LOGIN_LOCKOUT_ATTEMPTS and not any(recent):
+            return cls.Lock.USERNAME_AT_ADDRESS
+        failures = attempts.filter(succeeded=False)
+        if (
+            ip_address
+            and failures.filter(ip_address=ip_address).count()
+            >= settings.LOGIN_ADDRESS_LOCKOUT_ATTEMPTS
+        ):
+            return cls.Lock.ADDRESS
+        mine = failures.filter(username=username)
+        backoff = now - timezone.timedelta(minutes=settings.LOGIN_USERNAME_BACKOFF_MINUTES)
+        if (
+            mine.filter(at__gte=backoff).exists()
+            and mine.count() >= settings.LOGIN_USERNAME_LOCKOUT_ATTEMPTS
+            and not cls.objects.filter(
+                username=username, ip_address=ip_address, succeeded=True
+            ).exists()
+        ):
+            return cls.Lock.USERNAME
+        return None
+
+    @classmethod
+    def is_locked(cls, username, ip_address):
+        return cls.lock(username, ip_address) is not None
 
 
-class AuditEntry(models.Model):
-    """One recorded change to the organisation or settings: who, when, what.
+class AuditEntry(AppendOnlyModel):
+    """One event in the audit log (who, what, when, from where, outcome): sign-ins, password and
+    role changes, exports and downloads, access denials, imports, publishing and plain edits.
 
-    Workflow transitions (tasks, findings) keep their own event tables; this log
-    covers plain create/edit/import actions.
+    Append-only: the app, `/admin/` and (through a database trigger) SQL refuse to change or
+    delete an entry younger than the retention period. Workflow transitions (tasks, findings)
+    keep their own event tables as well.
     """
 
     class Action(models.TextChoices):
@@ -420,20 +519,39 @@ class AuditEntry(models.Model):
         UPDATE = "update", _("Changed")
         DELETE = "delete", _("Deleted")
         IMPORT = "import", _("Imported")
+        PUBLISH = "publish", _("Publication")
+        LOGIN = "login", _("Signed in")
+        LOGIN_FAILED = "login_failed", _("Sign-in failed")
+        LOCKOUT = "lockout", _("Sign-in refused (locked)")
+        LOGOUT = "logout", _("Signed out")
+        TWO_FACTOR = "two_factor", _("Two-factor sign-in")
+        PASSWORD = "password", _("Password changed")
+        ROLE = "role", _("Role changed")
+        EXPORT = "export", _("Exported")
+        DOWNLOAD = "download", _("Downloaded")
+        DENIED = "denied", _("Access denied")
+
+    class Outcome(models.TextChoices):
+        SUCCESS = "success", _("Success")
+        FAILURE = "failure", _("Failure")
+        DENIED = "denied", _("Denied")
 
     campaign = models.ForeignKey(
         Campaign,
-        on_delete=models.CASCADE,
+        on_delete=models.PROTECT,
         null=True,
         related_name="audit_entries",
     )
     actor = models.ForeignKey(Person, on_delete=models.PROTECT, null=True, related_name="+")
     at = models.DateTimeField(default=timezone.now)
-    action = models.CharField(max_length=10, choices=Action.choices)
-    object_type = models.CharField(max_length=50)
+    action = models.CharField(max_length=20, choices=Action.choices)
+    outcome = models.CharField(max_length=10, choices=Outcome.choices, default=Outcome.SUCCESS)
+    object_type = models.CharField(max_length=50, blank=True)
     object_id = models.CharField(max_length=50, blank=True)
     summary = models.CharField(max_length=300)
     changes = models.JSONField(default=dict, blank=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=300, blank=True)
 
     class Meta:
         verbose_name = _("audit entry")
@@ -442,7 +560,7 @@ class AuditEntry(models.Model):
         indexes = [
             # The history box on an object's page.
             models.Index(fields=["object_type", "object_id", "at"]),
-            # The change log's default order: one campaign, newest first.
+            # The audit viewer and change log: one campaign's entries, newest first.
             models.Index(fields=["campaign", "-at"], name="audit_list_order"),
         ]
 
@@ -450,15 +568,33 @@ class AuditEntry(models.Model):
         return f"{self.at:%Y-%m-%d %H:%M} {self.actor} {self.summary}"
 
     @classmethod
-    def record(cls, *, actor, action, obj, summary, changes=None, campaign=None):
+    def record(
+        cls,
+        *,
+        actor,
+        action,
+        summary,
+        obj=None,
+        changes=None,
+        campaign=None,
+        outcome=Outcome.SUCCESS,
+    ):
+        """Append one entry; the client address and user agent come from the request being
+        served (`campaign.request_context`), so callers never pass them."""
+        from .request_context import current_request
+
+        context = current_request()
         return cls.objects.create(
-            campaign=campaign or getattr(obj, "campaign", None),
-            actor=actor,
+            campaign=campaign or getattr(obj, "campaign", None) or context.campaign,
+            actor=actor if getattr(actor, "pk", None) else None,
             action=action,
-            object_type=obj._meta.label_lower,
-            object_id=str(obj.pk),
+            outcome=outcome,
+            object_type=obj._meta.label_lower if obj is not None else "",
+            object_id=str(obj.pk) if obj is not None else "",
             summary=str(summary)[:300],
             changes=changes or {},
+            ip_address=context.ip_address,
+            user_agent=context.user_agent[:300],
         )
 
     @classmethod
@@ -466,6 +602,16 @@ class AuditEntry(models.Model):
         return cls.objects.filter(
             object_type=obj._meta.label_lower, object_id=str(obj.pk)
         ).select_related("actor")
+
+    @classmethod
+    def purge(cls, *, older_than_days):
+        """Delete entries older than the retention period (never fewer than 180 days)."""
+        days = max(older_than_days, 180)
+        cutoff = timezone.now() - timezone.timedelta(days=days)
+        # The append-only queryset refuses deletes; retention is the one exception, and the
+        # database trigger still refuses any row younger than 180 days.
+        deleted, _by_model = models.QuerySet.delete(cls.objects.filter(at__lt=cutoff))
+        return deleted
 
 
 # --- The evaluation system (测评体系) -------------------------------------------------------
@@ -739,12 +885,12 @@ class Standard(models.Model):
         return standard
 
 
-class AssessmentEvent(models.Model):
+class AssessmentEvent(AppendOnlyModel):
     """One self-assessment of a standard: who, when, from which status to which, and why."""
 
     standard = models.ForeignKey(
         Standard,
-        on_delete=models.CASCADE,
+        on_delete=models.PROTECT,
         related_name="assessment_events",
         verbose_name=_("standard"),
     )

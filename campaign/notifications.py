@@ -70,7 +70,7 @@ def notify(
     return created
 
 
-@handler
+@handler(atomic=False)
 def send_notification(*, notification_id, backend):
     """Send one in-app notification through one backend (e-mail, later SMS); an error is
     retried by the outbox with back-off."""

@@ -1,13 +1,17 @@
-"""Workflows of the campaign app that span several models: the organisation import."""
+"""Workflows of the campaign app that span several models: the organisation import, and
+acting on a form once however often it is posted."""
 
 import re
 from dataclasses import dataclass, field
 
-from django.db import transaction
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import PermissionDenied
+from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
-from .models import AuditEntry, Membership, Person, Role, Unit
+from .models import AuditEntry, FormSubmission, Membership, Person, Role, Unit
 from .workbook import (
+    RowError,
     WorkbookInvalid,
     invisible_note,
     label_key,
@@ -226,6 +230,10 @@ def read_organisation(data, *, campaign, filename="", same=()):
             )
         )
 
+    if not plan.rows and not plan.errors:
+        plan.errors.append(
+            RowError(plan.sheet, None, None, _("The sheet has a header but no units."))
+        )
     # Rows that are existing units under another spelling, and probable duplicates.
     for row in plan.rows:
         unit = by_key.get(unit_key(row.name))
@@ -399,3 +407,32 @@ def _assign(unit, role, name, title, phone, campaign):
         person.set_unusable_password()
         person.save()
     Membership.objects.create(person=person, campaign=campaign, role=role, unit=unit, title=title)
+
+
+def submit_once(*, token, person, create):
+    """Run `create()` for the first POST carrying `token` and remember what it made; a repeat
+    with the same token runs nothing and gets that first result. Returns (result, first).
+
+    The claim row is written in the same transaction as what `create()` makes, so a failed
+    attempt claims nothing and may be sent again. A second POST arriving while the first is
+    still running waits on the token's unique index, then gets the first result.
+    Without a token (a page rendered before tokens existed) `create()` simply runs.
+    """
+    if token is None:
+        return create(), True
+    person = person if person is not None and person.is_authenticated else None
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                claim = FormSubmission.objects.create(token=token, person=person)
+        except IntegrityError:
+            earlier = FormSubmission.objects.get(token=token)
+            if earlier.person_id != (person.pk if person else None):
+                raise PermissionDenied from None
+            return earlier.result, False
+        result = create()
+        if getattr(result, "pk", None) is not None:
+            claim.content_type = ContentType.objects.get_for_model(result)
+            claim.object_id = result.pk
+            claim.save(update_fields=["content_type", "object_id"])
+        return result, True

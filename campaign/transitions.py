@@ -52,7 +52,8 @@ class Rule:
 
     `who(scope, obj)` answers for a person (`campaign.access.Scope`); `when(obj)` adds a
     condition on the object's own fields (e.g. a supervision level not yet at the top);
-    `denied` is the message given to a person the rule refuses.
+    `denied` is the message given to a person the rule refuses (or a function of the scope
+    and the object returning it, when the reason varies).
     """
 
     sources: frozenset
@@ -67,6 +68,9 @@ class Rule:
     def allows(self, scope, obj):
         return self.who(scope, obj)
 
+    def refusal(self, scope, obj):
+        return self.denied(scope, obj) if callable(self.denied) else str(self.denied)
+
 
 def rule(sources, who=everyone, denied="", when=None, label=""):
     return Rule(frozenset(sources), who, denied, when, label)
@@ -76,8 +80,9 @@ def rule(sources, who=everyone, denied="", when=None, label=""):
 class Change:
     """What a model method hands to `transition`: the fields it set and the effects it wants.
 
-    `effects` are `(kind, idempotency_key, payload)` tuples written to the outbox with the
-    event's id added to the payload as `event_id`.
+    `effects` are `(kind, idempotency_key, payload)` tuples for the outbox (see
+    `write_effects`), or functions of the saved row returning one (when the effect names
+    the new version).
     """
 
     fields: list = field(default_factory=list)
@@ -103,13 +108,21 @@ def may(user, obj, action):
     return action in allowed_actions(user, obj)
 
 
+def refusal(user, obj, action):
+    """Why the rule table refuses this person `action` on the object (whatever its status),
+    or None when it lets them."""
+    action_rule = type(obj).RULES[action]
+    scope = _scope(user)
+    return None if action_rule.allows(scope, obj) else action_rule.refusal(scope, obj)
+
+
 def require_action(user, obj, action):
     """403 unless the rule table lets this person take `action` on the object in some status.
 
     The view checks the person; the state is checked again by the model under the lock
     (a stale page must give the translated "not possible now" message, not a 403).
     """
-    if not type(obj).RULES[action].allows(_scope(user), obj):
+    if refusal(user, obj, action) is not None:
         raise PermissionDenied
 
 
@@ -124,13 +137,15 @@ def transition(
     data=None,
     check=None,
     apply=None,
+    after=None,
     event_kind=None,
 ):
     """Change `obj` by `action` in one transaction and return the event row.
 
     `to` is the new status (or a callable of the locked object; None keeps the status).
     `check(locked)` raises `DomainError` for the method's own conditions; `apply(locked)`
-    sets fields and returns a `Change` (or a list of field names). `actor=None` is the
+    sets fields and returns a `Change` (or a list of field names); `after(locked, event)`
+    adds what needs the event row (photos attached to it). `actor=None` is the
     system (a daily job): the rule's "who" is not asked, the statuses still are.
     """
     model = type(obj)
@@ -146,8 +161,8 @@ def transition(
         old = locked.status
         if not action_rule.starts_from(locked):
             raise DomainError(locked.not_possible_message(action), code="transition")
-        if actor is not None and not action_rule.allows(_scope(actor), locked):
-            raise DomainError(action_rule.denied, code="actor")
+        if actor is not None and not action_rule.allows(scope := _scope(actor), locked):
+            raise DomainError(action_rule.refusal(scope, locked), code="actor")
         new = (to(locked) if callable(to) else to) or old
         if new != old and new not in model.TRANSITIONS[old]:
             raise DomainError(locked.not_possible_message(action), code="transition")
@@ -171,9 +186,11 @@ def transition(
             from_status=old,
             to_status=new,
             note=note,
-            data=data or {},
+            data=data if data is not None else {},
         )
-        write_effects(change.effects, event=event)
+        if after:
+            after(locked, event)
+        write_effects([e(locked) if callable(e) else e for e in change.effects], event=event)
     # The caller's object now shows what was saved.
     for f in model._meta.concrete_fields:
         setattr(obj, f.attname, getattr(locked, f.attname))

@@ -1,19 +1,27 @@
-"""Uploaded files: checking them by content, preparing photos, serving them privately,
-and when they are written and removed.
+"""Uploaded files: one policy for every upload field, and serving them privately.
 
-Photos and evidence are private: each app serves them through its own view after a
-scope check, with `private_file_response`. Nothing here trusts a file's name or the
-browser's content type. Every model's files go through `TransactionalFileSystemStorage`
-(STORAGES["default"]): a file lives only if the transaction that wrote it commits.
+The policy: a file's type is decided from its content, never its name or the browser's
+content type; photos are decoded and re-encoded as JPEG (metadata such as EXIF GPS and
+device dropped, orientation applied, a pixel cap enforced as a form error); documents are
+kept as uploaded but stored and offered for download under a name whose suffix matches
+their content; every kind has a size cap (the form checks it, `RequestSizeLimitMiddleware`
+refuses an oversized body from its Content-Length before reading it).
+
+Serving (`private_file_response`): each app's view checks scope first; the response type
+comes from the stored bytes: our re-encoded JPEG/PNG photos inline, anything else as an
+attachment of a fixed harmless type, always with `nosniff`, a sandboxing CSP and no-store.
+
+Every model's files go through `TransactionalFileSystemStorage` (STORAGES["default"]):
+a file lives only if the transaction that wrote it commits.
 """
 
 import datetime
 import io
 import logging
-import mimetypes
 import threading
 import time
 import uuid
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
@@ -25,73 +33,145 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import FileSystemStorage
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.http import FileResponse, HttpResponse
+from django.shortcuts import render
 from django.utils import timezone
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 
-# Decompression bombs: refuse images with more pixels than a 60-megapixel camera makes.
-Image.MAX_IMAGE_PIXELS = 60_000_000
+from .models import AuditEntry
+from .request_context import current_request
+
+# Pillow's own guard (a warning up to twice this, an error beyond) backs up the explicit
+# pixel cap of check_image for any other code that opens images (e.g. WeasyPrint).
+Image.MAX_IMAGE_PIXELS = settings.IMAGE_MAX_PIXELS
 IMAGE_FORMATS = {"JPEG", "PNG", "WEBP", "GIF", "MPO"}
 
-# Evidence documents recognised by their first bytes, not their names.
-DOCUMENT_SIGNATURES = [
-    (b"%PDF-", "pdf"),
-    (b"PK\x03\x04", "office"),  # docx, xlsx, pptx (and other zip files, checked below)
-    (b"\xd0\xcf\x11\xe0", "office-legacy"),  # doc, xls, ppt
+OLE2_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # doc, xls, ppt and WPS's wps/et/dps
+LEGACY_OFFICE_SUFFIXES = {".doc", ".xls", ".ppt", ".wps", ".et", ".dps"}
+# What a downloaded document may be called: the suffixes our content checks give out.
+DOWNLOAD_SUFFIXES = {".pdf", ".docx", ".xlsx", ".pptx", *LEGACY_OFFICE_SUFFIXES}
+# Office Open XML documents are zip files; the part that names each kind.
+OOXML_PARTS = [
+    ("word/document.xml", ".docx"),
+    ("xl/workbook.xml", ".xlsx"),
+    ("ppt/presentation.xml", ".pptx"),
 ]
-DOCUMENT_EXTENSIONS = {".pdf", ".docx", ".xlsx", ".pptx", ".doc", ".xls", ".ppt", ".wps", ".et"}
+
+# Served inline only when the stored bytes are one of the image types we write ourselves.
+INLINE_SIGNATURES = [(b"\xff\xd8\xff", "image/jpeg"), (b"\x89PNG\r\n\x1a\n", "image/png")]
+# A private file is never a page: even if a browser tried to render one, nothing runs.
+FILE_CSP = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox"
 
 
-def _check_size(upload):
-    limit = settings.UPLOAD_MAX_MB * 1024 * 1024
-    if upload.size > limit:
+def size_limit_mb(kind):
+    """The size cap, in megabytes, for an upload of `kind` (photo, document or workbook)."""
+    return {
+        "photo": settings.PHOTO_MAX_MB,
+        "document": settings.UPLOAD_MAX_MB,
+        "workbook": settings.WORKBOOK_MAX_MB,
+    }[kind]
+
+
+def check_size(upload, kind):
+    limit = size_limit_mb(kind)
+    if upload.size > limit * 1024 * 1024:
         raise ValidationError(
-            _("“%(name)s” is larger than %(mb)s MB.")
-            % {"name": upload.name, "mb": settings.UPLOAD_MAX_MB},
+            _("“%(name)s” is larger than %(mb)s MB.") % {"name": upload.name, "mb": limit},
             code="too_large",
         )
 
 
+def _not_image(upload):
+    return ValidationError(
+        _("“%(name)s” is not a photo: upload a JPEG, PNG or WebP image.") % {"name": upload.name},
+        code="not_image",
+    )
+
+
+def _too_many_pixels(upload):
+    return ValidationError(
+        _(
+            "“%(name)s” has too many pixels for a photo (at most %(mp)s megapixels): "
+            "send a smaller picture."
+        )
+        % {"name": upload.name, "mp": settings.IMAGE_MAX_PIXELS // 1_000_000},
+        code="too_many_pixels",
+    )
+
+
 def check_image(upload):
-    """Refuse files that are not images by their content, or are too large. Returns the format."""
-    _check_size(upload)
+    """Refuse files that are not images by their content, are too large, or have more
+    pixels than the cap (decided from the header, before any pixel is decoded).
+    Returns the format."""
+    check_size(upload, "photo")
     upload.seek(0)
     try:
         with Image.open(upload) as image:
+            if image.width * image.height > settings.IMAGE_MAX_PIXELS:
+                raise _too_many_pixels(upload)
             image.verify()
             image_format = image.format
-    except (UnidentifiedImageError, OSError, SyntaxError, Image.DecompressionBombError):
-        raise ValidationError(
-            _("“%(name)s” is not a photo: upload a JPEG, PNG or WebP image.")
-            % {"name": upload.name},
-            code="not_image",
-        ) from None
+    except Image.DecompressionBombError:
+        raise _too_many_pixels(upload) from None
+    except (UnidentifiedImageError, OSError, SyntaxError):
+        raise _not_image(upload) from None
     finally:
         upload.seek(0)
     if image_format not in IMAGE_FORMATS:
-        raise ValidationError(
-            _("“%(name)s” is not a photo: upload a JPEG, PNG or WebP image.")
-            % {"name": upload.name},
-            code="not_image",
-        )
+        raise _not_image(upload)
     return image_format
 
 
-def check_document(upload):
-    """Accept images and office documents (PDF, Word, Excel, PowerPoint, WPS) by content."""
-    _check_size(upload)
+def document_suffix(upload):
+    """The suffix a document's content calls for (".pdf", ".docx" …), or None if the
+    content is no document we accept. The uploader's name is only consulted to tell the
+    old binary Office and WPS formats apart, which share one container."""
     upload.seek(0)
     head = upload.read(8)
     upload.seek(0)
-    known = any(head.startswith(sig) for sig, _kind in DOCUMENT_SIGNATURES)
-    if known and Path(upload.name).suffix.lower() in DOCUMENT_EXTENSIONS:
-        return "document"
     try:
-        check_image(upload)
-        return "image"
-    except ValidationError:
-        pass
+        if head.startswith(b"%PDF-"):
+            return ".pdf"
+        if head.startswith(OLE2_SIGNATURE):
+            suffix = Path(upload.name).suffix.lower()
+            return suffix if suffix in LEGACY_OFFICE_SUFFIXES else ".doc"
+        if head.startswith(b"PK\x03\x04"):
+            try:
+                with zipfile.ZipFile(upload) as archive:
+                    names = set(archive.namelist())
+            except (zipfile.BadZipFile, OSError, ValueError):
+                return None
+            if "[Content_Types].xml" in names:
+                return next((sfx for part, sfx in OOXML_PARTS if part in names), None)
+        return None
+    finally:
+        upload.seek(0)
+
+
+def safe_name(name, suffix):
+    """The uploader's file name without folders, ending in the suffix its content calls for."""
+    stem = Path(Path(name).name).stem.strip()[:80] or "file"
+    return f"{stem}{suffix}"
+
+
+def clean_document(upload):
+    """The policy for evidence (archive or progress reports): a photo or an office document.
+
+    Returns (kind, file): ("image", a re-encoded JPEG) or ("document", the upload renamed
+    so its suffix matches its content). Raises ValidationError for anything else.
+    """
+    check_size(upload, "document")
+    suffix = document_suffix(upload)
+    if suffix:
+        upload.name = safe_name(upload.name, suffix)
+        return "document", upload
+    try:
+        return "image", prepare_photo(upload).image
+    except ValidationError as exc:
+        if exc.code in ("too_large", "too_many_pixels"):
+            raise
     raise ValidationError(
         _("“%(name)s” is not an accepted file: upload a photo, PDF, Word, Excel or WPS document.")
         % {"name": upload.name},
@@ -123,49 +203,101 @@ def _taken_at(image):
         return None
 
 
+def _jpeg(image, name, quality):
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", quality=quality, optimize=True)
+    return ContentFile(buffer.getvalue(), name=name)
+
+
 def prepare_photo(upload, *, max_side=2048, thumb_side=360):
-    """Check an uploaded photo, keep its shooting time, and return a resized JPEG and thumbnail."""
+    """Check an uploaded photo, keep its shooting time, and return it re-encoded as a
+    resized JPEG with a thumbnail: no metadata (EXIF GPS, device, XMP) is carried over."""
     check_image(upload)
     upload.seek(0)
-    with Image.open(upload) as original:
-        taken_at = _taken_at(original)
-        image = ImageOps.exif_transpose(original).convert("RGB")
-    image.thumbnail((max_side, max_side))
-    stem = Path(upload.name).stem[:60] or "photo"
-    buffer = io.BytesIO()
-    image.save(buffer, "JPEG", quality=85, optimize=True)
+    try:
+        with Image.open(upload) as original:
+            taken_at = _taken_at(original)
+            # Shrink first, so no full-size copy is ever made: a JPEG decodes straight at a
+            # reduced scale (draft), other formats once at full size (bounded by the cap).
+            original.draft("RGB", (max_side, max_side))
+            original.thumbnail((max_side, max_side))
+            image = ImageOps.exif_transpose(original).convert("RGB")
+    except (OSError, SyntaxError, ValueError):
+        # A header that checked out over pixels that do not (e.g. a truncated JPEG).
+        raise _not_image(upload) from None
+    image.info = {}
     thumb = image.copy()
     thumb.thumbnail((thumb_side, thumb_side))
-    thumb_buffer = io.BytesIO()
-    thumb.save(thumb_buffer, "JPEG", quality=80)
+    stem = Path(Path(upload.name).name).stem[:60] or "photo"
     return PreparedPhoto(
-        image=ContentFile(buffer.getvalue(), name=f"{stem}.jpg"),
-        thumbnail=ContentFile(thumb_buffer.getvalue(), name=f"{stem}_thumb.jpg"),
+        image=_jpeg(image, f"{stem}.jpg", 85),
+        thumbnail=_jpeg(thumb, f"{stem}_thumb.jpg", 80),
         taken_at=taken_at,
         width=image.width,
         height=image.height,
     )
 
 
-def private_file_response(fieldfile, *, as_attachment=False, filename=None):
+def private_file_response(fieldfile, *, filename=None):
     """Serve a stored private file after the caller's scope check.
 
+    The stored bytes, not any name, decide how: a JPEG or PNG (what prepare_photo writes)
+    is shown inline as that image; anything else is a download of a fixed harmless type.
     Behind nginx (PRIVATE_MEDIA_ACCEL_PREFIX set) the web server sends the bytes via
     X-Accel-Redirect; otherwise Django streams the file.
     """
     name = filename or Path(fieldfile.name).name
+    AuditEntry.record(
+        actor=current_request().user,
+        action=AuditEntry.Action.DOWNLOAD,
+        obj=fieldfile.instance,
+        summary=_("Downloaded “%(name)s”") % {"name": name},
+    )
+    with fieldfile.storage.open(fieldfile.name, "rb") as stored:
+        head = stored.read(8)
+    content_type = next((t for sig, t in INLINE_SIGNATURES if head.startswith(sig)), None)
+    as_attachment = content_type is None
+    if as_attachment and Path(name).suffix.lower() not in DOWNLOAD_SUFFIXES:
+        name += ".bin"  # e.g. a file kept raw by earlier code under a page's name
+    content_type = content_type or "application/octet-stream"
     prefix = settings.PRIVATE_MEDIA_ACCEL_PREFIX
     if prefix:
-        response = HttpResponse(content_type=mimetypes.guess_type(name)[0] or "")
-        response["X-Accel-Redirect"] = f"{prefix.rstrip('/')}/{fieldfile.name}"
-        disposition = "attachment" if as_attachment else "inline"
-        response["Content-Disposition"] = f"{disposition}; filename*=UTF-8''{quote(name)}"
+        response = HttpResponse(content_type=content_type)
+        response["X-Accel-Redirect"] = quote(f"{prefix.rstrip('/')}/{fieldfile.name}")
+        response["Content-Disposition"] = content_disposition_header(as_attachment, name)
     else:
-        response = FileResponse(fieldfile.open("rb"), as_attachment=as_attachment, filename=name)
-    # Private: never stored by shared caches.
-    response["Cache-Control"] = "private, max-age=3600"
+        response = FileResponse(
+            fieldfile.open("rb"),
+            as_attachment=as_attachment,
+            filename=name,
+            content_type=content_type,
+        )
+    # Private and personal: never kept by a shared cache or the browser's disk cache.
+    response["Cache-Control"] = "private, no-store"
     response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = FILE_CSP
     return response
+
+
+class RequestSizeLimitMiddleware:
+    """Refuse a request whose body is larger than the cap, from its Content-Length and
+    before anything reads the body. Signed-in people may send several photos and documents
+    at once (REQUEST_MAX_MB); anonymous requests (the citizen report, sign-in) get less.
+    nginx's `client_max_body_size` should match REQUEST_MAX_MB (see README)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        signed_in = request.user.is_authenticated
+        limit = settings.REQUEST_MAX_MB if signed_in else settings.PUBLIC_REQUEST_MAX_MB
+        if length > limit * 1024 * 1024:
+            return render(request, "request_too_large.html", {"mb": limit}, status=413)
+        return self.get_response(request)
 
 
 # --- Form fields -------------------------------------------------------------------------
@@ -190,12 +322,27 @@ class ImageFileField(forms.FileField):
 
 
 class DocumentFileField(forms.FileField):
-    """One evidence document or photo, checked by content."""
+    """One evidence document or photo: cleans to what `clean_document` keeps of it."""
 
     def clean(self, data, initial=None):
         upload = super().clean(data, initial)
         if upload and hasattr(upload, "size"):
-            check_document(upload)
+            return clean_document(upload)[1]
+        return upload
+
+
+class WorkbookFileField(forms.FileField):
+    """An Excel workbook for an import, within the workbook size cap. Whether it really is
+    an .xlsx is decided from its content by the reader (campaign.workbook.open_workbook)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", forms.ClearableFileInput(attrs={"accept": ".xlsx,.xls"}))
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        upload = super().clean(data, initial)
+        if upload and hasattr(upload, "size"):
+            check_size(upload, "workbook")
         return upload
 
 
@@ -290,13 +437,18 @@ class StorageUnavailable(Exception):
 
 
 class _WrittenFile:
-    """A file written inside a transaction; its own on-commit callback marks it kept."""
+    """A file written inside a transaction, and the on-commit callback that marks it kept."""
 
     def __init__(self, storage, name):
-        self.storage, self.name = storage, name
+        # The full path, fixed now: a later file may take the same name once this one is gone.
+        self.name, self.path = name, Path(storage.path(name))
 
-    def __call__(self):
-        _uncommitted_files().remove(self)
+        def committed():
+            files = _uncommitted_files()
+            if self in files:
+                files.remove(self)
+
+        self.committed = committed
 
 
 _written_files = threading.local()
@@ -324,41 +476,54 @@ class TransactionalFileSystemStorage(FileSystemStorage):
             written = _WrittenFile(self, name)
             _uncommitted_files().append(written)
             # Django drops this callback when the transaction (or savepoint) rolls back.
-            connection.on_commit(written, robust=True)
+            connection.on_commit(written.committed)
         return name
 
 
-def discard_rolled_back_files(**_signal_kwargs):
+def discard_rolled_back_files(task=None, **_signal_kwargs):
     """Delete the files whose transaction rolled back; keep those still in an open one.
 
-    Connected to the end of every request and job (campaign/apps.py).
+    Connected to the end of every request and every job a worker runs (campaign/apps.py).
     """
     files = _uncommitted_files()
-    if not files:
+    connection = connections[DEFAULT_DB_ALIAS]
+    # A job run in-process may run inside another transaction's commit hooks, where the
+    # hooks still to run (ours among them) are not in run_on_commit: the request that ran
+    # it decides when it finishes.
+    in_process = task is not None and task.request.is_eager
+    if not files or in_process or connection.run_commit_hooks_on_set_autocommit_on:
         return
-    waiting = [func for _sids, func, _robust in connections[DEFAULT_DB_ALIAS].run_on_commit]
+    waiting = [func for _sids, func, _robust in connection.run_on_commit]
     for written in list(files):
-        if not any(func is written for func in waiting):
+        if not any(func is written.committed for func in waiting):
             files.remove(written)
-            written.storage.delete(written.name)
-            logger.info("Deleted %s: the transaction that wrote it rolled back.", written.name)
+            try:
+                written.path.unlink(missing_ok=True)
+            except OSError:  # the nightly sweep (sweep_orphan_files) will try again
+                logger.warning("Could not delete %s after a rollback", written.name, exc_info=True)
+            else:
+                logger.info("Deleted %s: the transaction that wrote it rolled back.", written.name)
+
+
+def referenced_files():
+    """Every stored file name a row refers to, across all models' file fields."""
+    from django.apps import apps
+    from django.db import models
+
+    names = set()
+    for model in apps.get_models():
+        for field in model._meta.concrete_fields:
+            if isinstance(field, models.FileField):
+                rows = model._base_manager.exclude(**{field.attname: ""})
+                names.update(rows.values_list(field.attname, flat=True).iterator())
+    return names
 
 
 def sweep_orphan_files(*, older_than):
     """Delete files under MEDIA_ROOT that no row refers to and that were last written more
     than `older_than` (a timedelta) ago — left by a crash between writing and committing,
     or expired import previews. Returns how many went."""
-    from django.apps import apps
-    from django.db import models
-
-    referenced = set()
-    for model in apps.get_models():
-        for field in model._meta.concrete_fields:
-            if isinstance(field, models.FileField):
-                names = model._base_manager.exclude(**{field.attname: ""}).values_list(
-                    field.attname, flat=True
-                )
-                referenced.update(names.iterator())
+    referenced = referenced_files()
     root = Path(settings.MEDIA_ROOT)
     cutoff = time.time() - older_than.total_seconds()
     removed = 0

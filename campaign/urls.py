@@ -22,6 +22,7 @@ urlpatterns = [
     path("people/<int:pk>/edit/", views.person_edit, name="person_edit"),
     path("memberships/<int:pk>/remove/", views.membership_remove, name="membership_remove"),
     path("audit/", views.audit_list, name="audit_list"),
+    path("audit/export/", views.audit_export, name="audit_export"),
     path("notifications/", views.notification_list, name="notification_list"),
     # Evaluation systems (测评体系), self-assessment and the evidence archive.
     path("systems/", views.system_list, name="system_list"),

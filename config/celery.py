@@ -30,6 +30,11 @@ app.conf.beat_schedule = {
         "task": "campaign.jobs.purge_login_attempts",
         "schedule": crontab(hour=3, minute=10),
     },
+    # The audit log is kept AUDIT_RETENTION_DAYS (at least 180), then dropped (03:20 daily).
+    "purge-audit-entries": {
+        "task": "campaign.jobs.purge_audit_entries",
+        "schedule": crontab(hour=3, minute=20),
+    },
     # Media files no row refers to (left by a crash mid-save), expired rate-limit counters and
     # old one-time form tokens are swept (03:40 daily).
     "sweep-orphans": {
@@ -49,7 +54,7 @@ app.conf.beat_schedule = {
     # Reports: every 15 minutes, each campaign whose bulletin weekday/time has come gets that
     # week's bulletin (第N期) made once — the unique (campaign, week) claim stops repeats.
     "produce-due-bulletins": {
-        "task": "reports.jobs.produce_due_bulletins",
+        "task": "reports.jobs.queue_due_bulletins",
         "schedule": crontab(minute="*/15"),
     },
 }

@@ -58,8 +58,12 @@ INSTALLED_APPS = [
     "django_filters",
     "django_htmx",
     "template_partials",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "csp",
     "campaign",
+    "accounts",
     "tasks",
     "inspections",
     "reports",
@@ -69,6 +73,8 @@ MIDDLEWARE = [
     # Outermost: notes whether the request's action committed, for the error pages.
     "campaign.middleware.CommitTrackerMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # First after the security headers: the client address and user agent every audit entry reads.
+    "campaign.middleware.RequestContextMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "campaign.middleware.ChosenLanguageMiddleware",
@@ -76,11 +82,17 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    # Second factor, forced password change and 2FA enrolment before any other page.
+    "accounts.middleware.AccountGateMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "campaign.middleware.CurrentCampaignMiddleware",
+    # Last, so its 413 page has the person and campaign; it still runs before any view
+    # (or CSRF check) reads the body.
+    "campaign.uploads.RequestSizeLimitMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -166,18 +178,28 @@ CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# The longest a job may run (each job's own `time_limit` is at most this).
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 600)
+# A child killed by OOM, SIGKILL or the hard time limit gives its message back (acks_late
+# alone would acknowledge it): the job runs again, and jobs are idempotent.
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_BROKER_CONNECTION_TIMEOUT = REDIS_TIMEOUT_SECONDS
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "socket_timeout": REDIS_TIMEOUT_SECONDS,
     "socket_connect_timeout": REDIS_TIMEOUT_SECONDS,
     "max_retries": 1,
-    "visibility_timeout": 3600,
+    # Redis redelivers a message not acknowledged within this time: longer than the longest
+    # job (or a running job would start twice), short enough that a crashed worker's jobs
+    # come back within minutes rather than an hour.
+    "visibility_timeout": CELERY_TASK_TIME_LIMIT + 120,
 }
 # Publishing from a web request retries briefly, then fails loudly.
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.5}
 CELERY_WORKER_MAX_TASKS_PER_CHILD = env_int("CELERY_WORKER_MAX_TASKS_PER_CHILD", 50)
+# An outbox handler that runs outside a transaction (PDFs, bulletin e-mail) holds its row
+# this long; after a crash the relay takes the row again once the lease has run out.
+OUTBOX_LEASE_SECONDS = env_int("OUTBOX_LEASE_SECONDS", 600)
 
 # --- Authentication, sessions, lockout -----------------------------------------
 AUTH_USER_MODEL = "campaign.Person"
@@ -186,7 +208,10 @@ LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": env_int("PASSWORD_MIN_LENGTH", 10)},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
@@ -195,10 +220,25 @@ SESSION_IDLE_MINUTES = env_int("SESSION_IDLE_MINUTES", 30)
 SESSION_COOKIE_AGE = SESSION_IDLE_MINUTES * 60
 SESSION_SAVE_EVERY_REQUEST = True
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+# Sign-in throttling (campaign.models.LoginAttempt): failures per username at one address,
+# per address across usernames (password spraying), and per username across addresses. The
+# last rule only delays (USERNAME_BACKOFF minutes after the latest failure) and never applies
+# at an address the person signed in from before, so an attacker cannot lock a victim out.
 LOGIN_LOCKOUT_ATTEMPTS = env_int("LOGIN_LOCKOUT_ATTEMPTS", 5)
 LOGIN_LOCKOUT_MINUTES = env_int("LOGIN_LOCKOUT_MINUTES", 30)
-# Trust X-Forwarded-For only behind a reverse proxy that sets it.
-USE_X_FORWARDED_FOR = env_bool("USE_X_FORWARDED_FOR", False)
+LOGIN_ADDRESS_LOCKOUT_ATTEMPTS = env_int("LOGIN_ADDRESS_LOCKOUT_ATTEMPTS", 20)
+LOGIN_USERNAME_LOCKOUT_ATTEMPTS = env_int("LOGIN_USERNAME_LOCKOUT_ATTEMPTS", 10)
+LOGIN_USERNAME_BACKOFF_MINUTES = env_int("LOGIN_USERNAME_BACKOFF_MINUTES", 5)
+# How many reverse proxies in front of the app append to X-Forwarded-For (0: none, use the
+# socket's address). The client is read that many entries from the right; the entries on the
+# left are whatever the client sent and are never trusted.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 1 if env_bool("USE_X_FORWARDED_FOR") else 0)
+# Two-factor sign-in (TOTP): the issuer name phones show beside the code.
+OTP_TOTP_ISSUER = env_str("OTP_TOTP_ISSUER", "创城")
+# One-time activation links for accounts made by imports expire after this many days.
+ACTIVATION_DAYS = env_int("ACTIVATION_DAYS", 14)
+# The audit log is kept at least 180 days (等保 2.0); the clean-up job removes older entries.
+AUDIT_RETENTION_DAYS = max(env_int("AUDIT_RETENTION_DAYS", 180), 180)
 
 # --- Internationalisation ------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"
@@ -230,9 +270,20 @@ STORAGES = {
     },
 }
 WHITENOISE_USE_FINDERS = DEBUG
-# Largest upload accepted (photos, evidence, workbooks), in megabytes.
+# Upload caps (campaign/uploads.py applies them to every upload field), in megabytes:
+# one evidence document; one photo (re-encoded to well under 1 MB); one import workbook.
 UPLOAD_MAX_MB = env_int("UPLOAD_MAX_MB", 10)
-DATA_UPLOAD_MAX_MEMORY_SIZE = UPLOAD_MAX_MB * 1024 * 1024 * 3
+PHOTO_MAX_MB = env_int("PHOTO_MAX_MB", 10)
+WORKBOOK_MAX_MB = env_int("WORKBOOK_MAX_MB", 5)
+# Photos with more pixels are refused before decoding (a 14 KB PNG can hold 100+ megapixels).
+IMAGE_MAX_PIXELS = env_int("IMAGE_MAX_MEGAPIXELS", 50) * 1_000_000
+# A whole request body, refused from its Content-Length before it is read: signed-in people
+# (nine photos and documents at once), anonymous ones (a citizen report's three photos).
+# nginx's client_max_body_size should equal REQUEST_MAX_MB.
+REQUEST_MAX_MB = env_int("REQUEST_MAX_MB", 100)
+PUBLIC_REQUEST_MAX_MB = 3 * PHOTO_MAX_MB + 1
+# Form fields other than files (Django refuses more with a 400); files above 5 MB spill to disk.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 # Behind nginx: the internal location that serves MEDIA_ROOT after Django's permission check.
 PRIVATE_MEDIA_ACCEL_PREFIX = env_str("PRIVATE_MEDIA_ACCEL_PREFIX")

@@ -4,18 +4,15 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from accounts import views as account_views
 from campaign import views as campaign_views
 
 urlpatterns = [
     path("", campaign_views.home, name="home"),
     path("login/", campaign_views.login, name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("password/", auth_views.PasswordChangeView.as_view(), name="password_change"),
-    path(
-        "password/done/",
-        auth_views.PasswordChangeDoneView.as_view(),
-        name="password_change_done",
-    ),
+    path("password/", account_views.password_change, name="password_change"),
+    path("account/", include("accounts.urls")),
     path("org/", include("campaign.urls")),
     path("ledger/", include("inspections.urls")),
     path("tasks/", include("tasks.urls")),

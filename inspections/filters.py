@@ -159,7 +159,7 @@ class FindingFilter(django_filters.FilterSet):
         query = Q(description__icontains=value) | Q(address__icontains=value)
         # "2026-00012" or "12" finds a finding by its number.
         tail = value.rsplit("-", 1)[-1]
-        if tail.isdigit():
+        if tail.isdecimal():  # not isdigit(): "²" is a digit that int() refuses
             query |= Q(pk=int(tail))
         return queryset.filter(query)
 

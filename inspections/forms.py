@@ -2,8 +2,10 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from campaign.actions import VersionField
+from campaign.forms import OneTimeTokenMixin
 from campaign.models import Standard, Unit
-from campaign.uploads import MultipleImageField
+from campaign.uploads import MultipleImageField, WorkbookFileField
 
 from .models import (
     Finding,
@@ -19,14 +21,14 @@ from .models import (
 class VersionedForm(forms.Form):
     """Every action form carries the finding's version, so a stale page cannot overwrite."""
 
-    version = forms.IntegerField(widget=forms.HiddenInput)
+    version = VersionField()
 
 
 def _units(campaign):
     return Unit.objects.filter(campaign=campaign).order_by("path")
 
 
-class FindingForm(forms.ModelForm):
+class FindingForm(OneTimeTokenMixin, forms.ModelForm):
     """Fast field entry: what, where, photos; the unit and deadline are suggested."""
 
     photos = MultipleImageField(
@@ -113,7 +115,7 @@ class FindingForm(forms.ModelForm):
 
     def finding_values(self):
         data = dict(self.cleaned_data)
-        for name in ("photos", "assign_now", "unit", "deadline"):
+        for name in ("photos", "assign_now", "unit", "deadline", "form_token"):
             data.pop(name, None)
         if self.inspection is not None:
             data["inspection"] = self.inspection
@@ -184,7 +186,7 @@ class ReasonForm(VersionedForm):
     note = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 3}))
 
 
-class RectificationForm(VersionedForm):
+class RectificationForm(OneTimeTokenMixin, VersionedForm):
     measures = forms.CharField(
         label=_("Measures taken"),
         widget=forms.Textarea(attrs={"rows": 4}),
@@ -272,7 +274,7 @@ class RelapseForm(forms.Form):
     photos = MultipleImageField(label=_("Photos"), capture=True, required=False)
 
 
-class CitizenReportForm(forms.Form):
+class CitizenReportForm(OneTimeTokenMixin, forms.Form):
     """随手拍: the public form. `website` is a honeypot that people never see."""
 
     description = forms.CharField(
@@ -294,7 +296,7 @@ class CitizenReportForm(forms.Form):
 
 
 class FindingImportForm(forms.Form):
-    file = forms.FileField(
+    file = WorkbookFileField(
         label=_("Findings workbook (.xlsx)"),
         widget=forms.ClearableFileInput(attrs={"accept": ".xlsx"}),
     )

@@ -19,19 +19,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from campaign.models import AppendOnlyModel, Campaign, Person, Standard, Unit
-
-
-class FindingError(Exception):
-    """A move the ledger refuses; the message is translated and shown to the person as is."""
-
-    def __init__(self, message):
-        self.message = str(message)
-        super().__init__(self.message)
-
-
-class FindingConflict(FindingError):
-    """Someone else changed the finding between the page being loaded and the form being sent."""
-
+from campaign.transitions import Change, DomainError, rule, transition, write_effects
 
 # --- Inspections ---------------------------------------------------------------------------
 
@@ -453,72 +441,60 @@ class Finding(models.Model):
         return add_working_days(start or timezone.localdate(), settings.working_days_for(severity))
 
     # --- the life cycle -----------------------------------------------------------------
-    # Every method below has the same shape (see `_change`): lock and re-read, check the
-    # version and the move, check who may do it, set fields, save, append an event.
+    # Every method below is built on `campaign.transitions.transition`: lock and re-read,
+    # check the version, the rule table `RULES` (who, from which states) and the move,
+    # set fields, save, append an event, and write the notice to the outbox.
 
-    def _change(
-        self,
-        *,
-        actor,
-        action,
-        allowed_from,
-        to=None,
-        expected_version=None,
-        note="",
-        photos=(),
-        check=None,
-        apply=None,
-        data=None,
-    ):
-        with transaction.atomic():
-            current = Finding.objects.select_for_update().get(pk=self.pk)
-            if expected_version is not None and current.version != int(expected_version):
-                raise FindingConflict(
-                    gettext(
-                        "Someone else has just acted on this finding (it is now “%(status)s”). "
-                        "Nothing you entered was saved: check its latest state and try again."
-                    )
-                    % {"status": current.get_status_display()}
-                )
-            old = Status(current.status)
-            new = Status((to(current) if callable(to) else to) or old)
-            if old not in allowed_from or (new != old and new not in TRANSITIONS[old]):
-                raise FindingError(
-                    gettext("This finding is “%(status)s”: “%(action)s” is not possible now.")
-                    % {"status": old.label, "action": FindingEvent.Action(action).label}
-                )
-            if check:
-                check(current)
-            fields = apply(current) if apply else []
-            current.status = new
-            current.version += 1
-            current.updated_at = timezone.now()
-            current.save(update_fields=[*fields, "status", "version", "updated_at"])
-            event = FindingEvent.objects.create(
-                finding=current,
-                actor=actor,
-                action=action,
-                from_status=old,
-                to_status=new,
-                note=note,
-                data=data or {},
-            )
+    def conflict_message(self):
+        return gettext(
+            "Someone else has just acted on this finding (it is now “%(status)s”). "
+            "Nothing you entered was saved: check its latest state and try again."
+        ) % {"status": self.get_status_display()}
+
+    def not_possible_message(self, action):
+        return gettext("This finding is “%(status)s”: “%(action)s” is not possible now.") % {
+            "status": self.get_status_display(),
+            "action": self.RULES[action].label,
+        }
+
+    def record_event(self, *, actor, action, from_status, to_status, note, data):
+        return FindingEvent.objects.create(
+            finding=self,
+            actor=actor,
+            action=action,
+            from_status=from_status,
+            to_status=to_status,
+            note=note,
+            data=data,
+        )
+
+    def _change(self, action, *, actor, event_action=None, photos=(), apply=None, **kwargs):
+        """`transition` with what every finding move shares: photos attached to the event
+        and the notice of the event written to the outbox."""
+
+        def apply_and_notify(f):
+            change = apply(f) if apply else None
+            if not isinstance(change, Change):
+                change = Change(fields=list(change or []))
+            change.effects.append(NOTIFY_EVENT)
+            return change
+
+        def attach(f, event):
             try:
                 for kind, upload in photos:
-                    FindingPhoto.add(current, upload, kind=kind, by=actor, event=event)
+                    FindingPhoto.add(f, upload, kind=kind, by=actor, event=event)
             except ValidationError as exc:  # not a photo, or too large: nothing is kept
-                raise FindingError(" ".join(exc.messages)) from None
-            from .jobs import send_finding_notifications
+                raise DomainError(" ".join(exc.messages)) from None
 
-            send_finding_notifications.delay_on_commit(event.pk)
-        # The caller's object now shows what was saved.
-        for field in Finding._meta.concrete_fields:
-            setattr(self, field.attname, getattr(current, field.attname))
-        return event
-
-    def _require(self, condition, message):
-        if not condition:
-            raise FindingError(message)
+        return transition(
+            self,
+            action,
+            actor=actor,
+            event_kind=event_action or action,
+            apply=apply_and_notify,
+            after=attach,
+            **kwargs,
+        )
 
     def assign(
         self,
@@ -537,17 +513,10 @@ class Finding(models.Model):
         Triage may complete what a citizen's report left open: the category, the severity
         (which sets the default deadline) and the area.
         """
-        from campaign.access import scope_for
-
-        scope = scope_for(actor)
         deadline = deadline or Finding.deadline_for(self.campaign, severity or self.severity)
 
         def check(f):
-            self._require(
-                scope.is_office_admin(f.campaign) or scope.is_inspector(f.campaign),
-                gettext("Only the creation office or an inspector can hand a finding to a unit."),
-            )
-            self._require(
+            _require(
                 unit is not None and unit.campaign_id == f.campaign_id,
                 gettext("Choose the unit that must rectify it."),
             )
@@ -566,9 +535,8 @@ class Finding(models.Model):
             return fields
 
         return self._change(
+            "assign",
             actor=actor,
-            action=FindingEvent.Action.ASSIGN,
-            allowed_from={Status.REGISTERED},
             to=Status.ASSIGNED,
             expected_version=expected_version,
             note=note,
@@ -577,50 +545,31 @@ class Finding(models.Model):
             data={"unit": unit.name if unit else "", "deadline": str(deadline)},
         )
 
-    def _check_unit_actor(self, actor):
-        from campaign.access import scope_for
-
-        def check(f):
-            self._require(
-                f.unit_id is not None and scope_for(actor).acts_for_unit(f.unit),
-                gettext("Only the responsible unit (or a unit above it) can do this."),
-            )
-
-        return check
-
     def acknowledge(self, *, actor, note="", expected_version=None):
         """签收: the unit takes the finding on and starts rectifying."""
         return self._change(
+            "acknowledge",
             actor=actor,
-            action=FindingEvent.Action.ACKNOWLEDGE,
-            allowed_from={Status.ASSIGNED},
             to=Status.RECTIFYING,
             expected_version=expected_version,
             note=note,
-            check=self._check_unit_actor(actor),
         )
 
     def submit_rectification(self, *, actor, measures, photos, expected_version=None):
         """提交整改: measures taken and after-photos are both required."""
         measures = (measures or "").strip()
-        unit_check = self._check_unit_actor(actor)
 
         def check(f):
-            unit_check(f)
-            self._require(measures, gettext("Describe the rectification measures taken."))
-            self._require(
-                photos,
-                gettext("Add at least one photo taken after the rectification."),
-            )
+            _require(measures, gettext("Describe the rectification measures taken."))
+            _require(photos, gettext("Add at least one photo taken after the rectification."))
 
         def apply(f):
             f.measures, f.submitted_at = measures, timezone.now()
             return ["measures", "submitted_at"]
 
         return self._change(
+            "submit",
             actor=actor,
-            action=FindingEvent.Action.SUBMIT,
-            allowed_from={Status.RECTIFYING, Status.RETURNED},
             to=Status.AWAITING,
             expected_version=expected_version,
             note=measures,
@@ -629,46 +578,24 @@ class Finding(models.Model):
             apply=apply,
         )
 
-    def _check_verifier(self, actor):
-        from campaign.access import scope_for
-
-        scope = scope_for(actor)
-
-        def check(f):
-            self._require(
-                scope.is_office_admin(f.campaign) or scope.is_inspector(f.campaign),
-                gettext("Only an inspector or the creation office can verify a rectification."),
-            )
-            self._require(
-                not (f.unit_id and scope.is_member_of_unit(f.unit)),
-                gettext(
-                    "You belong to the rectifying unit: the verification must be done by "
-                    "someone else."
-                ),
-            )
-
-        return check
-
     def verify(self, *, actor, passed, note="", photos=(), expected_version=None):
         """复核: pass closes the finding off (销号); fail returns it with a reason."""
-        verifier_check = self._check_verifier(actor)
         note = (note or "").strip()
 
         def check(f):
-            verifier_check(f)
             if passed:
-                self._require(
+                _require(
                     f.photos.filter(kind=FindingPhoto.Kind.AFTER).exists(),
                     gettext(
                         "There are no after-photos: a finding cannot be closed off without them."
                     ),
                 )
-                self._require(
+                _require(
                     f.measures.strip(),
                     gettext("No rectification measures were reported: it cannot be closed off."),
                 )
             else:
-                self._require(note, gettext("Give the reason the rectification is not accepted."))
+                _require(note, gettext("Give the reason the rectification is not accepted."))
 
         def apply(f):
             if passed:
@@ -677,9 +604,9 @@ class Finding(models.Model):
             return []
 
         return self._change(
+            "verify",
             actor=actor,
-            action=FindingEvent.Action.PASS if passed else FindingEvent.Action.FAIL,
-            allowed_from={Status.AWAITING},
+            event_action=FindingEvent.Action.PASS if passed else FindingEvent.Action.FAIL,
             to=Status.CLOSED if passed else Status.RETURNED,
             expected_version=expected_version,
             note=note,
@@ -691,20 +618,17 @@ class Finding(models.Model):
     def dispute(self, *, actor, reason, expected_version=None):
         """“Not ours”: the unit objects with a reason; the deadline keeps running."""
         reason = (reason or "").strip()
-        unit_check = self._check_unit_actor(actor)
 
         def check(f):
-            unit_check(f)
-            self._require(reason, gettext("Give the reason this finding is not your unit's."))
+            _require(reason, gettext("Give the reason this finding is not your unit's."))
 
         def apply(f):
             f.disputed_from = f.status
             return ["disputed_from"]
 
         return self._change(
+            "dispute",
             actor=actor,
-            action=FindingEvent.Action.DISPUTE,
-            allowed_from={Status.ASSIGNED, Status.RECTIFYING, Status.RETURNED},
             to=Status.DISPUTED,
             expected_version=expected_version,
             note=reason,
@@ -715,18 +639,12 @@ class Finding(models.Model):
     def decide_dispute(self, *, actor, upheld, note="", unit=None, expected_version=None):
         """The office decides a dispute: upheld moves it to another unit (same deadline),
         rejected sends it back to where it was."""
-        from campaign.access import scope_for
-
         note = (note or "").strip()
 
         def check(f):
-            self._require(
-                scope_for(actor).is_office_admin(f.campaign),
-                gettext("Only the creation office decides disputes."),
-            )
-            self._require(note, gettext("Give the reason for the decision."))
+            _require(note, gettext("Give the reason for the decision."))
             if upheld:
-                self._require(
+                _require(
                     unit is not None and unit.campaign_id == f.campaign_id and unit.pk != f.unit_id,
                     gettext("Choose the unit the finding goes to instead."),
                 )
@@ -742,11 +660,11 @@ class Finding(models.Model):
             return Status.ASSIGNED if upheld else (f.disputed_from or Status.ASSIGNED)
 
         return self._change(
+            "decide",
             actor=actor,
-            action=FindingEvent.Action.DISPUTE_UPHELD
+            event_action=FindingEvent.Action.DISPUTE_UPHELD
             if upheld
             else FindingEvent.Action.DISPUTE_REJECTED,
-            allowed_from={Status.DISPUTED},
             to=back_to,
             expected_version=expected_version,
             note=note,
@@ -757,21 +675,14 @@ class Finding(models.Model):
 
     def void(self, *, actor, reason, expected_version=None):
         """作废: a mistake is voided with a reason by the office, never deleted."""
-        from campaign.access import scope_for
-
         reason = (reason or "").strip()
 
         def check(f):
-            self._require(
-                scope_for(actor).is_office_admin(f.campaign),
-                gettext("Only the creation office can void a finding."),
-            )
-            self._require(reason, gettext("Give the reason for voiding it."))
+            _require(reason, gettext("Give the reason for voiding it."))
 
         return self._change(
+            "void",
             actor=actor,
-            action=FindingEvent.Action.VOID,
-            allowed_from=set(OPEN),
             to=Status.VOIDED,
             expected_version=expected_version,
             note=reason,
@@ -784,17 +695,10 @@ class Finding(models.Model):
         `actor` is None when the daily job escalates an overdue finding. Levels only rise,
         and each level is issued once per finding, so a re-run changes nothing.
         """
-        from campaign.access import scope_for
-
         level = SupervisionLevel(level)
 
         def check(f):
-            if actor is not None:
-                self._require(
-                    scope_for(actor).is_office_admin(f.campaign),
-                    gettext("Only the creation office can issue supervision orders."),
-                )
-            self._require(
+            _require(
                 level > f.supervision_level,
                 gettext("The finding is already under %(level)s.")
                 % {"level": SupervisionLevel(f.supervision_level).label},
@@ -809,9 +713,8 @@ class Finding(models.Model):
             return ["supervision_level"]
 
         return self._change(
+            "supervise",
             actor=actor,
-            action=FindingEvent.Action.SUPERVISE,
-            allowed_from=set(UNIT_PENDING),
             expected_version=expected_version,
             note=note,
             check=check,
@@ -822,17 +725,10 @@ class Finding(models.Model):
     def record_relapse(self, *, actor, description, photos=(), note=""):
         """反弹: a closed problem is back. The old finding stays closed; a new one, linked to it,
         goes straight to the same unit and counts against it."""
-        from campaign.access import scope_for
-
-        scope = scope_for(actor)
         description = (description or "").strip()
 
         def check(f):
-            self._require(
-                scope.is_office_admin(f.campaign) or scope.is_inspector(f.campaign),
-                gettext("Only the creation office or an inspector can record a relapse."),
-            )
-            self._require(description, gettext("Describe what was found this time."))
+            _require(description, gettext("Describe what was found this time."))
 
         created, data = [], {}
 
@@ -855,32 +751,68 @@ class Finding(models.Model):
                 relapse_of=f,
                 created_by=actor,
             )
-            event = FindingEvent.objects.create(
-                finding=new,
+            event = new.record_event(
                 actor=actor,
                 action=FindingEvent.Action.CREATE,
+                from_status="",
                 to_status=Status.ASSIGNED,
                 note=gettext("Relapse of finding %(code)s") % {"code": f.code},
+                data={},
             )
             for upload in photos:
                 FindingPhoto.add(new, upload, kind=FindingPhoto.Kind.BEFORE, by=actor, event=event)
-            from .jobs import send_finding_notifications
-
-            send_finding_notifications.delay_on_commit(event.pk)
+            write_effects([NOTIFY_EVENT], event=event)
             created.append(new)
             data["new_finding"] = new.pk
             return []
 
         self._change(
+            "relapse",
             actor=actor,
-            action=FindingEvent.Action.RELAPSE,
-            allowed_from={Status.CLOSED},
+            event_action=FindingEvent.Action.RELAPSE,
             note=note or description,
             check=check,
             apply=apply,
             data=data,
         )
         return created[0]
+
+
+def _require(condition, message):
+    if not condition:
+        raise DomainError(message)
+
+
+# The notice after every ledger event (who must act next): an outbox row of the same
+# transaction, delivered by `inspections.services.notify_event`.
+NOTIFY_EVENT = ("inspections.services.notify_event", "finding-event:{event}", {})
+
+
+def _checker(scope, f):
+    return scope.is_office_admin(f.campaign) or scope.is_inspector(f.campaign)
+
+
+def _office(scope, f):
+    return scope.is_office_admin(f.campaign)
+
+
+def _unit_person(scope, f):
+    return f.unit_id is not None and scope.acts_for_unit(f.unit)
+
+
+def _verifier(scope, f):
+    return _checker(scope, f) and not (f.unit_id and scope.is_member_of_unit(f.unit))
+
+
+def _verifier_denied(scope, f):
+    if _checker(scope, f):
+        return gettext(
+            "You belong to the rectifying unit: the verification must be done by someone else."
+        )
+    return gettext("Only an inspector or the creation office can verify a rectification.")
+
+
+_unit_only = _("Only the responsible unit (or a unit above it) can do this.")
 
 
 class FindingEvent(AppendOnlyModel):
@@ -1061,4 +993,53 @@ class SupervisionOrder(models.Model):
                     deadline=finding.deadline,
                 )
         except IntegrityError:
-            raise FindingError(gettext("This supervision order has already been issued.")) from None
+            raise DomainError(gettext("This supervision order has already been issued.")) from None
+
+
+_Action = FindingEvent.Action
+Finding.TRANSITIONS = TRANSITIONS
+# Who may do what to a finding, from which states: the buttons on the finding's page, the
+# views' permission checks and the methods above all read this table.
+Finding.RULES = {
+    "assign": rule(
+        [Status.REGISTERED],
+        _checker,
+        _("Only the creation office or an inspector can hand a finding to a unit."),
+        label=_Action.ASSIGN.label,
+    ),
+    "acknowledge": rule(
+        [Status.ASSIGNED], _unit_person, _unit_only, label=_Action.ACKNOWLEDGE.label
+    ),
+    "submit": rule(
+        [Status.RECTIFYING, Status.RETURNED], _unit_person, _unit_only, label=_Action.SUBMIT.label
+    ),
+    "dispute": rule(
+        [Status.ASSIGNED, Status.RECTIFYING, Status.RETURNED],
+        _unit_person,
+        _unit_only,
+        label=_Action.DISPUTE.label,
+    ),
+    "verify": rule([Status.AWAITING], _verifier, _verifier_denied, label=_("Verify (复核)")),
+    "decide": rule(
+        [Status.DISPUTED],
+        _office,
+        _("Only the creation office decides disputes."),
+        label=_("Decide the dispute"),
+    ),
+    "void": rule(
+        OPEN, _office, _("Only the creation office can void a finding."), label=_Action.VOID.label
+    ),
+    "supervise": rule(
+        UNIT_PENDING,
+        _office,
+        _("Only the creation office can issue supervision orders."),
+        when=lambda f: f.supervision_level < max(SupervisionLevel),
+        label=_Action.SUPERVISE.label,
+    ),
+    "relapse": rule(
+        [Status.CLOSED],
+        _checker,
+        _("Only the creation office or an inspector can record a relapse."),
+        label=_Action.RELAPSE.label,
+    ),
+}

@@ -14,6 +14,8 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from campaign.models import AuditEntry, Membership, Notification, Role, Standard, Unit
+from campaign.outbox import handler
+from campaign.transitions import DomainError
 from campaign.workbook import (
     RowError,
     UnitMatcher,
@@ -33,7 +35,6 @@ from .models import (
     UNIT_PENDING,
     Finding,
     FindingCategory,
-    FindingError,
     FindingEvent,
     FindingPhoto,
     LedgerSettings,
@@ -124,8 +125,10 @@ def _office_people(campaign):
     ]
 
 
-def notify_event(event_id):
-    """Notify whoever must act next after a ledger event. Returns the number notified."""
+@handler
+def notify_event(*, event_id):
+    """Notify whoever must act next after a ledger event (an outbox handler: the event's
+    transaction wrote the row). Returns the number notified."""
     from campaign.notifications import notify
 
     event = (
@@ -225,7 +228,7 @@ def escalate_overdue(*, on=None):
                     note=_("Overdue by %(days)s working days (deadline %(date)s).")
                     % {"days": max(late, 1), "date": finding.deadline},
                 )
-            except FindingError:
+            except DomainError:
                 continue  # acted on meanwhile (closed, already raised): nothing to do
             issued += 1
     return issued

@@ -10,6 +10,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
 
 from campaign.access import (
@@ -17,12 +18,14 @@ from campaign.access import (
     get_visible_or_404,
     office_admin,
     page_rule,
-    require_not_read_only,
     scope_for,
 )
-from campaign.forms import client_ip
+from campaign.actions import act
 from campaign.models import AuditEntry, Campaign, Unit
 from campaign.ratelimit import too_many_attempts
+from campaign.request_context import client_ip
+from campaign.services import submit_once
+from campaign.transitions import DomainError, allowed_actions
 from campaign.uploads import StagedUpload, private_file_response
 
 from . import services
@@ -48,7 +51,6 @@ from .models import (
     OPEN,
     Finding,
     FindingCategory,
-    FindingError,
     FindingPhoto,
     Inspection,
     LedgerSettings,
@@ -57,12 +59,14 @@ from .models import (
     SupervisionOrder,
     overdue_q,
 )
-from .permissions import allowed_actions, can_log
+from .permissions import UNIT_ACTIONS, can_log, hides_checkers
 
 # The ledger counts closed and voided findings up to this many, then says "10000+".
 COUNT_CAP = 10_000
 # Citizen reports: at most this many per address (IP) per hour.
 CITIZEN_REPORTS_PER_HOUR = 5
+# A form posted again with the same one-time token (double click, retry).
+ALREADY_SENT = _lazy("This form was already sent: nothing was saved twice.")
 
 
 def _int(value):
@@ -249,7 +253,10 @@ def finding_detail(request, pk, bound=None, status=200):
     if scope_for(request.user).is_read_only(finding.campaign):
         actions = set()
     photos = list(finding.photos.all())
-    events = finding.events.select_related("actor").prefetch_related("photos")
+    events = list(finding.events.select_related("actor").prefetch_related("photos"))
+    checkers_hidden = hides_checkers(request.user, finding)
+    for event in events:
+        event.actor_hidden = checkers_hidden and event.action not in UNIT_ACTIONS
     context = {
         "finding": finding,
         "before_photos": [p for p in photos if p.kind == FindingPhoto.Kind.BEFORE],
@@ -259,29 +266,27 @@ def finding_detail(request, pk, bound=None, status=200):
         "orders": finding.supervision_orders.all(),
         "relapses": finding.relapses.all(),
         "overdue": finding.is_overdue(),
-        # Inspection records and a citizen's phone number are for the office and inspectors.
+        # Inspection records and a citizen's name and phone are for the office and inspectors.
         "office_view": can_log(request.user, finding.campaign),
+        "checkers_hidden": checkers_hidden,
         "today": timezone.localdate(),
     }
     return render(request, "inspections/finding_detail.html", context, status=status)
 
 
 def _act(request, pk, name, form_class, perform, *, needs_finding=False, files=False):
-    """The shape of every action view: scope (404), read-only (403), form, model method."""
+    """A finding's action view: the shared `campaign.actions.act` on this finding's page."""
     finding = _finding_or_404(request, pk)
-    require_not_read_only(request.user, finding.campaign)
     kwargs = {"finding": finding} if needs_finding else {}
-    form = form_class(request.POST, request.FILES if files else None, **kwargs)
-    if not form.is_valid():
-        messages.error(request, _("Please correct the form below."))
-        return finding_detail(request, pk, bound=(name, form), status=400)
-    try:
-        message = perform(finding, form.cleaned_data)
-    except FindingError as exc:
-        messages.error(request, exc.message)
-        return redirect(finding)
-    messages.success(request, message)
-    return redirect(finding)
+    return act(
+        request,
+        finding,
+        name,
+        form=form_class(request.POST, request.FILES if files else None, **kwargs),
+        perform=lambda data: perform(finding, data),
+        page=lambda form: finding_detail(request, pk, bound=(name, form)),
+        success=lambda message: message,
+    )
 
 
 @require_POST
@@ -317,13 +322,17 @@ def finding_acknowledge(request, pk):
 @require_POST
 def finding_submit(request, pk):
     def perform(finding, data):
-        finding.submit_rectification(
-            actor=request.user,
-            measures=data["measures"],
-            photos=data["photos"],
-            expected_version=data["version"],
+        _result, first = submit_once(
+            token=data["form_token"],
+            person=request.user,
+            create=lambda: finding.submit_rectification(
+                actor=request.user,
+                measures=data["measures"],
+                photos=data["photos"],
+                expected_version=data["version"],
+            ),
         )
-        return _("Rectification submitted for verification.")
+        return _("Rectification submitted for verification.") if first else ALREADY_SENT
 
     return _act(request, pk, "submit", RectificationForm, perform, files=True)
 
@@ -395,26 +404,20 @@ def finding_supervise(request, pk):
 @require_POST
 def finding_relapse(request, pk):
     finding = _finding_or_404(request, pk)
-    require_not_read_only(request.user, finding.campaign)
-    form = RelapseForm(request.POST, request.FILES)
-    if not form.is_valid():
-        messages.error(request, _("Please correct the form below."))
-        return finding_detail(request, pk, bound=("relapse", form), status=400)
-    try:
-        new = finding.record_relapse(
-            actor=request.user,
-            description=form.cleaned_data["description"],
-            photos=form.cleaned_data["photos"],
-        )
-    except FindingError as exc:
-        messages.error(request, exc.message)
-        return redirect(finding)
-    messages.success(
+    return act(
         request,
-        _("Relapse recorded as finding %(code)s and handed to %(unit)s.")
-        % {"code": new.code, "unit": new.unit},
+        finding,
+        "relapse",
+        form=RelapseForm(request.POST, request.FILES),
+        perform=lambda data: finding.record_relapse(
+            actor=request.user, description=data["description"], photos=data["photos"]
+        ),
+        page=lambda form: finding_detail(request, pk, bound=("relapse", form)),
+        success=lambda new: (
+            _("Relapse recorded as finding %(code)s and handed to %(unit)s.")
+            % {"code": new.code, "unit": new.unit}
+        ),
     )
-    return redirect(new)
 
 
 def photo_file(request, pk, size="full"):
@@ -450,17 +453,24 @@ def finding_create(request):
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            finding = services.log_finding(
-                campaign=campaign,
-                actor=request.user,
-                photos=data["photos"],
-                assign_to=data["unit"] if data["assign_now"] else None,
-                deadline=data["deadline"],
-                **form.finding_values(),
+            finding, first = submit_once(
+                token=data["form_token"],
+                person=request.user,
+                create=lambda: services.log_finding(
+                    campaign=campaign,
+                    actor=request.user,
+                    photos=data["photos"],
+                    assign_to=data["unit"] if data["assign_now"] else None,
+                    deadline=data["deadline"],
+                    **form.finding_values(),
+                ),
             )
-        except FindingError as exc:
+        except DomainError as exc:
             messages.error(request, exc.message)
         else:
+            if not first:
+                messages.info(request, ALREADY_SENT)
+                return redirect(finding)
             duplicates = _near_duplicates(finding).exclude(pk=finding.pk)
             if duplicates:
                 messages.warning(
@@ -517,18 +527,21 @@ def finding_nearby(request):
     return render(request, "inspections/_nearby.html", {"duplicates": duplicates})
 
 
+@page_rule(can_log)
 def finding_suggest(request):
-    """htmx: the suggested unit and deadline for a category, area and severity."""
+    """htmx: the suggested unit and deadline for a category, area and severity (for the
+    people who log findings; it names only units they may see)."""
     campaign = current_campaign_or_404(request)
     category = (
         FindingCategory.objects.filter(campaign=campaign, pk=_int(request.GET.get("category")))
         .select_related("department")
         .first()
     )
-    territory = Unit.objects.filter(
-        campaign=campaign, pk=_int(request.GET.get("territory"))
-    ).first()
+    units = Unit.objects.visible_to(request.user).filter(campaign=campaign)
+    territory = units.filter(pk=_int(request.GET.get("territory"))).first()
     unit = Finding.suggest_unit(category, territory)
+    if unit is not None and not units.filter(pk=unit.pk).exists():
+        unit = None
     severity = request.GET.get("severity")
     deadline = Finding.deadline_for(campaign, severity) if severity in Severity.values else None
     return render(request, "inspections/_suggestion.html", {"unit": unit, "deadline": deadline})
@@ -707,8 +720,12 @@ def category_list(request):
 # --- 随手拍: the public citizen report --------------------------------------------------------
 
 
-def _report_campaign(pk):
+def _report_campaign(request, pk):
+    """The campaign a citizen reports to. Signed-in people reach only their own campaigns'
+    pages: the page names a campaign's city, and nobody browses other campaigns' by number."""
     campaigns = Campaign.objects.filter(is_active=True)
+    if request.user.is_authenticated:
+        campaigns = Campaign.objects.visible_to(request.user)
     campaign = campaigns.filter(pk=pk).first() if pk else campaigns.first()
     if campaign is None:
         raise Http404
@@ -718,7 +735,7 @@ def _report_campaign(pk):
 @login_not_required
 def citizen_report(request, campaign_pk=None):
     """Anyone may report a problem with a photo; the office triages it. Rate-limited by address."""
-    campaign = _report_campaign(campaign_pk)
+    campaign = _report_campaign(request, campaign_pk)
     form = CitizenReportForm(request.POST or None, request.FILES or None)
     limited = False
     if request.method == "POST":
@@ -734,15 +751,19 @@ def citizen_report(request, campaign_pk=None):
         elif form.is_valid():
             data = form.cleaned_data
             if not data["website"]:  # a filled honeypot means a robot: pretend all went well
-                services.submit_citizen_report(
-                    campaign=campaign,
-                    description=data["description"],
-                    address=data["address"],
-                    photos=data["photo"],
-                    latitude=data["latitude"] if data["longitude"] is not None else None,
-                    longitude=data["longitude"] if data["latitude"] is not None else None,
-                    name=data["name"],
-                    phone=data["phone"],
+                submit_once(
+                    token=data["form_token"],
+                    person=None,
+                    create=lambda: services.submit_citizen_report(
+                        campaign=campaign,
+                        description=data["description"],
+                        address=data["address"],
+                        photos=data["photo"],
+                        latitude=data["latitude"] if data["longitude"] is not None else None,
+                        longitude=data["longitude"] if data["latitude"] is not None else None,
+                        name=data["name"],
+                        phone=data["phone"],
+                    ),
                 )
             return render(request, "inspections/citizen_report_done.html", {"campaign": campaign})
     return render(

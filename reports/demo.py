@@ -6,8 +6,9 @@ import datetime
 from django.conf import settings
 from django.utils import timezone, translation
 
+from .bulletins import make_bulletin
 from .models import Bulletin, BulletinSettings, ScoringRule
-from .services import iso_period, make_bulletin
+from .periods import iso_period
 
 
 def seed(campaign):

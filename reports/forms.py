@@ -1,10 +1,12 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from campaign.actions import VersionField
 from campaign.models import Unit
 
 from .models import Bulletin, BulletinSettings, ScoringRule
-from .services import ANGLES, PeriodError, normalise_period
+from .periods import PeriodError, normalise_period
+from .rankings import ANGLES
 
 
 class ScoringRuleForm(forms.ModelForm):
@@ -57,7 +59,15 @@ class BulletinCreateForm(forms.Form):
     )
 
 
+class BulletinActionForm(forms.Form):
+    """Publish or recompute: only the version the page showed."""
+
+    version = VersionField(required=False)
+
+
 class BulletinTextForm(forms.ModelForm):
+    version = VersionField(required=False)
+
     class Meta:
         model = Bulletin
         fields = ["summary", "requirements"]

@@ -12,13 +12,14 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
-from django.db import models, transaction
+from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from campaign.models import Campaign, Unit
+from campaign.transitions import Change, rule, transition
 
 
 def _points(default, label, help_text):
@@ -380,12 +381,8 @@ def bulletin_pdf_path(instance, filename):
     return f"reports/bulletins/{instance.campaign_id}/{filename}"
 
 
-class BulletinError(Exception):
-    """A move the bulletin's rules forbid; the message is translated and shown as is."""
-
-    def __init__(self, message):
-        self.message = str(message)
-        super().__init__(self.message)
+def _office(scope, bulletin):
+    return scope.is_office_admin(bulletin.campaign)
 
 
 class Bulletin(models.Model):
@@ -433,6 +430,9 @@ class Bulletin(models.Model):
         verbose_name=_("published by"),
     )
     emailed_at = models.DateTimeField(_("e-mailed at"), null=True, blank=True)
+    # Bumped by every change; the PDF is rendered for one version and stored only if the
+    # bulletin is still at that version.
+    version = models.PositiveIntegerField(default=1, editable=False)
 
     objects = BulletinQuerySet.as_manager()
 
@@ -463,63 +463,97 @@ class Bulletin(models.Model):
     def is_draft(self):
         return self.status == self.Status.DRAFT
 
-    def _locked(self):
-        return Bulletin.objects.select_for_update().get(pk=self.pk)
+    # --- state changes: `campaign.transitions.transition`, rules in `Bulletin.RULES` ------
+    # The PDF is never rendered here: every change queues its rendering (an outbox row),
+    # done after commit outside any lock by `reports.bulletins.render_bulletin`.
 
-    def _check_move(self, locked, to):
-        if to not in self.TRANSITIONS[locked.status]:
-            raise BulletinError(
-                gettext("This bulletin is already “%(status)s”.")
-                % {"status": locked.get_status_display()}
-            )
+    def conflict_message(self):
+        return gettext(
+            "Someone else changed this bulletin while you were working on it. "
+            "Nothing was saved: look at the latest version and try again."
+        )
 
-    def edit_text(self, *, actor, summary, requirements):
+    def not_possible_message(self, action):
+        if action == "publish":
+            return gettext("This bulletin is already “%(status)s”.") % {
+                "status": self.get_status_display()
+            }
+        return gettext("A published bulletin can no longer be changed.")
+
+    def record_event(self, *, actor, action, from_status, to_status, note, data):
+        from campaign.models import AuditEntry
+
+        summaries = {
+            "edit": gettext("Edited the text of %(bulletin)s"),
+            "publish": gettext("Published %(bulletin)s"),
+            "refresh": gettext("Recomputed the figures of %(bulletin)s"),
+        }
+        return AuditEntry.record(
+            actor=actor,
+            action=AuditEntry.Action.PUBLISH if action == "publish" else AuditEntry.Action.UPDATE,
+            obj=self,
+            summary=summaries[action] % {"bulletin": self},
+            campaign=self.campaign,
+        )
+
+    def render_request(self):
+        """The outbox effect that renders this version's PDF after commit."""
+        return (
+            "reports.bulletins.render_bulletin",
+            f"bulletin-pdf:{self.pk}:{self.version}",
+            {"bulletin_id": self.pk, "version": self.version},
+        )
+
+    def edit_text(self, *, actor, summary, requirements, expected_version=None):
         """The office rewrites the summary or next week's requirements of a draft."""
-        from campaign.models import AuditEntry
 
-        from .exports import render_bulletin_pdf
-
-        with transaction.atomic():
-            locked = self._locked()
-            if locked.status != self.Status.DRAFT:
-                raise BulletinError(gettext("A published bulletin can no longer be edited."))
+        def apply(locked):
             locked.summary, locked.requirements = summary.strip(), requirements.strip()
-            locked.save(update_fields=["summary", "requirements"])
-            render_bulletin_pdf(locked)
-            AuditEntry.record(
-                actor=actor,
-                action=AuditEntry.Action.UPDATE,
-                obj=locked,
-                summary=gettext("Edited the text of %(bulletin)s") % {"bulletin": locked},
-                campaign=locked.campaign,
-            )
-        self.summary, self.requirements, self.pdf = locked.summary, locked.requirements, locked.pdf
-        return locked
+            return ["summary", "requirements"]
 
-    def publish(self, *, actor):
-        """Draft → published: the final PDF is rendered from the frozen content and the
-        distribution list is e-mailed once the transaction commits."""
-        from campaign.models import AuditEntry
+        transition(
+            self,
+            "edit",
+            actor=actor,
+            expected_version=expected_version,
+            apply=self._rendered(apply),
+        )
+        return self
 
-        from .exports import render_bulletin_pdf
-        from .jobs import email_bulletin
+    def publish(self, *, actor, expected_version=None):
+        """Draft → published. After commit the final PDF is rendered from the frozen content,
+        then the distribution list is e-mailed once (both through the outbox)."""
 
-        with transaction.atomic():
-            locked = self._locked()
-            self._check_move(locked, self.Status.PUBLISHED)
-            locked.status = self.Status.PUBLISHED
+        def apply(locked):
             locked.published_at = timezone.now()
             locked.published_by = actor
-            locked.save(update_fields=["status", "published_at", "published_by"])
-            render_bulletin_pdf(locked)
-            AuditEntry.record(
-                actor=actor,
-                action=AuditEntry.Action.UPDATE,
-                obj=locked,
-                summary=gettext("Published %(bulletin)s") % {"bulletin": locked},
-                campaign=locked.campaign,
-            )
-            email_bulletin.delay_on_commit(locked.pk)
-        for field in ("status", "published_at", "published_by", "pdf"):
-            setattr(self, field, getattr(locked, field))
-        return locked
+            return ["published_at", "published_by"]
+
+        transition(
+            self,
+            "publish",
+            actor=actor,
+            to=self.Status.PUBLISHED,
+            expected_version=expected_version,
+            apply=self._rendered(apply),
+        )
+        return self
+
+    @staticmethod
+    def _rendered(apply):
+        """Wrap `apply` so that the change also queues the PDF of the new version."""
+
+        def wrapped(locked):
+            # Called with the saved row, so the request names the new version.
+            return Change(apply(locked), [Bulletin.render_request])
+
+        return wrapped
+
+
+_office_only = _("Only the creation office can do this.")
+# Who may do what to a bulletin, from which statuses (buttons, views and methods read it).
+Bulletin.RULES = {
+    "edit": rule([Bulletin.Status.DRAFT], _office, _office_only, label=_("Edit")),
+    "refresh": rule([Bulletin.Status.DRAFT], _office, _office_only, label=_("Recompute")),
+    "publish": rule([Bulletin.Status.DRAFT], _office, _office_only, label=_("Publish")),
+}

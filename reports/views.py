@@ -17,19 +17,23 @@ from campaign.access import (
     require_office_admin,
     scope_for,
 )
+from campaign.actions import act
 from campaign.models import CommandOffice, Unit
+from campaign.templatetags.site_tags import week
+from campaign.transitions import allowed_actions
 
-from . import live, services
+from . import bulletins, periods, rankings
 from .exports import RankingExport, bulletin_context
 from .filters import BulletinFilter
 from .forms import (
+    BulletinActionForm,
     BulletinCreateForm,
     BulletinSettingsForm,
     BulletinTextForm,
     RankingForm,
     ScoringRuleForm,
 )
-from .models import Bulletin, BulletinError, BulletinSettings, PeriodSnapshot, ScoringRule
+from .models import Bulletin, BulletinSettings, PeriodSnapshot, ScoringRule
 
 # --- Dashboard ---------------------------------------------------------------------------
 
@@ -42,17 +46,17 @@ def dashboard(request):
     campaign = current_campaign_or_404(request)
     findings = Finding.objects.visible_to(request.user).filter(campaign=campaign)
     tasks = Task.objects.visible_to(request.user).filter(campaign=campaign)
-    weekly = services.weekly_opened_closed(findings)
+    weekly = rankings.weekly_opened_closed(findings)
     districts = list(
         Unit.objects.visible_to(request.user).filter(campaign=campaign, kind=Unit.Kind.DISTRICT)
     )
-    closure = services.closure_by_district(findings, districts)
+    closure = rankings.closure_by_district(findings, districts)
     offices = list(CommandOffice.objects.visible_to(request.user).filter(campaign=campaign))
-    overdue = services.overdue_by_command_office(findings, tasks, offices)
-    projected = services.projected_scores(request.user, campaign)
+    overdue = rankings.overdue_by_command_office(findings, tasks, offices)
+    projected = rankings.projected_scores(request.user, campaign)
     chart_data = {
         "weekly": {
-            "labels": [p for p, _o, _c in weekly],
+            "labels": [week(p) for p, _o, _c in weekly],
             "opened": [o for _p, o, _c in weekly],
             "closed": [c for _p, _o, c in weekly],
         },
@@ -98,9 +102,9 @@ def _ranking(request):
     form = RankingForm(request.GET or None)
     values = form.cleaned_data if form.is_valid() else {}
     latest = PeriodSnapshot.objects.filter(campaign=campaign).first()
-    this_week = services.iso_period(timezone.localdate())
+    this_week = periods.iso_period(timezone.localdate())
     period = values.get("period") or (latest.period if latest else this_week)
-    angle = services.ANGLE_BY_KEY[values.get("angle") or "composite"]
+    angle = rankings.ANGLE_BY_KEY[values.get("angle") or "composite"]
     visible = set(
         Unit.objects.visible_to(request.user).filter(campaign=campaign).values_list("pk", "kind")
     )
@@ -108,21 +112,21 @@ def _ranking(request):
     kinds = [k for k in Unit.Kind.values if any(kind == k for _pk, kind in visible)]
     kind = values.get("kind") or (kinds[0] if kinds else Unit.Kind.DISTRICT)
     # An unfrozen week is computed by a job; until it is ready the page says so and polls.
-    rows, rules, frozen = live.rows_for(campaign, period)
-    previous_rows, previous_rules, _f = live.rows_for(campaign, services.previous_period(period))
+    rows, rules, frozen = rankings.rows_for(campaign, period)
+    previous_rows, previous_rules, _f = rankings.rows_for(campaign, periods.previous_period(period))
     computing = rows is None or previous_rows is None
     items, red, black = [], [], []
     if not computing:
-        items = services.ranking(rows, previous_rows, angle, rules, previous_rules, kind)
+        items = rankings.ranking(rows, previous_rows, angle, rules, previous_rules, kind)
         of_kind = [r for r in rows if r.unit_kind == kind]
-        red, black = services.red_black_lists(of_kind, rules)
+        red, black = rankings.red_black_lists(of_kind, rules)
     return {
         "form": form,
         "period": period,
         "frozen": frozen,
         "computing": computing,
         "angle": angle,
-        "angles": services.ANGLES,
+        "angles": rankings.ANGLES,
         "kind": kind,
         "kind_label": Unit.Kind(kind).label,
         "kinds": [(k, Unit.Kind(k).label) for k in kinds],
@@ -240,7 +244,7 @@ def bulletin_list(request):
         "filter": filterset,
         "page": page,
         "is_office": is_office,
-        "create_form": BulletinCreateForm(initial={"period": services.default_period(campaign)}),
+        "create_form": BulletinCreateForm(initial={"period": periods.default_period(campaign)}),
         "settings": BulletinSettings.for_campaign(campaign),
     }
     template = "reports/_bulletin_table.html" if request.htmx else "reports/bulletin_list.html"
@@ -260,10 +264,10 @@ def bulletin_create(request):
             messages.error(request, error)
         return redirect("reports:bulletin_list")
     try:
-        bulletin, created = services.make_bulletin(
+        bulletin, created = bulletins.make_bulletin(
             campaign=campaign, period=form.cleaned_data["period"], actor=request.user
         )
-    except services.PeriodError as error:
+    except periods.PeriodError as error:
         messages.error(request, str(error))
         return redirect("reports:bulletin_list")
     if created:
@@ -281,81 +285,83 @@ def bulletin_create(request):
     return redirect(bulletin)
 
 
-def bulletin_detail(request, pk):
+def bulletin_detail(request, pk, text_form=None):
     campaign = current_campaign_or_404(request)
     bulletin = get_visible_or_404(request.user, Bulletin.objects.filter(campaign=campaign), pk=pk)
-    is_office = scope_for(request.user).is_office_admin(campaign)
+    actions = allowed_actions(request.user, bulletin)
     context = bulletin_context(bulletin)
     context.update(
         {
-            "is_office": is_office,
-            "text_form": BulletinTextForm(instance=bulletin)
-            if is_office and bulletin.is_draft
+            "is_office": scope_for(request.user).is_office_admin(campaign),
+            "actions": actions,
+            "text_form": text_form
+            or BulletinTextForm(instance=bulletin, initial={"version": bulletin.version})
+            if "edit" in actions
             else None,
         }
     )
     return render(request, "reports/bulletin_detail.html", context)
 
 
-def _office_bulletin(request, pk):
+def _bulletin_or_404(request, pk):
     campaign = current_campaign_or_404(request)
-    bulletin = get_visible_or_404(request.user, Bulletin.objects.filter(campaign=campaign), pk=pk)
-    require_office_admin(request.user, campaign)
-    return bulletin
+    return get_visible_or_404(request.user, Bulletin.objects.filter(campaign=campaign), pk=pk)
 
 
 @require_POST
 def bulletin_edit(request, pk):
-    bulletin = _office_bulletin(request, pk)
-    form = BulletinTextForm(request.POST, instance=Bulletin.objects.get(pk=bulletin.pk))
-    if form.is_valid():
-        try:
-            bulletin.edit_text(
-                actor=request.user,
-                summary=form.cleaned_data["summary"],
-                requirements=form.cleaned_data["requirements"],
-            )
-            messages.success(request, _("The text is saved and the PDF made again."))
-        except BulletinError as error:
-            messages.error(request, error.message)
-    else:
-        messages.error(request, _("The text could not be saved: check the fields."))
-    return redirect(bulletin)
+    bulletin = _bulletin_or_404(request, pk)
+    return act(
+        request,
+        bulletin,
+        "edit",
+        form=BulletinTextForm(request.POST, instance=Bulletin.objects.get(pk=bulletin.pk)),
+        perform=lambda data: bulletin.edit_text(
+            actor=request.user,
+            summary=data["summary"],
+            requirements=data["requirements"],
+            expected_version=data["version"],
+        ),
+        page=lambda form: bulletin_detail(request, pk, text_form=form),
+        success=_("The text is saved; the PDF is being made again."),
+    )
 
 
 @require_POST
 def bulletin_refresh(request, pk):
-    bulletin = _office_bulletin(request, pk)
-    try:
-        services.refresh_bulletin(bulletin, actor=request.user)
-        messages.success(request, _("The figures were recomputed from the ledger as it is now."))
-    except BulletinError as error:
-        messages.error(request, error.message)
-    return redirect(bulletin)
+    bulletin = _bulletin_or_404(request, pk)
+    return act(
+        request,
+        bulletin,
+        "refresh",
+        form=BulletinActionForm(request.POST),
+        perform=lambda data: bulletins.refresh_bulletin(
+            bulletin, actor=request.user, expected_version=data["version"]
+        ),
+        page=lambda form: bulletin_detail(request, pk),
+        success=_("The figures were recomputed from the ledger as it is now."),
+    )
 
 
 @require_POST
 def bulletin_publish(request, pk):
-    bulletin = _office_bulletin(request, pk)
-    try:
-        bulletin.publish(actor=request.user)
-        recipients = BulletinSettings.for_campaign(bulletin.campaign).recipient_list()
-        if recipients:
-            messages.success(
-                request,
-                _(
-                    "Published. The PDF is being e-mailed to %(n)s addresses on the distribution list."
-                )
-                % {"n": len(recipients)},
-            )
-        else:
-            messages.success(
-                request,
-                _("Published. The distribution list is empty, so nothing was e-mailed."),
-            )
-    except BulletinError as error:
-        messages.error(request, error.message)
-    return redirect(bulletin)
+    bulletin = _bulletin_or_404(request, pk)
+    recipients = BulletinSettings.for_campaign(bulletin.campaign).recipient_list()
+    if recipients:
+        success = _(
+            "Published. The PDF is being e-mailed to %(n)s addresses on the distribution list."
+        ) % {"n": len(recipients)}
+    else:
+        success = _("Published. The distribution list is empty, so nothing was e-mailed.")
+    return act(
+        request,
+        bulletin,
+        "publish",
+        form=BulletinActionForm(request.POST),
+        perform=lambda data: bulletin.publish(actor=request.user, expected_version=data["version"]),
+        page=lambda form: bulletin_detail(request, pk),
+        success=success,
+    )
 
 
 def bulletin_pdf(request, pk):

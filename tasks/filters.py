@@ -11,6 +11,8 @@ from campaign.widgets import UnitAutocomplete
 from .models import Task
 from .permissions import can_manage_any, managed_offices
 
+DATE_INPUT = forms.DateInput(attrs={"type": "date"})
+
 # What waits for a person among the tasks: the home page's counts and the list's "to-do"
 # filter both read `to_do()`, so a count always matches its list.
 TO_DO = {"report": _("To report"), "accept": _("To accept")}
@@ -62,9 +64,11 @@ class TaskFilter(django_filters.FilterSet):
         queryset=IndicatorNode.objects.none(),
         empty_label=_("All items"),
     )
-    deadline = django_filters.DateFromToRangeFilter(
-        label=_("Deadline between"),
-        widget=django_filters.widgets.DateRangeWidget(attrs={"type": "date"}),
+    deadline_after = django_filters.DateFilter(
+        label=_("Deadline from"), field_name="deadline", lookup_expr="gte", widget=DATE_INPUT
+    )
+    deadline_before = django_filters.DateFilter(
+        label=_("Deadline until"), field_name="deadline", lookup_expr="lte", widget=DATE_INPUT
     )
     overdue = django_filters.BooleanFilter(
         label=_("Overdue only"), method="filter_overdue", widget=forms.CheckboxInput
@@ -75,7 +79,7 @@ class TaskFilter(django_filters.FilterSet):
 
     class Meta:
         model = Task
-        fields = ["q", "todo", "status", "unit", "command_office", "item", "deadline", "overdue"]
+        fields = []
 
     def __init__(self, *args, request, campaign, **kwargs):
         super().__init__(*args, **kwargs)

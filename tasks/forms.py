@@ -2,23 +2,21 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from campaign.actions import VersionField
+from campaign.forms import OneTimeTokenMixin
 from campaign.models import CommandOffice, EvaluationSystem, Unit
-from campaign.uploads import DocumentFileField, MultipleFileInput, MultipleImageField
+from campaign.uploads import (
+    DocumentFileField,
+    MultipleFileInput,
+    MultipleImageField,
+    WorkbookFileField,
+)
 from campaign.widgets import UnitAutocomplete
 
 from .models import Milestone, Task
 from .services import GenerationMode, deadline_from_working_days, unpublished_warning
 
 MAX_WORKING_DAYS = 750
-
-
-class VersionField(forms.IntegerField):
-    """The task version the page showed; a different one on save means someone else saved."""
-
-    widget = forms.HiddenInput
-
-    def __init__(self, **kwargs):
-        super().__init__(required=False, min_value=1, **kwargs)
 
 
 class DeadlineMixin:
@@ -167,7 +165,7 @@ class MultipleDocumentField(DocumentFileField):
         return cleaned
 
 
-class ProgressForm(forms.Form):
+class ProgressForm(OneTimeTokenMixin, forms.Form):
     """A unit's progress report: what was done, how far along, evidence."""
 
     text = forms.CharField(
@@ -347,7 +345,7 @@ class GenerateForm(DeadlineMixin, forms.Form):
 
 
 class ProgressImportForm(forms.Form):
-    file = forms.FileField(
+    file = WorkbookFileField(
         label=_("Workbook (.xlsx)"),
         help_text=_("The task list exported from this page, with the 进展 column filled in."),
     )

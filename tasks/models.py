@@ -554,7 +554,7 @@ class TaskEvent(AppendOnlyModel):
         OVERDUE = "overdue", _("Overdue")
         MILESTONE_OVERDUE = "milestone_overdue", _("Milestone missed")
 
-    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="events")
+    task = models.ForeignKey(Task, on_delete=models.PROTECT, related_name="events")
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
@@ -581,7 +581,7 @@ class TaskEvent(AppendOnlyModel):
 class ProgressUpdate(AppendOnlyModel):
     """A progress report by the unit: text, percentage and evidence. Never edited afterwards."""
 
-    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="updates")
+    task = models.ForeignKey(Task, on_delete=models.PROTECT, related_name="updates")
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     at = models.DateTimeField(default=timezone.now)
     text = models.TextField(_("progress"))

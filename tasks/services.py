@@ -779,7 +779,7 @@ def read_progress(data, *, campaign, user, filename=""):
         task = None
         raw_number = table.text(values, "number")
         if raw_number:
-            task = by_pk.get(int(raw_number)) if raw_number.isdigit() else None
+            task = by_pk.get(int(raw_number)) if raw_number.isdecimal() else None
             if task is None:
                 error("number", _("No task numbered “%(n)s” that you can see.") % {"n": raw_number})
                 continue

@@ -18,7 +18,9 @@ from campaign.access import (
     page_rule,
     scope_for,
 )
+from campaign.actions import act
 from campaign.models import AuditEntry, PublishedHolidayYear, Unit, WorkdayOverride
+from campaign.services import submit_once
 from campaign.transitions import DomainError, allowed_actions
 from campaign.uploads import StagedUpload, prepare_photo, private_file_response
 from campaign.workbook import WorkbookInvalid
@@ -150,7 +152,12 @@ def task_detail(request, pk):
     return render(request, "tasks/task_detail.html", _detail_context(request, task))
 
 
-def _detail_context(request, task, progress_form=None):
+def _detail_page(request, task, **bound):
+    """The task's page with a posted form (progress_form or decision_form) shown in place."""
+    return render(request, "tasks/task_detail.html", _detail_context(request, task, **bound))
+
+
+def _detail_context(request, task, progress_form=None, decision_form=None):
     updates = ProgressUpdate.objects.filter(task=task).select_related("author")
     actions = allowed_actions(request.user, task)
     reporter = "report" in actions
@@ -166,12 +173,12 @@ def _detail_context(request, task, progress_form=None):
         "updates": updates.prefetch_related("evidence"),
         "events": task.events.select_related("actor"),
         "deadline_warning": unpublished_warning(task.deadline) if task.is_open else "",
-        "can_report": reporter,
         "actions": actions,
+        "can_report": reporter,
         "can_manage": "edit" in actions,
         "can_decide": "accept" in actions,
         "progress_form": progress_form if reporter else None,
-        "decision_form": DecisionForm(initial={"version": task.version}),
+        "decision_form": decision_form or DecisionForm(initial={"version": task.version}),
     }
 
 
@@ -227,98 +234,108 @@ def task_edit(request, pk):
 
 @require_POST
 def task_progress(request, pk):
-    task = task_for(request.user, pk, action="report")
+    task = task_for(request.user, pk)
     form = ProgressForm(request.POST, request.FILES, task=task)
-    if not form.is_valid():
-        # Show the form again with what was typed, so nobody writes a report twice.
-        messages.error(request, _("The progress was not saved: see the problems below."))
-        context = _detail_context(request, task, progress_form=form)
-        return render(request, "tasks/task_detail.html", context, status=400)
-    data = form.cleaned_data
-    try:
-        photos = [prepare_photo(upload) for upload in data["photos"]]
-        task.report_progress(
-            actor=request.user,
-            text=data["text"],
-            progress=data["progress"],
-            photos=photos,
-            documents=data["documents"],
-            submit=data["submit"],
-            milestones=data.get("milestones") or (),
-            expected_version=data.get("version"),
+    submit = form.data.get("submit") in ("on", "true", "1", "True")
+
+    def perform(data):
+        try:
+            photos = [prepare_photo(upload) for upload in data["photos"]]
+        except ValidationError as exc:  # a photo that cannot be prepared
+            raise DomainError(_error_text(exc)) from None
+        # A repeated POST of the same form (double tap, retry) returns the first report.
+        update, _first = submit_once(
+            token=data["form_token"],
+            person=request.user,
+            create=lambda: task.report_progress(
+                actor=request.user,
+                text=data["text"],
+                progress=data["progress"],
+                photos=photos,
+                documents=data["documents"],
+                submit=data["submit"],
+                milestones=data.get("milestones") or (),
+                expected_version=data["version"],
+            ),
         )
-    except (
-        DomainError,
-        ValidationError,
-    ) as exc:  # a refused move, or a photo that cannot be prepared
-        messages.error(request, _error_text(exc))
-        return redirect(task)
-    if data["submit"]:
-        messages.success(request, _("Progress saved and the task submitted for acceptance."))
-    else:
-        messages.success(request, _("Progress saved."))
-    return redirect(task)
+        return update
+
+    return act(
+        request,
+        task,
+        "submit" if submit else "report",
+        form=form,
+        perform=perform,
+        page=lambda form: _detail_page(request, task, progress_form=form),
+        success=_("Progress saved and the task submitted for acceptance.")
+        if submit
+        else _("Progress saved."),
+    )
+
+
+def _decision(request, pk, action, perform, success):
+    task = task_for(request.user, pk)
+    return act(
+        request,
+        task,
+        action,
+        form=DecisionForm(request.POST),
+        perform=lambda data: perform(task, data),
+        page=lambda form: _detail_page(request, task, decision_form=form),
+        success=success,
+    )
 
 
 @require_POST
 def task_accept(request, pk):
-    task = task_for(request.user, pk, action="accept")
-    form = DecisionForm(request.POST)
-    form.is_valid()
-    try:
-        task.accept(
-            actor=request.user,
-            note=form.cleaned_data.get("note", ""),
-            expected_version=form.cleaned_data.get("version"),
-        )
-    except DomainError as exc:
-        messages.error(request, _error_text(exc))
-    else:
-        messages.success(request, _("The task is accepted."))
-    return redirect(task)
+    return _decision(
+        request,
+        pk,
+        "accept",
+        lambda task, data: task.accept(
+            actor=request.user, note=data["note"], expected_version=data["version"]
+        ),
+        _("The task is accepted."),
+    )
 
 
 @require_POST
 def task_return(request, pk):
-    task = task_for(request.user, pk, action="return")
-    form = DecisionForm(request.POST)
-    form.is_valid()
-    try:
-        task.return_to_unit(
-            actor=request.user,
-            reason=form.cleaned_data.get("note", ""),
-            expected_version=form.cleaned_data.get("version"),
-        )
-    except DomainError as exc:
-        messages.error(request, _error_text(exc))
-    else:
-        messages.success(request, _("The task is returned to the unit."))
-    return redirect(task)
+    return _decision(
+        request,
+        pk,
+        "return",
+        lambda task, data: task.return_to_unit(
+            actor=request.user, reason=data["note"], expected_version=data["version"]
+        ),
+        _("The task is returned to the unit."),
+    )
 
 
 def task_deadline(request, pk):
     task = task_for(request.user, pk, action="deadline")
     form = DeadlineForm(request.POST or None, initial={"version": task.version})
-    if request.method == "POST" and form.is_valid():
-        try:
-            task.change_deadline(
-                actor=request.user,
-                deadline=form.cleaned_data["deadline"],
-                working_days=form.cleaned_data.get("working_days"),
-                note=form.cleaned_data["note"],
-                expected_version=form.cleaned_data.get("version"),
-            )
-        except DomainError as exc:
-            messages.error(request, _error_text(exc))
-            return redirect(task)
-        messages.success(
-            request,
-            _("The deadline is now %(date)s.") % {"date": form.cleaned_data["deadline"]},
-        )
-        if form.warning:
-            messages.warning(request, form.warning)
-        return redirect(task)
-    return render(request, "tasks/task_deadline.html", {"task": task, "form": form})
+    page = lambda form: render(request, "tasks/task_deadline.html", {"task": task, "form": form})  # noqa: E731
+    if request.method != "POST":
+        return page(form)
+    response = act(
+        request,
+        task,
+        "deadline",
+        form=form,
+        perform=lambda data: task.change_deadline(
+            actor=request.user,
+            deadline=data["deadline"],
+            working_days=data.get("working_days"),
+            note=data["note"],
+            expected_version=data["version"],
+        ),
+        page=page,
+        success=lambda result: _("The deadline is now %(date)s.") % {"date": task.deadline},
+    )
+    if form.warning and response.status_code == 302:
+        messages.warning(request, form.warning)
+    return response
 
 
 def task_reassign(request, pk):
@@ -332,21 +349,24 @@ def task_reassign(request, pk):
             "version": task.version,
         },
     )
-    if request.method == "POST" and form.is_valid():
-        try:
-            task.change_assignment(
-                actor=request.user,
-                lead_unit=form.cleaned_data["lead_unit"],
-                responsible_units=form.cleaned_data["responsible_units"],
-                note=form.cleaned_data["note"],
-                expected_version=form.cleaned_data.get("version"),
-            )
-        except DomainError as exc:
-            messages.error(request, _error_text(exc))
-            return redirect(task)
-        messages.success(request, _("The task is reassigned."))
-        return redirect(task)
-    return render(request, "tasks/task_reassign.html", {"task": task, "form": form})
+    page = lambda form: render(request, "tasks/task_reassign.html", {"task": task, "form": form})  # noqa: E731
+    if request.method != "POST":
+        return page(form)
+    return act(
+        request,
+        task,
+        "reassign",
+        form=form,
+        perform=lambda data: task.change_assignment(
+            actor=request.user,
+            lead_unit=data["lead_unit"],
+            responsible_units=data["responsible_units"],
+            note=data["note"],
+            expected_version=data["version"],
+        ),
+        page=page,
+        success=_("The task is reassigned."),
+    )
 
 
 @require_POST
@@ -401,11 +421,7 @@ def evidence_file(request, pk, thumbnail=False):
     evidence = get_object_or_404(TaskEvidence.objects.select_related("update"), pk=pk)
     task_for(request.user, evidence.update.task_id)
     fieldfile = evidence.thumbnail if thumbnail and evidence.thumbnail else evidence.file
-    return private_file_response(
-        fieldfile,
-        as_attachment=evidence.kind == TaskEvidence.Kind.DOCUMENT,
-        filename=evidence.original_name or None,
-    )
+    return private_file_response(fieldfile, filename=evidence.original_name or None)
 
 
 # --- Generation, battle map, import -----------------------------------------------------

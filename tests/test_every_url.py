@@ -1,14 +1,19 @@
-"""A walk over every URL of the site as every persona: nothing answers 500, and an object
-that does not exist (or is out of scope) answers 404, never someone else's data.
+"""Every URL of the site × every persona, generated from the URL conf: each route has an entry
+in EXPECTED (a new URL without one fails `test_every_route_has_an_expected_status`), and each
+persona gets exactly that status on a GET.
 
-Each app's own tests assert the exact status per persona for its pages; this walk makes sure
-no page is forgotten.
+Routes with an id are requested with an id that does not exist: out of scope and missing look
+the same (404), POST-only actions answer 405, pages behind a role check answer 403 first. Each
+app's own tests assert the statuses on real objects.
 """
 
 import pytest
+from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
-PERSONAS = [
+from tests.conftest import make_person
+
+BUSINESS = [
     "office_admin",
     "leader",
     "inspector",
@@ -20,8 +25,12 @@ PERSONAS = [
     "other_district_leader",
     "department_leader",
 ]
+# 三员: beside the business roles, each with its own pages only.
+ADMINISTRATORS = ["system_admin", "security_admin", "auditor"]
+PERSONAS = [*BUSINESS, *ADMINISTRATORS, "anonymous"]
 SKIP_PREFIXES = ("admin/", "i18n/", "logout/")
 MISSING_PK = 987654
+SIGN_IN = 302  # anonymous visitors are sent to the sign-in page
 
 
 def walk(patterns, prefix=""):
@@ -38,31 +47,163 @@ def concrete_urls():
     for route, pattern in walk(get_resolver().url_patterns):
         if route.startswith(SKIP_PREFIXES) or "<path:" in route or "(?P" in route:
             continue
-        converters = pattern.pattern.converters
-        if any(type(c).__name__ != "IntConverter" for c in converters.values()):
-            continue
         url = "/" + route
-        for name in converters:
-            url = url.replace(f"<int:{name}>", str(MISSING_PK))
-        urls.append((route, url, bool(converters)))
+        for name, converter in pattern.pattern.converters.items():
+            kind = "int" if type(converter).__name__ == "IntConverter" else "str"
+            url = url.replace(f"<{kind}:{name}>", str(MISSING_PK) if kind == "int" else "NOPE")
+        urls.append((route, url))
     return urls
 
 
 URLS = concrete_urls()
 
 
+def status(signed_in, anonymous=SIGN_IN, **persona):
+    """The same status for every signed-in persona, with exceptions by name."""
+    row = dict.fromkeys(BUSINESS + ADMINISTRATORS, signed_in)
+    row["anonymous"] = anonymous
+    row.update(persona)
+    return row
+
+
+def only(*people, yes=200, no=403):
+    return status(no, **dict.fromkeys(people, yes))
+
+
+EVERYONE = status(200)
+MISSING = status(404)
+POST_ONLY = status(405)
+PUBLIC = status(200, anonymous=200)
+OFFICE = only("office_admin")
+ACCOUNT_ADMINS = only("office_admin", "system_admin")
+# A missing person: the account administrators look it up (404), others are refused first.
+MISSING_PERSON = status(403, office_admin=404, system_admin=404)
+FIELD = only("office_admin", "inspector")
+TWO_FACTOR_PAGE = status(200, **dict.fromkeys(["office_admin", *ADMINISTRATORS], 302))
+
+EXPECTED = {
+    "": EVERYONE,
+    "login/": status(302, anonymous=200),
+    "password/": EVERYONE,
+    "account/two-factor/": TWO_FACTOR_PAGE,  # already verified: sent on
+    "account/two-factor/setup/": TWO_FACTOR_PAGE,  # already enrolled: sent to the settings
+    "account/security/": EVERYONE,
+    "account/activate/": PUBLIC,
+    "account/activate/<str:code>/": status(404, anonymous=404),
+    "account/people/<int:pk>/activation/": POST_ONLY,
+    "account/security-admin/": only("security_admin"),
+    "account/security-admin/people/<int:pk>/reset-two-factor/": POST_ONLY,
+    "org/switch/": POST_ONLY,
+    "org/units/": EVERYONE,
+    "org/units/new/": OFFICE,
+    "org/units/import/": OFFICE,
+    "org/units/<int:pk>/": MISSING,
+    "org/units/<int:pk>/edit/": MISSING,
+    "org/command-offices/": EVERYONE,
+    "org/command-offices/new/": OFFICE,
+    "org/command-offices/<int:pk>/": MISSING,
+    "org/command-offices/<int:pk>/edit/": MISSING,
+    "org/people/": ACCOUNT_ADMINS,
+    "org/people/new/": ACCOUNT_ADMINS,
+    "org/people/<int:pk>/": MISSING_PERSON,
+    "org/people/<int:pk>/edit/": MISSING_PERSON,
+    "org/memberships/<int:pk>/remove/": POST_ONLY,
+    "org/audit/": only("auditor"),
+    "org/audit/export/": only("auditor"),
+    "org/notifications/": EVERYONE,
+    "org/systems/": EVERYONE,
+    "org/systems/import/": OFFICE,
+    "org/systems/<int:pk>/": MISSING,
+    "org/systems/<int:pk>/edit/": MISSING,
+    "org/systems/<int:pk>/export/": MISSING,
+    "org/systems/<int:pk>/score/": MISSING,
+    "org/systems/<int:pk>/evidence/": MISSING,
+    "org/standards/<int:pk>/": MISSING,
+    "org/standards/<int:pk>/edit/": MISSING,
+    "org/standards/<int:pk>/assess/": POST_ONLY,
+    "org/standards/<int:pk>/evidence/": POST_ONLY,
+    "org/evidence/<int:pk>/": MISSING,
+    "org/evidence/<int:pk>/remove/": POST_ONLY,
+    "ledger/": EVERYONE,
+    "ledger/export/": EVERYONE,
+    "ledger/inbox/": EVERYONE,
+    "ledger/supervision/": EVERYONE,
+    "ledger/new/": FIELD,
+    "ledger/new/nearby/": EVERYONE,
+    "ledger/new/suggest/": EVERYONE,
+    "ledger/import/": FIELD,
+    "ledger/categories/": OFFICE,
+    "ledger/findings/<int:pk>/": MISSING,
+    "ledger/findings/<int:pk>/assign/": POST_ONLY,
+    "ledger/findings/<int:pk>/acknowledge/": POST_ONLY,
+    "ledger/findings/<int:pk>/submit/": POST_ONLY,
+    "ledger/findings/<int:pk>/verify/": POST_ONLY,
+    "ledger/findings/<int:pk>/dispute/": POST_ONLY,
+    "ledger/findings/<int:pk>/decide/": POST_ONLY,
+    "ledger/findings/<int:pk>/void/": POST_ONLY,
+    "ledger/findings/<int:pk>/supervise/": POST_ONLY,
+    "ledger/findings/<int:pk>/relapse/": POST_ONLY,
+    "ledger/photos/<int:pk>/": MISSING,
+    "ledger/photos/<int:pk>/thumb/": MISSING,
+    "ledger/inspections/": EVERYONE,
+    "ledger/inspections/new/": FIELD,
+    "ledger/inspections/<int:pk>/": MISSING,
+    "ledger/report/": PUBLIC,
+    "ledger/report/<int:campaign_pk>/": status(404, anonymous=404),
+    "tasks/": EVERYONE,
+    "tasks/mine/": EVERYONE,
+    "tasks/new/": only("office_admin", "command_staff"),
+    "tasks/generate/": OFFICE,
+    "tasks/bulk/": POST_ONLY,
+    "tasks/export/": EVERYONE,
+    # Anyone who acts for a unit may import progress; readers and the administrators may not.
+    "tasks/import/": status(200, leader=403, **dict.fromkeys(ADMINISTRATORS, 403)),
+    "tasks/battle-map/": EVERYONE,
+    "tasks/calendar/": OFFICE,
+    "tasks/<int:pk>/": MISSING,
+    "tasks/<int:pk>/edit/": MISSING,
+    "tasks/<int:pk>/progress/": POST_ONLY,
+    "tasks/<int:pk>/accept/": POST_ONLY,
+    "tasks/<int:pk>/return/": POST_ONLY,
+    "tasks/<int:pk>/deadline/": MISSING,
+    "tasks/<int:pk>/reassign/": MISSING,
+    "tasks/evidence/<int:pk>/": MISSING,
+    "tasks/evidence/<int:pk>/thumbnail/": MISSING,
+    "reports/": EVERYONE,
+    "reports/rankings/": EVERYONE,
+    "reports/rankings/export/": EVERYONE,
+    "reports/rules/": EVERYONE,
+    "reports/bulletins/": EVERYONE,
+    "reports/bulletins/settings/": OFFICE,
+    "reports/bulletins/new/": POST_ONLY,
+    "reports/bulletins/<int:pk>/": MISSING,
+    "reports/bulletins/<int:pk>/edit/": POST_ONLY,
+    "reports/bulletins/<int:pk>/refresh/": POST_ONLY,
+    "reports/bulletins/<int:pk>/publish/": POST_ONLY,
+    "reports/bulletins/<int:pk>/pdf/": MISSING,
+    "reports/bulletins/<int:pk>/photos/<int:case>/<int:index>/": MISSING,
+}
+
+
 def test_the_walk_covers_every_app():
-    routes = " ".join(route for route, _url, _has_pk in URLS)
-    assert "org/units/" in routes
+    routes = " ".join(route for route, _url in URLS)
+    assert "org/units/" in routes and "ledger/" in routes and "account/" in routes
+
+
+def test_every_route_has_an_expected_status():
+    routes = [route for route, _url in URLS]
+    assert [r for r in routes if r not in EXPECTED] == []
+    assert [r for r in EXPECTED if r not in routes] == []
 
 
 @pytest.mark.parametrize("persona", PERSONAS)
-def test_no_page_fails_and_missing_objects_are_404(persona, personas, client_for):
-    client = client_for(getattr(personas, persona))
-    failures = {}
-    for route, url, has_pk in URLS:
-        status = client.get(url).status_code
-        # 405: a GET to a POST-only action reveals nothing either.
-        if status >= 500 or (has_pk and status not in (403, 404, 405)):
-            failures[route] = status
-    assert failures == {}
+def test_every_url_answers_each_persona_as_it_must(persona, personas, campaign, client_for):
+    if persona == "anonymous":
+        client = Client()
+    elif persona in ADMINISTRATORS:
+        client = client_for(make_person(campaign, persona, persona))
+    else:
+        client = client_for(getattr(personas, persona))
+    got = {route: client.get(url).status_code for route, url in URLS}
+    expected = {route: EXPECTED[route][persona] for route, _url in URLS}
+    assert got == expected

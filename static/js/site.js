@@ -20,3 +20,30 @@ document.addEventListener("change", function (event) {
     box.checked = event.target.checked;
   });
 });
+
+// table.table-cards: each cell learns its column's name (`data-label`), which the site CSS
+// shows before the cell when a phone turns rows into cards. Again after every htmx swap.
+function labelTableCells(root) {
+  root.querySelectorAll("table.table-cards").forEach(function (table) {
+    var names = Array.prototype.map.call(table.querySelectorAll("thead th"), function (th) {
+      return th.querySelector(".visually-hidden") ? "" : th.textContent.trim();
+    });
+    table.querySelectorAll("tbody tr").forEach(function (row) {
+      Array.prototype.forEach.call(row.cells, function (cell, index) {
+        if (names[index] && cell.colSpan === 1 && !cell.dataset.label) cell.dataset.label = names[index];
+      });
+    });
+  });
+}
+document.addEventListener("DOMContentLoaded", function () { labelTableCells(document); });
+document.addEventListener("htmx:afterSwap", function (event) { labelTableCells(event.detail.target); });
+
+// A filter form sent by htmx leaves its empty fields out, so the address bar reads like a
+// link someone would share (?overdue=on, not ?q=&unit=&…&overdue=on).
+document.addEventListener("htmx:configRequest", function (event) {
+  if (event.detail.verb !== "get") return;
+  var params = event.detail.parameters;
+  Object.keys(params).forEach(function (key) {
+    if (params[key] === "") delete params[key];
+  });
+});

@@ -7,6 +7,9 @@ another thread.
 
 import pytest
 
+from campaign.models import Person
+from tests.conftest import enrol_totp, totp_code
+
 CHROMIUM = "/usr/bin/chromium"
 
 
@@ -70,9 +73,16 @@ def phone_page(browser):
 
 
 def login(page, live_server, username, password="pw"):
-    """Sign in through the real form and wait for the home page."""
+    """Sign in through the real form (with the authenticator's code when the person's role
+    requires two-factor sign-in) and wait for the home page."""
+    person = Person.objects.get(username=username)
+    device = enrol_totp(person) if person.needs_two_factor() else None
     page.goto(f"{live_server.url}/login/")
     page.fill("#id_username", username)
     page.fill("#id_password", password)
     page.click("button[type=submit]")
+    if device:
+        page.wait_for_url("**/account/two-factor/**")
+        page.fill("#id_token", totp_code(device))
+        page.click("#verify-code")
     page.wait_for_url(f"{live_server.url}/")

@@ -2,6 +2,7 @@
 opens the dashboard."""
 
 import datetime
+import re
 
 import pytest
 
@@ -76,5 +77,6 @@ def test_the_office_publishes_the_weeks_bulletin_and_a_leader_reads_the_dashboar
     page.locator("#chart-weekly svg").first.wait_for()
     assert page.locator("#chart-closure svg").count() >= 1
     page.get_by_text("查看数据表").first.click()
-    assert "2026-W" in page.locator("#table-weekly").inner_text()
+    # Weeks read in words: 2026年第45周（11月2日—11月8日）.
+    assert re.search(r"\d{4}年第\d+周（\d+月\d+日—", page.locator("#table-weekly").inner_text())
     assert bulletin.document_number in page.content()

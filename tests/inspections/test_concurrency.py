@@ -10,7 +10,8 @@ import time
 import pytest
 from django.db import connection
 
-from inspections.models import Finding, FindingConflict, FindingError, Status
+from campaign.transitions import ConflictError, DomainError
+from inspections.models import Finding, Status
 
 postgres_only = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="needs PostgreSQL row locks"
@@ -47,7 +48,7 @@ def test_two_verifiers_at_once_one_wins_and_the_other_gets_a_clear_message(
                 actor=actor, passed=passed, note="复核意见", expected_version=version
             )
             results[name] = "ok"
-        except FindingError as exc:
+        except DomainError as exc:
             results[name] = exc
         finally:
             connection.close()
@@ -63,7 +64,7 @@ def test_two_verifiers_at_once_one_wins_and_the_other_gets_a_clear_message(
 
     outcomes = sorted(results.values(), key=lambda r: r != "ok")
     assert outcomes[0] == "ok"
-    assert isinstance(outcomes[1], FindingConflict)
+    assert isinstance(outcomes[1], ConflictError)
     assert "刚刚已被他人处理" in str(outcomes[1])
     finding.refresh_from_db()
     winner = next(name for name, r in results.items() if r == "ok")
@@ -77,7 +78,7 @@ def test_a_second_action_from_the_same_stale_page_is_refused(make_finding, perso
     finding = make_finding("assigned")
     version = finding.version
     finding.acknowledge(actor=personas.street_liaison, expected_version=version)
-    with pytest.raises(FindingConflict):
+    with pytest.raises(ConflictError):
         Finding.objects.get(pk=finding.pk).dispute(
             actor=personas.street_leader, reason="非本单位", expected_version=version
         )

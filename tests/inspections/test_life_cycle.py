@@ -5,10 +5,10 @@ import datetime
 import pytest
 
 from campaign.models import Role
+from campaign.transitions import DomainError
 from inspections.models import (
     TRANSITIONS,
     Finding,
-    FindingError,
     FindingEvent,
     FindingPhoto,
     Status,
@@ -56,7 +56,7 @@ def test_assigning_without_a_deadline_counts_working_days_by_severity(make_findi
 
 def test_a_unit_person_cannot_assign(make_finding, personas, city):
     finding = make_finding("registered")
-    with pytest.raises(FindingError):
+    with pytest.raises(DomainError):
         finding.assign(actor=personas.street_leader, unit=city.donghua)
     finding.refresh_from_db()
     assert finding.status == Status.REGISTERED
@@ -65,7 +65,7 @@ def test_a_unit_person_cannot_assign(make_finding, personas, city):
 def test_only_the_unit_or_one_above_acknowledges(make_finding, personas):
     finding = make_finding("assigned")
     for outsider in (personas.inspector, personas.other_district_leader, personas.community_leader):
-        with pytest.raises(FindingError):
+        with pytest.raises(DomainError):
             finding.acknowledge(actor=outsider)
     finding.acknowledge(actor=personas.district_leader)  # 东城区 is above 东华街道
     assert finding.status == Status.RECTIFYING
@@ -73,9 +73,9 @@ def test_only_the_unit_or_one_above_acknowledges(make_finding, personas):
 
 def test_submitting_needs_measures_and_after_photos(make_finding, personas):
     finding = make_finding("rectifying")
-    with pytest.raises(FindingError, match="照片"):
+    with pytest.raises(DomainError, match="照片"):
         finding.submit_rectification(actor=personas.street_liaison, measures="已整改", photos=[])
-    with pytest.raises(FindingError):
+    with pytest.raises(DomainError):
         finding.submit_rectification(
             actor=personas.street_liaison, measures="  ", photos=[make_photo()]
         )
@@ -86,7 +86,7 @@ def test_submitting_needs_measures_and_after_photos(make_finding, personas):
 
 def test_submitting_is_refused_before_the_unit_acknowledges(make_finding, personas):
     finding = make_finding("assigned")
-    with pytest.raises(FindingError):
+    with pytest.raises(DomainError):
         finding.submit_rectification(
             actor=personas.street_liaison, measures="已整改", photos=[make_photo()]
         )
@@ -101,7 +101,7 @@ def test_verification_by_a_member_of_the_rectifying_unit_is_refused(make_finding
     Membership.objects.create(
         person=both, campaign=campaign, role=Role.UNIT_LIAISON, unit=city.donghua
     )
-    with pytest.raises(FindingError, match="不能复核本单位"):
+    with pytest.raises(DomainError, match="不能复核本单位"):
         finding.verify(actor=both, passed=True)
     finding.refresh_from_db()
     assert finding.status == Status.AWAITING
@@ -117,13 +117,13 @@ def test_verification_by_someone_from_a_unit_above_or_below_is_refused_too(
     Membership.objects.create(
         person=district_inspector, campaign=campaign, role=Role.UNIT_LEADER, unit=city.east
     )
-    with pytest.raises(FindingError):
+    with pytest.raises(DomainError):
         finding.verify(actor=district_inspector, passed=True)
 
 
 def test_unit_people_cannot_verify_at_all(make_finding, personas):
     finding = make_finding("awaiting")
-    with pytest.raises(FindingError):
+    with pytest.raises(DomainError):
         finding.verify(actor=personas.other_district_leader, passed=True)
 
 
@@ -133,7 +133,7 @@ def test_closing_without_after_photos_is_refused(make_finding, personas):
     FindingPhoto.objects.filter(finding=finding, kind=FindingPhoto.Kind.AFTER).update(
         kind=FindingPhoto.Kind.BEFORE
     )
-    with pytest.raises(FindingError, match="照片"):
+    with pytest.raises(DomainError, match="照片"):
         finding.verify(actor=personas.inspector, passed=True)
     finding.refresh_from_db()
     assert finding.status == Status.AWAITING
@@ -141,7 +141,7 @@ def test_closing_without_after_photos_is_refused(make_finding, personas):
 
 def test_a_failed_verification_needs_a_reason_and_returns_it(make_finding, personas):
     finding = make_finding("awaiting")
-    with pytest.raises(FindingError):
+    with pytest.raises(DomainError):
         finding.verify(actor=personas.inspector, passed=False, note="")
     finding.verify(actor=personas.office_admin, passed=False, note="摊点仍在")
     assert finding.status == Status.RETURNED
@@ -159,7 +159,7 @@ def test_a_returned_finding_is_submitted_again_and_can_then_close(make_finding, 
 
 def test_a_dispute_needs_a_reason_and_keeps_the_deadline(make_finding, personas):
     finding = make_finding("assigned")
-    with pytest.raises(FindingError):
+    with pytest.raises(DomainError):
         finding.dispute(actor=personas.street_liaison, reason=" ")
     finding.dispute(actor=personas.street_liaison, reason="该点位属市城管局管辖")
     assert finding.status == Status.DISPUTED
@@ -168,7 +168,7 @@ def test_a_dispute_needs_a_reason_and_keeps_the_deadline(make_finding, personas)
 
 def test_only_the_office_decides_a_dispute(make_finding, personas, city):
     finding = make_finding("disputed")
-    with pytest.raises(FindingError):
+    with pytest.raises(DomainError):
         finding.decide_dispute(
             actor=personas.inspector, upheld=True, unit=city.chengguan, note="改派"
         )
@@ -191,9 +191,9 @@ def test_a_rejected_dispute_goes_back_to_where_it_was(make_finding, personas):
 
 def test_only_the_office_voids_and_only_with_a_reason(make_finding, personas):
     finding = make_finding("assigned")
-    with pytest.raises(FindingError):
+    with pytest.raises(DomainError):
         finding.void(actor=personas.inspector, reason="录错")
-    with pytest.raises(FindingError):
+    with pytest.raises(DomainError):
         finding.void(actor=personas.office_admin, reason="")
     finding.void(actor=personas.office_admin, reason="录错")
     assert finding.status == Status.VOIDED
@@ -211,7 +211,7 @@ def test_nothing_moves_a_closed_or_voided_finding(make_finding, personas, city, 
         lambda: finding.supervise(actor=personas.office_admin, level=SupervisionLevel.NORMAL),
     ]
     for attempt in attempts:
-        with pytest.raises(FindingError):
+        with pytest.raises(DomainError):
             attempt()
     finding.refresh_from_db()
     assert finding.status == state
@@ -224,9 +224,9 @@ def test_supervision_raises_the_level_with_a_numbered_order_only_upwards(make_fi
     assert finding.supervision_level == SupervisionLevel.KEY
     assert "1" in first.data["number"] and "2" in second.data["number"]
     assert first.data["number"] != second.data["number"]
-    with pytest.raises(FindingError):
+    with pytest.raises(DomainError):
         finding.supervise(actor=personas.office_admin, level=SupervisionLevel.LISTED)
-    with pytest.raises(FindingError):
+    with pytest.raises(DomainError):
         finding.supervise(actor=personas.inspector, level=SupervisionLevel.KEY)
     assert finding.supervision_orders.count() == 2
     assert finding.status == Status.RECTIFYING
@@ -247,9 +247,9 @@ def test_a_relapse_creates_a_new_linked_finding_for_the_same_unit(make_finding, 
 
 
 def test_a_relapse_is_only_for_closed_findings_and_not_for_unit_people(make_finding, personas):
-    with pytest.raises(FindingError):
+    with pytest.raises(DomainError):
         make_finding("awaiting").record_relapse(actor=personas.inspector, description="x")
-    with pytest.raises(FindingError):
+    with pytest.raises(DomainError):
         make_finding("closed").record_relapse(actor=personas.street_leader, description="x")
 
 
@@ -281,7 +281,7 @@ def test_a_stale_version_is_refused_and_nothing_is_overwritten(make_finding, per
     Finding.objects.get(pk=finding.pk).verify(
         actor=personas.inspector, passed=False, note="不合格", expected_version=stale
     )
-    with pytest.raises(FindingError, match="刚刚"):
+    with pytest.raises(DomainError, match="刚刚"):
         finding.verify(actor=personas.office_admin, passed=True, expected_version=stale)
     finding.refresh_from_db()
     assert finding.status == Status.RETURNED

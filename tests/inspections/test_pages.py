@@ -74,7 +74,7 @@ def test_a_non_image_is_refused_and_nothing_is_logged(personas, city, category, 
 
 
 def test_an_oversized_photo_is_refused(personas, city, category, client_for, settings):
-    settings.UPLOAD_MAX_MB = 0  # any real photo is then too large
+    settings.PHOTO_MAX_MB = 0  # any real photo is then too large
     response = client_for(personas.inspector).post(
         reverse("inspections:finding_create"), entry(category, city)
     )

@@ -3,7 +3,8 @@ DESIGN.md §5 succeed, every other one is refused and leaves the finding untouch
 
 import pytest
 
-from inspections.models import FindingError, SupervisionLevel
+from campaign.transitions import DomainError
+from inspections.models import SupervisionLevel
 
 from .conftest import make_photo
 
@@ -73,7 +74,7 @@ def test_each_action_from_each_state(make_finding, personas, city, state, action
         assert finding.status == (target or state)
         assert finding.events.count() == events_before + 1
     else:
-        with pytest.raises(FindingError):
+        with pytest.raises(DomainError):
             perform(action, finding, personas, city)
         finding.refresh_from_db()
         assert finding.status == state

@@ -31,9 +31,13 @@ class PrivateRedis:
         )
         deadline = time.monotonic() + 5
         while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                pytest.skip(f"port {self.port} is taken (set RELIABILITY_REDIS_PORT)")
             try:
                 socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
-                return
+                time.sleep(0.1)  # a server that lost the race for the port exits now
+                if self.process.poll() is None:
+                    return
             except OSError:
                 time.sleep(0.05)
         raise RuntimeError(f"redis-server did not start on port {self.port}")

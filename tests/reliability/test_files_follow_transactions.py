@@ -15,6 +15,7 @@ from django.urls import reverse
 from campaign import uploads
 from inspections.models import Finding, FindingPhoto
 from tests.inspections.conftest import make_photo
+from tests.inspections.test_pages import entry
 
 pytestmark = pytest.mark.django_db
 
@@ -64,6 +65,7 @@ def test_a_failure_after_the_first_photo_leaves_neither_row_nor_file(
     assert len(written) == 2 and files_under(settings.MEDIA_ROOT) == []
 
 
+@pytest.mark.django_db(transaction=True)  # real commits: the rate-limit count commits first
 def test_an_unwritable_media_folder_answers_a_clear_chinese_error_and_saves_nothing(
     campaign, settings, tmp_path
 ):
@@ -108,3 +110,16 @@ def test_the_sweep_removes_old_files_no_row_refers_to(settings, make_finding):
     assert uploads.sweep_orphan_files(older_than=datetime.timedelta(hours=24)) == 1
     assert not orphan.exists() and fresh.exists()
     assert (root / photo.image.name).exists() and (root / photo.thumbnail.name).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_committed_finding_keeps_its_photos_when_jobs_run_in_its_commit_hooks(
+    personas, city, category, client_for, settings
+):
+    # Without Redis, the notification job runs in-process inside the commit's hooks.
+    response = client_for(personas.inspector).post(
+        reverse("inspections:finding_create"), entry(category, city)
+    )
+    assert response.status_code == 302
+    photo = FindingPhoto.objects.get()
+    assert files_under(settings.MEDIA_ROOT) == sorted([photo.image.name, photo.thumbnail.name])

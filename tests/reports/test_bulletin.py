@@ -9,15 +9,13 @@ import pytest
 from django.core import mail
 from django.core.management import call_command
 
+from campaign.outbox import relay
+from campaign.transitions import DomainError
 from inspections.models import Severity, Status
+from reports.bulletins import make_bulletin, produce_due_bulletins, refresh_bulletin
 from reports.exports import LocalFilesOnly
-from reports.models import Bulletin, BulletinError, BulletinSettings, UnitSnapshot
-from reports.services import (
-    due_period,
-    make_bulletin,
-    produce_due_bulletins,
-    refresh_bulletin,
-)
+from reports.models import Bulletin, BulletinSettings, UnitSnapshot
+from reports.periods import due_period
 
 from .conftest import WEEK, day, make_finding
 
@@ -34,6 +32,8 @@ def ledger(city):
 
 
 def pdf_text(bulletin):
+    relay()  # the PDF is rendered after commit by the outbox
+    bulletin.refresh_from_db()
     with bulletin.pdf.open("rb") as handle:
         reader = pypdf.PdfReader(io.BytesIO(handle.read()))
     return "\n".join(page.extract_text() for page in reader.pages), reader
@@ -85,6 +85,7 @@ def test_the_pdf_has_the_chinese_headings_and_unit_names(ledger, bulletin_settin
 def test_a_published_bulletin_does_not_change_when_the_ledger_does(ledger, bulletin_settings):
     bulletin, _ = make_bulletin(campaign=ledger.campaign, period=WEEK)
     bulletin.publish(actor=None)
+    relay()  # the final PDF is rendered after commit by the outbox
     bulletin.refresh_from_db()
     data, pdf_name = bulletin.data, bulletin.pdf.name
     with bulletin.pdf.open("rb") as handle:
@@ -93,7 +94,7 @@ def test_a_published_bulletin_does_not_change_when_the_ledger_does(ledger, bulle
 
     for _n in range(3):
         make_finding(ledger.campaign, ledger.east, found_on=day(3), severity=Severity.CRITICAL)
-    with pytest.raises(BulletinError):
+    with pytest.raises(DomainError):
         refresh_bulletin(bulletin, actor=None)
     again, created = make_bulletin(campaign=ledger.campaign, period=WEEK)
 
@@ -131,11 +132,11 @@ def test_publishing_emails_the_pdf_to_the_distribution_list_once(
     name, content, mimetype = message.attachments[0]
     assert mimetype == "application/pdf" and content.startswith(b"%PDF")
 
-    from reports.services import email_bulletin
+    from reports.bulletins import email_bulletin
 
-    assert email_bulletin(bulletin.pk) == 0  # already sent: nothing twice
+    assert email_bulletin(bulletin_id=bulletin.pk) == 0  # already sent: nothing twice
     assert len(mail.outbox) == 1
-    with pytest.raises(BulletinError):
+    with pytest.raises(DomainError):
         bulletin.publish(actor=None)
 
 
@@ -166,6 +167,7 @@ def test_the_beat_job_makes_the_due_bulletin_once(ledger, bulletin_settings):
     now = datetime.datetime(2026, 11, 9, 9, 15, tzinfo=SHANGHAI)
     assert produce_due_bulletins(now) == [(ledger.campaign.pk, WEEK)]
     assert produce_due_bulletins(now) == []
+    relay()  # the queued maker runs
     assert list(Bulletin.objects.values_list("period", flat=True)) == [WEEK]
 
 
@@ -198,7 +200,7 @@ def test_the_pdf_renderer_fetches_no_network_url():
 
 
 def test_a_week_that_has_not_begun_gets_no_bulletin(ledger, bulletin_settings):
-    from reports.services import PeriodError, iso_period
+    from reports.periods import PeriodError, iso_period
 
     next_week = iso_period(datetime.date.today() + datetime.timedelta(days=7))
     with pytest.raises(PeriodError):
@@ -227,3 +229,13 @@ def test_a_campaign_without_saved_settings_runs_on_the_defaults(ledger):
     # Default: Mondays at 09:00, covering the previous week.
     now = datetime.datetime(2026, 11, 9, 9, 0, tzinfo=SHANGHAI)
     assert produce_due_bulletins(now) == [(ledger.campaign.pk, WEEK)]
+
+
+def test_publishing_is_in_the_audit_log(ledger, bulletin_settings):
+    from campaign.models import AuditEntry
+
+    bulletin, _ = make_bulletin(campaign=ledger.campaign, period=WEEK)
+    bulletin.publish(actor=None)
+    assert AuditEntry.objects.filter(
+        action=AuditEntry.Action.PUBLISH, object_id=str(bulletin.pk)
+    ).exists()

@@ -6,7 +6,7 @@ from django.urls import reverse
 from campaign import outbox
 from campaign.models import OutboxMessage
 from config.celery import app as celery_app
-from reports import services
+from reports import rankings
 
 from .conftest import WEEK, day, make_finding
 
@@ -29,7 +29,7 @@ def broker_later(monkeypatch):
     celery_app.conf.task_always_eager = True
 
 
-def rankings(client):
+def open_rankings(client):
     return client.get(reverse("reports:ranking_list"), {"period": WEEK, "kind": "street"})
 
 
@@ -39,9 +39,9 @@ def test_the_page_says_computing_and_never_computes_in_the_request(
     def refuse(**kwargs):
         raise AssertionError("a request computed a whole week")
 
-    monkeypatch.setattr(services, "compute_figures", refuse)
+    monkeypatch.setattr(rankings, "compute_figures", refuse)
 
-    page = rankings(client_for(personas.leader))
+    page = open_rankings(client_for(personas.leader))
 
     assert page.status_code == 200
     assert "正在计算" in page.content.decode()
@@ -52,15 +52,15 @@ def test_many_requests_ask_for_the_week_once_and_the_job_fills_the_page(
     unfrozen_week, personas, client_for, broker_later
 ):
     for person in (personas.leader, personas.office_admin, personas.district_leader):
-        rankings(client_for(person))
+        open_rankings(client_for(person))
 
     # One request per week shown: this one and the one before (for the change column).
-    weeks = OutboxMessage.objects.filter(kind="reports.live.compute_week")
+    weeks = OutboxMessage.objects.filter(kind="reports.rankings.compute_week")
     assert sorted(m.payload["period"] for m in weeks) == ["2026-W44", WEEK]
 
     celery_app.conf.task_always_eager = True  # the relay below plays the worker
     outbox.relay()
-    page = rankings(client_for(personas.leader)).content.decode()
+    page = open_rankings(client_for(personas.leader)).content.decode()
 
     assert "正在计算" not in page
     assert "东华街道" in page
@@ -70,17 +70,17 @@ def test_without_a_broker_the_week_is_computed_in_process_once(
     unfrozen_week, personas, client_for, monkeypatch
 ):
     computed = []
-    compute_figures = services.compute_figures
+    compute_figures = rankings.compute_figures
 
     def counting(**kwargs):
         computed.append(kwargs["start"])
         return compute_figures(**kwargs)
 
-    monkeypatch.setattr(services, "compute_figures", counting)
+    monkeypatch.setattr(rankings, "compute_figures", counting)
     client = client_for(personas.office_admin)
 
-    assert "东华街道" in rankings(client).content.decode()
-    assert "东华街道" in rankings(client).content.decode()
+    assert "东华街道" in open_rankings(client).content.decode()
+    assert "东华街道" in open_rankings(client).content.decode()
     assert len(computed) == 2  # this week and the one before, each once
 
 

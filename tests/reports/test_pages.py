@@ -11,8 +11,10 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from campaign.models import Unit
+from campaign.outbox import relay
+from reports.bulletins import make_bulletin
 from reports.models import Bulletin, ScoringRule
-from reports.services import make_bulletin, take_snapshot
+from reports.rankings import take_snapshot
 
 from .conftest import WEEK, day, make_finding
 
@@ -32,6 +34,8 @@ def week(city, bulletin_settings):
 @pytest.fixture
 def draft(week):
     bulletin, _ = make_bulletin(campaign=week.campaign, period=WEEK)
+    relay()  # its PDF, rendered after commit
+    bulletin.refresh_from_db()
     return bulletin
 
 
@@ -123,6 +127,7 @@ def test_drafts_are_the_offices_and_published_issues_everyones(personas, draft, 
         assert client_for(person).get(url).status_code == 404
         assert client_for(person).get(pdf).status_code == 404
     draft.publish(actor=personas.office_admin)
+    relay()
     for person in (personas.leader, personas.district_leader, personas.other_district_leader):
         assert client_for(person).get(url).status_code == 200
         response = client_for(person).get(pdf)
@@ -252,6 +257,7 @@ def test_the_office_rewrites_a_drafts_text_and_the_pdf_follows(personas, draft, 
         url, {"summary": "本周全市创建工作总体平稳。", "requirements": "一、抓好整改。"}
     )
     assert response.status_code == 302
+    relay()  # the PDF follows after commit
     draft.refresh_from_db()
     assert draft.summary == "本周全市创建工作总体平稳。"
     with draft.pdf.open("rb") as handle:

@@ -7,10 +7,10 @@ import pytest
 from campaign.models import Unit
 from inspections.models import Severity, Status
 from reports.models import ScoringRule, UnitSnapshot
-from reports.services import (
+from reports.periods import period_bounds
+from reports.rankings import (
     ANGLE_BY_KEY,
     compute_figures,
-    period_bounds,
     rank_rows,
     ranking,
     red_black_lists,

@@ -4,7 +4,8 @@ on) or 404 (out of scope)."""
 import pytest
 from django.urls import reverse
 
-from reports.services import make_bulletin
+from campaign.outbox import relay
+from reports.bulletins import make_bulletin
 
 from .conftest import WEEK, day, make_finding
 
@@ -30,6 +31,7 @@ def bulletins(city, bulletin_settings):
     published, _ = make_bulletin(campaign=city.campaign, period="2026-W44")
     published.publish(actor=None)
     draft, _ = make_bulletin(campaign=city.campaign, period=WEEK)
+    relay()  # PDFs are rendered after commit
     return published, draft
 
 

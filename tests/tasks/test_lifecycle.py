@@ -210,3 +210,19 @@ def test_submission_tells_the_command_office_and_a_return_tells_the_unit(
     for person in (personas.street_leader, personas.street_liaison):
         note = Notification.objects.get(recipient=person)
         assert "缺少台账" in note.body
+
+
+def test_a_task_post_without_the_version_is_refused_and_saves_nothing(task, personas, client_for):
+    liaison = client_for(personas.street_liaison)
+    url = reverse("tasks:task_progress", args=[task.pk])
+    response = liaison.post(url, {"text": "没有版本号的报送", "progress": 40})
+    assert response.status_code == 400
+    assert "请刷新后重试" in response.content.decode()
+    assert not ProgressUpdate.objects.filter(task=task).exists()
+    task.report_progress(actor=personas.street_liaison, text="完成", progress=100, submit=True)
+    response = client_for(personas.command_staff).post(
+        reverse("tasks:task_accept", args=[task.pk]), {"note": "同意"}
+    )
+    assert response.status_code == 400
+    task.refresh_from_db()
+    assert task.status == Task.Status.SUBMITTED

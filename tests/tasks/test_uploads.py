@@ -49,7 +49,7 @@ def test_an_executable_posing_as_a_document_is_refused(task, personas, client_fo
 
 
 def test_a_photo_larger_than_the_limit_is_refused(task, personas, client_for, settings):
-    settings.UPLOAD_MAX_MB = 0
+    settings.PHOTO_MAX_MB = 0
     post_progress(client_for(personas.street_liaison), task, photos=[photo_upload()])
     assert ProgressUpdate.objects.count() == 0
 

@@ -77,6 +77,10 @@ PEOPLE = [
     ("donghua1_ll", "胡桂英", Role.UNIT_LIAISON, "东华第1社区", "网格员"),
     ("chengguan", "徐娟", Role.UNIT_LEADER, "市城管局", "局长"),
     ("chengguan_ll", "李敏", Role.UNIT_LIAISON, "市城管局", "创建工作联络员"),
+    # 三员分立: three different people.
+    ("sysadmin", "何建军", Role.SYSTEM_ADMIN, None, "市大数据中心系统管理员"),
+    ("secadmin", "罗婷", Role.SECURITY_ADMIN, None, "市委网信办安全管理员"),
+    ("auditor", "邓文", Role.AUDITOR, None, "市委宣传部审计管理员"),
 ]
 
 

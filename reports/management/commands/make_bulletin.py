@@ -12,7 +12,8 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from campaign.models import Campaign
-from reports.services import PeriodError, make_bulletin, normalise_period
+from reports.bulletins import make_bulletin, render_now
+from reports.periods import PeriodError, normalise_period
 
 
 class Command(BaseCommand):
@@ -49,4 +50,4 @@ class Command(BaseCommand):
             f"{bulletin.document_number} 第{bulletin.number}期 {bulletin.period} "
             f"({bulletin.get_status_display()}, {state})"
         )
-        self.stdout.write(bulletin.pdf.path)
+        self.stdout.write(render_now(bulletin).pdf.path)

@@ -8,9 +8,20 @@
   var font = { fontFamily: "Noto Sans CJK SC, Microsoft YaHei, sans-serif" };
   var charts = [];
 
+  // Category names (units, systems) wrap within a third of the chart, so a phone keeps its bars.
+  function nameAxis(node, names) {
+    return {
+      type: "category", data: names, inverse: true,
+      axisLabel: { width: Math.max(64, node.clientWidth * 0.3), overflow: "break", lineHeight: 14 }
+    };
+  }
+  // A week reads "2026年第47周（11月16日—11月22日）" in the tooltip, "2026年第47周" under its bar.
+  function weekOnly(label) { return label.split(/（| \(/)[0]; }
+
   function draw(id, option) {
     var node = document.getElementById(id);
     if (!node) return;
+    if (typeof option === "function") option = option(node);
     var chart = window.echarts.init(node, null, { renderer: "svg" });
     option.textStyle = font;
     option.tooltip = option.tooltip || { trigger: "axis" };
@@ -28,7 +39,7 @@
   var w = label("table-weekly");
   draw("chart-weekly", {
     legend: { top: 0 },
-    xAxis: { type: "category", data: data.weekly.labels },
+    xAxis: { type: "category", data: data.weekly.labels, axisLabel: { formatter: weekOnly } },
     yAxis: { type: "value", minInterval: 1 },
     series: [
       { name: w[1], type: "bar", data: data.weekly.opened, itemStyle: { color: "#c0392b" } },
@@ -36,11 +47,13 @@
     ]
   });
   var c = label("table-closure");
-  draw("chart-closure", {
-    xAxis: { type: "value", max: 100, axisLabel: { formatter: "{value}%" } },
-    yAxis: { type: "category", data: data.closure.labels, inverse: true },
-    series: [{ name: c[3], type: "bar", data: data.closure.rates, itemStyle: { color: "#b22222" },
-      label: { show: true, position: "right", formatter: "{c}%" } }]
+  draw("chart-closure", function (node) {
+    return {
+      xAxis: { type: "value", max: 100, axisLabel: { formatter: "{value}%" } },
+      yAxis: nameAxis(node, data.closure.labels),
+      series: [{ name: c[3], type: "bar", data: data.closure.rates, itemStyle: { color: "#b22222" },
+        label: { show: true, position: "right", formatter: "{c}%" } }]
+    };
   });
   var o = label("table-overdue");
   draw("chart-overdue", {
@@ -53,14 +66,16 @@
     ]
   });
   var p = label("table-projected");
-  draw("chart-projected", {
-    legend: { top: 0 },
-    xAxis: { type: "value" },
-    yAxis: { type: "category", data: data.projected.labels, inverse: true },
-    series: [
-      { name: p[2], type: "bar", stack: "s", data: data.projected.earned, itemStyle: { color: "#2e7d32" } },
-      { name: p[3], type: "bar", stack: "s", data: data.projected.at_risk, itemStyle: { color: "#c0392b" } }
-    ]
+  draw("chart-projected", function (node) {
+    return {
+      legend: { top: 0 },
+      xAxis: { type: "value", axisLabel: { hideOverlap: true } },
+      yAxis: nameAxis(node, data.projected.labels),
+      series: [
+        { name: p[2], type: "bar", stack: "s", data: data.projected.earned, itemStyle: { color: "#2e7d32" } },
+        { name: p[3], type: "bar", stack: "s", data: data.projected.at_risk, itemStyle: { color: "#c0392b" } }
+      ]
+    };
   });
   window.addEventListener("resize", function () {
     charts.forEach(function (chart) { chart.resize(); });

@@ -1,0 +1,518 @@
+"""Weekly figures, snapshots, rankings and dashboard numbers.
+Periods are ISO weeks written "2026-W47" (Monday to Sunday, Asia/Shanghai dates).
+
+Figures (see `compute_figures`): a finding or task counts for the unit it is handed to
+AND for every unit above it, because a district answers for its whole territory (属地管理);
+units are only ever compared with units of the same kind. Voided findings count nowhere.
+
+Ranking rules (see `rank_rows`), as the scoring page explains them to the office:
+
+- Equal values share a rank and the next rank is skipped ("1, 2, 2, 4"); tied units are
+  listed in the order of the unit tree.
+- Rate rankings (closure rate, task completion) only rank units with at least the
+  campaign's minimum count (`ScoringRule.min_findings_for_rate` / `min_tasks_for_rate`);
+  the others are listed after the ranked units as "too few to rank".
+- The red list names the best `list_size` units of a kind by composite score, the black
+  list the worst; a unit tied with the last one named is named too, and no unit is on
+  both lists.
+"""
+
+import datetime
+from collections import defaultdict
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.core.cache import cache
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from campaign.models import Unit
+from campaign.outbox import handler
+from campaign.workdays import WorkdayCalendar
+
+from .models import Bulletin, PeriodSnapshot, ScoringRule, UnitSnapshot
+from .periods import ONE_DAY, iso_period, normalise_period, period_bounds
+
+TWO_PLACES = Decimal("0.01")
+
+# --- Figures ------------------------------------------------------------------------------
+
+
+def _local_date(moment):
+    return timezone.localdate(moment) if moment else None
+
+
+def _ancestors_and_self(path):
+    return [int(part) for part in path.strip("/").split("/") if part]
+
+
+def compute_figures(*, campaign, start, end, rules=None):
+    """Each unit's figures for the week start..end, as unsaved `UnitSnapshot` rows.
+
+    Reads every non-voided finding of the campaign found by `end` and every task due by
+    `end` once (values only) and credits each to its unit and the units above it.
+    """
+    from inspections.models import Finding, FindingEvent, Severity
+    from inspections.models import Status as FindingStatus
+    from tasks.models import Task
+
+    rules = rules or ScoringRule.for_campaign(campaign)
+    units = list(Unit.objects.filter(campaign=campaign).order_by("path"))
+    rows = {
+        u.pk: UnitSnapshot(unit=u, unit_name=u.name, unit_kind=u.kind, unit_path=u.path)
+        for u in units
+    }
+
+    def credit(path, **increments):
+        for unit_id in _ancestors_and_self(path):
+            row = rows.get(unit_id)
+            if row is None:
+                continue
+            for name, value in increments.items():
+                setattr(row, name, getattr(row, name) + value)
+
+    findings = (
+        Finding.objects.filter(campaign=campaign, unit__isnull=False, found_on__lte=end)
+        .exclude(status=FindingStatus.VOIDED)
+        .values_list(
+            "unit__path",
+            "severity",
+            "found_on",
+            "status",
+            "deadline",
+            "closed_at",
+            "submitted_at",
+            "relapse_of_id",
+        )
+    )
+    calendar = WorkdayCalendar(start - datetime.timedelta(days=7), end)
+    severity_field = {
+        Severity.MINOR: "minor_week",
+        Severity.SERIOUS: "serious_week",
+        Severity.CRITICAL: "critical_week",
+    }
+    for path, severity, found_on, status, deadline, closed_at, submitted_at, relapse in findings:
+        closed_on = _local_date(closed_at)
+        closed_by_end = closed_on is not None and closed_on <= end
+        this_week = start <= found_on <= end
+        inc = {"found_total": 1}
+        if this_week:
+            inc["found_week"] = 1
+            inc[severity_field[severity]] = 1
+            if relapse:
+                inc["relapses_week"] = 1
+        if relapse:
+            inc["relapses_total"] = 1
+        if closed_by_end:
+            inc["closed_total"] = 1
+            if closed_on >= start:
+                inc["closed_week"] = 1
+        else:
+            inc["open_count"] = 1
+        # The unit stops "owing" the finding when it hands in a rectification or it is
+        # closed off; until then every working day past the deadline counts against it.
+        if deadline is not None and status != FindingStatus.REGISTERED:
+            stop = closed_on
+            if status == FindingStatus.AWAITING and submitted_at is not None:
+                stop = _local_date(submitted_at)
+            if deadline < end and (stop is None or stop > end):
+                inc["overdue_count"] = 1
+            window_from = max(deadline, start - ONE_DAY)
+            window_to = min(stop, end) if stop is not None else end
+            if window_to > window_from:
+                days = calendar.working_days_between(window_from, window_to)
+                if days > 0:
+                    inc["overdue_days_week"] = days
+        credit(path, **inc)
+
+    returned = FindingEvent.objects.filter(
+        finding__campaign=campaign,
+        action=FindingEvent.Action.FAIL,
+        at__date__gte=start,
+        at__date__lte=end,
+        finding__unit__isnull=False,
+    ).values_list("finding__unit__path", flat=True)
+    for path in returned:
+        credit(path, returned_week=1)
+
+    tasks = Task.objects.filter(campaign=campaign, deadline__lte=end).values_list(
+        "lead_unit__path", "deadline", "status", "accepted_at", "submitted_at"
+    )
+    for path, deadline, status, accepted_at, submitted_at in tasks:
+        accepted_on = _local_date(accepted_at) if status == Task.Status.ACCEPTED else None
+        inc = {"tasks_due": 1}
+        if accepted_on is not None and accepted_on <= end:
+            inc["tasks_done"] = 1
+            if accepted_on <= deadline:
+                inc["tasks_on_time"] = 1
+        elif deadline < end and not (
+            status == Task.Status.SUBMITTED and submitted_at and _local_date(submitted_at) <= end
+        ):
+            inc["tasks_overdue"] = 1
+        credit(path, **inc)
+
+    for row in rows.values():
+        row.deduction, row.score = score(row, rules)
+    return list(rows.values())
+
+
+def score(row, rules):
+    """(deduction, composite score) of one unit's week under `rules` (a ScoringRule or the
+    frozen dict of one). The score is the base minus the deduction, never below zero."""
+    r = rules if isinstance(rules, dict) else rules.as_dict()
+
+    def d(name):
+        return Decimal(str(r[name]))
+
+    deduction = (
+        row.minor_week * d("points_minor")
+        + row.serious_week * d("points_serious")
+        + row.critical_week * d("points_critical")
+        + row.overdue_days_week * d("points_overdue_day")
+        + row.relapses_week * d("points_relapse")
+        + row.returned_week * d("points_returned")
+    )
+    # Task rates on a handful of tasks would swing a unit's score: below the minimum the
+    # task deductions are not applied.
+    if row.tasks_due and row.tasks_due >= int(r["min_tasks_for_rate"]):
+        deduction += d("task_completion_points") * (
+            Decimal(row.tasks_due - row.tasks_done) / Decimal(row.tasks_due)
+        )
+        if row.tasks_done:
+            deduction += d("task_on_time_points") * (
+                Decimal(row.tasks_done - row.tasks_on_time) / Decimal(row.tasks_done)
+            )
+    deduction = deduction.quantize(TWO_PLACES, rounding=ROUND_HALF_UP)
+    return deduction, max(Decimal("0"), d("base_score") - deduction).quantize(TWO_PLACES)
+
+
+def take_snapshot(*, campaign, period, refresh=False):
+    """The frozen figures of a week: made the first time, then read back unchanged.
+
+    `refresh` recomputes them, but never for a week whose bulletin is published.
+    """
+    period = normalise_period(period)
+    start, end = period_bounds(period)
+    snapshot = PeriodSnapshot.objects.filter(campaign=campaign, period=period).first()
+    if snapshot is not None and not refresh:
+        return snapshot
+    if (
+        snapshot is not None
+        and Bulletin.objects.filter(
+            campaign=campaign, period=period, status=Bulletin.Status.PUBLISHED
+        ).exists()
+    ):
+        return snapshot
+    rules = ScoringRule.for_campaign(campaign)
+    rows = compute_figures(campaign=campaign, start=start, end=end, rules=rules)
+    with transaction.atomic():
+        if snapshot is None:
+            try:
+                with transaction.atomic():
+                    snapshot = PeriodSnapshot.objects.create(
+                        campaign=campaign,
+                        period=period,
+                        start=start,
+                        end=end,
+                        rules=rules.as_dict(),
+                    )
+            except IntegrityError:
+                # Someone else froze this week a moment ago: theirs stands.
+                return PeriodSnapshot.objects.get(campaign=campaign, period=period)
+        else:
+            snapshot.units.all().delete()
+            snapshot.rules = rules.as_dict()
+            snapshot.taken_at = timezone.now()
+            snapshot.save(update_fields=["rules", "taken_at"])
+        for row in rows:
+            row.snapshot = snapshot
+        UnitSnapshot.objects.bulk_create(rows, batch_size=500)
+    return snapshot
+
+
+def live_rows(campaign, period):
+    """Figures of a week not (yet) frozen, computed now and not saved (seconds at city size:
+    only jobs call this; pages read `rows_for`)."""
+    start, end = period_bounds(period)
+    return compute_figures(campaign=campaign, start=start, end=end)
+
+
+# An unfrozen week's figures, once computed by a job, serve pages for this long.
+LIVE_MINUTES = 15
+
+
+def _live_cache_key(campaign_id, period):
+    return f"reports:live-week:{campaign_id}:{period}"
+
+
+def rows_for(campaign, period):
+    """(rows, rules dict, frozen?) for a week: the snapshot when there is one, else the live
+    figures a job computed in the last LIVE_MINUTES — or None while that job is running."""
+    snapshot = PeriodSnapshot.objects.filter(campaign=campaign, period=period).first()
+    if snapshot is not None:
+        return list(snapshot.units.all()), snapshot.rules, True
+    return cached_live_rows(campaign, period), ScoringRule.for_campaign(campaign).as_dict(), False
+
+
+def cached_live_rows(campaign, period):
+    """The unfrozen week's figures if a job computed them lately, else None after asking for
+    them. A page never computes a whole week: the request is an outbox row whose key names the
+    week and the LIVE_MINUTES window, so however many people ask, the week is computed once
+    per window (the unique key is the lock). The rows are kept in the cache, which several
+    web processes share through Redis."""
+    from campaign.outbox import enqueue
+    from config.celery import app
+
+    key = _live_cache_key(campaign.pk, period)
+    rows = cache.get(key)
+    if rows is not None:
+        return rows
+    if app.conf.task_always_eager:
+        # No worker to ask (the embedded default runs every job in-process): compute here.
+        compute_week(campaign.pk, period)
+        return cache.get(key)
+    now = timezone.now()
+    window = now.replace(minute=now.minute - now.minute % LIVE_MINUTES, second=0)
+    with transaction.atomic():
+        enqueue(
+            "reports.rankings.compute_week",
+            key=f"live-week:{campaign.pk}:{period}:{window:%Y-%m-%dT%H:%M}",
+            campaign_id=campaign.pk,
+            period=period,
+        )
+    return None
+
+
+@handler
+def compute_week(campaign_id, period):
+    """Outbox handler: compute an unfrozen week once and keep it for LIVE_MINUTES."""
+    from campaign.models import Campaign
+
+    rows = live_rows(Campaign.objects.get(pk=campaign_id), period)
+    cache.set(_live_cache_key(campaign_id, period), rows, LIVE_MINUTES * 60)
+
+
+# --- Rankings -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Angle:
+    """One way of putting units in order."""
+
+    key: str
+    label: str
+    value_label: str
+    value: object  # row -> number or None
+    minimum: str = ""  # the rules key giving the minimum count, for rates
+    count: object = None  # row -> the count the minimum applies to
+    is_rate: bool = False
+
+
+ANGLES = [
+    Angle(
+        "composite",
+        gettext_lazy("Composite score"),
+        gettext_lazy("Score"),
+        lambda r: r.score,
+    ),
+    Angle(
+        "problems",
+        gettext_lazy("Most problems this week"),
+        gettext_lazy("New problems"),
+        lambda r: r.found_week,
+    ),
+    Angle(
+        "closure",
+        gettext_lazy("Highest closure rate"),
+        gettext_lazy("Closure rate (%)"),
+        lambda r: r.closure_rate,
+        minimum="min_findings_for_rate",
+        count=lambda r: r.found_total,
+        is_rate=True,
+    ),
+    Angle(
+        "open",
+        gettext_lazy("Most still open"),
+        gettext_lazy("Still open"),
+        lambda r: r.open_count,
+    ),
+    Angle(
+        "overdue",
+        gettext_lazy("Most overdue"),
+        gettext_lazy("Overdue"),
+        lambda r: r.overdue_count,
+    ),
+    Angle(
+        "tasks",
+        gettext_lazy("Task completion"),
+        gettext_lazy("Completion rate (%)"),
+        lambda r: r.completion_rate,
+        minimum="min_tasks_for_rate",
+        count=lambda r: r.tasks_due,
+        is_rate=True,
+    ),
+]
+ANGLE_BY_KEY = {a.key: a for a in ANGLES}
+
+
+@dataclass
+class Ranked:
+    """One unit's place in one ranking; `rank` is None when it is not ranked."""
+
+    row: object
+    value: object
+    rank: int | None
+    previous_rank: int | None = None
+    previous_value: object = None
+    note: str = ""
+
+    @property
+    def change(self):
+        """Places moved since last week: positive is up, negative down, None when unknown."""
+        if self.rank is None or self.previous_rank is None:
+            return None
+        return self.previous_rank - self.rank
+
+
+def rank_rows(rows, angle, rules):
+    """Rank rows (all of one kind) by `angle`; returns `Ranked` items, ranked ones first.
+
+    Ties share a rank (competition ranking, "1, 2, 2, 4"); order within a tie and among
+    unranked rows is the unit tree's. Rows under a rate's minimum are not ranked.
+    """
+    minimum = int(rules[angle.minimum]) if angle.minimum else 0
+    ranked, unranked = [], []
+    for row in sorted(rows, key=lambda r: r.unit_path):
+        value = angle.value(row)
+        if value is None or (angle.count and angle.count(row) < minimum):
+            note = _("Too few to rank (fewer than %(n)s)") % {"n": minimum} if minimum else ""
+            unranked.append(Ranked(row=row, value=value, rank=None, note=note))
+        else:
+            ranked.append(Ranked(row=row, value=value, rank=None))
+    # Higher is first for every angle: the best score/rate, or the most problems.
+    ranked.sort(key=lambda item: -Decimal(str(item.value)))  # stable: ties keep tree order
+    previous_value, previous_rank = object(), 0
+    for position, item in enumerate(ranked, start=1):
+        if item.value != previous_value:
+            previous_value, previous_rank = item.value, position
+        item.rank = previous_rank
+    return ranked + unranked
+
+
+def with_changes(current, previous):
+    """Fill `previous_rank`/`previous_value` of `current` from last week's ranking."""
+    before = {item.row.unit_id: item for item in previous}
+    for item in current:
+        old = before.get(item.row.unit_id)
+        if old is not None:
+            item.previous_rank, item.previous_value = old.rank, old.value
+    return current
+
+
+def group_by_kind(rows):
+    groups = defaultdict(list)
+    for row in rows:
+        groups[row.unit_kind].append(row)
+    return [(kind, groups[kind]) for kind in Unit.Kind.values if groups.get(kind)]
+
+
+def ranking(rows, previous_rows, angle, rules, previous_rules, kind):
+    """One ranking of one kind of unit, with last week's places."""
+    current = rank_rows([r for r in rows if r.unit_kind == kind], angle, rules)
+    before = rank_rows([r for r in previous_rows if r.unit_kind == kind], angle, previous_rules)
+    return with_changes(current, before)
+
+
+def red_black_lists(rows, rules):
+    """(red, black) lists of one kind of unit by composite score; see the module docstring."""
+    size = int(rules["list_size"])
+    ordered = rank_rows(rows, ANGLE_BY_KEY["composite"], rules)
+    if not ordered:
+        return [], []
+
+    def cut(items):
+        if len(items) <= size:
+            return list(items)
+        boundary = items[size - 1].value
+        return [item for index, item in enumerate(items) if index < size or item.value == boundary]
+
+    red = cut(ordered)
+    red_ids = {item.row.unit_id for item in red}
+    black = [i for i in cut(list(reversed(ordered))) if i.row.unit_id not in red_ids]
+    return red, black
+
+
+# --- Dashboard figures ----------------------------------------------------------------------
+
+
+def weekly_opened_closed(findings, *, weeks=8, today=None):
+    """[(period, opened, closed)] for the last `weeks` ISO weeks of a finding queryset."""
+    from inspections.models import Status as FindingStatus
+
+    today = today or timezone.localdate()
+    this_monday = today - datetime.timedelta(days=today.weekday())
+    first = this_monday - datetime.timedelta(days=7 * (weeks - 1))
+    periods = [iso_period(first + datetime.timedelta(days=7 * n)) for n in range(weeks)]
+    opened = dict.fromkeys(periods, 0)
+    closed = dict.fromkeys(periods, 0)
+    base = findings.exclude(status=FindingStatus.VOIDED)
+    for day in base.filter(found_on__gte=first).values_list("found_on", flat=True):
+        opened[iso_period(day)] = opened.get(iso_period(day), 0) + 1
+    closed_rows = base.filter(closed_at__isnull=False, closed_at__date__gte=first)
+    for moment in closed_rows.values_list("closed_at", flat=True):
+        key = iso_period(timezone.localdate(moment))
+        closed[key] = closed.get(key, 0) + 1
+    return [(p, opened.get(p, 0), closed.get(p, 0)) for p in periods]
+
+
+def closure_by_district(findings, districts):
+    """[(district, total, closed, rate %)] over each district's territory (属地)."""
+    from inspections.models import Status as FindingStatus
+
+    paths = list(
+        findings.exclude(status=FindingStatus.VOIDED)
+        .filter(unit__isnull=False)
+        .values_list("unit__path", "status")
+    )
+    result = []
+    for district in districts:
+        mine = [status for path, status in paths if path.startswith(district.path)]
+        total, closed = len(mine), sum(1 for s in mine if s == FindingStatus.CLOSED)
+        rate = UnitSnapshot._rate(closed, total)
+        result.append((district, total, closed, rate))
+    return result
+
+
+def overdue_by_command_office(findings, tasks, offices, *, today=None):
+    """[(command office, overdue findings, overdue tasks)], plus a row for findings on no
+    office's standard (office None) when there are any."""
+    today = today or timezone.localdate()
+    finding_counts = defaultdict(int)
+    for office_id in findings.overdue(on=today).values_list(
+        "standard__lead_command_office", flat=True
+    ):
+        finding_counts[office_id] += 1
+    task_counts = defaultdict(int)
+    for office_id in tasks.overdue(on=today).values_list("command_office", flat=True):
+        task_counts[office_id] += 1
+    result = [(o, finding_counts.get(o.pk, 0), task_counts.get(o.pk, 0)) for o in offices]
+    if finding_counts.get(None) or task_counts.get(None):
+        result.append((None, finding_counts.get(None, 0), task_counts.get(None, 0)))
+    return result
+
+
+def projected_scores(user, campaign):
+    """[(evaluation system, Score)] of the standards `user` may see, from `campaign.scoring`
+    (达标 full points, 基本达标 half, the rest nothing)."""
+    from campaign import scoring
+    from campaign.models import Standard
+
+    standards = (
+        Standard.objects.visible_to(user)
+        .current()
+        .filter(system__campaign=campaign)
+        .select_related("system")
+    )
+    return list(scoring.roll_up(standards, key=lambda s: s.system).items())
