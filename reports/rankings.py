@@ -24,6 +24,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
+from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -468,18 +469,25 @@ def weekly_opened_closed(findings, *, weeks=8, today=None):
 
 
 def closure_by_district(findings, districts):
-    """[(district, total, closed, rate %)] over each district's territory (属地)."""
+    """[(district, total, closed, rate %)] over each district's territory (属地).
+
+    The database counts per unit (one GROUP BY, at most a row per unit); the units' counts
+    are then added up under each district here, instead of reading every finding.
+    """
     from inspections.models import Status as FindingStatus
 
-    paths = list(
+    per_unit = (
         findings.exclude(status=FindingStatus.VOIDED)
         .filter(unit__isnull=False)
-        .values_list("unit__path", "status")
+        .order_by()
+        .values_list("unit__path")
+        .annotate(total=Count("pk"), closed=Count("pk", filter=Q(status=FindingStatus.CLOSED)))
     )
+    per_unit = list(per_unit)
     result = []
     for district in districts:
-        mine = [status for path, status in paths if path.startswith(district.path)]
-        total, closed = len(mine), sum(1 for s in mine if s == FindingStatus.CLOSED)
+        mine = [(t, c) for path, t, c in per_unit if path.startswith(district.path)]
+        total, closed = sum(t for t, _c in mine), sum(c for _t, c in mine)
         rate = UnitSnapshot._rate(closed, total)
         result.append((district, total, closed, rate))
     return result
