@@ -13,6 +13,7 @@ from .models import (
     IndicatorNode,
     LoginAttempt,
     Membership,
+    OutboxMessage,
     Person,
     Standard,
     Unit,
@@ -140,3 +141,12 @@ class EvidenceAdmin(admin.ModelAdmin):
     list_display = ["__str__", "standard", "kind", "taken_on", "uploaded_by", "removed_at"]
     list_filter = ["kind"]
     raw_id_fields = ["standard", "uploaded_by"]
+
+
+@admin.register(OutboxMessage)
+class OutboxMessageAdmin(ReadOnlyAdmin):
+    """Side effects waiting or delivered; a row that failed ten times waits here with its error."""
+
+    list_display = ["created_at", "kind", "idempotency_key", "attempts", "delivered_at"]
+    list_filter = ["kind", ("delivered_at", admin.EmptyFieldListFilter)]
+    search_fields = ["idempotency_key", "last_error"]

@@ -1,7 +1,6 @@
 import django_filters
 from django import forms
-from django.db.models import Q
-from django.utils import timezone
+from django.db.models import Count, F, Q, Window
 from django.utils.translation import gettext_lazy as _
 
 from campaign.access import scope_for
@@ -36,6 +35,12 @@ def to_do(queryset, key, user, campaign):
     offices = managed_offices(user, campaign)
     submitted = queryset.filter(status=Task.Status.SUBMITTED)
     return submitted if offices is None else submitted.filter(command_office__in=offices)
+
+
+def item_label(item):
+    if item.namesakes > 1:
+        return _("%(item)s (%(system)s)") % {"item": item.name, "system": item.system.name}
+    return item.name
 
 
 class TaskFilter(django_filters.FilterSet):
@@ -95,15 +100,17 @@ class TaskFilter(django_filters.FilterSet):
             campaign=campaign
         )
         # Items that visible tasks belong to: nobody is offered an item they have no task in.
-        items = IndicatorNode.objects.filter(
-            pk__in=Task.objects.visible_to(user).filter(campaign=campaign).values("item")
-        ).select_related("system")
-        self.filters["item"].queryset = items.order_by("system", "position")
-        # Two systems may share an item's name (思想道德建设): then name the system too.
-        if len({item.system_id for item in items}) > 1:
-            self.form.fields["item"].label_from_instance = lambda item: (
-                _("%(item)s (%(system)s)") % {"item": item.name, "system": item.system.name}
+        # Two systems may share an item's name (思想道德建设): `namesakes` counts them in the
+        # same query, and such items are named with their system.
+        self.filters["item"].queryset = (
+            IndicatorNode.objects.filter(
+                pk__in=Task.objects.visible_to(user).filter(campaign=campaign).values("item")
             )
+            .select_related("system")
+            .annotate(namesakes=Window(Count("pk"), partition_by=[F("name")]))
+            .order_by("system", "position")
+        )
+        self.form.fields["item"].label_from_instance = item_label
 
     def filter_todo(self, queryset, name, value):
         return to_do(queryset, value, self.user, self.campaign)
@@ -113,12 +120,7 @@ class TaskFilter(django_filters.FilterSet):
 
     def filter_unit(self, queryset, name, unit):
         # A unit's tasks include those of the units below it (属地管理).
-        q = Q()
-        for lookup in ("lead_unit", "responsible_units", "cooperating_units"):
-            q |= Q(**{f"{lookup}__path__startswith": unit.path})
-        return queryset.filter(pk__in=Task.objects.filter(q).values("pk"))
+        return queryset.for_units([unit])
 
     def filter_overdue(self, queryset, name, value):
-        if not value:
-            return queryset
-        return queryset.filter(status__in=Task.OPEN_STATUSES, deadline__lt=timezone.localdate())
+        return queryset.overdue() if value else queryset

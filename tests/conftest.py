@@ -12,9 +12,11 @@ The city used here is small on purpose:
 
 import datetime
 import os
+import time
 from types import SimpleNamespace
 
 import pytest
+from django.db import OperationalError
 from django.test import Client
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.oath import totp
@@ -170,3 +172,17 @@ def client_for(db):
         return client
 
     return make
+
+
+def wait_until(condition, timeout=60):
+    """Poll `condition` until it holds (True) or `timeout` seconds pass (False): for jobs
+    that a real worker runs in another thread or process."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if condition():
+                return True
+        except OperationalError:
+            pass  # SQLite: the worker holds the shared in-memory database; look again
+        time.sleep(0.2)
+    return False

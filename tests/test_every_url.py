@@ -96,6 +96,7 @@ EXPECTED = {
     "org/switch/": POST_ONLY,
     "org/units/": EVERYONE,
     "org/units/new/": OFFICE,
+    "org/units/autocomplete/": EVERYONE,
     "org/units/import/": OFFICE,
     "org/units/<int:pk>/": MISSING,
     "org/units/<int:pk>/edit/": MISSING,
@@ -130,7 +131,7 @@ EXPECTED = {
     "ledger/supervision/": EVERYONE,
     "ledger/new/": FIELD,
     "ledger/new/nearby/": EVERYONE,
-    "ledger/new/suggest/": EVERYONE,
+    "ledger/new/suggest/": FIELD,  # names units: only for those who log findings
     "ledger/import/": FIELD,
     "ledger/categories/": OFFICE,
     "ledger/findings/<int:pk>/": MISSING,
