@@ -181,7 +181,7 @@ def query_counts(campaign):
     }
 
 
-def time_pages(campaign, *, repeat, log):
+def time_pages(campaign, *, repeat, log, only=None):
     from django.test import Client
 
     ids = object_ids(campaign)
@@ -191,6 +191,8 @@ def time_pages(campaign, *, repeat, log):
     results = [item("sign-in page", "anonymous", sign_in, None, 0)]
     log(results[-1])
     for name, url, floor_url, personas in pages(ids):
+        if only and name not in only:
+            continue
         for persona in personas:
             client = signed_in[persona]
             page_url = url.format(**ids)
@@ -432,6 +434,7 @@ def main():
     parser.add_argument("--fresh", action="store_true", help="Rebuild the city first.")
     parser.add_argument("--pages-only", action="store_true")
     parser.add_argument("--jobs-only", action="store_true")
+    parser.add_argument("--only", nargs="+", metavar="PAGE", help="Time only these pages.")
     parser.add_argument("--memory", action="store_true", help="Peak memory of the export.")
     parser.add_argument("--out", help="Write the results here (JSON).")
     parser.add_argument("--compare", help="A previous run's JSON to compare with.")
@@ -461,7 +464,7 @@ def main():
     )
     results = []
     if not args.jobs_only:
-        results += time_pages(campaign, repeat=args.repeat, log=print_row)
+        results += time_pages(campaign, repeat=args.repeat, log=print_row, only=args.only)
     if not args.pages_only:
         results += time_jobs(
             campaign, repeat=max(3, args.repeat // 5), log=print_row, memory=args.memory

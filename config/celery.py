@@ -17,6 +17,14 @@ app = Celery("chuangcheng")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks(related_name="jobs")
 
+# Queues, so that a heavy PDF or export never delays reminders: every job goes to "default"
+# unless routed here. Run at least one worker per queue (README: production topology).
+app.conf.task_default_queue = "default"
+app.conf.task_routes = {
+    # Makes the week's bulletin, PDF included.
+    "reports.jobs.make_bulletin_job": {"queue": "pdf"},
+}
+
 # One commented entry per periodic job; every job is idempotent for its period.
 app.conf.beat_schedule = {
     # Outbox: deliver every notice, e-mail and job request the after-commit kick missed

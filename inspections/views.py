@@ -61,6 +61,8 @@ from .models import (
 )
 from .permissions import UNIT_ACTIONS, can_log, hides_checkers
 
+# The ledger counts closed and voided findings up to this many, then says "10000+".
+COUNT_CAP = 10_000
 # Citizen reports: at most this many per address (IP) per hour.
 CITIZEN_REPORTS_PER_HOUR = 5
 # A form posted again with the same one-time token (double click, retry).
@@ -122,22 +124,31 @@ def finding_list(request):
     ledger_filter = _ledger_filter(request, campaign)
     filtered = ledger_filter.qs
     today = timezone.localdate()
-    # One grouped scan gives the status badges, the overdue badge and the paginator's count
-    # (three separate counts each read the whole filtered set again).
+    # Open findings are few whatever the history: one grouped scan counts them by status and
+    # overdue. Closed and voided ones pile up for years: they are counted up to COUNT_CAP
+    # only, so no page view reads the campaign's whole history.
     grouped = (
-        filtered.order_by()
+        filtered.filter(status__in=OPEN)
+        .order_by()
         .values_list("status")
         .annotate(n=Count("pk"), overdue=Count("pk", filter=overdue_q(today)))
     )
-    counts = {status: (n, late) for status, n, late in grouped}
+    counts, overdue_count = {}, 0
+    for status, n, late in grouped:
+        counts[status], overdue_count = n, overdue_count + late
+    shown = dict(counts)
+    for status in (Status.CLOSED, Status.VOIDED):
+        counts[status] = filtered.filter(status=status).order_by()[: COUNT_CAP + 1].count()
+        shown[status] = f"{COUNT_CAP}+" if counts[status] > COUNT_CAP else counts[status]
+    capped = any(counts[s] > COUNT_CAP for s in (Status.CLOSED, Status.VOIDED))
     paginator = Paginator(filtered.select_related("category", "unit", "territory", "standard"), 30)
-    paginator.count = sum(n for n, _late in counts.values())
+    paginator.count = sum(counts.values())
     context = {
         "filter": ledger_filter,
         "page": paginator.get_page(request.GET.get("page")),
-        "counts": [(value, label, counts.get(value, (0,))[0]) for value, label in Status.choices],
-        "total": paginator.count,
-        "overdue_count": sum(late for _n, late in counts.values()),
+        "counts": [(value, label, shown.get(value, 0)) for value, label in Status.choices],
+        "total": f"{paginator.count}+" if capped else paginator.count,
+        "overdue_count": overdue_count,
         "today": today,
     }
     return _htmx_or_page(

@@ -22,12 +22,15 @@ from collections import defaultdict
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.core.cache import cache
 from django.db import IntegrityError, transaction
+from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from campaign.models import Unit
+from campaign.outbox import handler
 from campaign.workdays import WorkdayCalendar
 
 from .models import Bulletin, PeriodSnapshot, ScoringRule, UnitSnapshot
@@ -233,17 +236,65 @@ def take_snapshot(*, campaign, period, refresh=False):
 
 
 def live_rows(campaign, period):
-    """Figures of a week not (yet) frozen, computed now and not saved."""
+    """Figures of a week not (yet) frozen, computed now and not saved (seconds at city size:
+    only jobs call this; pages read `rows_for`)."""
     start, end = period_bounds(period)
     return compute_figures(campaign=campaign, start=start, end=end)
 
 
+# An unfrozen week's figures, once computed by a job, serve pages for this long.
+LIVE_MINUTES = 15
+
+
+def _live_cache_key(campaign_id, period):
+    return f"reports:live-week:{campaign_id}:{period}"
+
+
 def rows_for(campaign, period):
-    """(rows, rules dict, frozen?) for a week: the snapshot when there is one, else live."""
+    """(rows, rules dict, frozen?) for a week: the snapshot when there is one, else the live
+    figures a job computed in the last LIVE_MINUTES — or None while that job is running."""
     snapshot = PeriodSnapshot.objects.filter(campaign=campaign, period=period).first()
     if snapshot is not None:
         return list(snapshot.units.all()), snapshot.rules, True
-    return live_rows(campaign, period), ScoringRule.for_campaign(campaign).as_dict(), False
+    return cached_live_rows(campaign, period), ScoringRule.for_campaign(campaign).as_dict(), False
+
+
+def cached_live_rows(campaign, period):
+    """The unfrozen week's figures if a job computed them lately, else None after asking for
+    them. A page never computes a whole week: the request is an outbox row whose key names the
+    week and the LIVE_MINUTES window, so however many people ask, the week is computed once
+    per window (the unique key is the lock). The rows are kept in the cache, which several
+    web processes share through Redis."""
+    from campaign.outbox import enqueue
+    from config.celery import app
+
+    key = _live_cache_key(campaign.pk, period)
+    rows = cache.get(key)
+    if rows is not None:
+        return rows
+    if app.conf.task_always_eager:
+        # No worker to ask (the embedded default runs every job in-process): compute here.
+        compute_week(campaign.pk, period)
+        return cache.get(key)
+    now = timezone.now()
+    window = now.replace(minute=now.minute - now.minute % LIVE_MINUTES, second=0)
+    with transaction.atomic():
+        enqueue(
+            "reports.rankings.compute_week",
+            key=f"live-week:{campaign.pk}:{period}:{window:%Y-%m-%dT%H:%M}",
+            campaign_id=campaign.pk,
+            period=period,
+        )
+    return None
+
+
+@handler
+def compute_week(campaign_id, period):
+    """Outbox handler: compute an unfrozen week once and keep it for LIVE_MINUTES."""
+    from campaign.models import Campaign
+
+    rows = live_rows(Campaign.objects.get(pk=campaign_id), period)
+    cache.set(_live_cache_key(campaign_id, period), rows, LIVE_MINUTES * 60)
 
 
 # --- Rankings -------------------------------------------------------------------------------
@@ -420,18 +471,25 @@ def weekly_opened_closed(findings, *, weeks=8, today=None):
 
 
 def closure_by_district(findings, districts):
-    """[(district, total, closed, rate %)] over each district's territory (属地)."""
+    """[(district, total, closed, rate %)] over each district's territory (属地).
+
+    The database counts per unit (one GROUP BY, at most a row per unit); the units' counts
+    are then added up under each district here, instead of reading every finding.
+    """
     from inspections.models import Status as FindingStatus
 
-    paths = list(
+    per_unit = (
         findings.exclude(status=FindingStatus.VOIDED)
         .filter(unit__isnull=False)
-        .values_list("unit__path", "status")
+        .order_by()
+        .values_list("unit__path")
+        .annotate(total=Count("pk"), closed=Count("pk", filter=Q(status=FindingStatus.CLOSED)))
     )
+    per_unit = list(per_unit)
     result = []
     for district in districts:
-        mine = [status for path, status in paths if path.startswith(district.path)]
-        total, closed = len(mine), sum(1 for s in mine if s == FindingStatus.CLOSED)
+        mine = [(t, c) for path, t, c in per_unit if path.startswith(district.path)]
+        total, closed = sum(t for t, _c in mine), sum(c for _t, c in mine)
         rate = UnitSnapshot._rate(closed, total)
         result.append((district, total, closed, rate))
     return result

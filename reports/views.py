@@ -7,6 +7,7 @@ from django.db.models import FileField
 from django.db.models.fields.files import FieldFile
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -115,15 +116,20 @@ def _ranking(request):
     visible_ids = {pk for pk, _kind in visible}
     kinds = [k for k in Unit.Kind.values if any(kind == k for _pk, kind in visible)]
     kind = values.get("kind") or (kinds[0] if kinds else Unit.Kind.DISTRICT)
+    # An unfrozen week is computed by a job; until it is ready the page says so and polls.
     rows, rules, frozen = rankings.rows_for(campaign, period)
     previous_rows, previous_rules, _f = rankings.rows_for(campaign, periods.previous_period(period))
-    items = rankings.ranking(rows, previous_rows, angle, rules, previous_rules, kind)
-    of_kind = [r for r in rows if r.unit_kind == kind]
-    red, black = rankings.red_black_lists(of_kind, rules)
+    computing = rows is None or previous_rows is None
+    items, red, black = [], [], []
+    if not computing:
+        items = rankings.ranking(rows, previous_rows, angle, rules, previous_rules, kind)
+        of_kind = [r for r in rows if r.unit_kind == kind]
+        red, black = rankings.red_black_lists(of_kind, rules)
     return {
         "form": form,
         "period": period,
         "frozen": frozen,
+        "computing": computing,
         "angle": angle,
         "angles": rankings.ANGLES,
         "kind": kind,
@@ -151,6 +157,11 @@ def ranking_list(request):
 def ranking_export(request):
     """The ranking on the page, as an Excel workbook."""
     context = _ranking(request)
+    if context["computing"]:
+        messages.info(
+            request, _("This week's figures are still being computed. Try again shortly.")
+        )
+        return redirect(f"{reverse('reports:ranking_list')}?{request.GET.urlencode()}")
     export = RankingExport(
         items=context["items"],
         angle=context["angle"],
