@@ -6,10 +6,10 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from reports.services import make_bulletin
 
 from campaign.models import EvaluationSystem, IndicatorNode, Standard
 from inspections.models import Finding, Severity, Source, Status
+from reports.bulletins import make_bulletin
 from tasks.models import Task
 
 from .conftest import login

@@ -123,7 +123,7 @@ def test_on_a_phone_tasks_are_cards_and_the_filters_slide_in(
 
 
 def test_the_bulletin_and_the_dashboard_fit_a_phone(narrow_page, live_server, city, long_rows):
-    from reports.services import make_bulletin
+    from reports.bulletins import make_bulletin
 
     office = make_person(city.campaign, "office2", Role.OFFICE_ADMIN)
     bulletin, _created = make_bulletin(campaign=city.campaign, period="2026-W47", actor=office)
