@@ -32,14 +32,13 @@ class AccountGateMiddleware:
 
     @staticmethod
     def gate(user):
-        if user.is_verified():
-            device = True
-        else:
-            device = confirmed_totp_device(user)
-            if device:
-                return reverse("accounts:two_factor_verify")
+        """The page the person must see first, or None."""
+        verified = user.is_verified()
+        enrolled = verified or confirmed_totp_device(user) is not None
+        if enrolled and not verified:
+            return reverse("accounts:two_factor_verify")
         if user.must_change_password:
             return reverse("password_change")
-        if not device and user.needs_two_factor():
+        if not enrolled and user.needs_two_factor():
             return reverse("accounts:two_factor_setup")
         return None

@@ -530,9 +530,9 @@ def add_findings(campaign, size, *, units, territories, standards, people, rng, 
 def add_snapshots(campaign, size, *, units, rng):
     """`size.weeks` frozen weeks up to the last one before TODAY, with plausible figures per unit
     (rankings and trends read these; the figures are generated, not recomputed)."""
-    from reports.services import iso_period, score
-
     from reports.models import PeriodSnapshot, ScoringRule, UnitSnapshot
+    from reports.periods import iso_period
+    from reports.rankings import score
 
     rules = ScoringRule.for_campaign(campaign)
     last_monday = TODAY - datetime.timedelta(days=TODAY.weekday() + 7)

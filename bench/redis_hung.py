@@ -137,7 +137,7 @@ class Site:
         return task
 
     def bulletin(self, n):
-        from reports.services import make_bulletin
+        from reports.bulletins import make_bulletin
 
         monday = datetime.date.today() - datetime.timedelta(weeks=n + 1)
         period = f"{monday.isocalendar().year}-W{monday.isocalendar().week:02d}"

@@ -141,23 +141,22 @@ def count_queries(client, url):
 def clients():
     from django.test import Client
 
+    from accounts.testing import force_login
     from bench.generate import DISTRICT_LEADER, OFFICE, STREET_LIAISON
     from campaign.models import Person
 
     made = {}
     for persona, username in zip(PERSONAS, (OFFICE, DISTRICT_LEADER, STREET_LIAISON), strict=True):
-        made[persona] = Client()
-        made[persona].force_login(Person.objects.get(username=username))
+        made[persona] = force_login(Client(), Person.objects.get(username=username))
     return made
 
 
 def object_ids(campaign):
     """Objects the pages open: a finding and a task every persona may see, the system, weeks."""
-    from reports.services import iso_period, period_bounds
-
     from bench.generate import STREET_LIAISON
     from campaign.models import EvaluationSystem, Person
     from inspections.models import Finding
+    from reports.periods import iso_period, period_bounds
     from tasks.models import Task
 
     street = Person.objects.get(username=STREET_LIAISON)
@@ -241,12 +240,12 @@ def time_jobs(campaign, *, repeat, log, memory=False):
     """Snapshot, rankings, bulletin PDF, exports and imports, each against its floor."""
     from django.db import connection
 
-    from reports import services
+    from reports import periods, rankings
 
     ids = object_ids(campaign)
     week = ids["this_week"]
     results = []
-    start, end = services.period_bounds(week)
+    start, end = periods.period_bounds(week)
     aggregate_sql = (
         "SELECT unit_id, COUNT(*), SUM(CASE WHEN status = 'closed' THEN 1 ELSE 0 END)"
         " FROM inspections_finding WHERE campaign_id = %s AND found_on <= %s"
@@ -260,12 +259,12 @@ def time_jobs(campaign, *, repeat, log, memory=False):
 
     floor = sample(aggregate, repeat=repeat)
     snapshot = sample(
-        rolled_back(lambda: services.take_snapshot(campaign=campaign, period=week, refresh=True)),
+        rolled_back(lambda: rankings.take_snapshot(campaign=campaign, period=week, refresh=True)),
         repeat=repeat,
     )
     results.append(item("snapshot (a week)", "job", snapshot, floor, None))
     log(results[-1])
-    live = sample(lambda: services.live_rows(campaign, week), repeat=repeat)
+    live = sample(lambda: rankings.live_rows(campaign, week), repeat=repeat)
     results.append(item("rankings (unsaved week)", "job", live, floor, None))
     log(results[-1])
 
@@ -279,14 +278,14 @@ def time_pdf(campaign, *, repeat, log):
     from django.template.loader import render_to_string
     from weasyprint import HTML
 
-    from reports import services
+    from reports.bulletins import make_bulletin
     from reports.exports import LocalFilesOnly, bulletin_context, render_bulletin_pdf_bytes
     from reports.models import Bulletin, PeriodSnapshot
 
     latest = PeriodSnapshot.objects.filter(campaign=campaign).first()
     bulletin = Bulletin.objects.filter(campaign=campaign, period=latest.period).first()
     if bulletin is None:
-        bulletin, _created = services.make_bulletin(
+        bulletin, _created = make_bulletin(
             campaign=campaign, period=latest.period, auto_publish=False
         )
     html = render_to_string("reports/pdf/bulletin.html", bulletin_context(bulletin))

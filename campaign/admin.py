@@ -2,6 +2,8 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.forms import AdminPasswordChangeForm
 
+from accounts.services import set_password
+
 from .forms import AdminLoginForm
 from .models import (
     AssessmentEvent,
@@ -13,10 +15,12 @@ from .models import (
     IndicatorNode,
     LoginAttempt,
     Membership,
+    OutboxMessage,
     Person,
     Standard,
     Unit,
 )
+from .request_context import current_request
 
 # /admin/login/ is throttled and recorded like the site's sign-in.
 admin.site.login_form = AdminLoginForm
@@ -40,10 +44,6 @@ class PasswordSetByAdminForm(AdminPasswordChangeForm):
     to be changed by the person at next sign-in."""
 
     def save(self, commit=True):
-        from accounts.services import set_password
-
-        from .request_context import current_request
-
         set_password(self.user, self.cleaned_data["password1"], by=current_request().user)
         return self.user
 
@@ -140,3 +140,12 @@ class EvidenceAdmin(admin.ModelAdmin):
     list_display = ["__str__", "standard", "kind", "taken_on", "uploaded_by", "removed_at"]
     list_filter = ["kind"]
     raw_id_fields = ["standard", "uploaded_by"]
+
+
+@admin.register(OutboxMessage)
+class OutboxMessageAdmin(ReadOnlyAdmin):
+    """Side effects waiting or delivered; a row that failed ten times waits here with its error."""
+
+    list_display = ["created_at", "kind", "idempotency_key", "attempts", "delivered_at"]
+    list_filter = ["kind", ("delivered_at", admin.EmptyFieldListFilter)]
+    search_fields = ["idempotency_key", "last_error"]

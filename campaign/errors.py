@@ -88,8 +88,9 @@ def _page(request, template, status, title, **context):
 
 
 def _committed(request):
+    """True when this request sent something (a POST …) whose writes were committed."""
     tracker = getattr(request, "commit_tracker", None)
-    return tracker is not None and tracker.committed
+    return request.method not in ("GET", "HEAD", "OPTIONS") and bool(tracker and tracker.committed)
 
 
 def saved_not_shown(request):
@@ -137,3 +138,14 @@ def bad_request(request, exception, *args, **kwargs):
 def csrf_failure(request, reason=""):
     """CSRF_FAILURE_VIEW: the form expired or came from elsewhere; nothing was saved."""
     return _page(request, "403_csrf.html", 403, _("This form has expired"))
+
+
+def method_not_allowed(request, response):
+    """A link opened for a button's action (GET on a POST-only URL): say what to do."""
+    page = _page(request, "405.html", 405, _("This address is for a button, not a link"))
+    # Keep what the inner middleware set (Allow, the security headers, cookies).
+    for header, value in response.items():
+        if header.lower() not in {"content-type", "content-length"}:
+            page[header] = value
+    page.cookies = response.cookies
+    return page

@@ -43,7 +43,8 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Border, Font, NamedStyle, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
-from .models import AuditEntry
+from .indicator_import import METHOD_NAMES
+from .models import AuditEntry, Standard
 from .request_context import current_request
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -201,6 +202,79 @@ class TabularExport:
             changes={"filename": self.get_filename(), "format": fmt},
         )
         return self.csv_response() if fmt == "csv" else self.xlsx_response()
+
+
+# --- The evaluation system written back to Excel ----------------------------------------
+
+DIFFICULTY_NAMES = {
+    Standard.Difficulty.EASY: "易",
+    Standard.Difficulty.ATTAINABLE: "中",
+    Standard.Difficulty.HARD: "难",
+}
+
+
+class IndicatorTreeExport(TabularExport):
+    """The tree as a workbook in the shape the import reads, so an export re-imports as it is.
+
+    Upper levels are written as repeated values (the importer accepts them like merged cells).
+    """
+
+    def __init__(self, system, standards, nodes):
+        self.system = system
+        self.standards = standards
+        self.nodes = {n.pk: n for n in nodes}
+        self.level_names = system.level_names or ["测评项目", "测评内容"]
+        self.column_widths = [16] * len(self.level_names) + [8, 50, 6, 14, 8, 16, 16, 30, 12, 8, 10]
+
+    def get_title(self):
+        return self.system.name
+
+    def get_filename(self):
+        return f"{self.system.name}-{timezone.localdate():%Y%m%d}"
+
+    def get_headers(self):
+        return [
+            *self.level_names,
+            "编号",
+            "测评标准",
+            "分值",
+            "测评方法",
+            "一票否决",
+            "牵头指挥部",
+            "牵头单位",
+            "责任单位",
+            "完成时限",
+            "难易程度",
+            "自评",
+        ]
+
+    def path(self, standard):
+        names, node = [], self.nodes.get(standard.node_id)
+        while node is not None:
+            names.append(
+                f"{node.code}、{node.name}" if node.code and not node.code.isdigit() else node.name
+            )
+            node = self.nodes.get(node.parent_id)
+        names.reverse()
+        return names + [""] * (len(self.level_names) - len(names))
+
+    def rows(self):
+        assessments = dict(Standard.Assessment.choices)
+        for s in self.standards:
+            yield [
+                *self.path(s),
+                s.code,
+                s.text,
+                s.points,
+                "、".join(METHOD_NAMES.get(m, m) for m in s.methods),
+                "是" if s.is_veto else "",
+                s.lead_command_office.name if s.lead_command_office else "",
+                s.lead_unit.name if s.lead_unit else "",
+                "、".join(u.name for u in s.responsible_units.all()),
+                s.deadline,
+                DIFFICULTY_NAMES.get(s.difficulty, ""),
+                str(assessments.get(s.assessment, "")),
+            ]
 
 
 class AuditExport(TabularExport):

@@ -19,8 +19,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from .exports import TabularExport
 from .models import AuditEntry, CommandOffice, EvaluationSystem, IndicatorNode, Standard, Unit
+from .services import remember_aliases
 from .workbook import (
     CellProblem,
     RowError,
@@ -1029,16 +1029,19 @@ def _other_changes(standard, planned, paths):
 
 
 @transaction.atomic
-def apply_indicators(plan, *, campaign, actor, system=None, details=None):
+def apply_indicators(plan, *, campaign, actor, system=None, details=None, mapping=None):
     """Write a plan with no errors; returns the system.
 
     A new system is created unless `system` is given, in which case the plan is a revised
     edition of it: standards that stay are updated in place (what hangs on them stays),
     new ones are added, dropped ones are retired (kept for the record, no longer shown).
-    `details` may set name, year, issuer, city_group and pass_mark.
+    `details` may set name, year, issuer, city_group and pass_mark. `mapping` (the unit
+    names the office mapped in the preview) is remembered as aliases for the next import.
     """
     if plan.all_errors:
         raise WorkbookInvalid(plan.all_errors)
+    if mapping:
+        remember_aliases(campaign=campaign, mapping=mapping)
     details = {k: v for k, v in (details or {}).items() if v not in (None, "")}
     now = timezone.now()
     if system is None:
@@ -1131,8 +1134,7 @@ def _apply_nodes(plan, system, now):
     return result
 
 
-# --- Writing the tree back to Excel ---------------------------------------------------------
-
+# Assessment methods as the workbooks name them (read here, written by IndicatorTreeExport).
 METHOD_NAMES = {
     Standard.Method.FIELD_CHECK: "实地考察",
     Standard.Method.SURVEY: "问卷调查",
@@ -1141,72 +1143,3 @@ METHOD_NAMES = {
     Standard.Method.DATA_CHECK: "数据核查",
     Standard.Method.NEGATIVE_LIST: "负面清单",
 }
-DIFFICULTY_NAMES = {
-    Standard.Difficulty.EASY: "易",
-    Standard.Difficulty.ATTAINABLE: "中",
-    Standard.Difficulty.HARD: "难",
-}
-
-
-class IndicatorTreeExport(TabularExport):
-    """The tree as a workbook in the shape the import reads, so an export re-imports as it is.
-
-    Upper levels are written as repeated values (the importer accepts them like merged cells).
-    """
-
-    def __init__(self, system, standards, nodes):
-        self.system = system
-        self.standards = standards
-        self.nodes = {n.pk: n for n in nodes}
-        self.level_names = system.level_names or ["测评项目", "测评内容"]
-        self.column_widths = [16] * len(self.level_names) + [8, 50, 6, 14, 8, 16, 16, 30, 12, 8, 10]
-
-    def get_title(self):
-        return self.system.name
-
-    def get_filename(self):
-        return f"{self.system.name}-{timezone.localdate():%Y%m%d}"
-
-    def get_headers(self):
-        return [
-            *self.level_names,
-            "编号",
-            "测评标准",
-            "分值",
-            "测评方法",
-            "一票否决",
-            "牵头指挥部",
-            "牵头单位",
-            "责任单位",
-            "完成时限",
-            "难易程度",
-            "自评",
-        ]
-
-    def path(self, standard):
-        names, node = [], self.nodes.get(standard.node_id)
-        while node is not None:
-            names.append(
-                f"{node.code}、{node.name}" if node.code and not node.code.isdigit() else node.name
-            )
-            node = self.nodes.get(node.parent_id)
-        names.reverse()
-        return names + [""] * (len(self.level_names) - len(names))
-
-    def rows(self):
-        assessments = dict(Standard.Assessment.choices)
-        for s in self.standards:
-            yield [
-                *self.path(s),
-                s.code,
-                s.text,
-                s.points,
-                "、".join(METHOD_NAMES.get(m, m) for m in s.methods),
-                "是" if s.is_veto else "",
-                s.lead_command_office.name if s.lead_command_office else "",
-                s.lead_unit.name if s.lead_unit else "",
-                "、".join(u.name for u in s.responsible_units.all()),
-                s.deadline,
-                DIFFICULTY_NAMES.get(s.difficulty, ""),
-                str(assessments.get(s.assessment, "")),
-            ]

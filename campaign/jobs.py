@@ -43,11 +43,13 @@ def deliver_outbox(ids):
 
 @shared_task(acks_late=True, time_limit=300)
 def relay_outbox():
-    """Every minute: deliver every due outbox row the kicks missed (broker down, retries)."""
-    return outbox.relay()
+    """Every minute: deliver every due outbox row the kicks missed (broker down, retries).
+    Stops after four minutes; the next minute's run takes the rest."""
+    return outbox.relay(seconds=240)
 
 
-@shared_task(acks_late=True, time_limit=1800)
+# Within the visibility timeout like every job: a sweep cut short finishes the next night.
+@shared_task(acks_late=True, time_limit=600)
 def sweep_orphans():
     """Delete media files no row refers to (older than a day), expired rate-limit counters
     and old one-time form tokens. Returns the counts; safe to re-run or run twice at once."""

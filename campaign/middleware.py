@@ -4,7 +4,7 @@ from django.utils import translation
 from django.utils.translation import gettext
 
 from . import request_context
-from .errors import CommitTracker
+from .errors import CommitTracker, method_not_allowed
 from .models import AuditEntry, Campaign
 
 SESSION_KEY = "campaign_id"
@@ -55,9 +55,10 @@ class ChosenLanguageMiddleware:
         return response
 
 
-class CommitTrackerMiddleware:
-    """Puts `request.commit_tracker` on every request: it notes when the request's own
-    writes commit, so a failure after that answers "saved" instead of an error."""
+class ErrorPagesMiddleware:
+    """Puts `request.commit_tracker` on every request (it notes when the request's own writes
+    commit, so a failure after that answers "saved" instead of an error), and gives the
+    error responses Django sends without a body (405) the site's Chinese page."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -65,7 +66,10 @@ class CommitTrackerMiddleware:
     def __call__(self, request):
         request.commit_tracker = CommitTracker()
         with connection.execute_wrapper(request.commit_tracker):
-            return self.get_response(request)
+            response = self.get_response(request)
+        if response.status_code == 405 and not response.content:
+            return method_not_allowed(request, response)
+        return response
 
 
 class RequestContextMiddleware:

@@ -19,6 +19,7 @@ handler runs, then the row is stamped; such a handler must be idempotent on its 
 import logging
 import queue
 import threading
+import time
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -149,9 +150,16 @@ def due(limit=500):
     )
 
 
-def relay(limit=500):
-    """Deliver every due row (up to `limit`); returns how many this call delivered."""
-    return sum(deliver(pk) for pk in due(limit))
+def relay(limit=500, seconds=None):
+    """Deliver every due row (up to `limit` rows, or for about `seconds`); returns how many
+    this call delivered."""
+    stop = time.monotonic() + seconds if seconds else None
+    delivered = 0
+    for pk in due(limit):
+        if stop is not None and time.monotonic() > stop:
+            break
+        delivered += deliver(pk)
+    return delivered
 
 
 # --- the kick after commit --------------------------------------------------------------
@@ -189,7 +197,7 @@ def _ensure_publisher():
 
 
 def _publish_forever():
-    from .jobs import deliver_outbox
+    from config.celery import app
 
     while True:
         ids = _pending.get()
@@ -198,6 +206,7 @@ def _publish_forever():
         if _in_process():
             continue  # switched to in-process meanwhile (tests): the kick delivered them
         try:
-            deliver_outbox.apply_async(args=[ids], retry=False)
+            # By name: the outbox does not import the jobs that import it.
+            app.send_task("campaign.jobs.deliver_outbox", args=[ids], retry=False)
         except Exception as exc:  # Redis down or hung: the periodic relay delivers them
             logger.warning("Outbox kick not sent (%r); the relay will deliver %s", exc, ids)

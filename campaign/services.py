@@ -312,6 +312,26 @@ def read_organisation(data, *, campaign, filename="", same=()):
     return plan
 
 
+def remember_aliases(*, campaign, mapping):
+    """Keep the unit names an office mapped by hand in an import preview as aliases of the
+    unit they stand for, so the next workbook of the campaign matches them by itself.
+
+    Only a name mapped to exactly one unit becomes an alias; a name standing for several
+    units (各窗口单位) is asked again. Returns the number of aliases added.
+    """
+    added = 0
+    for name, units in mapping.items():
+        name = one_line(name)
+        if len(units) != 1 or not name:
+            continue
+        unit = Unit.objects.select_for_update().get(pk=units[0].pk, campaign=campaign)
+        if unit_key(name) not in {unit_key(n) for n in unit.all_names()}:
+            unit.aliases = [*unit.aliases, name]
+            unit.save(update_fields=["aliases"])
+            added += 1
+    return added
+
+
 def _containing(name, names, parent=""):
     """The closest other name that contains `name` or is contained in it (2 characters or
     more), leaving out the unit's own parent (东城区东华街道 names 东城区 as its territory)."""

@@ -7,9 +7,11 @@ A stateful model declares, beside its status enum:
   This table is the only place that says who may do what: the model's check (here), the
   view's permission check (`require_action`) and the page's buttons (`allowed_actions`)
   all read it;
-- `record_event(...)`: append its event row (finding events, task events, audit entries);
-- optionally a `version` field: a form posts the version it showed, a mismatch is a
-  conflict.
+- `record_event(*, actor, action, from_status, to_status, note, data)`: append its event
+  row (finding events, task events, audit entries) and return it;
+- `conflict_message()` and `not_possible_message(action)`: the translated refusals;
+- optionally a `version` field (a form posts the version it showed, a mismatch is a
+  conflict) and an `updated_at` field (stamped).
 
 `transition()` then does, in one transaction: lock and re-read the row, check the version,
 the rule and the move, run the method's own checks, set fields, save, append the event and
@@ -179,7 +181,8 @@ def transition(
         if hasattr(locked, "updated_at"):
             locked.updated_at = timezone.now()
             fields.append("updated_at")
-        locked.save(update_fields=list(dict.fromkeys(fields)))
+        fields = list(dict.fromkeys(fields))
+        locked.save(update_fields=fields)
         event = locked.record_event(
             actor=actor,
             action=event_kind or action,
@@ -191,9 +194,11 @@ def transition(
         if after:
             after(locked, event)
         write_effects([e(locked) if callable(e) else e for e in change.effects], event=event)
-    # The caller's object now shows what was saved.
-    for f in model._meta.concrete_fields:
-        setattr(obj, f.attname, getattr(locked, f.attname))
+    # The caller's object now shows what was saved (only that: a form's instance keeps the
+    # values it is about to save).
+    for name in fields:
+        attname = model._meta.get_field(name).attname
+        setattr(obj, attname, getattr(locked, attname))
     return event
 
 

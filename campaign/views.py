@@ -28,7 +28,7 @@ from .access import (
     require_office_admin,
     scope_for,
 )
-from .exports import AuditExport
+from .exports import AuditExport, IndicatorTreeExport
 from .filters import AuditEntryFilter, StandardFilter, UnitFilter
 from .forms import (
     AssessmentForm,
@@ -44,7 +44,7 @@ from .forms import (
     UnitForm,
     UnitMappingForm,
 )
-from .indicator_import import IndicatorTreeExport, apply_indicators, read_indicators
+from .indicator_import import apply_indicators, read_indicators
 from .middleware import SESSION_KEY
 from .models import (
     AuditEntry,
@@ -527,11 +527,12 @@ def system_import(request):
         plan = read_indicators(data, campaign=campaign, filename=pending["filename"], system=system)
         mapping_form = UnitMappingForm(request.POST, names=plan.unmatched, campaign=campaign)
         if mapping_form.is_valid() and not plan.errors:
+            mapping = mapping_form.mapping()
             plan = read_indicators(
                 data,
                 campaign=campaign,
                 filename=pending["filename"],
-                mapping=mapping_form.mapping(),
+                mapping=mapping,
                 system=system,
             )
             if not plan.all_errors:
@@ -541,6 +542,7 @@ def system_import(request):
                     actor=request.user,
                     system=system,
                     details=pending["details"],
+                    mapping=mapping,
                 )
                 staged.discard()
                 messages.success(

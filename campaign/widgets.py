@@ -19,7 +19,7 @@ class UnitAutocomplete(forms.Widget):
         context = super().get_context(name, value, attrs)
         queryset = getattr(self.choices, "queryset", None)
         chosen = None
-        if queryset is not None and str(value or "").isdigit():
+        if queryset is not None and str(value or "").isdecimal():  # "²" is a digit, no id
             chosen = queryset.filter(pk=value).first()
         context["widget"].update(url=reverse("campaign:unit_autocomplete"), chosen=chosen)
         return context

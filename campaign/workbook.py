@@ -15,6 +15,7 @@ Free text is kept exactly as typed; names and labels are normalised only to comp
 import bisect
 import calendar
 import datetime
+import functools
 import io
 import re
 import unicodedata
@@ -97,6 +98,12 @@ class CellProblem(str):
 
 
 FORMULA_WITHOUT_VALUE = CellProblem("=?")
+# What Excel shows in a cell whose formula failed; copied as text it is still no value.
+EXCEL_ERRORS = {"#N/A", "#REF!", "#VALUE!", "#DIV/0!", "#NAME?", "#NUM!", "#NULL!", "#SPILL!"}
+
+
+def _text_or_problem(text):
+    return CellProblem(text.strip()) if text.strip() in EXCEL_ERRORS else text
 
 
 # --- Streaming the .xlsx package ---------------------------------------------------------------
@@ -174,7 +181,7 @@ def _parser(start=None, end=None, text=None):
 
 
 def _local(name):
-    return name.rpartition(":")[2]
+    return name.rpartition(":")[2] if ":" in name else name
 
 
 def _parse_small(package, name, budget):
@@ -363,16 +370,16 @@ class _SheetReader:
     def cell_value(self):
         kind, raw = self.cell_type, self.value_text
         if kind == "inlineStr":
-            return "".join(self.inline)
+            return _text_or_problem("".join(self.inline))
         if raw is None or (not raw.strip() and kind not in ("s", "str")):
             return FORMULA_WITHOUT_VALUE if self.has_formula else None
         if kind == "s":
             try:
-                return self.strings[int(raw)]
+                return _text_or_problem(self.strings[int(raw)])
             except (ValueError, IndexError):
                 return None
         if kind == "str":
-            return raw
+            return _text_or_problem(raw)
         if kind == "b":
             return raw.strip() in ("1", "true")
         if kind == "e":
@@ -533,6 +540,8 @@ def clean_text(value):
     Nothing else changes: Chinese punctuation, full-width brackets and line breaks stay, so
     what is stored is what the office wrote (compare with `match_key`).
     """
+    if type(value) is str:  # the common case, first
+        return (value.replace("\r\n", "\n").replace("\r", "\n") if "\r" in value else value).strip()
     if value is None or isinstance(value, CellProblem):
         return ""
     if isinstance(value, bool):
@@ -551,13 +560,23 @@ def one_line(value):
 
 def match_key(value):
     """Text reduced for comparing names: full-width folded, no blanks, no invisible marks."""
-    text = unicodedata.normalize("NFKC", INVISIBLE.sub("", clean_text(value)))
-    return re.sub(r"\s+", "", text).casefold()
+    return _match_key(clean_text(value))
+
+
+@functools.lru_cache(maxsize=65536)
+def _match_key(text):
+    # Names repeat on every row of a large workbook: each is reduced once.
+    text = unicodedata.normalize("NFKC", INVISIBLE.sub("", text))
+    return _BLANKS.sub("", text).casefold()
+
+
+_BLANKS = re.compile(r"\s+")
+_LABEL_MARKS = re.compile(r"[*:()\[\]【】]")
 
 
 def label_key(value):
     """A name reduced for matching: as match_key, without brackets, stars or colons."""
-    return re.sub(r"[*:()\[\]【】]", "", match_key(value))
+    return _LABEL_MARKS.sub("", match_key(value))
 
 
 def header_key(value):
@@ -942,8 +961,10 @@ NOTE_OR_TOTAL = re.compile(
 
 def is_note_or_total(row_values):
     """Rows that are notes (注：…) or totals (合计/总计/小计) rather than data."""
-    first = next((clean_text(v) for v in row_values if clean_text(v)), "")
-    return bool(NOTE_OR_TOTAL.match(first.replace(" ", "")))
+    for value in row_values:
+        if value is not None and (first := clean_text(value)):
+            return bool(NOTE_OR_TOTAL.match(first.replace(" ", "")))
+    return False
 
 
 class UnitMatcher:

@@ -1,4 +1,4 @@
-# Load the Celery app with Django so that `delay_on_commit` uses it.
+# Load the Celery app with Django, so that jobs and the outbox kick use it.
 from .celery import app as celery_app
 
 __all__ = ("celery_app",)

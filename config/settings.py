@@ -71,7 +71,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     # Outermost: notes whether the request's action committed, for the error pages.
-    "campaign.middleware.CommitTrackerMiddleware",
+    "campaign.middleware.ErrorPagesMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # First after the security headers: the client address and user agent every audit entry reads.
     "campaign.middleware.RequestContextMiddleware",

@@ -223,6 +223,17 @@ TRANSITIONS = {
     Status.CLOSED: set(),
     Status.VOIDED: set(),
 }
+# The badge colour of each status (Bootstrap's text-bg-*), read through `Finding.colour`.
+STATUS_COLOURS = {
+    Status.REGISTERED: "secondary",
+    Status.ASSIGNED: "primary",
+    Status.RECTIFYING: "info",
+    Status.AWAITING: "warning",
+    Status.RETURNED: "danger",
+    Status.DISPUTED: "dark",
+    Status.CLOSED: "success",
+    Status.VOIDED: "light",
+}
 # Waiting for the unit: these count as overdue once the deadline has passed.
 UNIT_PENDING = [Status.ASSIGNED, Status.RECTIFYING, Status.RETURNED, Status.DISPUTED]
 OPEN = [Status.REGISTERED, Status.AWAITING, *UNIT_PENDING]
@@ -422,6 +433,11 @@ class Finding(models.Model):
     @property
     def is_open(self):
         return self.status in OPEN
+
+    @property
+    def colour(self):
+        """Bootstrap colour of the status badge."""
+        return STATUS_COLOURS[self.status]
 
     # --- suggestions ------------------------------------------------------------------
 

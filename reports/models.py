@@ -463,6 +463,11 @@ class Bulletin(models.Model):
     def is_draft(self):
         return self.status == self.Status.DRAFT
 
+    @property
+    def colour(self):
+        """Bootstrap colour of the status badge: a draft is yellow, a published issue green."""
+        return "warning" if self.is_draft else "success"
+
     # --- state changes: `campaign.transitions.transition`, rules in `Bulletin.RULES` ------
     # The PDF is never rendered here: every change queues its rendering (an outbox row),
     # done after commit outside any lock by `reports.bulletins.render_bulletin`.

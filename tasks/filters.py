@@ -1,7 +1,6 @@
 import django_filters
 from django import forms
 from django.db.models import Count, F, Q, Window
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from campaign.access import scope_for
@@ -121,12 +120,7 @@ class TaskFilter(django_filters.FilterSet):
 
     def filter_unit(self, queryset, name, unit):
         # A unit's tasks include those of the units below it (属地管理).
-        q = Q()
-        for lookup in ("lead_unit", "responsible_units", "cooperating_units"):
-            q |= Q(**{f"{lookup}__path__startswith": unit.path})
-        return queryset.filter(pk__in=Task.objects.filter(q).values("pk"))
+        return queryset.for_units([unit])
 
     def filter_overdue(self, queryset, name, value):
-        if not value:
-            return queryset
-        return queryset.filter(status__in=Task.OPEN_STATUSES, deadline__lt=timezone.localdate())
+        return queryset.overdue() if value else queryset

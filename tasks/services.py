@@ -14,7 +14,17 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from campaign.models import UNIT_ROLES, IndicatorNode, Membership, Role, Standard, Unit
+from campaign.models import (
+    UNIT_ROLES,
+    AuditEntry,
+    IndicatorNode,
+    Membership,
+    PublishedHolidayYear,
+    Role,
+    Standard,
+    Unit,
+    WorkdayOverride,
+)
 from campaign.notifications import notify, queue_notice
 from campaign.outbox import handler
 from campaign.transitions import DomainError, may, write_effects
@@ -866,3 +876,55 @@ def _latest_texts(task_ids):
     for task_id, text in rows:
         latest.setdefault(task_id, text)
     return latest
+
+
+# --- The working-day calendar (kept by the office) -------------------------------------------
+
+
+@transaction.atomic
+def save_workday_override(*, actor, campaign, date, is_working_day, name):
+    """Enter a holiday on a weekday or a 调休 working day (replacing what that date had)."""
+    override, _created = WorkdayOverride.objects.update_or_create(
+        date=date, defaults={"is_working_day": is_working_day, "name": name}
+    )
+    AuditEntry.record(
+        actor=actor,
+        action=AuditEntry.Action.UPDATE,
+        obj=override,
+        campaign=campaign,
+        summary=_("Working-day calendar: %(date)s %(name)s")
+        % {"date": override.date, "name": override.name},
+        changes={"is_working_day": override.is_working_day},
+    )
+    return override
+
+
+@transaction.atomic
+def remove_workday_override(*, actor, campaign, override):
+    AuditEntry.record(
+        actor=actor,
+        action=AuditEntry.Action.DELETE,
+        obj=override,
+        campaign=campaign,
+        summary=_("Working-day calendar: removed %(date)s") % {"date": override.date},
+    )
+    override.delete()
+
+
+@transaction.atomic
+def mark_holiday_year(*, actor, campaign, year, published):
+    """Mark a year's holiday schedule as entered (deadlines in it stop carrying a warning)."""
+    if published:
+        PublishedHolidayYear.objects.get_or_create(
+            year=year, defaults={"source": _("entered by the office")}
+        )
+    else:
+        PublishedHolidayYear.objects.filter(year=year).delete()
+    AuditEntry.record(
+        actor=actor,
+        action=AuditEntry.Action.UPDATE,
+        obj=campaign,
+        campaign=campaign,
+        summary=_("Working-day calendar: %(year)s marked as %(state)s")
+        % {"year": year, "state": _("published") if published else _("not published")},
+    )

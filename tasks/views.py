@@ -19,7 +19,7 @@ from campaign.access import (
     scope_for,
 )
 from campaign.actions import act
-from campaign.models import AuditEntry, PublishedHolidayYear, Unit, WorkdayOverride
+from campaign.models import PublishedHolidayYear, Unit, WorkdayOverride
 from campaign.services import submit_once
 from campaign.transitions import DomainError, allowed_actions
 from campaign.uploads import StagedUpload, prepare_photo, private_file_response
@@ -48,8 +48,11 @@ from .services import (
     bulk_reassign,
     create_task,
     generate_tasks,
+    mark_holiday_year,
     plan_generation,
     read_progress,
+    remove_workday_override,
+    save_workday_override,
     unpublished_warning,
 )
 
@@ -223,8 +226,14 @@ def task_edit(request, pk):
                 form.save_m2m()
                 milestones.save()
         except DomainError as exc:
+            # Shown in place, with what was typed: nothing was saved.
             messages.error(request, _error_text(exc))
-            return redirect(task)
+            return render(
+                request,
+                "tasks/task_form.html",
+                {"form": form, "milestones": milestones, "task": task},
+                status=409,
+            )
         messages.success(request, _("Task saved."))
         return redirect(task)
     return render(
@@ -559,55 +568,27 @@ def workday_calendar(request):
     published = PublishedHolidayYear.objects.filter(year=year).first()
     if request.method == "POST":
         action = request.POST.get("action")
-        with transaction.atomic():
-            if action == "add" and form.is_valid():
-                data = form.cleaned_data
-                override, _created = WorkdayOverride.objects.update_or_create(
-                    date=data["date"],
-                    defaults={"is_working_day": data["is_working_day"], "name": data["name"]},
-                )
-                AuditEntry.record(
-                    actor=request.user,
-                    action=AuditEntry.Action.UPDATE,
-                    obj=override,
-                    campaign=campaign,
-                    summary=_("Working-day calendar: %(date)s %(name)s")
-                    % {"date": override.date, "name": override.name},
-                    changes={"is_working_day": override.is_working_day},
-                )
-                messages.success(request, _("Saved %(date)s.") % {"date": override.date})
-                return redirect(f"{request.path}?year={data['date'].year}")
-            if action == "delete":
-                override = get_object_or_404(WorkdayOverride, pk=request.POST.get("pk"))
-                AuditEntry.record(
-                    actor=request.user,
-                    action=AuditEntry.Action.DELETE,
-                    obj=override,
-                    campaign=campaign,
-                    summary=_("Working-day calendar: removed %(date)s") % {"date": override.date},
-                )
-                override.delete()
-                messages.success(request, _("Removed."))
-                return redirect(f"{request.path}?year={year}")
-            if action in ("publish", "unpublish"):
-                if action == "publish":
-                    PublishedHolidayYear.objects.get_or_create(
-                        year=year, defaults={"source": _("entered by the office")}
-                    )
-                else:
-                    PublishedHolidayYear.objects.filter(year=year).delete()
-                AuditEntry.record(
-                    actor=request.user,
-                    action=AuditEntry.Action.UPDATE,
-                    obj=campaign,
-                    campaign=campaign,
-                    summary=_("Working-day calendar: %(year)s marked as %(state)s")
-                    % {
-                        "year": year,
-                        "state": _("published") if action == "publish" else _("not published"),
-                    },
-                )
-                return redirect(f"{request.path}?year={year}")
+        if action == "add" and form.is_valid():
+            data = form.cleaned_data
+            override = save_workday_override(
+                actor=request.user,
+                campaign=campaign,
+                date=data["date"],
+                is_working_day=data["is_working_day"],
+                name=data["name"],
+            )
+            messages.success(request, _("Saved %(date)s.") % {"date": override.date})
+            return redirect(f"{request.path}?year={data['date'].year}")
+        if action == "delete":
+            override = get_object_or_404(WorkdayOverride, pk=request.POST.get("pk"))
+            remove_workday_override(actor=request.user, campaign=campaign, override=override)
+            messages.success(request, _("Removed."))
+            return redirect(f"{request.path}?year={year}")
+        if action in ("publish", "unpublish"):
+            mark_holiday_year(
+                actor=request.user, campaign=campaign, year=year, published=action == "publish"
+            )
+            return redirect(f"{request.path}?year={year}")
     overrides = WorkdayOverride.objects.filter(date__year=year).order_by("date")
     return render(
         request,

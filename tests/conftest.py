@@ -12,14 +12,14 @@ The city used here is small on purpose:
 
 import datetime
 import os
+import time
 from types import SimpleNamespace
 
 import pytest
+from django.db import OperationalError
 from django.test import Client
-from django_otp import DEVICE_ID_SESSION_KEY
-from django_otp.oath import totp
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from accounts.testing import force_login
 from campaign.models import Campaign, CommandOffice, Membership, Person, Role, Unit
 from config.celery import app as celery_app
 
@@ -133,32 +133,26 @@ def personas(city):
     )
 
 
-def enrol_totp(person):
-    """The person's confirmed authenticator (made on first call), as after enrolment."""
-    device = TOTPDevice.objects.filter(user=person, confirmed=True).first()
-    return device or TOTPDevice.objects.create(user=person, name="phone", confirmed=True)
-
-
-def totp_code(device):
-    """The code the person's phone shows now. The device forgets the last code it accepted and
-    its back-off after wrong codes, so tests need not wait for the next 30-second step."""
-    TOTPDevice.objects.filter(pk=device.pk).update(last_t=-1, throttling_failure_count=0)
-    device.refresh_from_db()
-    return f"{totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits):06d}"
-
-
 @pytest.fixture
 def client_for(db):
     """A logged-in test client for a person: `client_for(personas.office_admin)`. People whose
     role requires two-factor sign-in are signed in with their authenticator too."""
 
     def make(person):
-        client = Client()
-        client.force_login(person)
-        if person.needs_two_factor():
-            session = client.session
-            session[DEVICE_ID_SESSION_KEY] = enrol_totp(person).persistent_id
-            session.save()
-        return client
+        return force_login(Client(), person)
 
     return make
+
+
+def wait_until(condition, timeout=60):
+    """Poll `condition` until it holds (True) or `timeout` seconds pass (False): for jobs
+    that a real worker runs in another thread or process."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if condition():
+                return True
+        except OperationalError:
+            pass  # SQLite: the worker holds the shared in-memory database; look again
+        time.sleep(0.2)
+    return False

@@ -33,7 +33,7 @@ def test_no_template_has_inline_script_or_event_handlers():
 
 def test_every_page_sends_a_policy_without_inline_script(personas, client_for):
     client = client_for(personas.office_admin)
-    pages = [url for _route, url, has_pk in URLS if not has_pk] + ["/login/"]
+    pages = [url for _route, url, has_args in URLS if not has_args] + ["/login/"]
     missing, weak = [], []
     for url in pages:
         response = client.get(url)

@@ -42,16 +42,18 @@ def walk(patterns, prefix=""):
 
 
 def concrete_urls():
-    """(route, url) pairs: routes without arguments as they are, int arguments as a missing pk."""
+    """(route, url, has_arguments): routes without arguments as they are, int arguments as a
+    missing pk, str arguments as a missing code."""
     urls = []
     for route, pattern in walk(get_resolver().url_patterns):
         if route.startswith(SKIP_PREFIXES) or "<path:" in route or "(?P" in route:
             continue
         url = "/" + route
-        for name, converter in pattern.pattern.converters.items():
+        converters = pattern.pattern.converters
+        for name, converter in converters.items():
             kind = "int" if type(converter).__name__ == "IntConverter" else "str"
             url = url.replace(f"<{kind}:{name}>", str(MISSING_PK) if kind == "int" else "NOPE")
-        urls.append((route, url))
+        urls.append((route, url, bool(converters)))
     return urls
 
 
@@ -96,6 +98,7 @@ EXPECTED = {
     "org/switch/": POST_ONLY,
     "org/units/": EVERYONE,
     "org/units/new/": OFFICE,
+    "org/units/autocomplete/": EVERYONE,
     "org/units/import/": OFFICE,
     "org/units/<int:pk>/": MISSING,
     "org/units/<int:pk>/edit/": MISSING,
@@ -130,7 +133,7 @@ EXPECTED = {
     "ledger/supervision/": EVERYONE,
     "ledger/new/": FIELD,
     "ledger/new/nearby/": EVERYONE,
-    "ledger/new/suggest/": EVERYONE,
+    "ledger/new/suggest/": FIELD,  # names units: only for those who log findings
     "ledger/import/": FIELD,
     "ledger/categories/": OFFICE,
     "ledger/findings/<int:pk>/": MISSING,
@@ -186,12 +189,12 @@ EXPECTED = {
 
 
 def test_the_walk_covers_every_app():
-    routes = " ".join(route for route, _url in URLS)
+    routes = " ".join(route for route, _url, _has_args in URLS)
     assert "org/units/" in routes and "ledger/" in routes and "account/" in routes
 
 
 def test_every_route_has_an_expected_status():
-    routes = [route for route, _url in URLS]
+    routes = [route for route, _url, _has_args in URLS]
     assert [r for r in routes if r not in EXPECTED] == []
     assert [r for r in EXPECTED if r not in routes] == []
 
@@ -204,6 +207,6 @@ def test_every_url_answers_each_persona_as_it_must(persona, personas, campaign, 
         client = client_for(make_person(campaign, persona, persona))
     else:
         client = client_for(getattr(personas, persona))
-    got = {route: client.get(url).status_code for route, url in URLS}
-    expected = {route: EXPECTED[route][persona] for route, _url in URLS}
+    got = {route: client.get(url).status_code for route, url, _has_args in URLS}
+    expected = {route: EXPECTED[route][persona] for route, _url, _has_args in URLS}
     assert got == expected

@@ -1,7 +1,6 @@
 """A job sent through a real Celery worker over Redis (CI sets REDIS_URL)."""
 
 import os
-import time
 
 import pytest
 from celery.contrib.testing.worker import start_worker
@@ -10,6 +9,7 @@ from django.utils import timezone
 from campaign.jobs import purge_login_attempts
 from campaign.models import LoginAttempt
 from config.celery import app
+from tests.conftest import wait_until
 
 pytestmark = [
     pytest.mark.worker,
@@ -26,15 +26,6 @@ def real_worker(transactional_db):
             yield
     finally:
         app.conf.task_always_eager = True
-
-
-def wait_until(condition, timeout=20):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.2)
-    return False
 
 
 def test_purge_job_runs_through_a_real_worker_over_redis(real_worker):

@@ -19,6 +19,7 @@ from django.db import connection, connections, transaction
 from campaign.models import Notification, OutboxMessage
 from campaign.notifications import queue_notice
 from config.celery import app
+from tests.conftest import wait_until
 
 pytestmark = [
     pytest.mark.worker,
@@ -42,15 +43,6 @@ def children(pid):
         if int(fields[1]) == pid:
             found.append(int(stat.parent.name))
     return found
-
-
-def wait_until(condition, timeout=60):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.2)
-    return False
 
 
 @pytest.fixture

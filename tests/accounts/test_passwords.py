@@ -7,6 +7,7 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 from django.urls import reverse
 
+from accounts.testing import force_login
 from campaign.models import AuditEntry, Campaign, Membership, Role
 from tests.conftest import make_person
 
@@ -156,15 +157,7 @@ def test_the_office_still_manages_its_own_people(personas, client_for):
 
 def test_a_password_set_in_the_admin_site_is_validated_and_must_be_changed(personas):
     admin = Person.objects.create_superuser("root", password="pw", name="root")
-    client = Client()
-    client.force_login(admin)
-    from django_otp import DEVICE_ID_SESSION_KEY
-
-    from tests.conftest import enrol_totp
-
-    session = client.session
-    session[DEVICE_ID_SESSION_KEY] = enrol_totp(admin).persistent_id
-    session.save()
+    client = force_login(Client(), admin)
     victim = personas.street_liaison
     url = f"/admin/campaign/person/{victim.pk}/password/"
     weak = client.post(url, {"password1": "1", "password2": "1"})

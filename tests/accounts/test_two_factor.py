@@ -5,8 +5,8 @@ from django.test import Client
 from django.urls import reverse
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from accounts.testing import enrol_totp, totp_code
 from campaign.models import AuditEntry, Membership, Role
-from tests.conftest import enrol_totp, totp_code
 
 
 def sign_in(username):

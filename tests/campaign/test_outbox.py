@@ -75,3 +75,23 @@ def test_only_functions_marked_as_handlers_can_be_delivered(db):
     outbox.enqueue("os.remove", key="k1", path="/tmp/nothing")
     assert outbox.relay() == 0
     assert "not an outbox handler" in OutboxMessage.objects.get().last_error
+
+
+def test_every_kind_the_code_writes_to_the_outbox_names_a_handler():
+    import re
+    from pathlib import Path
+
+    from django.utils.module_loading import import_string
+
+    root = Path(__file__).resolve().parents[2]
+    pattern = re.compile(r'"((?:campaign|tasks|inspections|reports)\.\w+\.\w+)"')
+    kinds = {
+        kind
+        for app in ("campaign", "tasks", "inspections", "reports")
+        for path in (root / app).glob("*.py")
+        for kind in pattern.findall(path.read_text())
+        if kind.split(".")[1] not in ("jobs", "models", "apps")
+    }
+    assert "inspections.services.notify_event" in kinds and len(kinds) >= 8
+    for kind in kinds:
+        assert getattr(import_string(kind), "is_outbox_handler", False), kind

@@ -290,3 +290,16 @@ def test_a_photo_cut_off_halfway_is_no_server_error(world, field):
     data = image_bytes("JPEG", (400, 300))
     for url in field(world, SimpleUploadedFile("现场.jpg", data[: len(data) // 2])):
         assert_served_harmlessly(world.office.get(url))
+
+
+def test_behind_nginx_the_same_headers_go_with_the_internal_redirect(world, settings):
+    settings.PRIVATE_MEDIA_ACCEL_PREFIX = "/protected/"
+    urls = task_documents(world, SimpleUploadedFile("整改台账.html", b"%PDF-1.4\n" + SCRIPT))
+    response = world.office.get(urls[0])
+    assert response.content == b""
+    assert response["X-Accel-Redirect"].startswith("/protected/tasks/evidence/")
+    assert response["X-Accel-Redirect"].endswith("/%E6%95%B4%E6%94%B9%E5%8F%B0%E8%B4%A6.pdf")
+    assert response["Content-Type"] == "application/octet-stream"
+    assert response["Content-Disposition"].startswith("attachment")
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert "sandbox" in response["Content-Security-Policy"]

@@ -7,8 +7,8 @@ another thread.
 
 import pytest
 
+from accounts.testing import enrol_totp, totp_code
 from campaign.models import Person
-from tests.conftest import enrol_totp, totp_code
 
 CHROMIUM = "/usr/bin/chromium"
 

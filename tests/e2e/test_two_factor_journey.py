@@ -4,7 +4,7 @@ out, and signs in again with password and code (on a phone-sized screen)."""
 import pytest
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from tests.conftest import totp_code
+from accounts.testing import totp_code
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 

@@ -16,18 +16,17 @@ ROOT = Path(__file__).resolve().parents[2]
 
 INVENTORY = """
 import json
+from django.core.files.storage import default_storage
+from campaign.uploads import referenced_files
 from inspections.models import Finding, FindingPhoto
 from reports.models import Bulletin
-from tasks.models import TaskEvidence
-from campaign.models import Evidence as ArchiveEvidence
-files = [p.image for p in FindingPhoto.objects.all()] + [e.file for e in TaskEvidence.objects.all()]
-files += [e.file for e in ArchiveEvidence.objects.all()] + [b.pdf for b in Bulletin.objects.all() if b.pdf]
+files = referenced_files()
 print(json.dumps({
     "findings": sorted(Finding.objects.values_list("id", "description", "status")),
     "photos": sorted(p.image.name for p in FindingPhoto.objects.all()),
     "bulletins": sorted(Bulletin.objects.values_list("period", "number", "status")),
-    "files_on_disk": all(f.storage.exists(f.name) for f in files),
-    "files": len(files),
+    "files": sorted(files),
+    "files_on_disk": all(default_storage.exists(name) for name in files),
 }))
 """
 

@@ -67,3 +67,17 @@ def test_a_bad_request_answers_a_chinese_400():
 def test_a_page_outside_ones_scope_answers_the_chinese_404(personas, client_for):
     response = client_for(personas.office_admin).get("/no-such-page/")
     assert response.status_code == 404 and "页面不存在" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_opening_a_buttons_address_as_a_link_answers_a_chinese_405(
+    make_finding, client_for, personas
+):
+    finding = make_finding("rectifying")
+    response = client_for(personas.street_liaison).get(
+        reverse("inspections:finding_submit", args=[finding.pk])
+    )
+    html = response.content.decode()
+    assert response.status_code == 405 and response["Allow"] == "POST"
+    assert response["X-Frame-Options"] == "DENY"
+    assert "按钮" in html and "返回首页" in html

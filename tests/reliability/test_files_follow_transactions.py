@@ -3,6 +3,7 @@
 import datetime
 import os
 import time
+import uuid
 
 import pytest
 from django.apps import apps
@@ -11,6 +12,7 @@ from django.core.files.storage import FileSystemStorage, default_storage
 from django.db import models, transaction
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from campaign import uploads
 from inspections.models import Finding, FindingPhoto
@@ -123,3 +125,21 @@ def test_a_committed_finding_keeps_its_photos_when_jobs_run_in_its_commit_hooks(
     assert response.status_code == 302
     photo = FindingPhoto.objects.get()
     assert files_under(settings.MEDIA_ROOT) == sorted([photo.image.name, photo.thumbnail.name])
+
+
+def test_the_nightly_sweep_job_clears_orphans_counters_and_old_tokens(settings):
+    from campaign.jobs import sweep_orphans
+    from campaign.models import FormSubmission, RateLimitCounter
+
+    root = settings.MEDIA_ROOT
+    (root / "findings").mkdir(parents=True)
+    orphan = root / "findings" / "orphan.jpg"
+    orphan.write_bytes(b"left by a crash")
+    two_days_ago = time.time() - 48 * 3600
+    os.utime(orphan, (two_days_ago, two_days_ago))
+    long_ago = timezone.now() - datetime.timedelta(days=30)
+    RateLimitCounter.objects.create(key="citizen-report:10.1.2.3", window_start=long_ago)
+    FormSubmission.objects.create(token=uuid.uuid4(), created_at=long_ago)
+    recent = FormSubmission.objects.create(token=uuid.uuid4())
+    assert sweep_orphans() == {"files": 1, "counters": 1, "tokens": 1}
+    assert not orphan.exists() and list(FormSubmission.objects.all()) == [recent]

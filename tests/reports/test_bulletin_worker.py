@@ -5,11 +5,12 @@ import time
 
 import pytest
 from celery.contrib.testing.worker import start_worker
-from django.db import OperationalError, connection
+from django.db import connection
 
 from config.celery import app
 from reports.jobs import make_bulletin_job
 from reports.models import Bulletin, BulletinSettings
+from tests.conftest import wait_until
 
 from .conftest import WEEK, day, make_finding
 
@@ -34,18 +35,6 @@ def real_worker(transactional_db):
             yield
     finally:
         app.conf.task_always_eager = True
-
-
-def wait_until(condition, timeout=60):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if condition():
-                return True
-        except OperationalError:
-            pass  # SQLite: the worker holds the shared in-memory database; look again
-        time.sleep(0.2)
-    return False
 
 
 def test_the_bulletin_job_triggered_twice_at_once_makes_one_bulletin(real_worker, city):

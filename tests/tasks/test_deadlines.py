@@ -13,6 +13,7 @@ from config.celery import app
 from tasks.jobs import check_task_deadlines
 from tasks.models import Milestone, Task, TaskEvent
 from tasks.services import check_deadlines as check_deadlines_only
+from tests.conftest import wait_until
 
 from .conftest import TODAY, make_task
 
@@ -103,15 +104,6 @@ def test_moving_the_deadline_later_clears_the_red_flag_at_once(city, personas):
     task.refresh_from_db()
     assert task.flag == Task.Flag.NONE and task.overdue_since is None
     assert task.events.filter(kind="deadline").exists()
-
-
-def wait_until(condition, timeout=20):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.2)
-    return False
 
 
 @pytest.mark.worker

@@ -121,7 +121,8 @@ def test_editing_with_a_stale_version_saves_nothing(task, personas, client_for):
             "milestones-INITIAL_FORMS": 0,
         },
     )
-    assert response.status_code == 302
+    assert response.status_code == 409
+    assert "改了标题" in response.content.decode()  # what was typed is still there
     task.refresh_from_db()
     assert task.title != "改了标题"
 
@@ -226,3 +227,21 @@ def test_a_task_post_without_the_version_is_refused_and_saves_nothing(task, pers
     assert response.status_code == 400
     task.refresh_from_db()
     assert task.status == Task.Status.SUBMITTED
+
+
+def test_an_edit_with_the_current_version_is_saved_and_recorded(task, personas, client_for):
+    response = client_for(personas.command_staff).post(
+        reverse("tasks:task_edit", args=[task.pk]),
+        {
+            "title": "改了标题",
+            "priority": "high",
+            "command_office": task.command_office_id,
+            "version": task.version,
+            "milestones-TOTAL_FORMS": 0,
+            "milestones-INITIAL_FORMS": 0,
+        },
+    )
+    assert response.status_code == 302
+    task.refresh_from_db()
+    assert (task.title, task.priority) == ("改了标题", "high")
+    assert task.events.filter(kind="edited").count() == 1

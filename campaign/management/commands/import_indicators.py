@@ -90,6 +90,7 @@ class Command(BaseCommand):
                 actor=None,
                 system=system,
                 details={"name": options["name"]},
+                mapping=mapping,
             )
             result["system"] = saved.pk
         if options["json"]:
