@@ -44,14 +44,6 @@ def previous_period(period):
     return iso_period(start - ONE_DAY)
 
 
-def period_label(period):
-    start, end = period_bounds(period)
-    return _("%(start)s to %(end)s") % {
-        "start": f"{start.month}月{start.day}日",
-        "end": f"{end.month}月{end.day}日",
-    }
-
-
 def due_period(bulletin_settings, now=None):
     """The week whose bulletin is due at `now`, or None before this week's configured time.
 
