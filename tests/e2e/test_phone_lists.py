@@ -4,6 +4,7 @@ cards, the filters open in an off-canvas panel; the bulletin and the dashboard's
 import datetime
 
 import pytest
+from django.utils import timezone
 
 from campaign.models import Role
 from inspections.models import Finding, Severity, Source, Status
@@ -45,15 +46,17 @@ OVERFLOW = """() => [...document.querySelectorAll("main *")]
 @pytest.fixture
 def long_rows(city, personas):
     """Rows with long names, the kind that used to push the task list to 405 px."""
-    today = datetime.date.today()
+    today = timezone.localdate()  # the server's day (Asia/Shanghai), as the lights read it
     for n in range(3):
-        Task.objects.create(
+        task = Task.objects.create(
             campaign=city.campaign,
             title=f"背街小巷环境卫生整治，无垃圾堆积、无污水横流、无卫生死角（第{n}批）",
             lead_unit=city.chengguan,
             command_office=city.command_office,
             deadline=today - datetime.timedelta(days=n),
-        ).responsible_units.set([city.donghua, city.donghua1, city.donghua2, city.xinshi])
+        )
+        task.responsible_units.set([city.donghua, city.donghua1, city.donghua2, city.xinshi])
+        task.sync_parts()  # one part per unit: what the lights and the overdue filter read
         Finding.objects.create(
             campaign=city.campaign,
             source=Source.ROUTINE,
