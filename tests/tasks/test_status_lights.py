@@ -114,3 +114,23 @@ def test_my_tasks_puts_overdue_work_first_and_counts_it(lights, personas, client
     assert page.context["counts"]["warning"] == 1
     first = page.context["page"].object_list[0]
     assert first.light == "red"
+
+
+def test_a_shared_task_with_two_late_streets_is_one_row_and_two_overdue_parts_everywhere(
+    city, fixed_today, personas, client_for
+):
+    make_task(
+        city,
+        lead_unit=city.chengguan,
+        responsible=[city.donghua, city.xinshi],
+        deadline=D(2026, 2, 14),
+        title="两个街道都逾期",
+    )
+    client = client_for(personas.office_admin)
+    filtered = client.get(reverse("tasks:task_list"), {"overdue": "on"})
+    dashboard = client.get(reverse("reports:dashboard")).context["overdue_tasks"]
+    battle_map = client.get(reverse("tasks:battle_map")).context["map"].total.overdue
+    assert filtered.context["page"].paginator.count == 1
+    assert filtered.context["overdue_parts"] == dashboard == battle_map
+    assert dashboard >= 2  # every late unit's part counts, not the task once
+    assert f"逾期的单位分工 {dashboard} 个" in filtered.content.decode()
