@@ -58,13 +58,14 @@ def test_a_citizen_report_sent_twice_makes_one_finding(campaign):
 
 
 def test_a_progress_report_sent_twice_is_recorded_once(city, personas, client_for):
-    task = make_task(city, responsible=[city.donghua1])
-    client = client_for(personas.street_liaison)
+    task = make_task(city, responsible=[city.donghua])
+    client = client_for(personas.street_liaison)  # reports the street's own part
+    part = task.parts.get(unit=city.donghua)
     token = client.get(task.get_absolute_url()).context["progress_form"]["form_token"].value()
-    version = task.version
+    version = part.version
     first, second, levels = post_twice(
         client,
-        reverse("tasks:task_progress", args=[task.pk]),
+        reverse("tasks:part_progress", args=[part.pk]),
         lambda: {
             "text": "已完成排查摸底",
             "progress": 40,
@@ -75,8 +76,8 @@ def test_a_progress_report_sent_twice_is_recorded_once(city, personas, client_fo
     )
     assert first.status_code == second.status_code == 302
     assert ProgressUpdate.objects.filter(task=task).count() == 1 and "error" not in levels
-    task.refresh_from_db()
-    assert task.progress == 40
+    part.refresh_from_db()
+    assert part.progress == 40
 
 
 def test_a_rectification_sent_twice_is_recorded_once(make_finding, personas, client_for):
