@@ -26,18 +26,19 @@ def test_two_verifiers_at_once_one_wins_and_the_other_gets_a_clear_message(
 ):
     finding = make_finding("awaiting")
     version = finding.version
-    original = Finding._check_verifier
+    original = Finding._change
 
-    def slow_check(self, actor):
-        check = original(self, actor)
+    def slow_change(self, action, **kwargs):
+        check = kwargs.get("check")
 
-        def wrapped(current):
+        def slow_check(current):
             time.sleep(0.5)  # hold the row lock long enough for the other thread to queue
-            check(current)
+            if check:
+                check(current)
 
-        return wrapped
+        return original(self, action, **{**kwargs, "check": slow_check})
 
-    monkeypatch.setattr(Finding, "_check_verifier", slow_check)
+    monkeypatch.setattr(Finding, "_change", slow_change)
     barrier = threading.Barrier(2)
     results = {}
 
