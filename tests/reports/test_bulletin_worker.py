@@ -31,7 +31,10 @@ def real_worker(transactional_db):
         {"pool": "solo"} if connection.vendor == "sqlite" else {"pool": "threads", "concurrency": 2}
     )
     try:
-        with start_worker(app, perform_ping_check=False, shutdown_timeout=30, **pool):
+        # The bulletin job is routed to the "pdf" queue (config/celery.py): consume both.
+        with start_worker(
+            app, perform_ping_check=False, shutdown_timeout=30, queues=["default", "pdf"], **pool
+        ):
             yield
     finally:
         app.conf.task_always_eager = True
