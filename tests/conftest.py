@@ -30,6 +30,25 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 celery_app.conf.task_always_eager = True
 
 
+# The pages everyone works in: the link and accessibility walks both visit these.
+MAIN_PAGES = [
+    "/",
+    "/tasks/",
+    "/tasks/mine/",
+    "/tasks/battle-map/",
+    "/ledger/",
+    "/ledger/inbox/",
+    "/ledger/supervision/",
+    "/reports/",
+    "/reports/rankings/",
+    "/reports/bulletins/",
+    "/org/units/",
+    "/org/command-offices/",
+    "/org/systems/",
+    "/org/notifications/",
+]
+
+
 @pytest.fixture(autouse=True)
 def _no_files_pending_from_an_earlier_test():
     """A test's transaction is rolled back without a request ending, so the files it wrote

@@ -11,6 +11,7 @@ from campaign.models import EvaluationSystem, IndicatorNode, Standard
 from inspections.models import Finding, Severity, Source, Status
 from reports.bulletins import make_bulletin
 from tasks.models import Task
+from tests.conftest import MAIN_PAGES
 
 from .conftest import login
 
@@ -18,22 +19,6 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
 WCAG2_A_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
-MAIN_PAGES = [
-    "/",
-    "/tasks/",
-    "/tasks/mine/",
-    "/tasks/battle-map/",
-    "/ledger/",
-    "/ledger/inbox/",
-    "/ledger/supervision/",
-    "/reports/",
-    "/reports/rankings/",
-    "/reports/bulletins/",
-    "/org/units/",
-    "/org/command-offices/",
-    "/org/systems/",
-    "/org/notifications/",
-]
 
 
 @pytest.fixture

@@ -13,24 +13,10 @@ import pytest
 
 from campaign.models import CommandOffice, EvaluationSystem, IndicatorNode, Standard
 from tasks.models import Task
+from tests.conftest import MAIN_PAGES
 
 pytestmark = pytest.mark.django_db
 
-MAIN_PAGES = [
-    "/",
-    "/tasks/",
-    "/tasks/mine/",
-    "/tasks/battle-map/",
-    "/ledger/",
-    "/ledger/inbox/",
-    "/ledger/supervision/",
-    "/reports/",
-    "/reports/rankings/",
-    "/reports/bulletins/",
-    "/org/units/",
-    "/org/command-offices/",
-    "/org/systems/",
-]
 # Links that are not pages: sign-out and language are POST forms, downloads are exports.
 NOT_PAGES = ("/logout/", "/i18n/", "/export/", "/static/", "/media/")
 
