@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "campaign",
     "accounts",
     "tasks",
+    "fieldwork",
     "inspections",
     "reports",
 ]

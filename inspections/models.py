@@ -358,6 +358,14 @@ class Finding(models.Model):
         related_name="findings",
         verbose_name=_("responsible unit"),
     )
+    point = models.ForeignKey(
+        "fieldwork.Point",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="findings",
+        verbose_name=_("inspection point (点位)"),
+    )
     status = models.CharField(
         _("status"), max_length=12, choices=Status.choices, default=Status.REGISTERED
     )
