@@ -46,6 +46,9 @@ MAIN_PAGES = [
     "/org/command-offices/",
     "/org/systems/",
     "/org/notifications/",
+    "/org/notifications/preferences/",
+    "/org/channels/",
+    "/org/deliveries/",
 ]
 
 

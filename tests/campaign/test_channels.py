@@ -21,6 +21,7 @@ from django.utils import timezone
 from campaign import outbox
 from campaign.channels import send_digests
 from campaign.models import (
+    AuditEntry,
     Channel,
     ChannelEndpoint,
     Delivery,
@@ -386,3 +387,120 @@ def test_low_priority_notices_wait_for_one_daily_digest(personas, channels, endp
     assert "已验收：道路保洁" in digest and "已验收：公益广告" in digest
     assert "已退回" not in digest
     assert OutboxMessage.objects.filter(idempotency_key__startswith="digest:").count() == 1
+
+
+# --- pages ------------------------------------------------------------------------------------
+
+
+def test_the_office_adds_a_robot_and_never_sees_its_credentials_again(city, personas, client_for):
+    office = client_for(personas.office_admin)
+    response = office.post(
+        "/org/channels/new/",
+        {
+            "channel": "dingtalk",
+            "unit": city.donghua.pk,
+            "name": "东华街道创城群",
+            "url": "https://oapi.dingtalk.com/robot/send?access_token=tok-9f8e7d6c5b4a",
+            "secret": "SECsupersecret0123456789",
+            "events": ["supervision", "overdue"],
+            "enabled": "on",
+        },
+    )
+    assert response.status_code == 302
+    robot = ChannelEndpoint.objects.get()
+    assert (robot.unit, robot.events) == (city.donghua, ["supervision", "overdue"])
+
+    for url in ("/org/channels/", f"/org/channels/{robot.pk}/edit/"):
+        html = office.get(url).content.decode()
+        assert "tok-9f8e7d6c5b4a" not in html and "SECsupersecret0123456789" not in html
+    assert "tok-…" in office.get("/org/channels/").content.decode()
+
+    # Saving without typing them again keeps the stored address and secret.
+    office.post(
+        f"/org/channels/{robot.pk}/edit/",
+        {
+            "channel": "dingtalk",
+            "unit": city.donghua.pk,
+            "name": "东华街道群",
+            "url": "",
+            "secret": "",
+        },
+    )
+    robot.refresh_from_db()
+    assert robot.name == "东华街道群"
+    assert robot.secret == "SECsupersecret0123456789"
+    assert robot.url.endswith("access_token=tok-9f8e7d6c5b4a")
+    assert not robot.enabled
+    summaries = AuditEntry.objects.filter(object_type="campaign.channelendpoint")
+    assert summaries.count() == 2
+    assert not AuditEntry.objects.filter(changes__icontains="SECsupersecret").exists()
+
+
+def test_an_sms_gateway_needs_a_secret_and_serves_the_whole_campaign(city, personas, client_for):
+    response = client_for(personas.office_admin).post(
+        "/org/channels/new/",
+        {
+            "channel": "sms",
+            "unit": city.donghua.pk,
+            "name": "短信",
+            "url": "https://sms.example.cn/",
+        },
+    )
+    assert response.status_code == 200
+    errors = response.context["form"].errors
+    assert set(errors) == {"unit", "secret"}
+    assert not ChannelEndpoint.objects.exists()
+
+
+def test_a_district_leader_cannot_open_the_channels_or_the_delivery_log(personas, client_for):
+    leader = client_for(personas.district_leader)
+    assert leader.get("/org/channels/").status_code == 403
+    assert leader.get("/org/deliveries/").status_code == 403
+
+
+def test_a_person_chooses_channels_per_event_and_notices_follow(
+    personas, channels, endpoint, client_for
+):
+    person = personas.street_leader
+    person.phone = PHONE
+    person.save()
+    data = {f"{event}-channels": ["email"] for event in Notification.Event.values}
+    data["finding_assigned-channels"] = ["sms", "wecom"]
+    data["task_decision-digest"] = "on"
+    response = client_for(person).post("/org/notifications/preferences/", data)
+    assert response.status_code == 302
+    assert NoticePreference.objects.get(person=person, event="finding_assigned").channels == [
+        "sms",
+        "wecom",
+    ]
+    assert NoticePreference.objects.get(person=person, event="task_decision").digest
+    page = client_for(person).get("/org/notifications/preferences/").content.decode()
+    assert "138****1111" in page and PHONE not in page
+
+    for event in ("finding_assigned", "task_assigned"):
+        notify(recipients=[person], subject=event, event=event, campaign=channels["sms"].campaign)
+    outbox.relay()
+    assert sorted(r["path"] for r in endpoint.requests) == ["/cgi-bin/webhook/send", "/sms/send"]
+
+
+def test_the_delivery_log_shows_each_attempt_masked_and_filters_by_status(
+    city, personas, channels, endpoint, client_for
+):
+    person = personas.street_leader
+    person.phone = PHONE
+    person.save()
+    choose(person, Notification.Event.OVERDUE, ["sms"])
+    endpoint.replies = [(503, {"code": 503}, 0)]
+    notify(
+        recipients=[person], subject="逾期提醒：背街小巷", event="overdue", campaign=city.campaign
+    )
+    outbox.relay()
+    OutboxMessage.objects.update(available_at=timezone.now())
+    outbox.relay()
+    office = client_for(personas.office_admin)
+    html = office.get("/org/deliveries/").content.decode()
+    assert html.count("逾期提醒：背街小巷") == 2
+    assert "138****1111" in html and PHONE not in html
+    failed = office.get("/org/deliveries/?status=failed")
+    assert [d.attempt for d in failed.context["page"]] == [1]
+    assert failed.context["page"][0].response_code == 503
