@@ -20,7 +20,7 @@ import base64
 import hashlib
 import hmac
 import json
-import logging
+import re
 import time
 import urllib.error
 import urllib.parse
@@ -43,14 +43,14 @@ from .models import (
 )
 from .outbox import enqueue, handler
 
-logger = logging.getLogger("chuangcheng.channels")
-
 ROBOTS = (Channel.WECOM, Channel.DINGTALK)
 # Without a preference a person gets e-mail, as before channels existed.
 DEFAULT_CHANNELS = [Channel.EMAIL]
 # 企业微信 refuses text longer than 2048 bytes; 钉钉 allows more, SMS far less.
 MAX_TEXT_BYTES = 2000
 RESPONSE_EXCERPT = 300
+# A mainland mobile number inside a longer text (a gateway echoing what it was sent).
+MOBILE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
 
 
 class ChannelError(Exception):
@@ -66,6 +66,11 @@ def mask_phone(phone):
     if len(phone) < 7:
         return "*" * len(phone)
     return f"{phone[:3]}{'*' * (len(phone) - 7)}{phone[-4:]}"
+
+
+def excerpt(text):
+    """The start of an answer for the log, with any mobile number a gateway echoed masked."""
+    return MOBILE.sub(lambda m: mask_phone(m.group()), str(text))[:RESPONSE_EXCERPT]
 
 
 def mask_email(address):
@@ -375,19 +380,19 @@ def send_message(*, channel, notification_ids, person_ids, endpoint_id, delivery
             log.response_code, answer = send_sms(
                 endpoint, mobiles[0], text, event=first.event, key=key
             )
-            log.response = answer[:RESPONSE_EXCERPT]
+            log.response = excerpt(answer)
         else:
             log.recipient = " ".join([endpoint.name, *("@" + mask_phone(m) for m in mobiles)])[:300]
             send = send_wecom if channel == Channel.WECOM else send_dingtalk
             log.response_code, answer = send(endpoint, mobiles, text)
-            log.response = answer[:RESPONSE_EXCERPT]
+            log.response = excerpt(answer)
     except (ChannelError, OSError) as exc:
         code, detail = exc.args if isinstance(exc, ChannelError) else (None, repr(exc))
         log.status = Delivery.Status.FAILED
         log.response_code = code
-        log.response = str(detail)[:RESPONSE_EXCERPT]
+        log.response = excerpt(detail)
         log.save()
-        raise ChannelError(code, detail) from None
+        raise ChannelError(code, log.response) from None  # the outbox keeps it as last_error
     log.status = Delivery.Status.SENT
     log.save()
 

@@ -286,7 +286,7 @@ def test_a_gateway_error_code_in_a_200_answer_is_a_failure(personas, channels, e
     personas.street_leader.phone = PHONE
     personas.street_leader.save()
     choose(personas.street_leader, Notification.Event.OVERDUE, ["sms"])
-    endpoint.replies = [(200, {"code": 4001, "msg": "签名错误"}, 0)]
+    endpoint.replies = [(200, {"code": 4001, "msg": "签名错误", "mobile": PHONE}, 0)]
     notify(
         recipients=[personas.street_leader],
         subject="逾期",
@@ -296,7 +296,11 @@ def test_a_gateway_error_code_in_a_200_answer_is_a_failure(personas, channels, e
     outbox.relay()
     attempt = Delivery.objects.get()
     assert attempt.status == "failed" and "4001" in attempt.response
-    assert OutboxMessage.objects.get(kind__endswith="send_message").delivered_at is None
+    message = OutboxMessage.objects.get(kind__endswith="send_message")
+    assert message.delivered_at is None
+    # The gateway echoed the number: neither the log nor the outbox keeps it whole.
+    assert PHONE not in attempt.response and "138****1111" in attempt.response
+    assert PHONE not in message.last_error
 
 
 def test_a_units_robot_receives_the_events_it_subscribed_to_without_mentions(
