@@ -9,6 +9,7 @@ import datetime
 import hashlib
 import hmac
 import json
+import os
 import threading
 import time
 import urllib.parse
@@ -33,6 +34,7 @@ from campaign.notifications import notify
 from tasks.services import check_deadlines
 from tests.conftest import wait_until
 from tests.tasks.conftest import TODAY, calendar_seeded, make_task  # noqa: F401 (fixture)
+from tests.test_worker import real_worker as real_worker  # a fixture
 
 PHONE = "13800001111"
 SMS_SECRET = "gateway-signing-secret"
@@ -339,10 +341,11 @@ def test_a_page_action_answers_at_once_while_the_gateway_hangs(
     staff.phone = PHONE
     staff.save()
     choose(staff, Notification.Event.TASK_REVIEW, ["sms"])
-    endpoint.replies = [(200, {"code": 0}, 3)]  # the gateway takes 3 seconds
+    endpoint.replies = [(200, {"code": 0}, 4)]  # the gateway takes 4 seconds
     task = make_task(city)
     part = task.parts.get(unit=city.donghua)
     liaison = client_for(personas.street_liaison)
+    assert liaison.get(part.get_absolute_url()).status_code == 200  # a warm process
 
     started = time.monotonic()
     response = liaison.post(
@@ -357,6 +360,34 @@ def test_a_page_action_answers_at_once_while_the_gateway_hangs(
     assert wait_until(lambda: Delivery.objects.filter(status="sent").exists(), timeout=15)
     [sms] = endpoint.received("/sms/send")
     assert sms["json"]["mobile"] == PHONE
+
+
+@pytest.mark.worker
+@pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="needs REDIS_URL (CI sets it)")
+def test_through_a_real_worker_the_page_answers_and_the_worker_sends(
+    city, personas, channels, endpoint, client_for, real_worker
+):
+    from django.urls import reverse
+
+    staff = personas.command_staff
+    staff.phone = PHONE
+    staff.save()
+    choose(staff, Notification.Event.TASK_REVIEW, ["sms", "wecom"])
+    endpoint.replies = [(200, {"code": 0}, 4)]
+    part = make_task(city).parts.get(unit=city.donghua)
+    liaison = client_for(personas.street_liaison)
+    assert liaison.get(part.get_absolute_url()).status_code == 200  # a warm process
+
+    started = time.monotonic()
+    response = liaison.post(
+        reverse("tasks:part_progress", args=[part.pk]),
+        {"text": "全部整改到位", "progress": 100, "submit": "on", "version": part.version},
+    )
+    assert response.status_code == 302
+    assert time.monotonic() - started < 1.5
+
+    assert wait_until(lambda: Delivery.objects.filter(status="sent").count() == 2, timeout=30)
+    assert sorted(r["path"] for r in endpoint.requests) == ["/cgi-bin/webhook/send", "/sms/send"]
 
 
 def test_low_priority_notices_wait_for_one_daily_digest(personas, channels, endpoint):
