@@ -541,7 +541,10 @@ def delivery_list(request):
         request.GET, queryset=Delivery.objects.filter(campaign=request.campaign)
     )
     page = Paginator(deliveries.qs, 50).get_page(request.GET.get("page"))
-    return render(request, "campaign/delivery_list.html", {"filter": deliveries, "page": page})
+    template = "campaign/_delivery_table.html" if request.htmx else "campaign/delivery_list.html"
+    response = render(request, template, {"filter": deliveries, "page": page})
+    response["Vary"] = "HX-Request"
+    return response
 
 
 def _audit_entries(request):

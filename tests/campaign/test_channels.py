@@ -17,6 +17,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from django.conf import settings
+from django.urls import reverse
 from django.utils import timezone
 
 from campaign import outbox
@@ -331,19 +332,15 @@ def test_a_units_robot_receives_the_events_it_subscribed_to_without_mentions(
     assert post["json"]["at"] == {"atMobiles": [], "isAtAll": False}
 
 
-@pytest.mark.django_db(transaction=True)
-def test_a_page_action_answers_at_once_while_the_gateway_hangs(
-    city, personas, channels, endpoint, client_for
-):
-    from django.urls import reverse
-
+def submit_part_while_the_gateway_hangs(city, personas, client_for, endpoint, channels):
+    """The command staff chose `channels` for tasks awaiting acceptance; the endpoints take
+    4 seconds to answer; 东华街道's liaison submits its part. Returns the seconds the page took."""
     staff = personas.command_staff
     staff.phone = PHONE
     staff.save()
-    choose(staff, Notification.Event.TASK_REVIEW, ["sms"])
-    endpoint.replies = [(200, {"code": 0}, 4)]  # the gateway takes 4 seconds
-    task = make_task(city)
-    part = task.parts.get(unit=city.donghua)
+    choose(staff, Notification.Event.TASK_REVIEW, channels)
+    endpoint.replies = [(200, {"code": 0}, 4)] * len(channels)
+    part = make_task(city).parts.get(unit=city.donghua)
     liaison = client_for(personas.street_liaison)
     assert liaison.get(part.get_absolute_url()).status_code == 200  # a warm process
 
@@ -352,9 +349,15 @@ def test_a_page_action_answers_at_once_while_the_gateway_hangs(
         reverse("tasks:part_progress", args=[part.pk]),
         {"text": "全部整改到位", "progress": 100, "submit": "on", "version": part.version},
     )
-    elapsed = time.monotonic() - started
-
     assert response.status_code == 302
+    return time.monotonic() - started
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_page_action_answers_at_once_while_the_gateway_hangs(
+    city, personas, channels, endpoint, client_for
+):
+    elapsed = submit_part_while_the_gateway_hangs(city, personas, client_for, endpoint, ["sms"])
     assert elapsed < 1.5, elapsed
     # The message still goes out, after the page answered.
     assert wait_until(lambda: Delivery.objects.filter(status="sent").exists(), timeout=15)
@@ -367,25 +370,10 @@ def test_a_page_action_answers_at_once_while_the_gateway_hangs(
 def test_through_a_real_worker_the_page_answers_and_the_worker_sends(
     city, personas, channels, endpoint, client_for, real_worker
 ):
-    from django.urls import reverse
-
-    staff = personas.command_staff
-    staff.phone = PHONE
-    staff.save()
-    choose(staff, Notification.Event.TASK_REVIEW, ["sms", "wecom"])
-    endpoint.replies = [(200, {"code": 0}, 4)]
-    part = make_task(city).parts.get(unit=city.donghua)
-    liaison = client_for(personas.street_liaison)
-    assert liaison.get(part.get_absolute_url()).status_code == 200  # a warm process
-
-    started = time.monotonic()
-    response = liaison.post(
-        reverse("tasks:part_progress", args=[part.pk]),
-        {"text": "全部整改到位", "progress": 100, "submit": "on", "version": part.version},
+    elapsed = submit_part_while_the_gateway_hangs(
+        city, personas, client_for, endpoint, ["sms", "wecom"]
     )
-    assert response.status_code == 302
-    assert time.monotonic() - started < 1.5
-
+    assert elapsed < 1.5, elapsed
     assert wait_until(lambda: Delivery.objects.filter(status="sent").count() == 2, timeout=30)
     assert sorted(r["path"] for r in endpoint.requests) == ["/cgi-bin/webhook/send", "/sms/send"]
 
