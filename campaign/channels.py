@@ -294,8 +294,6 @@ def dingtalk_sign(secret, timestamp):
 
 
 def send_sms(endpoint, phone, text, *, event, key):
-    if endpoint.template:
-        text = endpoint.template.replace("{text}", text)  # e.g. "【市创建办】{text}"
     body = json.dumps(
         {"mobile": phone, "content": text, "event": event, "id": key}, ensure_ascii=False
     ).encode()
@@ -360,6 +358,8 @@ def send_message(*, channel, notification_ids, person_ids, endpoint_id, delivery
     )
     with translation.override(settings.LANGUAGE_CODE):
         text = compose(notifications)
+    if endpoint is not None and endpoint.template:
+        text = endpoint.template.replace("{text}", text)  # e.g. "【市创建办】{text}"
     mobiles = [p.phone for p in people if p.phone]
     try:
         if channel == Channel.EMAIL:

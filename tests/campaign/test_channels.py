@@ -527,3 +527,42 @@ def test_the_delivery_log_shows_each_attempt_masked_and_filters_by_status(
     failed = office.get("/org/deliveries/?status=failed")
     assert [d.attempt for d in failed.context["page"]] == [1]
     assert failed.context["page"][0].response_code == 503
+
+
+def test_the_delivery_log_and_channel_list_query_counts_do_not_grow(
+    city, personas, channels, client_for
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    office = client_for(personas.office_admin)
+
+    def add_attempts(count):
+        Delivery.objects.bulk_create(
+            Delivery(
+                campaign=city.campaign,
+                key=f"send:{n}:sms",
+                channel="sms",
+                event="overdue",
+                endpoint=channels["sms"],
+                recipient="138****1111",
+                subject="逾期",
+                attempt=1,
+                status="sent",
+            )
+            for n in range(count)
+        )
+
+    def queries(url):
+        with CaptureQueriesContext(connection) as ctx:
+            assert office.get(url).status_code == 200
+        return len(ctx.captured_queries)
+
+    add_attempts(2)
+    few = queries("/org/deliveries/"), queries("/org/channels/")
+    add_attempts(48)
+    for unit in (city.donghua1, city.east, city.west):
+        ChannelEndpoint.objects.create(
+            campaign=city.campaign, unit=unit, channel="wecom", name="社区群", url="http://x/"
+        )
+    assert (queries("/org/deliveries/"), queries("/org/channels/")) == few
