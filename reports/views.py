@@ -50,7 +50,7 @@ def dashboard(request):
     campaign = current_campaign_or_404(request)
     findings = Finding.objects.visible_to(request.user).filter(campaign=campaign)
     # Task figures count each unit's own part of a task.
-    parts = TaskPart.objects.visible_to(request.user).filter(task__campaign=campaign)
+    parts = TaskPart.objects.counted_for(request.user).filter(task__campaign=campaign)
     weekly = rankings.weekly_opened_closed(findings)
     districts = list(
         Unit.objects.visible_to(request.user).filter(campaign=campaign, kind=Unit.Kind.DISTRICT)

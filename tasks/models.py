@@ -449,6 +449,21 @@ class TaskPartQuerySet(models.QuerySet):
         """The parts of the tasks the person sees: the lead unit sees everyone's part."""
         return self.filter(task__in=Task.objects.visible_to(user))
 
+    def counted_for(self, user):
+        """The parts a person's figures count (dashboard, task list): campaign-wide roles
+        every part; command staff every part of their office's tasks; unit people their own
+        units' parts and every part of a task their unit leads. A street liaison sees the
+        other streets' parts of a shared task, but counts only their street's."""
+        from campaign.access import scope_for
+
+        return self.filter(
+            scope_for(user).q(
+                campaign="task__campaign",
+                units=["unit", "task__lead_unit"],
+                command_office="task__command_office",
+            )
+        )
+
     def overdue(self, on=None):
         return self.filter(overdue_q(on))
 
