@@ -5,7 +5,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from campaign.models import AuditEntry, Campaign
+from campaign.models import AuditEntry
 from fieldwork.models import DEFAULT_POINT_TYPES, Point, PointType
 
 pytestmark = pytest.mark.django_db
