@@ -340,5 +340,17 @@ def hot_spots(findings, *, campaign, on=None, limit=10):
 
 
 def hot_spots_for_bulletin(campaign, *, on, limit=10):
-    """The city's hot spots for a bulletin covering the week up to `on` (every unit's)."""
-    return hot_spots(Finding.objects.all(), campaign=campaign, on=on, limit=limit)
+    """The city's hot spots in the window ending `on`, as plain values for a bulletin's frozen
+    data: points first, then areas, each with its count, relapses and trend."""
+    result = hot_spots(Finding.objects.all(), campaign=campaign, on=on, limit=limit)
+    return [
+        {
+            "place": str(spot.place),
+            "kind": "point" if spot.is_point else "area",
+            "count": spot.count,
+            "relapses": spot.relapses,
+            "previous": spot.previous,
+            "trend": spot.trend,
+        }
+        for spot in [*result.points, *result.areas]
+    ]
