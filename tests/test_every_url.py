@@ -185,6 +185,18 @@ EXPECTED = {
     "reports/bulletins/<int:pk>/publish/": POST_ONLY,
     "reports/bulletins/<int:pk>/pdf/": MISSING,
     "reports/bulletins/<int:pk>/photos/<int:case>/<int:index>/": MISSING,
+    "field/points/": EVERYONE,
+    "field/points/new/": OFFICE,
+    "field/points/export/": EVERYONE,
+    "field/points/import/": OFFICE,
+    "field/points/nearest/": FIELD,  # names points near a place: for those who log findings
+    "field/points/<int:pk>/": MISSING,
+    "field/points/<int:pk>/edit/": status(403, office_admin=404),
+    "field/point-types/": OFFICE,
+    "field/point-types/<int:pk>/edit/": status(403, office_admin=404),
+    "field/map/": EVERYONE,
+    "field/map/data/": EVERYONE,
+    "field/hot-spots/": EVERYONE,
 }
 
 
