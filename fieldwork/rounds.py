@@ -576,3 +576,19 @@ def route_sheets(the_round):
     for sample in samples:
         sheets[sample.inspector][sample.district].append(sample)
     return [(person, list(districts.items())) for person, districts in sheets.items()]
+
+
+def missed_in_week(campaign, *, start, end):
+    """The recurring rounds missed in a bulletin's week (periods ending within it), as plain
+    values for the bulletin's frozen content."""
+    missed = missed_periods(
+        active_schedules(campaign), on=end + datetime.timedelta(days=1), since=start
+    )
+    return [
+        {
+            "schedule": str(p.schedule),
+            "start": p.start.isoformat(),
+            "end": p.end.isoformat(),
+        }
+        for p in missed
+    ]

@@ -46,6 +46,7 @@ MAIN_PAGES = [
     "/org/command-offices/",
     "/org/systems/",
     "/org/notifications/",
+    "/fieldwork/rounds/",
 ]
 
 
