@@ -17,7 +17,7 @@ urlpatterns = [
     path("ledger/", include("inspections.urls")),
     path("tasks/", include("tasks.urls")),
     path("reports/", include("reports.urls")),
-    path("fieldwork/", include("fieldwork.urls")),
+    path("field/", include("fieldwork.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]

@@ -256,6 +256,24 @@ def distance_metres(lat1, lng1, lat2, lng2):
     return 6_371_000 * 2 * math.asin(math.sqrt(a))
 
 
+def within_metres(queryset, latitude, longitude, metres):
+    """Rows of `queryset` (with latitude/longitude) within `metres` of a place, nearest first,
+    each with `.distance` in metres: a bounding box in SQL (indexed), the exact distance here."""
+    lat, lng = float(latitude), float(longitude)
+    # One degree of latitude is about 111 km; a degree of longitude shrinks with cos(latitude).
+    dlat = metres / 111_000
+    dlng = metres / (111_000 * max(math.cos(math.radians(lat)), 0.01))
+    box = queryset.filter(
+        latitude__range=(lat - dlat, lat + dlat), longitude__range=(lng - dlng, lng + dlng)
+    )
+    found = []
+    for row in box:
+        row.distance = distance_metres(lat, lng, row.latitude, row.longitude)
+        if row.distance <= metres:
+            found.append(row)
+    return sorted(found, key=lambda row: row.distance)
+
+
 class FindingQuerySet(models.QuerySet):
     def visible_to(self, user):
         """Office, leaders and inspectors see the campaign; units see findings handed to them
@@ -291,17 +309,10 @@ class FindingQuerySet(models.QuerySet):
         address = (address or "").strip()
         q = Q(address=address) if address else Q(pk__in=[])
         if latitude is not None and longitude is not None:
-            # A bounding box in SQL (about 0.001° ≈ 110 m), the exact distance in Python.
-            box = Q(
-                latitude__range=(float(latitude) - 0.001, float(latitude) + 0.001),
-                longitude__range=(float(longitude) - 0.0013, float(longitude) + 0.0013),
+            near = within_metres(
+                base.only("pk", "latitude", "longitude"), latitude, longitude, NEARBY_METRES
             )
-            near_ids = [
-                f.pk
-                for f in base.filter(box).only("pk", "latitude", "longitude")
-                if distance_metres(latitude, longitude, f.latitude, f.longitude) <= NEARBY_METRES
-            ]
-            q |= Q(pk__in=near_ids)
+            q |= Q(pk__in=[f.pk for f in near])
         return base.filter(q)
 
 

@@ -13,6 +13,7 @@ from campaign.models import Campaign, OutboxMessage, Unit
 from campaign.outbox import deliver, enqueue, handler
 from campaign.transitions import Change, transition, write_effects
 from campaign.workdays import WorkdayCalendar
+from fieldwork.services import hot_spots_for_bulletin
 
 from .models import Bulletin, BulletinSettings, UnitSnapshot
 from .periods import (
@@ -221,6 +222,7 @@ def build_bulletin_data(*, campaign, period, snapshot, bulletin_settings, number
         "overdue": [_item(f, end=end, calendar=calendar) for f in overdue],
         "relapsed": [_item(f, end=end, calendar=calendar) for f in relapsed],
         "cases": cases,
+        "hot_spots": hot_spots_for_bulletin(campaign, on=end),
         "weekly": weekly,
         "districts": districts,
         "rules": rules,

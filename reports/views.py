@@ -25,6 +25,7 @@ from campaign.models import CommandOffice, Unit
 from campaign.templatetags.site_tags import week
 from campaign.transitions import allowed_actions
 from campaign.uploads import private_file_response
+from fieldwork.services import hot_spots
 
 from . import bulletins, periods, rankings
 from .exports import RankingExport, bulletin_context
@@ -81,6 +82,7 @@ def dashboard(request):
         },
     }
     latest = Bulletin.objects.visible_to(request.user).filter(campaign=campaign).first()
+    spots = hot_spots(findings, campaign=campaign, limit=5)
     return render(
         request,
         "reports/dashboard.html",
@@ -94,6 +96,7 @@ def dashboard(request):
             "open_count": findings.open().count(),
             "overdue_count": findings.overdue().count(),
             "overdue_tasks": parts.overdue().count(),
+            "hot_spots": spots,
         },
     )
 

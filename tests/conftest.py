@@ -46,7 +46,7 @@ MAIN_PAGES = [
     "/org/command-offices/",
     "/org/systems/",
     "/org/notifications/",
-    "/fieldwork/rounds/",
+    "/field/rounds/",
 ]
 
 

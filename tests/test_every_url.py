@@ -186,19 +186,19 @@ EXPECTED = {
     "reports/bulletins/<int:pk>/pdf/": MISSING,
     "reports/bulletins/<int:pk>/photos/<int:case>/<int:index>/": MISSING,
     # --- fieldwork: sampling rounds and recurring rounds ---
-    "fieldwork/rounds/": EVERYONE,
-    "fieldwork/rounds/new/": OFFICE,
-    "fieldwork/rounds/<int:pk>/": MISSING,
+    "field/rounds/": EVERYONE,
+    "field/rounds/new/": OFFICE,
+    "field/rounds/<int:pk>/": MISSING,
     **{
-        f"fieldwork/rounds/<int:pk>/{action}/": POST_ONLY
+        f"field/rounds/<int:pk>/{action}/": POST_ONLY
         for action in ("draw", "redraw", "start", "complete", "release", "close")
     },
-    "fieldwork/rounds/<int:pk>/route/": MISSING,
-    "fieldwork/rounds/<int:pk>/report/": MISSING,
-    "fieldwork/rounds/<int:pk>/points/<int:sample_pk>/": MISSING,
-    "fieldwork/schedules/new/": OFFICE,
-    "fieldwork/schedules/<int:pk>/start/": POST_ONLY,
-    "fieldwork/types/<int:pk>/standards/": status(403, office_admin=404),
+    "field/rounds/<int:pk>/route/": MISSING,
+    "field/rounds/<int:pk>/report/": MISSING,
+    "field/rounds/<int:pk>/points/<int:sample_pk>/": MISSING,
+    "field/schedules/new/": OFFICE,
+    "field/schedules/<int:pk>/start/": POST_ONLY,
+    "field/point-types/<int:pk>/standards/": status(403, office_admin=404),
 }
 
 
