@@ -70,6 +70,13 @@ def _point_filter(request, campaign):
     return point_filter
 
 
+def _open_findings_count(user):
+    """A point's open findings as this person may see them (a round's findings stay hidden
+    from units until it is released: `Finding.objects.visible_to`)."""
+    visible = Finding.objects.visible_to(user).values("pk")
+    return Count("findings", filter=Q(findings__status__in=OPEN, findings__in=visible))
+
+
 def point_list(request):
     """The point register: visible points, filtered, with their open findings counted."""
     campaign = current_campaign_or_404(request)
@@ -77,7 +84,7 @@ def point_list(request):
     point_filter = _point_filter(request, campaign)
     points = (
         point_filter.qs.select_related("type", "territory", "unit", "department")
-        .annotate(open_findings=Count("findings", filter=Q(findings__status__in=OPEN)))
+        .annotate(open_findings=_open_findings_count(request.user))
         .order_by("type__position", "name", "pk")
     )
     context = {
@@ -310,7 +317,7 @@ def map_data(request):
         _points(request, campaign)
         .filter(is_active=True, latitude__isnull=False, longitude__isnull=False)
         .select_related("type")
-        .annotate(open_findings=Count("findings", filter=Q(findings__status__in=OPEN)))
+        .annotate(open_findings=_open_findings_count(request.user))
         .order_by("pk")[: MAP_MARKER_CAP + 1]
     )
     truncated = len(findings) > MAP_MARKER_CAP or len(points) > MAP_MARKER_CAP

@@ -185,7 +185,12 @@ def test_units_see_nothing_of_a_round_before_release(
                 else client.get(url).content.decode()
             )
             assert finding.description not in body and finding.code not in body, (person, url)
+        # The map's markers and the point register's counts too.
+        markers = client.get(reverse("fieldwork:map_data")).json()
+        assert markers["findings"] == [] and all(p["open"] == 0 for p in markers["points"])
     assert Finding.objects.visible_to(personas.inspector).count() == 1
+    office_markers = client_for(personas.office_admin).get(reverse("fieldwork:map_data")).json()
+    assert len(office_markers["findings"]) == 1
 
     rounds.release(the_round, actor=personas.office_admin)
     finding.refresh_from_db()
