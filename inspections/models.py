@@ -277,16 +277,24 @@ def within_metres(queryset, latitude, longitude, metres):
 class FindingQuerySet(models.QuerySet):
     def visible_to(self, user):
         """Office, leaders and inspectors see the campaign; units see findings handed to them
-        or found in their territory; command staff those on their office's standards."""
+        or found in their territory; command staff those on their office's standards — but
+        neither units nor command staff see a sampling round's findings before its release."""
         from campaign.access import scope_for
+        from fieldwork.models import Round
 
-        return self.filter(
-            scope_for(user).q(
-                campaign="campaign",
-                units=["unit", "territory"],
-                command_office="standard__lead_command_office",
-            )
+        scope = scope_for(user)
+        q = scope.q(
+            campaign="campaign",
+            units=["unit", "territory"],
+            command_office="standard__lead_command_office",
         )
+        if scope.is_superuser:
+            return self.filter(q)
+        # A sampling round's findings stay with the office and inspectors until the round is
+        # released: the one rule every page, export, count and to-do reads.
+        withheld = Round.objects.withheld().values("inspection_id")
+        wide = Q(campaign__in=scope.wide_campaign_ids)
+        return self.filter(wide | (q & ~Q(inspection_id__in=withheld)))
 
     def open(self):
         return self.filter(status__in=OPEN)

@@ -92,6 +92,7 @@ def _item(finding, *, end, calendar):
 
 def build_bulletin_data(*, campaign, period, snapshot, bulletin_settings, number, document_number):
     """The whole frozen content of one issue, as plain JSON-ready values."""
+    from fieldwork.rounds import missed_in_week
     from inspections.models import UNIT_PENDING, Finding, FindingPhoto
     from inspections.models import Status as FindingStatus
 
@@ -225,6 +226,7 @@ def build_bulletin_data(*, campaign, period, snapshot, bulletin_settings, number
         "weekly": weekly,
         "districts": districts,
         "rules": rules,
+        "missed_rounds": missed_in_week(campaign, start=start, end=end),
     }
 
 

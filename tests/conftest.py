@@ -49,6 +49,7 @@ MAIN_PAGES = [
     "/org/command-offices/",
     "/org/systems/",
     "/org/notifications/",
+    "/field/rounds/",
 ]
 
 

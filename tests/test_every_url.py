@@ -197,6 +197,20 @@ EXPECTED = {
     "field/map/": EVERYONE,
     "field/map/data/": EVERYONE,
     "field/hot-spots/": EVERYONE,
+    # --- fieldwork: sampling rounds and recurring rounds ---
+    "field/rounds/": EVERYONE,
+    "field/rounds/new/": OFFICE,
+    "field/rounds/<int:pk>/": MISSING,
+    **{
+        f"field/rounds/<int:pk>/{action}/": POST_ONLY
+        for action in ("draw", "redraw", "start", "complete", "release", "close")
+    },
+    "field/rounds/<int:pk>/route/": MISSING,
+    "field/rounds/<int:pk>/report/": MISSING,
+    "field/rounds/<int:pk>/points/<int:sample_pk>/": MISSING,
+    "field/schedules/new/": OFFICE,
+    "field/schedules/<int:pk>/start/": POST_ONLY,
+    "field/point-types/<int:pk>/standards/": status(403, office_admin=404),
 }
 
 
