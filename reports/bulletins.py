@@ -93,6 +93,7 @@ def build_bulletin_data(*, campaign, period, snapshot, bulletin_settings, number
     """The whole frozen content of one issue, as plain JSON-ready values."""
     from inspections.models import UNIT_PENDING, Finding, FindingPhoto
     from inspections.models import Status as FindingStatus
+    from inspections.services import interviews_between
 
     start, end = snapshot.start, snapshot.end
     rows = list(snapshot.units.all())
@@ -219,6 +220,7 @@ def build_bulletin_data(*, campaign, period, snapshot, bulletin_settings, number
         "lists": lists,
         "overdue": [_item(f, end=end, calendar=calendar) for f in overdue],
         "relapsed": [_item(f, end=end, calendar=calendar) for f in relapsed],
+        "interviews": interviews_between(campaign=campaign, start=start, end=end),
         "cases": cases,
         "weekly": weekly,
         "districts": districts,
