@@ -18,7 +18,11 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
 def test_the_office_supervises_a_finding_and_downloads_its_notice(
-    browser_page, live_server, personas, make_finding, tmp_path
+    browser_page,
+    live_server,
+    personas,
+    make_finding,
+    tmp_path,  # noqa: F811 (fixture)
 ):
     page = browser_page
     finding = make_finding("rectifying")

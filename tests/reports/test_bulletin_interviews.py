@@ -20,7 +20,11 @@ def interview(finding, office, *, on, who):
         finding.supervise(actor=office, level=level)
     finding.refresh_from_db()
     return finding.record_interview(
-        actor=office, interviewees=who, conducted_by="王晓燕", held_at=at(on), outcome="承诺限期整改"
+        actor=office,
+        interviewees=who,
+        conducted_by="王晓燕",
+        held_at=at(on),
+        outcome="承诺限期整改",
     )
 
 
