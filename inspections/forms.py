@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from campaign.actions import VersionField
 from campaign.forms import OneTimeTokenMixin
 from campaign.models import Standard, Unit
-from campaign.uploads import MultipleImageField, WorkbookFileField
+from campaign.uploads import DocumentFileField, MultipleImageField, WorkbookFileField
 from fieldwork.models import Point
 
 from .models import (
@@ -291,6 +291,31 @@ class SuperviseForm(VersionedForm):
         ]
 
 
+class InterviewForm(VersionedForm):
+    """约谈: who was interviewed, by whom, when and where, and what came of it."""
+
+    interviewees = forms.CharField(
+        label=_("Interviewed (names and posts)"),
+        max_length=300,
+        help_text=_("E.g. the unit's first responsible person and the leader in charge."),
+    )
+    conducted_by = forms.CharField(label=_("Conducted by"), max_length=300)
+    held_at = forms.DateTimeField(
+        label=_("Held at"),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
+    )
+    place = forms.CharField(label=_("Place"), max_length=200, required=False)
+    outcome = forms.CharField(
+        label=_("Outcome and commitments"), widget=forms.Textarea(attrs={"rows": 3})
+    )
+    attachment = DocumentFileField(
+        label=_("Record of the interview (optional)"),
+        required=False,
+        help_text=_("A photo, PDF, Word, Excel or WPS document."),
+    )
+
+
 class RelapseForm(forms.Form):
     description = forms.CharField(
         label=_("What was found this time"), widget=forms.Textarea(attrs={"rows": 3})
@@ -354,4 +379,14 @@ class CategoryForm(forms.ModelForm):
 class LedgerSettingsForm(forms.ModelForm):
     class Meta:
         model = LedgerSettings
-        fields = ["days_minor", "days_serious", "days_critical", "listed_after", "key_after"]
+        fields = [
+            "days_minor",
+            "days_serious",
+            "days_critical",
+            "listed_after",
+            "key_after",
+            "interview_after",
+            "notice_office",
+            "legal_basis",
+        ]
+        widgets = {"legal_basis": forms.Textarea(attrs={"rows": 3})}

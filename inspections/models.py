@@ -11,6 +11,7 @@ import math
 import uuid
 
 from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
 from django.db import IntegrityError, models, transaction
 from django.db.models import Q
 from django.urls import reverse
@@ -18,7 +19,15 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from campaign.models import AppendOnlyModel, Campaign, Person, Standard, Unit
+from campaign.models import (
+    AppendOnlyModel,
+    AppendOnlyQuerySet,
+    AuditEntry,
+    Campaign,
+    Person,
+    Standard,
+    Unit,
+)
 from campaign.transitions import Change, DomainError, rule, transition, write_effects
 
 # --- Inspections ---------------------------------------------------------------------------
@@ -167,6 +176,23 @@ class LedgerSettings(models.Model):
     key_after = models.PositiveSmallIntegerField(
         _("key supervision after (working days overdue)"), default=10
     )
+    interview_after = models.PositiveSmallIntegerField(
+        _("interview (约谈) after this many supervision orders"),
+        default=2,
+        validators=[MinValueValidator(1)],
+        help_text=_("The office records an interview once a finding has had this many orders."),
+    )
+    legal_basis = models.TextField(
+        _("legal basis of supervision notices"),
+        blank=True,
+        help_text=_("Printed on every supervision notice (督办通知单); empty: the usual wording."),
+    )
+    notice_office = models.CharField(
+        _("office signing supervision notices"),
+        max_length=100,
+        blank=True,
+        help_text=_("Empty: the city's creation office."),
+    )
 
     class Meta:
         verbose_name = _("ledger settings")
@@ -179,6 +205,18 @@ class LedgerSettings(models.Model):
     def for_campaign(cls, campaign):
         """The campaign's settings, or unsaved defaults when the office has set none."""
         return cls.objects.filter(campaign=campaign).first() or cls(campaign=campaign)
+
+    def legal_basis_line(self):
+        return self.legal_basis.strip() or gettext(
+            "Under the national evaluation system for civilised cities and the campaign's rules "
+            "on closing off problems one by one, the following problem is placed under "
+            "supervision."
+        )
+
+    def signing_office(self):
+        return self.notice_office.strip() or gettext("%(city)s creation office") % {
+            "city": self.campaign.city
+        }
 
     def working_days_for(self, severity):
         return {
@@ -495,6 +533,15 @@ class Finding(models.Model):
         ) % {"status": self.get_status_display()}
 
     def not_possible_message(self, action):
+        if action == "interview" and self.status in self.RULES[action].sources:
+            # The status allows it: what is missing is the repeated supervision.
+            return gettext(
+                "An interview (约谈) is recorded after %(n)s supervision orders; this finding "
+                "has had %(count)s."
+            ) % {
+                "n": LedgerSettings.for_campaign(self.campaign).interview_after,
+                "count": self.supervision_orders.count(),
+            }
         return gettext("This finding is “%(status)s”: “%(action)s” is not possible now.") % {
             "status": self.get_status_display(),
             "action": self.RULES[action].label,
@@ -765,6 +812,80 @@ class Finding(models.Model):
             data=data,
         )
 
+    def interview_due(self):
+        """约谈 comes after repeated supervision: once the finding has had the campaign's
+        `interview_after` supervision orders."""
+        settings = LedgerSettings.for_campaign(self.campaign)
+        return len(self.supervision_orders.all()) >= settings.interview_after
+
+    def record_interview(
+        self,
+        *,
+        actor,
+        interviewees,
+        conducted_by,
+        held_at,
+        outcome,
+        place="",
+        attachment=None,
+        expected_version=None,
+    ):
+        """约谈: the office records its interview with the unit's leaders after repeated
+        supervision — who was interviewed, who conducted it, when, where, the outcome and
+        the commitments made. The status stays; the step joins the finding's history."""
+        interviewees, outcome = (interviewees or "").strip(), (outcome or "").strip()
+        conducted_by, place = (conducted_by or "").strip(), (place or "").strip()
+
+        def check(f):
+            _require(interviewees, gettext("Name the people who were interviewed."))
+            _require(conducted_by, gettext("Name who conducted the interview."))
+            _require(outcome, gettext("Record the outcome and the commitments made."))
+            _require(f.unit_id, gettext("The finding has no responsible unit to interview."))
+
+        created, data = [], {}
+
+        def apply(f):
+            interview = Interview.objects.create(
+                campaign_id=f.campaign_id,
+                finding=f,
+                unit_id=f.unit_id,
+                interviewees=interviewees,
+                conducted_by=conducted_by,
+                held_at=held_at,
+                place=place,
+                outcome=outcome,
+                attachment=attachment,
+                recorded_by=actor,
+            )
+            AuditEntry.record(
+                actor=actor,
+                action=AuditEntry.Action.CREATE,
+                obj=interview,
+                summary=gettext("Recorded an interview (约谈) on finding %(code)s")
+                % {"code": f.code},
+            )
+            created.append(interview)
+            data.update(interview=interview.pk, interviewees=interviewees, held_at=str(held_at))
+            return []
+
+        note = gettext("%(who)s interviewed by %(by)s, %(when)s %(place)s: %(outcome)s") % {
+            "who": interviewees,
+            "by": conducted_by,
+            "when": timezone.localtime(held_at).strftime("%Y-%m-%d %H:%M"),
+            "place": place,
+            "outcome": outcome,
+        }
+        self._change(
+            "interview",
+            actor=actor,
+            expected_version=expected_version,
+            note=note,
+            check=check,
+            apply=apply,
+            data=data,
+        )
+        return created[0]
+
     def record_relapse(self, *, actor, description, photos=(), note=""):
         """反弹: a closed problem is back. The old finding stays closed; a new one, linked to it,
         goes straight to the same unit and counts against it."""
@@ -873,6 +994,7 @@ class FindingEvent(AppendOnlyModel):
         DISPUTE_REJECTED = "dispute_rejected", _("Dispute rejected")
         VOID = "void", _("Voided")
         SUPERVISE = "supervise", _("Supervision order issued (督办)")
+        INTERVIEW = "interview", _("Interview recorded (约谈)")
         RELAPSE = "relapse", _("Relapse recorded (反弹)")
 
     finding = models.ForeignKey(Finding, on_delete=models.PROTECT, related_name="events")
@@ -971,6 +1093,11 @@ class FindingPhoto(models.Model):
         return photo
 
 
+class SupervisionOrderQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        return self.filter(finding__in=Finding.objects.visible_to(user))
+
+
 class SupervisionOrder(models.Model):
     """A numbered supervision order (督办单), e.g. 督办〔2026〕12号, issued when a finding
     is supervised at a level. One per finding and level."""
@@ -988,6 +1115,8 @@ class SupervisionOrder(models.Model):
     )
     reason = models.TextField(_("reason"), blank=True)
     deadline = models.DateField(_("deadline"), null=True, blank=True)
+
+    objects = SupervisionOrderQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("supervision order")
@@ -1039,6 +1168,51 @@ class SupervisionOrder(models.Model):
             raise DomainError(gettext("This supervision order has already been issued.")) from None
 
 
+def _interview_path(instance, filename):
+    return f"interviews/{timezone.now():%Y/%m}/{uuid.uuid4().hex}/{filename}"
+
+
+class InterviewQuerySet(AppendOnlyQuerySet):
+    def visible_to(self, user):
+        return self.filter(finding__in=Finding.objects.visible_to(user))
+
+
+class Interview(AppendOnlyModel):
+    """约谈: the office's interview with a unit's leaders after repeated supervision of a
+    finding — who, by whom, when, where, and the outcome. Recorded by
+    `Finding.record_interview`, listed in the weekly bulletin."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="+")
+    finding = models.ForeignKey(Finding, on_delete=models.PROTECT, related_name="interviews")
+    unit = models.ForeignKey(
+        Unit, on_delete=models.PROTECT, related_name="+", verbose_name=_("unit")
+    )
+    interviewees = models.CharField(_("interviewed (names and posts)"), max_length=300)
+    conducted_by = models.CharField(_("conducted by"), max_length=300)
+    held_at = models.DateTimeField(_("held at"))
+    place = models.CharField(_("place"), max_length=200, blank=True)
+    outcome = models.TextField(_("outcome and commitments"))
+    attachment = models.FileField(_("attachment"), upload_to=_interview_path, blank=True)
+    recorded_by = models.ForeignKey(
+        Person, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    objects = InterviewQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("interview (约谈)")
+        verbose_name_plural = _("interviews (约谈)")
+        ordering = ["held_at", "pk"]
+        indexes = [
+            # The bulletin's "interviews this week": one campaign, a range of dates.
+            models.Index(fields=["campaign", "held_at"]),
+        ]
+
+    def __str__(self):
+        return f"{self.finding.code} {self.interviewees}"
+
+
 _Action = FindingEvent.Action
 Finding.TRANSITIONS = TRANSITIONS
 # Who may do what to a finding, from which states: the buttons on the finding's page, the
@@ -1078,6 +1252,13 @@ Finding.RULES = {
         _("Only the creation office can issue supervision orders."),
         when=lambda f: f.supervision_level < max(SupervisionLevel),
         label=_Action.SUPERVISE.label,
+    ),
+    "interview": rule(
+        [*UNIT_PENDING, Status.AWAITING],
+        _office,
+        _("Only the creation office records interviews (约谈)."),
+        when=Finding.interview_due,
+        label=_Action.INTERVIEW.label,
     ),
     "relapse": rule(
         [Status.CLOSED],

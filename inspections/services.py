@@ -37,6 +37,7 @@ from .models import (
     FindingCategory,
     FindingEvent,
     FindingPhoto,
+    Interview,
     LedgerSettings,
     Severity,
     Source,
@@ -143,7 +144,14 @@ def notify_event(*, event_id):
     finding = event.finding
     A = FindingEvent.Action
     level = Notification.Level.INFO
-    if event.action in (A.ASSIGN, A.DISPUTE_UPHELD, A.FAIL, A.PASS, A.DISPUTE_REJECTED):
+    if event.action in (
+        A.ASSIGN,
+        A.DISPUTE_UPHELD,
+        A.FAIL,
+        A.PASS,
+        A.DISPUTE_REJECTED,
+        A.INTERVIEW,
+    ):
         recipients = _unit_people(finding.unit)
     elif event.action == A.CREATE and finding.status == Status.ASSIGNED:
         recipients = _unit_people(finding.unit)  # a relapse goes straight to the unit
@@ -182,6 +190,31 @@ def notify_event(*, event_id):
             dedupe_key=f"finding-event:{event.pk}",
         )
     return len(created)
+
+
+# --- Interviews (约谈) -----------------------------------------------------------------------
+
+
+def interviews_between(*, campaign, start, end):
+    """The interviews held from `start` to `end` (dates, inclusive), as the plain values the
+    weekly bulletin freezes: unit, finding, who, by whom, when, where, outcome."""
+    interviews = (
+        Interview.objects.filter(campaign=campaign, held_at__date__range=(start, end))
+        .select_related("unit", "finding")
+        .order_by("held_at", "pk")
+    )
+    return [
+        {
+            "code": i.finding.code,
+            "unit": i.unit.name,
+            "interviewees": i.interviewees,
+            "conducted_by": i.conducted_by,
+            "held_on": timezone.localtime(i.held_at).date().isoformat(),
+            "place": i.place,
+            "outcome": i.outcome,
+        }
+        for i in interviews
+    ]
 
 
 # --- Daily escalation ---------------------------------------------------------------------
