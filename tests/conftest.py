@@ -39,6 +39,8 @@ MAIN_PAGES = [
     "/ledger/",
     "/ledger/inbox/",
     "/ledger/supervision/",
+    "/ledger/report/",
+    "/ledger/open311-keys/",
     "/reports/",
     "/reports/rankings/",
     "/reports/bulletins/",

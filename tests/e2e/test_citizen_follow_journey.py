@@ -8,8 +8,10 @@ import pytest
 
 from campaign.models import Role
 from inspections.models import Finding, FindingCategory, Status
+from inspections.services import submit_citizen_report
 from tests.conftest import make_person
 
+from .test_accessibility import axe_page, violations  # noqa: F401 — axe_page is a fixture
 from .test_ledger_journey import photo_file, sign_in_as
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -116,3 +118,18 @@ def test_a_citizen_follows_the_report_to_closed_off(
 def test_a_wrong_follow_up_token_is_not_found(phone_page, live_server, campaign):
     response = phone_page.goto(f"{live_server.url}/ledger/follow/{'x' * 43}/")
     assert response.status == 404
+
+
+def test_the_public_pages_have_no_accessibility_violations(axe_page, live_server, city):
+    """What a visitor sees (not signed in): the report form with its icon tiles, the
+    confirmation and the follow-up page."""
+    page = axe_page
+    FindingCategory.objects.create(campaign=city.campaign, name="占道经营")
+    page.goto(f"{live_server.url}/ledger/report/{city.campaign.pk}/")
+    assert violations(page) == []
+    finding = submit_citizen_report(
+        campaign=city.campaign, description="路灯不亮", address="东华路", photos=[]
+    )
+    page.goto(f"{live_server.url}/ledger/follow/{finding.follow_token}/")
+    assert page.locator("#reference").inner_text().strip() == finding.code
+    assert violations(page) == []
