@@ -323,9 +323,23 @@ class RelapseForm(forms.Form):
     photos = MultipleImageField(label=_("Photos"), capture=True, required=False)
 
 
+class CategoryIconSelect(forms.RadioSelect):
+    """Categories as tiles, each with its icon (inspections/static/inspections/icons/)."""
+
+    template_name = "inspections/widgets/category_choices.html"
+    option_template_name = "inspections/widgets/category_option.html"
+
+
 class CitizenReportForm(OneTimeTokenMixin, forms.Form):
     """随手拍: the public form. `website` is a honeypot that people never see."""
 
+    category = forms.ModelChoiceField(
+        label=_("What kind of problem?"),
+        queryset=FindingCategory.objects.none(),
+        widget=CategoryIconSelect,
+        empty_label=None,
+        required=False,
+    )
     description = forms.CharField(
         label=_("What is the problem?"), max_length=1000, widget=forms.Textarea(attrs={"rows": 4})
     )
@@ -342,6 +356,20 @@ class CitizenReportForm(OneTimeTokenMixin, forms.Form):
         label=_("Your phone (optional, for a reply)"), max_length=30, required=False
     )
     website = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, campaign, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["category"].queryset = FindingCategory.objects.filter(
+            campaign=campaign, is_active=True
+        )
+
+
+class Open311KeyForm(forms.Form):
+    name = forms.CharField(
+        label=_("Integrating system"),
+        max_length=100,
+        help_text=_("e.g. 12345 hotline, digital city management (数字城管)"),
+    )
 
 
 class FindingImportForm(forms.Form):
@@ -361,7 +389,7 @@ class FindingImportForm(forms.Form):
 class CategoryForm(forms.ModelForm):
     class Meta:
         model = FindingCategory
-        fields = ["name", "department", "position", "is_active"]
+        fields = ["name", "icon", "department", "position", "is_active"]
 
     def __init__(self, *args, campaign, **kwargs):
         super().__init__(*args, **kwargs)

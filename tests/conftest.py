@@ -42,6 +42,8 @@ MAIN_PAGES = [
     "/field/points/",
     "/field/map/",
     "/field/hot-spots/",
+    "/ledger/report/",
+    "/ledger/open311-keys/",
     "/reports/",
     "/reports/rankings/",
     "/reports/bulletins/",

@@ -157,6 +157,21 @@ EXPECTED = {
     "ledger/inspections/<int:pk>/": MISSING,
     "ledger/report/": PUBLIC,
     "ledger/report/<int:campaign_pk>/": status(404, anonymous=404),
+    "ledger/follow/<str:token>/": status(404, anonymous=404),
+    "ledger/open311-keys/": OFFICE,
+    "ledger/open311-keys/<int:pk>/revoke/": POST_ONLY,
+    # Open311 GeoReport v2: public, no session; unknown ids answer the spec's 404 document.
+    **{
+        f"open311/v2/{route}.{fmt}": PUBLIC
+        for route in ("discovery", "services", "requests")
+        for fmt in ("xml", "json")
+    },
+    **{
+        f"open311/v2/{route}/<str:code>.{fmt}": status(404, anonymous=404)
+        for route in ("services", "requests")
+        for fmt in ("xml", "json")
+    },
+    "open311/v2/media/<int:pk>.jpg": status(404, anonymous=404),
     "tasks/": EVERYONE,
     "tasks/mine/": EVERYONE,
     "tasks/new/": only("office_admin", "command_staff"),
