@@ -189,26 +189,26 @@ def notify_event(*, event_id):
     finding = event.finding
     A = FindingEvent.Action
     level = Notification.Level.INFO
-    if event.action in (
-        A.ASSIGN,
-        A.DISPUTE_UPHELD,
-        A.FAIL,
-        A.PASS,
-        A.DISPUTE_REJECTED,
-        A.INTERVIEW,
-    ):
-        recipients = _unit_people(finding.unit)
+    E = Notification.Event
+    if event.action in (A.ASSIGN, A.DISPUTE_UPHELD):
+        recipients, kind = _unit_people(finding.unit), E.FINDING_ASSIGNED
+    elif event.action in (A.FAIL, A.PASS, A.DISPUTE_REJECTED):
+        recipients, kind = _unit_people(finding.unit), E.FINDING_RESULT
+    elif event.action == A.INTERVIEW:
+        recipients, kind = _unit_people(finding.unit), E.SUPERVISION
     elif event.action == A.CREATE and finding.status == Status.ASSIGNED:
-        recipients = _unit_people(finding.unit)  # a relapse goes straight to the unit
+        # A relapse goes straight to the unit.
+        recipients, kind = _unit_people(finding.unit), E.FINDING_ASSIGNED
     elif event.action == A.SUBMIT:
         recipients = (
             [finding.created_by] if finding.created_by else _office_people(finding.campaign)
         )
+        kind = E.FINDING_REVIEW
     elif event.action == A.DISPUTE:
-        recipients = _office_people(finding.campaign)
+        recipients, kind = _office_people(finding.campaign), E.FINDING_REVIEW
     elif event.action == A.SUPERVISE:
         recipients = _unit_people(finding.unit) + _office_people(finding.campaign)
-        level = Notification.Level.OVERDUE
+        level, kind = Notification.Level.OVERDUE, E.SUPERVISION
     else:
         return 0
     with translation.override("zh-hans"):
@@ -231,6 +231,7 @@ def notify_event(*, event_id):
             body="\n".join(body_parts),
             url=reverse("inspections:finding_detail", args=[finding.pk]),
             level=level,
+            event=kind,
             campaign=finding.campaign,
             dedupe_key=f"finding-event:{event.pk}",
         )

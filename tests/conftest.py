@@ -52,6 +52,9 @@ MAIN_PAGES = [
     "/org/systems/",
     "/org/notifications/",
     "/field/rounds/",
+    "/org/notifications/preferences/",
+    "/org/channels/",
+    "/org/deliveries/",
 ]
 
 
