@@ -131,7 +131,8 @@ def finding_list(request):
         filtered.filter(status__in=OPEN)
         .order_by()
         .values_list("status")
-        .annotate(n=Count("pk"), overdue=Count("pk", filter=overdue_q(today)))
+        # COUNT(*), not COUNT(id): the finding_status_counts index alone answers it.
+        .annotate(n=Count("*"), overdue=Count("*", filter=overdue_q(today)))
     )
     counts, overdue_count = {}, 0
     for status, n, late in grouped:
