@@ -43,21 +43,26 @@ from .models import Bulletin, BulletinSettings, PeriodSnapshot, ScoringRule
 
 
 def dashboard(request):
-    """Leaders' and the office's overview: four charts, each with its table."""
+    """Leaders' and the office's overview: four charts, each with its table.
+
+    The weekly and per-district figures come from the frozen weekly snapshots; what is open
+    and overdue now from one live query. No figure reads the ledger's history.
+    """
     from inspections.models import Finding
     from tasks.models import TaskPart
 
     campaign = current_campaign_or_404(request)
-    findings = Finding.objects.visible_to(request.user).filter(campaign=campaign)
-    # Task figures count each unit's own part of a task.
-    parts = TaskPart.objects.visible_to(request.user).filter(task__campaign=campaign)
-    weekly = rankings.weekly_opened_closed(findings)
-    districts = list(
-        Unit.objects.visible_to(request.user).filter(campaign=campaign, kind=Unit.Kind.DISTRICT)
+    units = Unit.objects.visible_to(request.user).filter(campaign=campaign)
+    weekly, closure, as_of = rankings.snapshot_figures(
+        campaign, list(units.values_list("pk", "path", "kind"))
     )
-    closure = rankings.closure_by_district(findings, districts)
+    # Task figures count each unit's own part of a task.
+    live = rankings.live_figures(
+        Finding.objects.visible_to(request.user).filter(campaign=campaign),
+        TaskPart.objects.visible_to(request.user).filter(task__campaign=campaign),
+    )
     offices = list(CommandOffice.objects.visible_to(request.user).filter(campaign=campaign))
-    overdue = rankings.overdue_by_command_office(findings, parts, offices)
+    overdue = rankings.overdue_by_command_office(live, offices)
     projected = rankings.projected_scores(request.user, campaign)
     chart_data = {
         "weekly": {
@@ -66,7 +71,7 @@ def dashboard(request):
             "closed": [c for _p, _o, c in weekly],
         },
         "closure": {
-            "labels": [d.name for d, *_rest in closure],
+            "labels": [name for name, *_rest in closure],
             "rates": [float(rate) if rate is not None else 0 for *_rest, rate in closure],
         },
         "overdue": {
@@ -87,13 +92,14 @@ def dashboard(request):
         {
             "weekly": weekly,
             "closure": closure,
+            "as_of": as_of,
             "overdue": overdue,
             "projected": projected,
             "chart_data": chart_data,
             "latest_bulletin": latest,
-            "open_count": findings.open().count(),
-            "overdue_count": findings.overdue().count(),
-            "overdue_tasks": parts.overdue().count(),
+            "open_count": sum(f[0] for f in live.values()),
+            "overdue_count": sum(f[1] for f in live.values()),
+            "overdue_tasks": sum(f[2] for f in live.values()),
         },
     )
 
