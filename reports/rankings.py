@@ -250,13 +250,18 @@ def _live_cache_key(campaign_id, period):
     return f"reports:live-week:{campaign_id}:{period}"
 
 
-def rows_for(campaign, period):
+def rows_for(campaign, period, kind=None):
     """(rows, rules dict, frozen?) for a week: the snapshot when there is one, else the live
-    figures a job computed in the last LIVE_MINUTES — or None while that job is running."""
+    figures a job computed in the last LIVE_MINUTES — or None while that job is running.
+    With `kind`, only the rows of that kind of unit (a ranking compares one kind)."""
     snapshot = PeriodSnapshot.objects.filter(campaign=campaign, period=period).first()
     if snapshot is not None:
-        return list(snapshot.units.all()), snapshot.rules, True
-    return cached_live_rows(campaign, period), ScoringRule.for_campaign(campaign).as_dict(), False
+        rows = snapshot.units.all()
+        return list(rows.filter(unit_kind=kind) if kind else rows), snapshot.rules, True
+    rows = cached_live_rows(campaign, period)
+    if rows is not None and kind:
+        rows = [row for row in rows if row.unit_kind == kind]
+    return rows, ScoringRule.for_campaign(campaign).as_dict(), False
 
 
 def cached_live_rows(campaign, period):

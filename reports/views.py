@@ -123,8 +123,10 @@ def _ranking(request):
     kinds = [k for k in Unit.Kind.values if any(kind == k for _pk, kind in visible)]
     kind = values.get("kind") or (kinds[0] if kinds else Unit.Kind.DISTRICT)
     # An unfrozen week is computed by a job; until it is ready the page says so and polls.
-    rows, rules, frozen = rankings.rows_for(campaign, period)
-    previous_rows, previous_rules, _f = rankings.rows_for(campaign, periods.previous_period(period))
+    rows, rules, frozen = rankings.rows_for(campaign, period, kind)
+    previous_rows, previous_rules, _f = rankings.rows_for(
+        campaign, periods.previous_period(period), kind
+    )
     computing = rows is None or previous_rows is None
     items, red, black = [], [], []
     if not computing:
