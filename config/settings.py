@@ -98,7 +98,7 @@ MIDDLEWARE = [
 
 ROOT_URLCONF = "config.urls"
 # Form widgets take Bootstrap classes from templates/django/forms/widgets/attrs.html.
-FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
+FORM_RENDERER = "campaign.widgets.FormRenderer"
 WSGI_APPLICATION = "config.wsgi.application"
 
 TEMPLATES = [

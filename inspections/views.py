@@ -139,7 +139,9 @@ def finding_list(request):
         filtered.filter(status__in=OPEN)
         .order_by()
         .values_list("status")
-        .annotate(n=Count("pk"), overdue=Count("pk", filter=overdue_q(today)))
+        # Counting a column of the finding_status_counts index (not the id) lets the index
+        # alone answer.
+        .annotate(n=Count("status"), overdue=Count("status", filter=overdue_q(today)))
     )
     counts, overdue_count = {}, 0
     for status, n, late in grouped:

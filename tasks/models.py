@@ -17,11 +17,11 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models import Case, CharField, Exists, OuterRef, Q, Value, When
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from campaign.links import pk_url
 from campaign.models import (
     AppendOnlyModel,
     Campaign,
@@ -231,7 +231,7 @@ class Task(models.Model):
         return self.title
 
     def get_absolute_url(self):
-        return reverse("tasks:task_detail", args=[self.pk])
+        return pk_url("tasks:task_detail", self.pk)
 
     @property
     def is_open(self):
