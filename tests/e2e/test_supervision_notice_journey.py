@@ -21,7 +21,7 @@ def test_the_office_supervises_a_finding_and_downloads_its_notice(
     browser_page,
     live_server,
     personas,
-    make_finding,
+    make_finding,  # noqa: F811 (fixture)
     tmp_path,  # noqa: F811 (fixture)
 ):
     page = browser_page
