@@ -6,9 +6,10 @@ from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models import Q
 from django.db.models.functions import Concat, Length, Substr
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from .links import pk_url
 
 
 class AppendOnlyQuerySet(models.QuerySet):
@@ -160,7 +161,7 @@ class CommandOffice(models.Model):
         return self.name
 
     def get_absolute_url(self):
-        return reverse("campaign:command_office_detail", args=[self.pk])
+        return pk_url("campaign:command_office_detail", self.pk)
 
 
 class UnitQuerySet(models.QuerySet):
@@ -254,7 +255,7 @@ class Unit(models.Model):
                 )
 
     def get_absolute_url(self):
-        return reverse("campaign:unit_detail", args=[self.pk])
+        return pk_url("campaign:unit_detail", self.pk)
 
     @property
     def ancestor_ids(self):
@@ -714,7 +715,7 @@ class EvaluationSystem(models.Model):
         return self.name
 
     def get_absolute_url(self):
-        return reverse("campaign:system_detail", args=[self.pk])
+        return pk_url("campaign:system_detail", self.pk)
 
     @property
     def depth(self):
@@ -898,7 +899,7 @@ class Standard(models.Model):
         return f"{self.code} {self.text[:40]}".strip()
 
     def get_absolute_url(self):
-        return reverse("campaign:standard_detail", args=[self.pk])
+        return pk_url("campaign:standard_detail", self.pk)
 
     @property
     def needs_archive(self):

@@ -98,7 +98,7 @@ MIDDLEWARE = [
 
 ROOT_URLCONF = "config.urls"
 # Form widgets take Bootstrap classes from templates/django/forms/widgets/attrs.html.
-FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
+FORM_RENDERER = "campaign.widgets.FormRenderer"
 WSGI_APPLICATION = "config.wsgi.application"
 
 TEMPLATES = [
@@ -327,6 +327,31 @@ X_FRAME_OPTIONS = "DENY"
 # An expired or foreign form answers a Chinese page saying what to do (campaign/errors.py).
 CSRF_FAILURE_VIEW = "campaign.errors.csrf_failure"
 
+# --- Map tiles (fieldwork map) -------------------------------------------------------
+# Without a tile server the map draws points on a plain background and requests nothing.
+# A URL template with {z}/{x}/{y} (and {s} for subdomains, {k} for the key) turns tiles on.
+MAP_TILE_URL = env_str("MAP_TILE_URL")
+# "wgs84" (天地图, OpenStreetMap, an intranet server) or "gcj02" (高德, 腾讯): GCJ-02 tiles get
+# the points shifted at display time only; stored coordinates stay WGS-84.
+MAP_TILE_CRS = env_str("MAP_TILE_CRS", "wgs84").lower()
+MAP_TILE_KEY = env_str("MAP_TILE_KEY")  # 天地图 needs a key (tk=…): put {k} in the template
+MAP_TILE_SUBDOMAINS = env_str("MAP_TILE_SUBDOMAINS", "")
+MAP_TILE_ATTRIBUTION = env_str("MAP_TILE_ATTRIBUTION", "")
+
+
+def _tile_origins(template):
+    """The origins tiles come from, for the CSP: t{s}.tianditu.gov.cn → *.tianditu.gov.cn."""
+    if not template:
+        return []
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(template)
+    host = parts.netloc
+    if "{" in host:
+        host = "*." + host.split(".", 1)[1]
+    return [f"{parts.scheme}://{host}"]
+
+
 # --- Content-Security-Policy (django-csp) -------------------------------------------
 # Every page: scripts only from our own static files (no inline <script>, no onclick=…;
 # behaviour lives in static/js/site.js and each app's static/<app>/*.js), nothing from
@@ -339,7 +364,8 @@ CONTENT_SECURITY_POLICY = {
         "script-src": [SELF],
         "style-src": [SELF, UNSAFE_INLINE],
         # Bootstrap's CSS draws checkboxes and selects with data: SVGs; ECharts may export blobs.
-        "img-src": [SELF, "data:", "blob:"],
+        # Map tiles only when a tile server is configured (MAP_TILE_URL).
+        "img-src": [SELF, "data:", "blob:", *_tile_origins(MAP_TILE_URL)],
         "font-src": [SELF],
         "connect-src": [SELF],
         "object-src": [NONE],
