@@ -402,14 +402,29 @@ def test_low_priority_notices_wait_for_one_daily_digest(personas, channels, endp
     outbox.relay()
     assert [r["json"]["content"] for r in endpoint.requests] == ["【市创建办】已退回：占道经营"]
 
-    assert send_digests(day=timezone.localdate()) == 1
-    assert send_digests(day=timezone.localdate()) == 0  # the same key: queued once
+    assert send_digests() == 1
+    assert send_digests() == 0  # the same key: queued once
     outbox.relay()
     assert len(endpoint.requests) == 2
     digest = endpoint.requests[1]["json"]["content"]
     assert "已验收：道路保洁" in digest and "已验收：公益广告" in digest
     assert "已退回" not in digest
     assert OutboxMessage.objects.filter(idempotency_key__startswith="digest:").count() == 1
+    # Tomorrow's digest starts where today's ended: nothing is sent twice or left out.
+    late = notify(
+        recipients=[person],
+        subject="已验收：夜市整治",
+        event=Notification.Event.TASK_DECISION,
+        campaign=campaign,
+    )[0]
+    tomorrow = timezone.now() + timezone.timedelta(days=1)
+    Notification.objects.filter(pk=late.pk).update(
+        created_at=tomorrow - timezone.timedelta(hours=1)
+    )
+    assert send_digests(now=tomorrow) == 1
+    outbox.relay()
+    assert len(endpoint.requests) == 3
+    assert endpoint.requests[2]["json"]["content"] == "【市创建办】已验收：夜市整治"
 
 
 # --- pages ------------------------------------------------------------------------------------
