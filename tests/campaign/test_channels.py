@@ -24,6 +24,7 @@ from campaign import outbox
 from campaign.channels import send_digests
 from campaign.models import (
     AuditEntry,
+    Campaign,
     Channel,
     ChannelEndpoint,
     Delivery,
@@ -535,9 +536,27 @@ def test_the_delivery_log_shows_each_attempt_masked_and_filters_by_status(
     outbox.relay()
     OutboxMessage.objects.update(available_at=timezone.now())
     outbox.relay()
+    other = Campaign.objects.create(
+        name="另一创建周期",
+        level=city.campaign.level,
+        city="外市",
+        start_date=city.campaign.start_date,
+        end_date=city.campaign.end_date,
+    )
+    Delivery.objects.create(
+        campaign=other,
+        key="k",
+        channel="sms",
+        event="overdue",
+        recipient="139****0000",
+        subject="外市的提醒",
+        attempt=1,
+        status="sent",
+    )
     office = client_for(personas.office_admin)
     html = office.get("/org/deliveries/").content.decode()
     assert html.count("逾期提醒：背街小巷") == 2
+    assert "外市的提醒" not in html  # another campaign's log
     assert "138****1111" in html and PHONE not in html
     failed = office.get("/org/deliveries/?status=failed")
     assert [d.attempt for d in failed.context["page"]] == [1]
