@@ -6,6 +6,7 @@ from .models import (
     FindingEvent,
     FindingPhoto,
     Inspection,
+    Interview,
     LedgerSettings,
     SupervisionOrder,
 )
@@ -86,6 +87,22 @@ class FindingPhotoAdmin(admin.ModelAdmin):
 @admin.register(SupervisionOrder)
 class SupervisionOrderAdmin(admin.ModelAdmin):
     list_display = ["number", "finding", "level", "issued_at"]
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Interview)
+class InterviewAdmin(admin.ModelAdmin):
+    """Read-only: interviews are recorded on the finding's page, through its rules."""
+
+    list_display = ["finding", "unit", "interviewees", "held_at"]
+
+    def has_add_permission(self, request):
+        return False
 
     def has_change_permission(self, request, obj=None):
         return False

@@ -21,8 +21,8 @@ def test_the_office_supervises_a_finding_and_downloads_its_notice(
     browser_page,
     live_server,
     personas,
-    make_finding,
-    tmp_path,  # noqa: F811 (fixture)
+    make_finding,  # noqa: F811 (the fixture imported above)
+    tmp_path,
 ):
     page = browser_page
     finding = make_finding("rectifying")
