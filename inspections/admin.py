@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from campaign.admin import ReadOnlyAdmin
+
 from .models import (
     Finding,
     FindingCategory,
@@ -96,16 +98,7 @@ class SupervisionOrderAdmin(admin.ModelAdmin):
 
 
 @admin.register(Interview)
-class InterviewAdmin(admin.ModelAdmin):
-    """Read-only: interviews are recorded on the finding's page, through its rules."""
+class InterviewAdmin(ReadOnlyAdmin):
+    """Interviews are recorded on the finding's page, through its rules."""
 
     list_display = ["finding", "unit", "interviewees", "held_at"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
