@@ -47,4 +47,7 @@ urlpatterns = [
     path("inspections/<int:pk>/", views.inspection_detail, name="inspection_detail"),
     path("report/", views.citizen_report, name="citizen_report"),
     path("report/<int:campaign_pk>/", views.citizen_report, name="citizen_report_for"),
+    path("follow/<str:token>/", views.citizen_follow, name="citizen_follow"),
+    path("open311-keys/", views.open311_key_list, name="open311_key_list"),
+    path("open311-keys/<int:pk>/revoke/", views.open311_key_revoke, name="open311_key_revoke"),
 ]

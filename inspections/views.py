@@ -8,6 +8,7 @@ from django.db import transaction
 from django.db.models import Count, Prefetch, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
@@ -43,6 +44,7 @@ from .forms import (
     InterviewForm,
     LedgerSettingsForm,
     NoteForm,
+    Open311KeyForm,
     ReasonForm,
     RectificationForm,
     RelapseForm,
@@ -57,6 +59,7 @@ from .models import (
     Inspection,
     Interview,
     LedgerSettings,
+    Open311Key,
     Severity,
     Status,
     SupervisionOrder,
@@ -68,6 +71,8 @@ from .permissions import UNIT_ACTIONS, can_log, hides_checkers
 COUNT_CAP = 10_000
 # Citizen reports: at most this many per address (IP) per hour.
 CITIZEN_REPORTS_PER_HOUR = 5
+# Follow-up links: views per address (IP) per hour.
+FOLLOW_VIEWS_PER_HOUR = 60
 # A form posted again with the same one-time token (double click, retry).
 ALREADY_SENT = _lazy("This form was already sent: nothing was saved twice.")
 
@@ -134,7 +139,9 @@ def finding_list(request):
         filtered.filter(status__in=OPEN)
         .order_by()
         .values_list("status")
-        .annotate(n=Count("pk"), overdue=Count("pk", filter=overdue_q(today)))
+        # Counting a column of the finding_status_counts index (not the id) lets the index
+        # alone answer.
+        .annotate(n=Count("status"), overdue=Count("status", filter=overdue_q(today)))
     )
     counts, overdue_count = {}, 0
     for status, n, late in grouped:
@@ -785,9 +792,11 @@ def _report_campaign(request, pk):
 
 @login_not_required
 def citizen_report(request, campaign_pk=None):
-    """Anyone may report a problem with a photo; the office triages it. Rate-limited by address."""
+    """Anyone may report a problem with a photo; the office triages it. Rate-limited by address.
+    The confirmation gives the reference and the private follow-up link."""
     campaign = _report_campaign(request, campaign_pk)
-    form = CitizenReportForm(request.POST or None, request.FILES or None)
+    services.ensure_categories(campaign)
+    form = CitizenReportForm(request.POST or None, request.FILES or None, campaign=campaign)
     limited = False
     if request.method == "POST":
         # Every attempt counts, valid or not, whichever web process answers it.
@@ -801,12 +810,14 @@ def citizen_report(request, campaign_pk=None):
             )
         elif form.is_valid():
             data = form.cleaned_data
+            finding = None
             if not data["website"]:  # a filled honeypot means a robot: pretend all went well
-                submit_once(
+                finding, _first = submit_once(
                     token=data["form_token"],
                     person=None,
                     create=lambda: services.submit_citizen_report(
                         campaign=campaign,
+                        category=data["category"],
                         description=data["description"],
                         address=data["address"],
                         photos=data["photo"],
@@ -816,10 +827,91 @@ def citizen_report(request, campaign_pk=None):
                         phone=data["phone"],
                     ),
                 )
-            return render(request, "inspections/citizen_report_done.html", {"campaign": campaign})
+            follow_url = (
+                request.build_absolute_uri(
+                    reverse("inspections:citizen_follow", args=[finding.follow_token])
+                )
+                if finding is not None
+                else ""
+            )
+            return render(
+                request,
+                "inspections/citizen_report_done.html",
+                {"campaign": campaign, "finding": finding, "follow_url": follow_url},
+            )
     return render(
         request,
         "inspections/citizen_report.html",
         {"form": form, "campaign": campaign},
         status=429 if limited else 200,
     )
+
+
+@login_not_required
+def citizen_follow(request, token):
+    """The citizen's private follow-up page: the reference, the status in plain words and,
+    once closed off, the after-photo — nothing about the people or the unit's work.
+    Views are rate-limited by address; wrong tokens answer 404 and are audited."""
+    if too_many_attempts(
+        f"citizen-follow:{client_ip(request)}", limit=FOLLOW_VIEWS_PER_HOUR, per_seconds=3600
+    ):
+        return render(request, "inspections/citizen_follow.html", {"limited": True}, status=429)
+    finding = (
+        Finding.objects.public()
+        .select_related("category", "campaign")
+        .filter(follow_token=token)
+        .exclude(follow_token="")
+        .first()
+    )
+    if finding is None:
+        AuditEntry.record(
+            actor=None,
+            action=AuditEntry.Action.DENIED,
+            outcome=AuditEntry.Outcome.DENIED,
+            summary=_("Follow-up link refused: unknown token"),
+        )
+        raise Http404
+    closed = finding.status == Status.CLOSED
+    return render(
+        request,
+        "inspections/citizen_follow.html",
+        {
+            "finding": finding,
+            "campaign": finding.campaign,
+            "closed": closed,
+            "after_photos": finding.photos.filter(is_public=True) if closed else [],
+        },
+    )
+
+
+# --- Open311 API keys (the office) --------------------------------------------------------------
+
+
+@page_rule(office_admin)
+def open311_key_list(request):
+    """The integrating systems' Open311 keys: issue (shown once) and revoke."""
+    campaign = current_campaign_or_404(request)
+    form = Open311KeyForm(request.POST or None)
+    issued = None
+    if request.method == "POST" and form.is_valid():
+        # The key is shown on this response only: no redirect, nothing kept in the session.
+        issued = services.issue_open311_key(
+            campaign=campaign, name=form.cleaned_data["name"], actor=request.user
+        )
+        form = Open311KeyForm()
+    keys = Open311Key.objects.filter(campaign=campaign).select_related("created_by")
+    return render(
+        request,
+        "inspections/open311_key_list.html",
+        {"keys": keys, "form": form, "issued": issued, "campaign": campaign},
+    )
+
+
+@require_POST
+@page_rule(office_admin)
+def open311_key_revoke(request, pk):
+    campaign = current_campaign_or_404(request)
+    key = get_object_or_404(Open311Key.objects.usable().filter(campaign=campaign), pk=pk)
+    services.revoke_open311_key(key=key, actor=request.user)
+    messages.success(request, _("The key of %(system)s is revoked.") % {"system": key.name})
+    return redirect("inspections:open311_key_list")
