@@ -1,11 +1,14 @@
 from django.contrib import admin
 
+from campaign.admin import ReadOnlyAdmin
+
 from .models import (
     Finding,
     FindingCategory,
     FindingEvent,
     FindingPhoto,
     Inspection,
+    Interview,
     LedgerSettings,
     SupervisionOrder,
 )
@@ -92,3 +95,10 @@ class SupervisionOrderAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(Interview)
+class InterviewAdmin(ReadOnlyAdmin):
+    """Interviews are recorded on the finding's page, through its rules."""
+
+    list_display = ["finding", "unit", "interviewees", "held_at"]

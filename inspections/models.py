@@ -895,8 +895,9 @@ class Finding(models.Model):
     def interview_due(self):
         """约谈 comes after repeated supervision: once the finding has had the campaign's
         `interview_after` supervision orders."""
-        settings = LedgerSettings.for_campaign(self.campaign)
-        return len(self.supervision_orders.all()) >= settings.interview_after
+        orders = len(self.supervision_orders.all())  # prefetched on the finding's page
+        # The threshold is at least 1: an unsupervised finding needs no settings read.
+        return orders > 0 and orders >= LedgerSettings.for_campaign(self.campaign).interview_after
 
     def record_interview(
         self,
@@ -945,7 +946,7 @@ class Finding(models.Model):
                 % {"code": f.code},
             )
             created.append(interview)
-            data.update(interview=interview.pk, interviewees=interviewees, held_at=str(held_at))
+            data.update(interview=interview.pk, attachment=bool(interview.attachment))
             return []
 
         note = gettext("%(who)s interviewed by %(by)s, %(when)s %(place)s: %(outcome)s") % {
