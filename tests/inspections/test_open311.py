@@ -215,7 +215,7 @@ def test_a_post_without_a_location_or_with_a_wrong_service_is_refused_with_400(
     campaign, category, api_key
 ):
     no_place = post(Client(), "json", api_key, service_code=category.pk, lat="", long="")
-    assert no_place.status_code == 400 and "location" in json_of(no_place)[0]["description"]
+    assert no_place.status_code == 400 and "address_string" in json_of(no_place)[0]["description"]
     wrong = post(Client(), "json", api_key, service_code="999999")
     assert wrong.status_code == 400
     assert not Finding.objects.exists()
