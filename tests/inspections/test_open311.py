@@ -206,6 +206,7 @@ def test_a_post_answers_the_spec_document_and_lands_in_the_triage_inbox(
     inbox = client_for(personas.office_admin).get(reverse("inspections:finding_inbox"))
     triage = {key: items for key, _t, items in inbox.context["sections"]}["triage"]
     assert len(triage) == 2
+    assert inbox.content.decode().count("经 12345热线") == 2  # the source shown in triage
     assert AuditEntry.objects.filter(
         action=AuditEntry.Action.CREATE,
         object_type="inspections.finding",
