@@ -328,6 +328,10 @@ class FindingQuerySet(models.QuerySet):
                 match |= Q(pk=int(number), found_on__year=int(year))
         return self.filter(match)
 
+    def overdue(self, on=None):
+        """Waiting for the unit past the deadline."""
+        return self.filter(overdue_q(on or timezone.localdate()))
+
     def near_duplicates(self, *, campaign, category, address="", latitude=None, longitude=None):
         """Open findings of the same category at the same address or within NEARBY_METRES."""
         base = self.open().filter(campaign=campaign, category=category)
