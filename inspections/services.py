@@ -38,6 +38,7 @@ from .models import (
     FindingCategory,
     FindingEvent,
     FindingPhoto,
+    Interview,
     LedgerSettings,
     Open311Key,
     Severity,
@@ -188,19 +189,26 @@ def notify_event(*, event_id):
     finding = event.finding
     A = FindingEvent.Action
     level = Notification.Level.INFO
-    if event.action in (A.ASSIGN, A.DISPUTE_UPHELD, A.FAIL, A.PASS, A.DISPUTE_REJECTED):
-        recipients = _unit_people(finding.unit)
+    E = Notification.Event
+    if event.action in (A.ASSIGN, A.DISPUTE_UPHELD):
+        recipients, kind = _unit_people(finding.unit), E.FINDING_ASSIGNED
+    elif event.action in (A.FAIL, A.PASS, A.DISPUTE_REJECTED):
+        recipients, kind = _unit_people(finding.unit), E.FINDING_RESULT
+    elif event.action == A.INTERVIEW:
+        recipients, kind = _unit_people(finding.unit), E.SUPERVISION
     elif event.action == A.CREATE and finding.status == Status.ASSIGNED:
-        recipients = _unit_people(finding.unit)  # a relapse goes straight to the unit
+        # A relapse goes straight to the unit.
+        recipients, kind = _unit_people(finding.unit), E.FINDING_ASSIGNED
     elif event.action == A.SUBMIT:
         recipients = (
             [finding.created_by] if finding.created_by else _office_people(finding.campaign)
         )
+        kind = E.FINDING_REVIEW
     elif event.action == A.DISPUTE:
-        recipients = _office_people(finding.campaign)
+        recipients, kind = _office_people(finding.campaign), E.FINDING_REVIEW
     elif event.action == A.SUPERVISE:
         recipients = _unit_people(finding.unit) + _office_people(finding.campaign)
-        level = Notification.Level.OVERDUE
+        level, kind = Notification.Level.OVERDUE, E.SUPERVISION
     else:
         return 0
     with translation.override("zh-hans"):
@@ -223,10 +231,36 @@ def notify_event(*, event_id):
             body="\n".join(body_parts),
             url=reverse("inspections:finding_detail", args=[finding.pk]),
             level=level,
+            event=kind,
             campaign=finding.campaign,
             dedupe_key=f"finding-event:{event.pk}",
         )
     return len(created)
+
+
+# --- Interviews (约谈) -----------------------------------------------------------------------
+
+
+def interviews_between(*, campaign, start, end):
+    """The interviews held from `start` to `end` (dates, inclusive), as the plain values the
+    weekly bulletin freezes: unit, finding, who, by whom, when, where, outcome."""
+    interviews = (
+        Interview.objects.filter(campaign=campaign, held_at__date__range=(start, end))
+        .select_related("unit", "finding")
+        .order_by("held_at", "pk")
+    )
+    return [
+        {
+            "code": i.finding.code,
+            "unit": i.unit.name,
+            "interviewees": i.interviewees,
+            "conducted_by": i.conducted_by,
+            "held_on": timezone.localtime(i.held_at).date().isoformat(),
+            "place": i.place,
+            "outcome": i.outcome,
+        }
+        for i in interviews
+    ]
 
 
 # --- Daily escalation ---------------------------------------------------------------------

@@ -23,9 +23,25 @@ urlpatterns = [
     path("findings/<int:pk>/decide/", views.finding_decide, name="finding_decide"),
     path("findings/<int:pk>/void/", views.finding_void, name="finding_void"),
     path("findings/<int:pk>/supervise/", views.finding_supervise, name="finding_supervise"),
+    path("findings/<int:pk>/interview/", views.finding_interview, name="finding_interview"),
     path("findings/<int:pk>/relapse/", views.finding_relapse, name="finding_relapse"),
     path("photos/<int:pk>/", views.photo_file, name="photo_file"),
     path("photos/<int:pk>/thumb/", views.photo_file, {"size": "thumb"}, name="photo_thumb"),
+    path(
+        "interviews/<int:pk>/attachment/", views.interview_attachment, name="interview_attachment"
+    ),
+    path(
+        "supervision/<int:pk>/notice.pdf",
+        views.supervision_notice,
+        {"fmt": "pdf"},
+        name="supervisionorder_pdf",
+    ),
+    path(
+        "supervision/<int:pk>/notice.docx",
+        views.supervision_notice,
+        {"fmt": "docx"},
+        name="supervisionorder_docx",
+    ),
     path("inspections/", views.inspection_list, name="inspection_list"),
     path("inspections/new/", views.inspection_create, name="inspection_create"),
     path("inspections/<int:pk>/", views.inspection_detail, name="inspection_detail"),

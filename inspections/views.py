@@ -22,6 +22,7 @@ from campaign.access import (
     scope_for,
 )
 from campaign.actions import act
+from campaign.documents import MIME_DOCX, document_response
 from campaign.models import AuditEntry, Campaign, Unit
 from campaign.ratelimit import too_many_attempts
 from campaign.request_context import client_ip
@@ -30,7 +31,7 @@ from campaign.transitions import DomainError, allowed_actions
 from campaign.uploads import StagedUpload, private_file_response
 
 from . import services
-from .exports import FindingLedgerExport
+from .exports import FindingLedgerExport, notice_filename, render_notice_docx, render_notice_pdf
 from .filters import TO_DO, FindingFilter, to_do, to_do_keys
 from .forms import (
     AssignForm,
@@ -40,6 +41,7 @@ from .forms import (
     FindingForm,
     FindingImportForm,
     InspectionForm,
+    InterviewForm,
     LedgerSettingsForm,
     NoteForm,
     Open311KeyForm,
@@ -55,6 +57,7 @@ from .models import (
     FindingCategory,
     FindingPhoto,
     Inspection,
+    Interview,
     LedgerSettings,
     Open311Key,
     Severity,
@@ -136,7 +139,9 @@ def finding_list(request):
         filtered.filter(status__in=OPEN)
         .order_by()
         .values_list("status")
-        .annotate(n=Count("pk"), overdue=Count("pk", filter=overdue_q(today)))
+        # Counting a column of the finding_status_counts index (not the id) lets the index
+        # alone answer.
+        .annotate(n=Count("status"), overdue=Count("status", filter=overdue_q(today)))
     )
     counts, overdue_count = {}, 0
     for status, n, late in grouped:
@@ -241,6 +246,7 @@ def _action_forms(finding, actions, data=None, files=None, bound=None):
         "decide": DecideDisputeForm(initial=version, finding=finding),
         "void": ReasonForm(initial=version),
         "supervise": SuperviseForm(initial=version, finding=finding),
+        "interview": InterviewForm(initial=version),
         "relapse": RelapseForm(),
     }
     if bound:
@@ -269,6 +275,7 @@ def finding_detail(request, pk, bound=None, status=200):
         "events": events,
         "forms": _action_forms(finding, actions, bound=bound),
         "orders": finding.supervision_orders.all(),
+        "interviews": finding.interviews.all(),
         "relapses": finding.relapses.all(),
         "overdue": finding.is_overdue(),
         # Inspection records and a citizen's name and phone are for the office and inspectors.
@@ -404,6 +411,53 @@ def finding_supervise(request, pk):
         return _("Supervision order issued: %(number)s.") % {"number": event.data.get("number", "")}
 
     return _act(request, pk, "supervise", SuperviseForm, perform, needs_finding=True)
+
+
+@require_POST
+def finding_interview(request, pk):
+    def perform(finding, data):
+        finding.record_interview(
+            actor=request.user,
+            interviewees=data["interviewees"],
+            conducted_by=data["conducted_by"],
+            held_at=data["held_at"],
+            place=data["place"],
+            outcome=data["outcome"],
+            attachment=data["attachment"],
+            expected_version=data["version"],
+        )
+        return _("The interview (约谈) is recorded in the finding's history.")
+
+    return _act(request, pk, "interview", InterviewForm, perform, files=True)
+
+
+def interview_attachment(request, pk):
+    """An interview's attached record, after checking the person may see the finding."""
+    interview = get_visible_or_404(request.user, Interview.objects.exclude(attachment=""), pk=pk)
+    return private_file_response(interview.attachment)
+
+
+def supervision_notice(request, pk, fmt):
+    """督办通知单: the order's printable notice as PDF or .docx, for anyone who may see the
+    finding (the unit prints it too); every download is audited."""
+    order = get_visible_or_404(
+        request.user,
+        SupervisionOrder.objects.select_related(
+            "campaign", "finding__unit", "finding__standard", "finding__campaign"
+        ),
+        pk=pk,
+    )
+    if fmt == "pdf":
+        content, content_type = render_notice_pdf(order), "application/pdf"
+    else:
+        content, content_type = render_notice_docx(order), MIME_DOCX
+    return document_response(
+        content,
+        filename=notice_filename(order, f".{fmt}"),
+        content_type=content_type,
+        obj=order,
+        actor=request.user,
+    )
 
 
 @require_POST

@@ -122,7 +122,7 @@ def test_a_wrong_follow_up_token_is_not_found(phone_page, live_server, campaign)
     assert response.status == 404
 
 
-def test_the_public_pages_have_no_accessibility_violations(axe_page, live_server, city):
+def test_the_public_pages_have_no_accessibility_violations(axe_page, live_server, city):  # noqa: F811
     """What a visitor sees (not signed in): the report form with its icon tiles, the
     confirmation and the follow-up page."""
     page = axe_page
