@@ -77,7 +77,7 @@ class FindingAdmin(admin.ModelAdmin):
 
 @admin.register(FindingPhoto)
 class FindingPhotoAdmin(admin.ModelAdmin):
-    list_display = ["finding", "kind", "taken_at", "uploaded_at"]
+    list_display = ["finding", "kind", "is_public", "taken_at", "uploaded_at"]
 
     def has_change_permission(self, request, obj=None):
         return False

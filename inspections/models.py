@@ -315,6 +315,11 @@ PUBLIC_STATUS_NOTES = {
 NEARBY_METRES = 50
 
 
+def is_id(text):
+    """Whether `text` is a number a database integer holds (ASCII digits: not ² or １)."""
+    return text.isascii() and text.isdigit() and len(text) <= 18
+
+
 def overdue_q(on):
     """Waiting for the unit past the deadline: the one rule for "overdue"."""
     return Q(status__in=UNIT_PENDING, deadline__lt=on)
@@ -378,12 +383,14 @@ class FindingQuerySet(models.QuerySet):
         evaluation findings, which stay unannounced."""
         return self.exclude(source__in=HIDDEN_SOURCES).exclude(inspection__kind__in=HIDDEN_SOURCES)
 
-    def by_code(self, code):
-        """The finding of a reference such as 2026-00123 (`Finding.code`), as a queryset."""
-        year, _sep, number = str(code).partition("-")
-        if not (year.isdigit() and number.isdigit()):
-            return self.none()
-        return self.filter(pk=int(number), found_on__year=int(year))
+    def by_codes(self, codes):
+        """The findings of references such as 2026-00123 (`Finding.code`); others match none."""
+        match = Q(pk__in=[])
+        for code in codes:
+            year, _sep, number = str(code).partition("-")
+            if is_id(year) and is_id(number):
+                match |= Q(pk=int(number), found_on__year=int(year))
+        return self.filter(match)
 
     def overdue(self, on=None):
         """Waiting for the unit past the deadline."""

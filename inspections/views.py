@@ -879,7 +879,9 @@ def citizen_follow(request, token):
             "finding": finding,
             "campaign": finding.campaign,
             "closed": closed,
-            "after_photos": finding.photos.filter(is_public=True) if closed else [],
+            "after_photos": finding.photos.filter(kind=FindingPhoto.Kind.AFTER, is_public=True)
+            if closed
+            else [],
         },
     )
 
