@@ -115,17 +115,10 @@ class LocalFilesOnly(URLFetcher):
 
 
 def bulletin_context(bulletin):
-    """What both the web page and the PDF show of a bulletin: its frozen content."""
-    from .charts import bar_chart_svg, weekly_chart_svg
+    """What both the web page and the PDF show of a bulletin: its blocks."""
+    from .sections import document
 
-    data = bulletin.data or {}
-    return {
-        "bulletin": bulletin,
-        "data": data,
-        "weekly_svg": weekly_chart_svg(data.get("weekly", [])),
-        "district_svg": bar_chart_svg(data.get("districts", [])),
-        "issued_on": timezone.localdate(bulletin.published_at or bulletin.generated_at),
-    }
+    return {"bulletin": bulletin, "doc": document(bulletin)}
 
 
 def render_bulletin_pdf_bytes(bulletin):

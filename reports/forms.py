@@ -30,6 +30,8 @@ class BulletinSettingsForm(forms.ModelForm):
             "report_to",
             "send_to",
             "issue_to",
+            "list_size",
+            "list_min_activity",
             "recipients",
         ]
         widgets = {

@@ -124,7 +124,10 @@ def _ranking(request):
     if not computing:
         items = rankings.ranking(rows, previous_rows, angle, rules, previous_rules, kind)
         of_kind = [r for r in rows if r.unit_kind == kind]
-        red, black = rankings.red_black_lists(of_kind, rules)
+        list_settings = BulletinSettings.for_campaign(campaign)
+        red, black = rankings.red_black_lists(
+            of_kind, size=list_settings.list_size, min_activity=list_settings.list_min_activity
+        )
     return {
         "form": form,
         "period": period,
@@ -136,8 +139,8 @@ def _ranking(request):
         "kind_label": Unit.Kind(kind).label,
         "kinds": [(k, Unit.Kind(k).label) for k in kinds],
         "items": [i for i in items if i.row.unit_id in visible_ids],
-        "red": [i for i in red if i.row.unit_id in visible_ids],
-        "black": [i for i in black if i.row.unit_id in visible_ids],
+        "red": [i for i in red.named if i.row.unit_id in visible_ids] if red else [],
+        "black": [i for i in black.named if i.row.unit_id in visible_ids] if black else [],
         "rules": rules,
         "this_week": this_week,
         "periods": list(
@@ -204,7 +207,14 @@ def scoring_rule_edit(request):
     else:
         form = ScoringRuleForm(instance=rule)
     return render(
-        request, "reports/scoringrule_form.html", {"form": form, "rule": rule, "can_edit": can_edit}
+        request,
+        "reports/scoringrule_form.html",
+        {
+            "form": form,
+            "rule": rule,
+            "can_edit": can_edit,
+            "list_settings": BulletinSettings.for_campaign(campaign),
+        },
     )
 
 
@@ -284,8 +294,8 @@ def bulletin_create(request):
     else:
         messages.info(
             request,
-            _("The bulletin for week %(period)s already exists: %(number)s.")
-            % {"period": bulletin.period, "number": bulletin.document_number},
+            _("The bulletin for %(week)s already exists: %(number)s.")
+            % {"week": week(bulletin.period), "number": bulletin.document_number},
         )
     return redirect(bulletin)
 
