@@ -8,10 +8,11 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from campaign.documents import document_number
 from campaign.models import Campaign, OutboxMessage
 from campaign.outbox import deliver, enqueue, handler
-from campaign.transitions import Change, DomainError, transition, write_effects
 from campaign.templatetags.site_tags import week
+from campaign.transitions import Change, DomainError, transition, write_effects
 
 from . import sections
 from .models import Bulletin, BulletinSettings
@@ -119,10 +120,6 @@ def _next_numbers(campaign, year):
         Bulletin.objects.filter(campaign=campaign, year=year).aggregate(s=Max("sequence"))["s"] or 0
     )
     return (agg["number"] or 0) + 1, sequence + 1
-
-
-def document_number(prefix, year, sequence):
-    return f"{prefix}〔{year}〕{sequence}号"
 
 
 def make_bulletin(*, campaign, period=None, actor=None, auto_publish=None):

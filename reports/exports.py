@@ -8,11 +8,13 @@ bulletin's photos come from — so rendering never touches the network.
 
 from django.core.files.base import ContentFile
 from django.template.loader import render_to_string
-from django.utils import timezone
 from django.utils.translation import gettext as _
+from docx.shared import RGBColor
 
 from campaign.documents import render_pdf
 from campaign.exports import TabularExport
+
+RED_DRAFT = RGBColor(0xC0, 0x00, 0x00)
 
 
 def _safe(text):
@@ -85,6 +87,50 @@ def bulletin_context(bulletin):
     from .sections import document
 
     return {"bulletin": bulletin, "doc": document(bulletin)}
+
+
+def render_bulletin_docx_bytes(bulletin):
+    """The bulletin as an editable .docx in the official layout (`campaign.documents`),
+    drawn from the same blocks as the PDF (`reports.sections.document`). A chart is a
+    drawing only: its figures are in the table that follows it in both documents."""
+    from django.core.files.storage import default_storage
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+
+    from campaign.documents import FANGSONG, HEITI, OfficialDocument, set_fonts
+
+    from .sections import document
+
+    doc = document(bulletin)
+    out = OfficialDocument()
+    if doc.draft_mark:
+        header = out.document.sections[0].header.paragraphs[0]
+        header.alignment = WD_ALIGN_PARAGRAPH.CENTER
+        set_fonts(header.add_run(doc.draft_mark), HEITI, color=RED_DRAFT)
+    out.masthead(doc.masthead, number=doc.document_number, issue=doc.issue)
+    out.paragraph(f"{doc.issuing_office}\u3000{doc.date_text}", indent=False)
+    out.title(doc.title)
+    for line in doc.summary:
+        out.paragraph(line)
+    for block in doc.blocks:
+        if block.kind == "heading":
+            out.heading(block.text, block.level, number=block.number)
+        elif block.kind == "paragraph":
+            centred = block.style == "caption"
+            out.paragraph(
+                f"{block.number}{block.text}",
+                indent=not centred,
+                align=WD_ALIGN_PARAGRAPH.CENTER if centred else None,
+                font=HEITI if block.style in ("caption", "subhead") else FANGSONG,
+            )
+        elif block.kind == "table":
+            out.table(block.headers, block.rows)
+        elif block.kind == "photos":
+            for _case, _index, name, label in block.items:
+                with default_storage.open(name, "rb") as image:
+                    out.picture(image, width_mm=70, caption=label)
+    out.signature(doc.issuing_office, doc.date)
+    out.distribution(doc.distribution, printed=(doc.issuing_office, doc.printed))
+    return out.to_bytes()
 
 
 def render_bulletin_pdf_bytes(bulletin):

@@ -480,9 +480,7 @@ def _honours(rows, size):
 
 def red_black_lists(rows, *, size, min_activity):
     """(red, black) `Honours` of one kind of unit; see the module docstring."""
-    active = sorted(
-        (r for r in rows if r.activity >= min_activity), key=lambda r: r.unit_path
-    )
+    active = sorted((r for r in rows if r.activity >= min_activity), key=lambda r: r.unit_path)
     best_first = sorted(active, key=_list_key, reverse=True)
     red = _honours(best_first, size)
     # The units sharing the red list's cut-off place are not black-listed either.

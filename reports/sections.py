@@ -22,6 +22,7 @@ from decimal import Decimal
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from campaign.documents import chinese_date, heading_number
 from campaign.models import Unit
 from campaign.templatetags.site_tags import week
 
@@ -76,42 +77,24 @@ class Photos:
     kind: str = "photos"
 
 
-CHINESE_DIGITS = "零一二三四五六七八九"
-
-
-def chinese_number(n):
-    """1 → 一, 10 → 十, 12 → 十二, 20 → 二十, 35 → 三十五 (enough for a bulletin's headings)."""
-    tens, ones = divmod(n, 10)
-    text = ("" if tens == 1 else CHINESE_DIGITS[tens]) + "十" if tens else ""
-    return text + (CHINESE_DIGITS[ones] if ones or not tens else "")
-
-
-NUMBERING = {
-    1: lambda n: f"{chinese_number(n)}、",
-    2: lambda n: f"（{chinese_number(n)}）",
-    3: lambda n: f"{n}.",
-    4: lambda n: f"（{n}）",
-}
-
-
 def number_blocks(blocks):
     """Number headings and numbered paragraphs in order: 一、 （一） 1. （1）. A level's count
     starts again under each new item of the level above it."""
-    counters = dict.fromkeys(NUMBERING, 0)
+    counters = [0, 0, 0, 0]
     for block in blocks:
         level = getattr(block, "level", None)
         if level is None:
             continue
-        counters[level] += 1
-        for deeper in NUMBERING:
-            if deeper > level:
-                counters[deeper] = 0
-        block.number = NUMBERING[level](counters[level])
+        counters[level - 1] += 1
+        counters[level:] = [0] * (4 - level)
+        block.number = heading_number(level, counters[level - 1])
     return blocks
 
 
 # Numbers the office typed in front of an item ("一、", "（二）", "3.", "（4）", "5、").
-TYPED_NUMBER = re.compile(r"^\s*(?:[（(][一二三四五六七八九十\d]+[）)]|[一二三四五六七八九十\d]+[、.．])\s*")
+TYPED_NUMBER = re.compile(
+    r"^\s*(?:[（(][一二三四五六七八九十\d]+[）)]|[一二三四五六七八九十\d]+[、.．])\s*"
+)
 
 
 def items_of(text):
@@ -153,7 +136,7 @@ def change_words(value, *, rate=False):
 def places_words(change):
     """Places moved in a ranking since last week, in words."""
     if change is None:
-        return _("new")
+        return "—"
     if change == 0:
         return _("unchanged")
     if change > 0:
@@ -356,7 +339,7 @@ def collect_rankings(source):
 def rankings_blocks(data, bulletin):
     base = num(Decimal(str(data.get("rules", {}).get("base_score", "100"))))
     blocks = [
-        Heading(_("Rankings")),
+        Heading(_("Rankings of the week")),
         Paragraph(
             _(
                 "Units are ranked against units of the same kind by composite score (out of "
@@ -390,10 +373,7 @@ def rankings_blocks(data, bulletin):
                 r["unit"],
                 dash(r["score"]),
                 places_words(r["change"]),
-                *(
-                    str(r[k])
-                    for k in ("found_week", "closed_week", "open", "overdue", "relapses")
-                ),
+                *(str(r[k]) for k in ("found_week", "closed_week", "open", "overdue", "relapses")),
                 str(r["returned"]),
                 dash(r["closure_rate"]),
                 dash(r["completion_rate"]),
@@ -447,9 +427,7 @@ def collect_lists(source):
 
 
 def _names(named, tied_out):
-    parts = [
-        f"{i['unit']}（{i['score']}{_('，tied') if i.get('tied') else ''}）" for i in named
-    ]
+    parts = [f"{i['unit']}（{i['score']}{_('，tied') if i.get('tied') else ''}）" for i in named]
     if tied_out:
         parts.append(
             _("%(count)s units tied for place %(rank)s (%(score)s)")
@@ -627,7 +605,7 @@ def case_item(finding, *, end, calendar):
     after rectification."""
     from inspections.models import FindingPhoto
 
-    photos = {kind: "" for kind in (FindingPhoto.Kind.BEFORE, FindingPhoto.Kind.AFTER)}
+    photos = dict.fromkeys((FindingPhoto.Kind.BEFORE, FindingPhoto.Kind.AFTER), "")
     for photo in finding.photos.filter(kind__in=list(photos)).order_by("uploaded_at", "pk"):
         photos[photo.kind] = photos[photo.kind] or photo.image.name
     return {
@@ -713,11 +691,12 @@ class Document:
     issue: str
     document_number: str
     issuing_office: str
-    date: str
+    date: object
+    date_text: str
     title: str
     summary: list
     blocks: list
-    distribution: list
+    distribution: list  # [(报/送/发, text)]
     printed: str
     draft_mark: str = ""
 
@@ -727,7 +706,7 @@ def document(bulletin):
     renderers: `_bulletin_body.html` and `reports.exports.render_bulletin_docx_bytes`)."""
     data = bulletin.data or {}
     issued_on = timezone.localdate(bulletin.published_at or bulletin.generated_at)
-    date = f"{issued_on.year}年{issued_on.month}月{issued_on.day}日"
+    date = chinese_date(issued_on)
     issue = _("No. %(n)s") % {"n": bulletin.number}
     if bulletin.is_backfill:
         issue += _("（back-filled）")
@@ -737,9 +716,9 @@ def document(bulletin):
     distribution = [
         (label, data.get(key))
         for label, key in (
-            (_("Report to:"), "report_to"),
-            (_("Send to:"), "send_to"),
-            (_("Issue to:"), "issue_to"),
+            (_("Report to"), "report_to"),
+            (_("Send to"), "send_to"),
+            (_("Issue to"), "issue_to"),
         )
         if data.get(key)
     ]
@@ -749,11 +728,12 @@ def document(bulletin):
         issue=issue,
         document_number=bulletin.document_number,
         issuing_office=data.get("issuing_office", ""),
-        date=date,
+        date=issued_on,
+        date_text=date,
         title=_("Report on the campaign's work in %(week)s") % {"week": week(bulletin.period)},
         summary=[line.strip() for line in bulletin.summary.splitlines() if line.strip()],
         blocks=number_blocks(blocks),
-        distribution=[f"{label}{text}。" for label, text in distribution],
+        distribution=distribution,
         printed=_("Printed %(date)s") % {"date": date},
         draft_mark=_("DRAFT — not yet published") if bulletin.is_draft else "",
     )

@@ -1,5 +1,8 @@
 """Pages of the reports app: dashboard, rankings, scoring rules, bulletins and their archive."""
 
+import io
+
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import SuspiciousFileOperation
 from django.core.paginator import Paginator
@@ -8,7 +11,7 @@ from django.db.models.fields.files import FieldFile
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -21,16 +24,18 @@ from campaign.access import (
     scope_for,
 )
 from campaign.actions import act
+from campaign.documents import MIME_DOCX
 from campaign.models import CommandOffice, Unit
 from campaign.templatetags.site_tags import week
 from campaign.transitions import allowed_actions
 from campaign.uploads import private_file_response
 
 from . import bulletins, periods, rankings
-from .exports import RankingExport, bulletin_context
+from .exports import RankingExport, bulletin_context, render_bulletin_docx_bytes
 from .filters import BulletinFilter
 from .forms import (
     BulletinActionForm,
+    BulletinCasesForm,
     BulletinCreateForm,
     BulletinSettingsForm,
     BulletinTextForm,
@@ -300,19 +305,19 @@ def bulletin_create(request):
     return redirect(bulletin)
 
 
-def bulletin_detail(request, pk, text_form=None):
-    campaign = current_campaign_or_404(request)
-    bulletin = get_visible_or_404(request.user, Bulletin.objects.filter(campaign=campaign), pk=pk)
+def bulletin_detail(request, pk, text_form=None, cases_form=None):
+    bulletin = _bulletin_or_404(request, pk)
     actions = allowed_actions(request.user, bulletin)
     context = bulletin_context(bulletin)
     context.update(
         {
-            "is_office": scope_for(request.user).is_office_admin(campaign),
+            "is_office": scope_for(request.user).is_office_admin(bulletin.campaign),
             "actions": actions,
             "text_form": text_form
             or BulletinTextForm(instance=bulletin, initial={"version": bulletin.version})
             if "edit" in actions
             else None,
+            "cases_form": cases_form or BulletinCasesForm(bulletin) if "cases" in actions else None,
         }
     )
     return render(request, "reports/bulletin_detail.html", context)
@@ -379,18 +384,62 @@ def bulletin_publish(request, pk):
     )
 
 
-def bulletin_pdf(request, pk):
-    campaign = current_campaign_or_404(request)
-    bulletin = get_visible_or_404(request.user, Bulletin.objects.filter(campaign=campaign), pk=pk)
-    if not bulletin.pdf:
-        raise Http404
-    name = f"{bulletin.data.get('masthead', '')}{bulletin.document_number}.pdf"
+@require_POST
+def bulletin_cases(request, pk):
+    """The office chooses a draft's typical cases among the week's candidates."""
+    bulletin = _bulletin_or_404(request, pk)
+    return act(
+        request,
+        bulletin,
+        "cases",
+        form=BulletinCasesForm(bulletin, request.POST),
+        perform=lambda data: bulletins.choose_cases(
+            bulletin,
+            actor=request.user,
+            finding_ids=[f.pk for f in data["findings"]],
+            expected_version=data["version"],
+        ),
+        page=lambda form: bulletin_detail(request, pk, cases_form=form),
+        success=_("The typical cases are chosen; the PDF is being made again."),
+    )
+
+
+def _download(request, bulletin, content, *, suffix, content_type):
+    """A bulletin's document as a download, recorded in the audit log like every download."""
+    from campaign.models import AuditEntry
+
+    name = f"{bulletin.data.get('masthead', '')}{bulletin.document_number}.{suffix}"
+    AuditEntry.record(
+        actor=request.user,
+        action=AuditEntry.Action.DOWNLOAD,
+        obj=bulletin,
+        summary=_("Downloaded “%(name)s”") % {"name": name},
+        campaign=bulletin.campaign,
+    )
     return FileResponse(
-        bulletin.pdf.open("rb"),
+        content,
         as_attachment="inline" not in request.GET,
         filename=name,
-        content_type="application/pdf",
+        content_type=content_type,
     )
+
+
+def bulletin_pdf(request, pk):
+    bulletin = _bulletin_or_404(request, pk)
+    if not bulletin.pdf:
+        raise Http404
+    return _download(
+        request, bulletin, bulletin.pdf.open("rb"), suffix="pdf", content_type="application/pdf"
+    )
+
+
+def bulletin_docx(request, pk):
+    """The bulletin as an editable Word/WPS document, made from the same content as the PDF
+    (a fraction of a second: no job needed)."""
+    bulletin = _bulletin_or_404(request, pk)
+    with translation.override(settings.LANGUAGE_CODE):
+        content = render_bulletin_docx_bytes(bulletin)
+    return _download(request, bulletin, io.BytesIO(content), suffix="docx", content_type=MIME_DOCX)
 
 
 def bulletin_photo(request, pk, case, index):

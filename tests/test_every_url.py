@@ -183,7 +183,9 @@ EXPECTED = {
     "reports/bulletins/<int:pk>/edit/": POST_ONLY,
     "reports/bulletins/<int:pk>/refresh/": POST_ONLY,
     "reports/bulletins/<int:pk>/publish/": POST_ONLY,
+    "reports/bulletins/<int:pk>/cases/": POST_ONLY,
     "reports/bulletins/<int:pk>/pdf/": MISSING,
+    "reports/bulletins/<int:pk>/docx/": MISSING,
     "reports/bulletins/<int:pk>/photos/<int:case>/<int:index>/": MISSING,
 }
 
