@@ -275,36 +275,45 @@ def render_now(bulletin):
 # below keeps that to one, and storing only for the current version keeps it harmless.
 @handler(atomic=False)
 def render_bulletin(*, bulletin_id, version):
-    """Render one version of a bulletin to PDF after commit, holding no lock and no
-    transaction meanwhile (a render takes about a second; on SQLite a transaction would
-    stop every write). Stored only if the bulletin is still at that version; a published
+    """Render one version of a bulletin to PDF and .docx after commit, holding no lock and
+    no transaction meanwhile (a render takes seconds; on SQLite a transaction would stop
+    every write). Stored only if the bulletin is still at that version; a published
     bulletin's e-mail is queued once its final PDF is stored."""
-    from .exports import render_bulletin_pdf_bytes
+    from .exports import render_bulletin_docx_bytes, render_bulletin_pdf_bytes
 
     bulletin = Bulletin.objects.select_related("campaign").get(pk=bulletin_id)
     if bulletin.version != version:
         return  # changed again meanwhile: that change queued its own rendering
     with translation.override(settings.LANGUAGE_CODE):
-        content = render_bulletin_pdf_bytes(bulletin)
+        contents = {
+            "pdf": render_bulletin_pdf_bytes(bulletin),
+            "docx": render_bulletin_docx_bytes(bulletin),
+        }
     suffix = "" if bulletin.status == Bulletin.Status.PUBLISHED else "-draft"
-    field = bulletin.pdf
-    old = field.name or ""
-    name = field.storage.save(
-        field.field.generate_filename(bulletin, f"{bulletin.period}-{bulletin.number}{suffix}.pdf"),
-        ContentFile(content),
-    )
+    old, new = {}, {}
+    for kind, content in contents.items():
+        field = getattr(bulletin, kind)
+        old[kind] = field.name or ""
+        new[kind] = field.storage.save(
+            field.field.generate_filename(
+                bulletin, f"{bulletin.period}-{bulletin.number}{suffix}.{kind}"
+            ),
+            ContentFile(content),
+        )
     with transaction.atomic():
-        stored = Bulletin.objects.filter(pk=bulletin_id, version=version).update(pdf=name)
+        stored = Bulletin.objects.filter(pk=bulletin_id, version=version).update(**new)
         if stored and bulletin.status == Bulletin.Status.PUBLISHED:
             enqueue(
                 "reports.bulletins.email_bulletin",
                 key=f"bulletin-email:{bulletin_id}",
                 bulletin_id=bulletin_id,
             )
-    if not stored:
-        field.storage.delete(name)
-    elif old and old != name:
-        field.storage.delete(old)
+    storage = bulletin.pdf.storage
+    for kind in contents:
+        if not stored:
+            storage.delete(new[kind])
+        elif old[kind] and old[kind] != new[kind]:
+            storage.delete(old[kind])
 
 
 @handler(atomic=False)

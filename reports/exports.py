@@ -1,12 +1,13 @@
-"""Outputs of the reports app: the ranking workbook and the bulletin PDF.
+"""Outputs of the reports app: the ranking workbook and the bulletin as PDF and .docx.
 
-The PDF is a Django template with print CSS rendered by WeasyPrint. Fonts, page size and
+Both bulletin documents draw the same blocks (`reports.sections.document`): the PDF through
+a Django template with print CSS rendered by WeasyPrint, the .docx through the official
+document primitives of `campaign.documents`. Fonts, page size and
 margins live in `templates/reports/pdf/print.css` only. The renderer (`campaign.documents.
 render_pdf`) reads local files only — the app's static files and the private media a
 bulletin's photos come from — so rendering never touches the network.
 """
 
-from django.core.files.base import ContentFile
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 from docx.shared import RGBColor
@@ -135,16 +136,3 @@ def render_bulletin_docx_bytes(bulletin):
 
 def render_bulletin_pdf_bytes(bulletin):
     return render_pdf(render_to_string("reports/pdf/bulletin.html", bulletin_context(bulletin)))
-
-
-def render_bulletin_pdf(bulletin):
-    """Render the bulletin to PDF and store it on the bulletin (replacing a draft's PDF)."""
-    content = render_bulletin_pdf_bytes(bulletin)
-    old = bulletin.pdf.name if bulletin.pdf else ""
-    suffix = "" if bulletin.status == bulletin.Status.PUBLISHED else "-draft"
-    name = f"{bulletin.period}-{bulletin.number}{suffix}.pdf"
-    bulletin.pdf.save(name, ContentFile(content), save=False)
-    type(bulletin).objects.filter(pk=bulletin.pk).update(pdf=bulletin.pdf.name)
-    if old and old != bulletin.pdf.name:
-        bulletin.pdf.storage.delete(old)
-    return bulletin.pdf

@@ -397,6 +397,7 @@ class BulletinQuerySet(models.QuerySet):
 
 
 def bulletin_pdf_path(instance, filename):
+    """Where a bulletin's PDF and .docx are stored."""
     return f"reports/bulletins/{instance.campaign_id}/{filename}"
 
 
@@ -430,6 +431,8 @@ class Bulletin(models.Model):
     requirements = models.TextField(_("next week's requirements"), blank=True)
     data = models.JSONField(default=dict)
     pdf = models.FileField(upload_to=bulletin_pdf_path, max_length=255, blank=True)
+    # The editable version of the same content, rendered with the PDF.
+    docx = models.FileField(upload_to=bulletin_pdf_path, max_length=255, blank=True)
     generated_at = models.DateTimeField(_("generated at"), default=timezone.now)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -1,8 +1,5 @@
 """Pages of the reports app: dashboard, rankings, scoring rules, bulletins and their archive."""
 
-import io
-
-from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import SuspiciousFileOperation
 from django.core.paginator import Paginator
@@ -11,7 +8,7 @@ from django.db.models.fields.files import FieldFile
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -31,7 +28,7 @@ from campaign.transitions import allowed_actions
 from campaign.uploads import private_file_response
 
 from . import bulletins, periods, rankings
-from .exports import RankingExport, bulletin_context, render_bulletin_docx_bytes
+from .exports import RankingExport, bulletin_context
 from .filters import BulletinFilter
 from .forms import (
     BulletinActionForm,
@@ -434,12 +431,14 @@ def bulletin_pdf(request, pk):
 
 
 def bulletin_docx(request, pk):
-    """The bulletin as an editable Word/WPS document, made from the same content as the PDF
-    (a fraction of a second: no job needed)."""
+    """The bulletin as an editable Word/WPS document: the same content as the PDF, rendered
+    with it by the same job."""
     bulletin = _bulletin_or_404(request, pk)
-    with translation.override(settings.LANGUAGE_CODE):
-        content = render_bulletin_docx_bytes(bulletin)
-    return _download(request, bulletin, io.BytesIO(content), suffix="docx", content_type=MIME_DOCX)
+    if not bulletin.docx:
+        raise Http404
+    return _download(
+        request, bulletin, bulletin.docx.open("rb"), suffix="docx", content_type=MIME_DOCX
+    )
 
 
 def bulletin_photo(request, pk, case, index):

@@ -292,6 +292,7 @@ def test_the_docx_has_official_styles_cjk_fonts_tables_and_the_pdfs_text(
     city, good, *_ = cases
     bulletin, _ = make_bulletin(campaign=city.campaign, period=WEEK)
     choose_cases(bulletin, actor=personas.office_admin, finding_ids=[good.pk])
+    relay()  # the job renders the PDF and the .docx after commit
     bulletin.refresh_from_db()
     response = client_for(personas.office_admin).get(
         reverse("reports:bulletin_docx", args=[bulletin.pk])
@@ -339,6 +340,7 @@ def test_the_docx_download_is_scoped_and_audited(cases, personas, client_for):
 
     city, *_ = cases
     bulletin, _ = make_bulletin(campaign=city.campaign, period=WEEK)
+    relay()
     url = reverse("reports:bulletin_docx", args=[bulletin.pk])
     # A draft is the office's: others get 404, as for the PDF.
     assert client_for(personas.district_leader).get(url).status_code == 404
