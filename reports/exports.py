@@ -14,6 +14,7 @@ from docx.shared import RGBColor
 
 from campaign.documents import render_pdf
 from campaign.exports import TabularExport
+from campaign.templatetags.site_tags import week
 
 RED_DRAFT = RGBColor(0xC0, 0x00, 0x00)
 
@@ -40,10 +41,10 @@ class RankingExport(TabularExport):
 
     def get_title(self):
         status = _("frozen") if self.frozen else _("live, not yet frozen")
-        return _("%(angle)s · %(kind)s · week %(period)s (%(status)s)") % {
+        return _("%(angle)s · %(kind)s · %(week)s (%(status)s)") % {
             "angle": self.angle.label,
             "kind": self.kind_label,
-            "period": self.period,
+            "week": week(self.period),
             "status": status,
         }
 

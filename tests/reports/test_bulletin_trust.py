@@ -22,9 +22,9 @@ from campaign.templatetags.site_tags import week
 from campaign.transitions import DomainError
 from inspections.models import FindingPhoto, Status
 from reports.bulletins import choose_cases, make_bulletin
-from reports.exports import bulletin_context, render_bulletin_docx_bytes
+from reports.exports import RankingExport, bulletin_context, render_bulletin_docx_bytes
 from reports.models import Bulletin, BulletinSettings
-from reports.rankings import red_black_lists
+from reports.rankings import ANGLE_BY_KEY, red_black_lists
 
 from .conftest import WEEK, day, make_finding
 from .test_ranking_arithmetic import snapshot_row
@@ -281,6 +281,11 @@ def test_the_week_is_written_one_way_in_the_documents_and_pages(
     page = client_for(personas.office_admin).get(bulletin.get_absolute_url()).content.decode()
     assert week(WEEK) in page
     assert "2026-W45" not in re.sub(r'(value|href|name)="[^"]*"', "", page)
+    export = RankingExport(
+        items=[], angle=ANGLE_BY_KEY["composite"], kind_label="县区", period=WEEK, frozen=True
+    )
+    assert week(WEEK) in export.get_title()
+    assert week(WEEK) in str(bulletin)
 
 
 # --- The .docx -----------------------------------------------------------------------------

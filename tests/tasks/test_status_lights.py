@@ -7,8 +7,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from reports.sections import headline
 from reports.rankings import compute_figures
+from reports.sections import headline
 from tasks.models import Task
 
 from .conftest import make_task
