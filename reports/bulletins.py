@@ -130,6 +130,11 @@ def make_bulletin(*, campaign, period=None, actor=None, auto_publish=None):
     one's bulletin, so a re-run, a second beat or two clicks never make a second issue.
     With `auto_publish` (default: the campaign's setting) a new bulletin is published
     and e-mailed at once.
+
+    Numbering: 第N期 and the document number run on in the order bulletins are made, never
+    in week order, because a number once printed and sent never changes. A week made after
+    a later week's bulletin is a back-fill (补发): it takes the next number, says 补发 beside
+    第N期 and in the archive, and the archive lists bulletins by week.
     """
     from campaign.models import AuditEntry
 
