@@ -42,6 +42,9 @@ from pathlib import Path
 
 from django.conf import settings
 from django.contrib.staticfiles import finders
+from django.http import HttpResponse
+from django.utils.http import content_disposition_header
+from django.utils.translation import gettext as _
 from docx import Document
 from docx.enum.section import WD_ORIENT
 from docx.enum.table import WD_TABLE_ALIGNMENT
@@ -51,6 +54,8 @@ from docx.oxml.ns import qn
 from docx.shared import Mm, Pt, RGBColor
 from weasyprint import HTML
 from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+from .models import AuditEntry
 
 # WeasyPrint logs every layout step at INFO: a worker's log does not need it.
 logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
@@ -378,3 +383,19 @@ def render_pdf(html):
     """Render an HTML document (a template with print CSS) to PDF bytes, reading only local
     files: `static:app/file.css` and `media:path` (private media, e.g. photos)."""
     return HTML(string=html, base_url="static:/", url_fetcher=LocalFilesOnly()).write_pdf()
+
+
+def document_response(content, *, filename, content_type, obj, actor):
+    """A generated document (a notice's PDF or .docx) as a download, recorded in the audit
+    log like every other download; never cached, never sniffed."""
+    AuditEntry.record(
+        actor=actor,
+        action=AuditEntry.Action.DOWNLOAD,
+        obj=obj,
+        summary=_("Downloaded “%(name)s”") % {"name": filename},
+    )
+    response = HttpResponse(content, content_type=content_type)
+    response["Content-Disposition"] = content_disposition_header(True, filename)
+    response["Cache-Control"] = "private, no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

@@ -21,6 +21,7 @@ from decimal import Decimal
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from campaign.documents import chinese_date, heading_number
 from campaign.models import Unit
@@ -47,9 +48,10 @@ class Paragraph:
     """A paragraph; with `level` it is a numbered item at that heading level."""
 
     text: str
-    style: str = "body"  # body, note, caption, subhead
+    style: str = "body"  # body, note, caption, subhead, listing
     level: int | None = None
     number: str = ""
+    anchor: str = ""  # an HTML id, for links and tests
     kind: str = "paragraph"
 
 
@@ -58,6 +60,7 @@ class Table:
     headers: list
     rows: list
     style: str = "items"
+    anchor: str = ""
     kind: str = "table"
 
 
@@ -569,6 +572,84 @@ def items_blocks(data, bulletin):
     return blocks
 
 
+# --- Under 四、: hot spots (fieldwork), missed rounds (fieldwork), interviews (约谈) ----------------
+
+
+def collect_hot_spots(source):
+    from fieldwork.services import hot_spots_for_bulletin
+
+    return {"hot_spots": hot_spots_for_bulletin(source.campaign, on=source.end)}
+
+
+def hot_spots_blocks(data, bulletin):
+    if not data.get("hot_spots"):
+        return []
+    return [
+        Paragraph(_("Hot spots (repeated problems or relapses):"), style="subhead"),
+        Table(
+            [_("Point or area"), _("Problems"), _("Relapses"), _("Before")],
+            [
+                [s["place"], str(s["count"]), str(s["relapses"]), str(s["previous"])]
+                for s in data["hot_spots"]
+            ],
+            anchor="bulletin-hot-spots",
+        ),
+    ]
+
+
+def collect_missed_rounds(source):
+    from fieldwork.rounds import missed_in_week
+
+    return {"missed_rounds": missed_in_week(source.campaign, start=source.start, end=source.end)}
+
+
+def missed_rounds_blocks(data, bulletin):
+    """Recurring rounds whose period ended this week without the round done."""
+    missed = data.get("missed_rounds")
+    if not missed:
+        return []
+    heading = ngettext(
+        "Recurring rounds missed this week: %(n)s",
+        "Recurring rounds missed this week: %(n)s",
+        len(missed),
+    ) % {"n": len(missed)}
+    return [Paragraph(heading, style="subhead", anchor="missed-rounds")] + [
+        Paragraph(f"{m['schedule']}（{m['start']}—{m['end']}）", style="listing") for m in missed
+    ]
+
+
+def collect_interviews(source):
+    from inspections.services import interviews_between
+
+    return {
+        "interviews": interviews_between(
+            campaign=source.campaign, start=source.start, end=source.end
+        )
+    }
+
+
+def interviews_blocks(data, bulletin):
+    if not data.get("interviews"):
+        return []
+    return [
+        Paragraph(_("Interviews (约谈) this week:"), style="subhead"),
+        Table(
+            [
+                _("No."),
+                _("Responsible unit"),
+                _("Interviewed"),
+                _("Date"),
+                _("Outcome and commitments"),
+            ],
+            [
+                [i["code"], i["unit"], i["interviewees"], i["held_on"], i["outcome"]]
+                for i in data["interviews"]
+            ],
+            anchor="bulletin-interviews",
+        ),
+    ]
+
+
 # --- 五、 Typical cases -------------------------------------------------------------------------------
 
 CASES_SUGGESTED = 4
@@ -669,6 +750,9 @@ SECTIONS = [
     Section("rankings", collect_rankings, rankings_blocks),
     Section("lists", collect_lists, lists_blocks),
     Section("items", collect_items, items_blocks),
+    Section("hot_spots", collect_hot_spots, hot_spots_blocks),
+    Section("missed_rounds", collect_missed_rounds, missed_rounds_blocks),
+    Section("interviews", collect_interviews, interviews_blocks),
     Section("cases", collect_cases, cases_blocks),
     Section("requirements", lambda source: {}, requirements_blocks),
 ]
