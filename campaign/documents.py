@@ -48,7 +48,7 @@ from django.utils.translation import gettext as _
 from docx import Document
 from docx.enum.section import WD_ORIENT
 from docx.enum.table import WD_TABLE_ALIGNMENT
-from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
+from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING, WD_TAB_ALIGNMENT
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt, RGBColor
@@ -259,11 +259,13 @@ class OfficialDocument:
         """主送机关: flush left, ending with a full-width colon."""
         return self.paragraph(text, indent=False)
 
-    def heading(self, text, level=1):
-        """A numbered heading; a heading resets the numbers of the levels below it."""
+    def heading(self, text, level=1, *, number=None):
+        """A numbered heading; a heading resets the numbers of the levels below it.
+        `number` prints a number the caller already gave it (a document numbered once for
+        several renderers) instead of counting."""
         self._counters[level - 1] += 1
         self._counters[level:] = [0] * (4 - level)
-        label = heading_number(level, self._counters[level - 1])
+        label = heading_number(level, self._counters[level - 1]) if number is None else number
         font, bold = {1: (HEITI, False), 2: (KAITI, False), 3: (FANGSONG, True)}.get(
             level, (FANGSONG, False)
         )
@@ -339,9 +341,10 @@ class OfficialDocument:
             paras.append(para)
         return paras
 
-    def distribution(self, lines):
+    def distribution(self, lines, *, printed=None):
         """版记: the 报/送/发 lines, e.g. [("报", "市委、市政府"), ("发", "各区县")], between
-        thin rules; a label's text wraps under itself."""
+        thin rules; a label's text wraps under itself. `printed` = (印发机关, "2026年3月2日印发")
+        adds the printing line, the office flush left and the date flush right."""
         self.paragraph(indent=False)
         paras = []
         for label, text in lines:
@@ -349,6 +352,14 @@ class OfficialDocument:
             set_fonts(para.add_run(f"{label}：{text}"), FANGSONG, size=SIZE_4)
             para.paragraph_format.left_indent = Pt(14)
             para.paragraph_format.first_line_indent = Pt(-14)
+            paras.append(para)
+        if printed:
+            office, date = printed
+            para = self.paragraph(indent=False)
+            width = self.document.sections[0].page_width
+            width -= self.document.sections[0].left_margin + self.document.sections[0].right_margin
+            para.paragraph_format.tab_stops.add_tab_stop(width, WD_TAB_ALIGNMENT.RIGHT)
+            set_fonts(para.add_run(f"{office}\t{date}"), FANGSONG, size=SIZE_4)
             paras.append(para)
         if paras:
             _border(paras[0]._p.get_or_add_pPr(), "w:pBdr", ["top"], size=8)
