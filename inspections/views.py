@@ -795,7 +795,10 @@ def citizen_report(request, campaign_pk=None):
     """Anyone may report a problem with a photo; the office triages it. Rate-limited by address.
     The confirmation gives the reference and the private follow-up link."""
     campaign = _report_campaign(request, campaign_pk)
-    services.ensure_categories(campaign)
+    if request.method != "POST":
+        # Set up on showing the form, never while saving a report: a report that then fails
+        # must not have committed anything and be answered "saved".
+        services.ensure_categories(campaign)
     form = CitizenReportForm(request.POST or None, request.FILES or None, campaign=campaign)
     limited = False
     if request.method == "POST":
