@@ -107,11 +107,20 @@ def supervision(request):
 
 
 def units(request):
+    """The unit tree's page: 200 units in tree order with their parent and head count."""
+    from django.db.models import Count
+
     from campaign.models import Unit
 
     campaign = current_campaign_or_404(request)
-    qs = Unit.objects.visible_to(request.user).filter(campaign=campaign).order_by("path")
-    return JsonResponse({"rows": list(qs.values("pk", "name", "kind", "depth"))})
+    qs = (
+        Unit.objects.visible_to(request.user)
+        .filter(campaign=campaign)
+        .annotate(people_count=Count("memberships", distinct=True))
+        .order_by("path")
+    )
+    fields = ["pk", "name", "short_name", "kind", "depth", "parent__name", "people_count"]
+    return JsonResponse({"rows": _page(qs, request, 200, fields)})
 
 
 def standards(request, pk):
