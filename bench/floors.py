@@ -31,7 +31,12 @@ def findings(request):
         campaign=campaign,
         user=request.user,
     ).qs
-    fields = ["pk", "found_on", "description", "address", "status", "deadline", "unit__name"]
+    # The columns the ledger's rows show.
+    fields = [
+        "pk", "found_on", "category__name", "severity", "description", "standard__code",
+        "address", "territory__name", "unit__name", "deadline", "status", "supervision_level",
+        "relapse_of_id",
+    ]  # fmt: skip
     return JsonResponse({"rows": _page(qs, request, 30, fields)}, safe=False)
 
 
@@ -66,16 +71,30 @@ def my_tasks(request):
 
 
 def inbox(request):
-    from inspections.models import OPEN, Finding
+    """The same sections as the inbox: each kind of work waiting for the person, its most
+    urgent rows (the columns its cards show)."""
+    from inspections.filters import to_do, to_do_keys
+    from inspections.models import Finding
+    from inspections.views import INBOX_ORDER, INBOX_SHOWN
 
     campaign = current_campaign_or_404(request)
-    qs = (
-        Finding.objects.visible_to(request.user)
-        .filter(campaign=campaign, status__in=OPEN)
-        .order_by("deadline", "pk")
+    visible = Finding.objects.visible_to(request.user).filter(campaign=campaign)
+    fields = [
+        "pk", "found_on", "category__name", "address", "description", "status",
+        "supervision_level", "relapse_of_id", "unit__name", "deadline",
+    ]  # fmt: skip
+    keys = to_do_keys(request.user, campaign)
+    return JsonResponse(
+        {
+            key: list(
+                to_do(visible, key, request.user, campaign)
+                .order_by(*order)
+                .values(*fields)[: INBOX_SHOWN + 1]
+            )
+            for key, order in INBOX_ORDER.items()
+            if key in keys
+        }
     )
-    fields = ["pk", "description", "status", "deadline", "unit__name"]
-    return JsonResponse({"rows": list(qs.values(*fields)[:100])})
 
 
 def supervision(request):
@@ -88,11 +107,20 @@ def supervision(request):
 
 
 def units(request):
+    """The unit tree's page: 200 units in tree order with their parent and head count."""
+    from django.db.models import Count
+
     from campaign.models import Unit
 
     campaign = current_campaign_or_404(request)
-    qs = Unit.objects.visible_to(request.user).filter(campaign=campaign).order_by("path")
-    return JsonResponse({"rows": list(qs.values("pk", "name", "kind", "depth"))})
+    qs = (
+        Unit.objects.visible_to(request.user)
+        .filter(campaign=campaign)
+        .annotate(people_count=Count("memberships", distinct=True))
+        .order_by("path")
+    )
+    fields = ["pk", "name", "short_name", "kind", "depth", "parent__name", "people_count"]
+    return JsonResponse({"rows": _page(qs, request, 200, fields)})
 
 
 def standards(request, pk):

@@ -6,7 +6,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Count, F, Prefetch, Q
 from django.http import HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -117,16 +117,18 @@ def unit_tree(request):
     units = (
         Unit.objects.visible_to(request.user)
         .filter(campaign=campaign)
-        .select_related("parent")
-        .annotate(people_count=Count("memberships", distinct=True))
+        .annotate(parent_name=F("parent__name"), people_count=Count("memberships", distinct=True))
         .order_by("path")  # Meta.ordering is dropped in GROUP BY queries
     )
     unit_filter = UnitFilter(request.GET, queryset=units, request=request)
     page = Paginator(unit_filter.qs, 200).get_page(request.GET.get("page"))
-    # Indent from the person's own top unit, not from the city's root.
+    # Indent from the person's own top unit, not from the city's root. The kind's label is
+    # looked up here once per row (get_kind_display rebuilds the choices on every call).
     top = min((unit.depth for unit in page), default=0)
+    kinds = {value: str(label) for value, label in Unit.Kind.choices}
     for unit in page:
         unit.indent = min(unit.depth - top, 4)
+        unit.kind_label = kinds[unit.kind]
     context = {
         "filter": unit_filter,
         "page": page,

@@ -93,6 +93,9 @@ def _htmx_or_page(request, partial, page, context):
 
 # --- The ledger ---------------------------------------------------------------------------
 
+# The inbox shows the most urgent of each kind of work; the rest are in the ledger under
+# its to-do filter (a phone page of several hundred cards helped nobody).
+INBOX_SHOWN = 30
 # The inbox's sections in the order they are worked, each sorted most urgent first.
 INBOX_ORDER = {
     "acknowledge": ["deadline", "pk"],
@@ -179,15 +182,20 @@ def finding_inbox(request):
     """What waits for me: a unit's findings to act on, an inspector's to verify."""
     campaign = current_campaign_or_404(request)
     visible = _ledger_queryset(request, campaign).select_related("category", "unit", "territory")
-    sections = [
-        (key, TO_DO[key], list(to_do(visible, key, request.user, campaign).order_by(*order)[:100]))
-        for key, order in INBOX_ORDER.items()
-        if key in to_do_keys(request.user, campaign)
-    ]
+    sections, more = [], set()
+    for key, order in INBOX_ORDER.items():
+        if key in to_do_keys(request.user, campaign):
+            # One more than is shown says whether the ledger's to-do filter holds more.
+            items = list(
+                to_do(visible, key, request.user, campaign).order_by(*order)[: INBOX_SHOWN + 1]
+            )
+            if len(items) > INBOX_SHOWN:
+                more.add(key)
+            sections.append((key, TO_DO[key], items[:INBOX_SHOWN]))
     return render(
         request,
         "inspections/finding_inbox.html",
-        {"sections": sections, "today": timezone.localdate()},
+        {"sections": sections, "more": more, "today": timezone.localdate()},
     )
 
 

