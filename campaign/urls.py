@@ -24,6 +24,8 @@ urlpatterns = [
     path("audit/", views.audit_list, name="audit_list"),
     path("audit/export/", views.audit_export, name="audit_export"),
     path("notifications/", views.notification_list, name="notification_list"),
+    path("exports/<int:pk>/", views.export_job, name="export_job"),
+    path("exports/<int:pk>/download/", views.export_job_download, name="export_job_download"),
     # Evaluation systems (测评体系), self-assessment and the evidence archive.
     path("systems/", views.system_list, name="system_list"),
     path("systems/import/", views.system_import, name="system_import"),

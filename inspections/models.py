@@ -241,6 +241,11 @@ OPEN = [Status.REGISTERED, Status.AWAITING, *UNIT_PENDING]
 NEARBY_METRES = 50
 
 
+def finding_code(found_on, pk):
+    """A finding's number as people quote it: the year found and the row number (2026-00042)."""
+    return f"{found_on:%Y}-{pk:05d}" if pk else "—"
+
+
 def overdue_q(on):
     """Waiting for the unit past the deadline: the one rule for "overdue"."""
     return Q(status__in=UNIT_PENDING, deadline__lt=on)
@@ -432,7 +437,7 @@ class Finding(models.Model):
 
     @property
     def code(self):
-        return f"{self.found_on:%Y}-{self.pk:05d}" if self.pk else "—"
+        return finding_code(self.found_on, self.pk)
 
     def is_overdue(self, on=None):
         on = on or timezone.localdate()
