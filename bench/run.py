@@ -304,9 +304,30 @@ def time_pdf(campaign, *, repeat, log):
 EXPORT_ROWS = 100_000
 
 
+def export_through_the_web(client, cutoff):
+    """The office asks for the ledger found since `cutoff` on the web; the export job runs
+    (in this process: the bench has no broker, so the outbox delivers it at commit, as a
+    worker would); the job page says it is done and the file is downloaded."""
+    from campaign.models import ExportJob
+
+    query = f"?found_after={cutoff.isoformat()}" if cutoff else ""
+    asked = client.get(f"/ledger/export/{query}")
+    assert asked.status_code == 302 and "/org/exports/" in asked["Location"], asked
+    job = ExportJob.objects.order_by("-pk").first()
+    page = client.get(asked["Location"])
+    assert page.status_code == 200 and job.pk and ExportJob.objects.get(pk=job.pk).file
+    download = client.get(f"{asked['Location']}download/")
+    size = sum(len(chunk) for chunk in download.streaming_content)
+    download.close()
+    ExportJob.objects.get(pk=job.pk).file.delete()
+    return size
+
+
 def time_exports(campaign, *, repeat, log, memory=False):
     """The office's ledger export of (up to) 100k rows, XLSX and CSV, against openpyxl
-    write-only on the same rows; with `memory`, the peak Python memory of one XLSX run."""
+    write-only on the same rows, and through the web as a job (the request queues it, the
+    job writes it, the person downloads it); with `memory`, the peak Python memory of one
+    XLSX run and of the job at 10k and at 100k rows (flat: the same peak)."""
     import tracemalloc
 
     from openpyxl import Workbook
@@ -315,9 +336,14 @@ def time_exports(campaign, *, repeat, log, memory=False):
     from inspections.models import Finding
 
     every = Finding.objects.filter(campaign=campaign).order_by("-found_on", "-pk")
-    cutoff = every.values_list("found_on", flat=True)[EXPORT_ROWS - 1 : EXPORT_ROWS].first()
+
+    def since(n):
+        return every.values_list("found_on", flat=True)[n - 1 : n].first()
+
+    cutoff = since(EXPORT_ROWS)
     rows = every.filter(found_on__gte=cutoff) if cutoff else every
     count = rows.count()
+    office = clients()["office"]
 
     def export(kind):
         response = FindingLedgerExport(rows, campaign=campaign).response(kind)
@@ -338,17 +364,31 @@ def time_exports(campaign, *, repeat, log, memory=False):
         with tempfile.TemporaryFile() as out:
             book.save(out)
 
+    def peak_mib(func):
+        tracemalloc.start()
+        try:
+            func()
+            return round(tracemalloc.get_traced_memory()[1] / 2**20, 1)
+        finally:
+            tracemalloc.stop()
+
     results = []
     floor = sample(openpyxl_alone, repeat=repeat)
     for kind in ("xlsx", "csv"):
         samples = sample(lambda: export(kind), repeat=repeat)  # noqa: B023
         results.append(item(f"ledger export {kind} ({count:,} rows)", "job", samples, floor, None))
         if memory and kind == "xlsx":
-            tracemalloc.start()
-            export(kind)
-            results[-1]["peak_mib"] = round(tracemalloc.get_traced_memory()[1] / 2**20, 1)
-            tracemalloc.stop()
+            results[-1]["peak_mib"] = peak_mib(lambda: export("xlsx"))
         log(results[-1])
+    samples = sample(lambda: export_through_the_web(office, cutoff), repeat=repeat)
+    results.append(
+        item(f"ledger export as a job ({count:,} rows)", "web+job", samples, floor, None)
+    )
+    if memory:
+        small = since(EXPORT_ROWS // 10)
+        results[-1]["peak_mib_10k"] = peak_mib(lambda: export_through_the_web(office, small))
+        results[-1]["peak_mib"] = peak_mib(lambda: export_through_the_web(office, cutoff))
+    log(results[-1])
     return results
 
 
@@ -398,9 +438,17 @@ def print_row(result):
         f"{result['name']:<36}{result['who']:<10}{result['queries'] or '':>8}"
         f"{result['median_ms']:>10.1f}{result['p95_ms']:>10.1f}"
         f"{result.get('floor_ms', 0):>10.1f}{ratio if ratio is not None else '—':>8}"
-        f"{'  (vs sign-in)' if result.get('floor') == 'sign-in page' else ''}",
+        f"{'  (vs sign-in)' if result.get('floor') == 'sign-in page' else ''}"
+        f"{memory_note(result)}",
         flush=True,
     )
+
+
+def memory_note(result):
+    if "peak_mib" not in result:
+        return ""
+    small = result.get("peak_mib_10k")
+    return f"  peak {result['peak_mib']} MiB" + (f" (10k rows: {small} MiB)" if small else "")
 
 
 def compare(current, previous_file):
@@ -434,6 +482,7 @@ def main():
     parser.add_argument("--fresh", action="store_true", help="Rebuild the city first.")
     parser.add_argument("--pages-only", action="store_true")
     parser.add_argument("--jobs-only", action="store_true")
+    parser.add_argument("--exports-only", action="store_true", help="Time the exports only.")
     parser.add_argument("--only", nargs="+", metavar="PAGE", help="Time only these pages.")
     parser.add_argument("--memory", action="store_true", help="Peak memory of the export.")
     parser.add_argument("--out", help="Write the results here (JSON).")
@@ -463,9 +512,13 @@ def main():
         f"{'floor':>10}{'ratio':>8}"
     )
     results = []
-    if not args.jobs_only:
+    if args.exports_only:
+        results += time_exports(
+            campaign, repeat=max(3, args.repeat // 5), log=print_row, memory=args.memory
+        )
+    elif not args.jobs_only:
         results += time_pages(campaign, repeat=args.repeat, log=print_row, only=args.only)
-    if not args.pages_only:
+    if not args.pages_only and not args.exports_only:
         results += time_jobs(
             campaign, repeat=max(3, args.repeat // 5), log=print_row, memory=args.memory
         )
