@@ -54,7 +54,7 @@ from django.utils import timezone, translation
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext, gettext_lazy
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell import Cell, WriteOnlyCell
 from openpyxl.styles import Alignment, Border, Font, NamedStyle, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
@@ -90,6 +90,22 @@ CELL_STYLES = {
     "date": {"border": _BORDER, "alignment": _WRAP, "number_format": "yyyy-mm-dd"},
     "datetime": {"border": _BORDER, "alignment": _WRAP, "number_format": "yyyy-mm-dd hh:mm"},
 }
+
+
+class _ExportCell(Cell):
+    """A write-only cell reused for one column from row to row, with its style's index set
+    once. Safe because a write-only sheet writes each cell of an appended row out before it
+    reads the next one; 100,000 rows then make 17 cells instead of 1.7 million."""
+
+    __slots__ = ("style_id",)
+    has_style = True
+
+
+def _placed(cells, row_idx):
+    """The row's cells with their coordinates, for a write-only sheet's writer."""
+    for column, cell in enumerate(cells, start=1):
+        cell.row, cell.column = row_idx, column
+        yield cell
 
 
 def escape_csv_value(value):
@@ -146,7 +162,8 @@ class TabularExport:
         return [str(h) for h in self.headers]
 
     # --- XLSX --------------------------------------------------------------------------
-    def _cell(self, sheet, value, style=None):
+    def _cell(self, cell, value, style=None):
+        """`cell` (one per column, reused from row to row) holding `value` in its style."""
         if isinstance(value, datetime.datetime):
             value = timezone.localtime(value).replace(tzinfo=None) if value.tzinfo else value
             style = style or "datetime"
@@ -154,13 +171,10 @@ class TabularExport:
             style = style or "date"
         elif value is not None and not isinstance(value, int | float | Decimal | bool):
             value = str(value)
-        cell = WriteOnlyCell(sheet, value=value)
+        cell._style, cell.style_id = self._styles[style or "text"]
+        cell.value = value
         if isinstance(value, str) and value.startswith("="):
             cell.data_type = "s"  # never a formula, whatever the text says
-        # A prepared style, shared: setting border and alignment per cell makes openpyxl hash
-        # them every time, which decided how long a 100,000-row ledger took. Sharing is safe in
-        # write-only mode: a cell is serialised when its row is appended, never changed after.
-        cell._style = self._styles[style or "text"]
         return cell
 
     def _sheet_name(self):
@@ -174,20 +188,27 @@ class TabularExport:
         """Write the workbook to an open binary file object."""
         workbook = Workbook(write_only=True)
         sheet = workbook.create_sheet(title=self._sheet_name())
+        # Each named style once, with its index in the workbook: openpyxl would otherwise hash
+        # a cell's border and alignment for every cell, which decided how long a ledger took.
         self._styles = {}
         for name, attributes in CELL_STYLES.items():
             workbook.add_named_style(NamedStyle(name=f"chuangcheng-{name}", **attributes))
             template = WriteOnlyCell(sheet)
             template.style = f"chuangcheng-{name}"
-            self._styles[name] = template._style
+            self._styles[name] = (template._style, template.style_id)
         for index, width in enumerate(self.column_widths or [], start=1):
             sheet.column_dimensions[get_column_letter(index)].width = width
         sheet.freeze_panes = "A3"
-        sheet.append([self._cell(sheet, self.get_title(), "title")])
-        sheet.append([self._cell(sheet, h, "header") for h in self.get_headers()])
-        cell = self._cell
+        # Our cells go to the writer as they are: openpyxl's own conversion would first try
+        # each as a value, fail, and make a blank cell for the next one (a third of the time).
+        sheet._values_to_row = _placed
+        headers = self.get_headers()
+        cells = [_ExportCell(sheet) for _header in headers]
+        sheet.append([self._cell(cells[0], self.get_title(), "title")])
+        sheet.append([self._cell(c, h, "header") for c, h in zip(cells, headers, strict=True)])
+        fill = self._cell
         for row in self._rows(progress):
-            sheet.append([cell(sheet, value) for value in row])
+            sheet.append([fill(c, value) for c, value in zip(cells, row, strict=True)])
         workbook.save(fileobj)
 
     def xlsx_response(self):

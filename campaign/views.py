@@ -475,7 +475,9 @@ def export_job_download(request, pk):
     if job.state != ExportJob.State.DONE:
         raise Http404
     if job.is_expired() or not job.file:
-        return render(request, "campaign/export_job.html", {"job": job, "expired": True}, status=410)
+        return render(
+            request, "campaign/export_job.html", {"job": job, "expired": True}, status=410
+        )
     return private_file_response(job.file, filename=Path(job.file.name).name)
 
 

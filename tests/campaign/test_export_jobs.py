@@ -284,3 +284,27 @@ def test_bulletin_pdfs_and_live_figures_are_routed_off_the_default_queue():
     assert outbox.queue_of("reports.bulletins.make_due_bulletin") == "pdf"
     assert outbox.queue_of("reports.rankings.compute_week") == "exports"
     assert outbox.queue_of("campaign.notifications.deliver_notice") == "default"
+
+
+def test_every_row_keeps_its_own_values_and_the_office_formats(
+    findings, personas, client_for, settings
+):
+    settings.EXPORT_INLINE_MAX_ROWS = 100
+    response = client_for(personas.office_admin).get(LEDGER)
+    sheet = load_workbook(io.BytesIO(b"".join(response.streaming_content))).active
+
+    assert [sheet.cell(row=r, column=6).value for r in range(3, 7)] == [
+        "东华街道第0号问题",
+        "东华街道第1号问题",
+        "东华街道第2号问题",
+        "西城区第0号问题",
+    ]
+    assert [sheet.cell(row=r, column=1).value for r in range(3, 7)] == [1, 2, 3, 4]
+    found = sheet.cell(row=3, column=3)
+    assert found.value == datetime.datetime(2026, 3, 1) and found.number_format == "yyyy-mm-dd"
+    text = sheet.cell(row=4, column=6)
+    assert text.border.left.style == "thin" and text.alignment.wrap_text
+    not_closed = sheet.cell(row=5, column=17)
+    assert not_closed.value is None and not_closed.border.left.style == "thin"
+    assert sheet.cell(row=2, column=1).font.b and sheet.cell(row=1, column=1).font.sz == 14
+    assert sheet.freeze_panes == "A3"
