@@ -26,6 +26,8 @@ in the request as above; beyond, an `ExportJob` and its outbox row are written i
 transaction and the person is sent to the job's page, which shows the worker's progress
 (the "exports" queue) and then a download link for EXPORT_LINK_HOURS. The worker calls the
 same builder for the requester, so the scope is checked again when the file is made.
+Lists bounded small by the organisation (a ranking: one row per unit; the evaluation system:
+a few hundred standards) give no `count()` and are always made in the request.
 
 XLSX is written with openpyxl's write-only mode, row by row, to an anonymous temporary
 file that is streamed back and deleted when the response closes, so a 50,000-row ledger
