@@ -386,9 +386,7 @@ def time_exports(campaign, *, repeat, log, memory=False, job_only=False):
             results[-1]["peak_mib"] = peak_mib(lambda: export("xlsx"))
         log(results[-1])
     samples = sample(lambda: export_through_the_web(office, cutoff), repeat=repeat, cpu=job_cpu)
-    results.append(
-        item(f"ledger export as a job ({count:,} rows)", "web+job", samples, floor, None)
-    )
+    results.append(item(f"ledger export job ({count:,} rows)", "web+job", samples, floor, None))
     cpu_floor = statistics.median(floor_cpu)
     results[-1]["cpu_ms"] = round(statistics.median(job_cpu) * 1000, 1)
     results[-1]["floor_cpu_ms"] = round(cpu_floor * 1000, 1)
