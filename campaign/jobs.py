@@ -1,11 +1,12 @@
-"""Background jobs of the campaign app: the outbox relay, sign-in record clean-up and the
-deletion of expired export files."""
+"""Background jobs of the campaign app: the outbox relay, the daily digest of notices,
+sign-in record clean-up and the deletion of expired export files."""
 
 from celery import shared_task
 from django.conf import settings
 from django.utils import timezone
 
 from . import outbox
+from .channels import send_digests
 from .exports import delete_expired_exports
 from .models import AuditEntry, FormSubmission, LoginAttempt
 from .ratelimit import purge_expired_counters
@@ -49,6 +50,13 @@ def relay_outbox():
     """Every minute: deliver every due outbox row the kicks missed (broker down, retries).
     Stops after four minutes; the next minute's run takes the rest."""
     return outbox.relay(seconds=240)
+
+
+@shared_task(acks_late=True, time_limit=300)
+def send_daily_digests():
+    """Once a day: one message per person and channel with the last day's information
+    notices they take as a digest. Idempotent (one outbox key per person, channel and day)."""
+    return send_digests()
 
 
 # Within the visibility timeout like every job: a sweep cut short finishes the next night.

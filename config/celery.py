@@ -40,6 +40,12 @@ app.conf.beat_schedule = {
         "task": "campaign.jobs.purge_expired_exports",
         "schedule": crontab(minute=5),
     },
+    # Notices: the daily digest of information notices for people who chose it (17:30 daily,
+    # before the end of the working day).
+    "send-daily-digests": {
+        "task": "campaign.jobs.send_daily_digests",
+        "schedule": crontab(hour=17, minute=30),
+    },
     # Sign-in records are kept half a year for audits, then dropped (03:10 daily).
     "purge-login-attempts": {
         "task": "campaign.jobs.purge_login_attempts",

@@ -98,7 +98,7 @@ MIDDLEWARE = [
 
 ROOT_URLCONF = "config.urls"
 # Form widgets take Bootstrap classes from templates/django/forms/widgets/attrs.html.
-FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
+FORM_RENDERER = "campaign.widgets.FormRenderer"
 WSGI_APPLICATION = "config.wsgi.application"
 
 TEMPLATES = [
@@ -311,8 +311,9 @@ EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "chuangcheng@localhost")
 EMAIL_TIMEOUT = 10
-# Channels every notification goes through besides the in-app list; an SMS gateway is one more.
-NOTIFICATION_BACKENDS = env_list("NOTIFICATION_BACKENDS", "campaign.notifications.EmailBackend")
+# SMS gateways and group robots (campaign.channels) must answer within this many seconds, or the
+# attempt fails and the outbox retries it later; sending never happens inside a request.
+CHANNEL_TIMEOUT_SECONDS = env_int("CHANNEL_TIMEOUT_SECONDS", 5)
 # The address people open the site at, for links in e-mails.
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
 
@@ -330,6 +331,31 @@ X_FRAME_OPTIONS = "DENY"
 # An expired or foreign form answers a Chinese page saying what to do (campaign/errors.py).
 CSRF_FAILURE_VIEW = "campaign.errors.csrf_failure"
 
+# --- Map tiles (fieldwork map) -------------------------------------------------------
+# Without a tile server the map draws points on a plain background and requests nothing.
+# A URL template with {z}/{x}/{y} (and {s} for subdomains, {k} for the key) turns tiles on.
+MAP_TILE_URL = env_str("MAP_TILE_URL")
+# "wgs84" (天地图, OpenStreetMap, an intranet server) or "gcj02" (高德, 腾讯): GCJ-02 tiles get
+# the points shifted at display time only; stored coordinates stay WGS-84.
+MAP_TILE_CRS = env_str("MAP_TILE_CRS", "wgs84").lower()
+MAP_TILE_KEY = env_str("MAP_TILE_KEY")  # 天地图 needs a key (tk=…): put {k} in the template
+MAP_TILE_SUBDOMAINS = env_str("MAP_TILE_SUBDOMAINS", "")
+MAP_TILE_ATTRIBUTION = env_str("MAP_TILE_ATTRIBUTION", "")
+
+
+def _tile_origins(template):
+    """The origins tiles come from, for the CSP: t{s}.tianditu.gov.cn → *.tianditu.gov.cn."""
+    if not template:
+        return []
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(template)
+    host = parts.netloc
+    if "{" in host:
+        host = "*." + host.split(".", 1)[1]
+    return [f"{parts.scheme}://{host}"]
+
+
 # --- Content-Security-Policy (django-csp) -------------------------------------------
 # Every page: scripts only from our own static files (no inline <script>, no onclick=…;
 # behaviour lives in static/js/site.js and each app's static/<app>/*.js), nothing from
@@ -342,7 +368,8 @@ CONTENT_SECURITY_POLICY = {
         "script-src": [SELF],
         "style-src": [SELF, UNSAFE_INLINE],
         # Bootstrap's CSS draws checkboxes and selects with data: SVGs; ECharts may export blobs.
-        "img-src": [SELF, "data:", "blob:"],
+        # Map tiles only when a tile server is configured (MAP_TILE_URL).
+        "img-src": [SELF, "data:", "blob:", *_tile_origins(MAP_TILE_URL)],
         "font-src": [SELF],
         "connect-src": [SELF],
         "object-src": [NONE],

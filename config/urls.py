@@ -15,8 +15,10 @@ urlpatterns = [
     path("account/", include("accounts.urls")),
     path("org/", include("campaign.urls")),
     path("ledger/", include("inspections.urls")),
+    path("open311/v2/", include("inspections.open311")),
     path("tasks/", include("tasks.urls")),
     path("reports/", include("reports.urls")),
+    path("field/", include("fieldwork.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]

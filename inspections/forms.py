@@ -5,7 +5,8 @@ from django.utils.translation import gettext_lazy as _
 from campaign.actions import VersionField
 from campaign.forms import OneTimeTokenMixin
 from campaign.models import Standard, Unit
-from campaign.uploads import MultipleImageField, WorkbookFileField
+from campaign.uploads import DocumentFileField, MultipleImageField, WorkbookFileField
+from fieldwork.models import Point
 
 from .models import (
     Finding,
@@ -51,6 +52,7 @@ class FindingForm(OneTimeTokenMixin, forms.ModelForm):
             "address",
             "latitude",
             "longitude",
+            "point",
             "territory",
             "unit",
             "deadline",
@@ -62,6 +64,8 @@ class FindingForm(OneTimeTokenMixin, forms.ModelForm):
             "description": forms.Textarea(attrs={"rows": 3}),
             "latitude": forms.HiddenInput,
             "longitude": forms.HiddenInput,
+            # Chosen from the points nearest the phone's location (fieldwork:point_nearest).
+            "point": forms.HiddenInput,
             "found_on": forms.DateInput(attrs={"type": "date"}),
             "deadline": forms.DateInput(attrs={"type": "date"}),
         }
@@ -86,7 +90,11 @@ class FindingForm(OneTimeTokenMixin, forms.ModelForm):
         self.fields["standard"].queryset = Standard.objects.filter(system__campaign=campaign).only(
             "code", "text"
         )
-        self.fields["address"].required = True
+        self.fields["point"].queryset = Point.objects.visible_to(user).filter(
+            campaign=campaign, is_active=True
+        )
+        # A chosen point gives the address; without one the inspector types it.
+        self.fields["address"].required = False
         self.fields["found_on"].required = False
         if inspection is not None:
             del self.fields["source"]
@@ -106,12 +114,28 @@ class FindingForm(OneTimeTokenMixin, forms.ModelForm):
             data["found_on"] = self.inspection.date if self.inspection else timezone.localdate()
         if (data.get("latitude") is None) != (data.get("longitude") is None):
             data["latitude"] = data["longitude"] = None
+        point = data.get("point")
+        if point is not None:
+            # The point fills what the inspector left empty: where it is and who answers for it.
+            data["address"] = data.get("address") or point.address or point.name
+            data["territory"] = data.get("territory") or point.territory
+            data["unit"] = data.get("unit") or point.unit
+        if not data.get("address") and "address" not in self.errors:
+            self.add_error("address", _("Type the address, or choose a point nearby."))
         if data.get("assign_now") and not data.get("unit"):
             suggestion = Finding.suggest_unit(data.get("category"), data.get("territory"))
             if suggestion is None:
                 self.add_error("unit", _("Choose the unit to hand it to, or untick “hand it now”."))
             data["unit"] = suggestion
         return data
+
+    @property
+    def chosen_point(self):
+        """The point the form shows as chosen (after a failed save, the one posted)."""
+        value = self["point"].value()
+        if not str(value or "").isdecimal():
+            return None
+        return self.fields["point"].queryset.filter(pk=value).first()
 
     def finding_values(self):
         data = dict(self.cleaned_data)
@@ -267,6 +291,31 @@ class SuperviseForm(VersionedForm):
         ]
 
 
+class InterviewForm(VersionedForm):
+    """约谈: who was interviewed, by whom, when and where, and what came of it."""
+
+    interviewees = forms.CharField(
+        label=_("Interviewed (names and posts)"),
+        max_length=300,
+        help_text=_("E.g. the unit's first responsible person and the leader in charge."),
+    )
+    conducted_by = forms.CharField(label=_("Conducted by"), max_length=300)
+    held_at = forms.DateTimeField(
+        label=_("Held at"),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
+    )
+    place = forms.CharField(label=_("Place"), max_length=200, required=False)
+    outcome = forms.CharField(
+        label=_("Outcome and commitments"), widget=forms.Textarea(attrs={"rows": 3})
+    )
+    attachment = DocumentFileField(
+        label=_("Record of the interview (optional)"),
+        required=False,
+        help_text=_("A photo, PDF, Word, Excel or WPS document."),
+    )
+
+
 class RelapseForm(forms.Form):
     description = forms.CharField(
         label=_("What was found this time"), widget=forms.Textarea(attrs={"rows": 3})
@@ -274,9 +323,23 @@ class RelapseForm(forms.Form):
     photos = MultipleImageField(label=_("Photos"), capture=True, required=False)
 
 
+class CategoryIconSelect(forms.RadioSelect):
+    """Categories as tiles, each with its icon (inspections/static/inspections/icons/)."""
+
+    template_name = "inspections/widgets/category_choices.html"
+    option_template_name = "inspections/widgets/category_option.html"
+
+
 class CitizenReportForm(OneTimeTokenMixin, forms.Form):
     """随手拍: the public form. `website` is a honeypot that people never see."""
 
+    category = forms.ModelChoiceField(
+        label=_("What kind of problem?"),
+        queryset=FindingCategory.objects.none(),
+        widget=CategoryIconSelect,
+        empty_label=None,
+        required=False,
+    )
     description = forms.CharField(
         label=_("What is the problem?"), max_length=1000, widget=forms.Textarea(attrs={"rows": 4})
     )
@@ -293,6 +356,20 @@ class CitizenReportForm(OneTimeTokenMixin, forms.Form):
         label=_("Your phone (optional, for a reply)"), max_length=30, required=False
     )
     website = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, campaign, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["category"].queryset = FindingCategory.objects.filter(
+            campaign=campaign, is_active=True
+        )
+
+
+class Open311KeyForm(forms.Form):
+    name = forms.CharField(
+        label=_("Integrating system"),
+        max_length=100,
+        help_text=_("e.g. 12345 hotline, digital city management (数字城管)"),
+    )
 
 
 class FindingImportForm(forms.Form):
@@ -312,12 +389,17 @@ class FindingImportForm(forms.Form):
 class CategoryForm(forms.ModelForm):
     class Meta:
         model = FindingCategory
-        fields = ["name", "department", "position", "is_active"]
+        fields = ["name", "icon", "department", "position", "is_active"]
 
     def __init__(self, *args, campaign, **kwargs):
         super().__init__(*args, **kwargs)
         self.instance.campaign = campaign
         self.fields["department"].queryset = _units(campaign).filter(kind=Unit.Kind.DEPARTMENT)
+        # Forms and imports written before icons existed leave it out: the neutral one then.
+        self.fields["icon"].required = False
+
+    def clean_icon(self):
+        return self.cleaned_data["icon"] or FindingCategory.Icon.OTHER
 
     def clean_name(self):
         name = self.cleaned_data["name"].strip()
@@ -330,4 +412,14 @@ class CategoryForm(forms.ModelForm):
 class LedgerSettingsForm(forms.ModelForm):
     class Meta:
         model = LedgerSettings
-        fields = ["days_minor", "days_serious", "days_critical", "listed_after", "key_after"]
+        fields = [
+            "days_minor",
+            "days_serious",
+            "days_critical",
+            "listed_after",
+            "key_after",
+            "interview_after",
+            "notice_office",
+            "legal_basis",
+        ]
+        widgets = {"legal_basis": forms.Textarea(attrs={"rows": 3})}

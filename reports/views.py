@@ -21,16 +21,19 @@ from campaign.access import (
     scope_for,
 )
 from campaign.actions import act
+from campaign.documents import MIME_DOCX
 from campaign.models import CommandOffice, Unit
 from campaign.templatetags.site_tags import week
 from campaign.transitions import allowed_actions
 from campaign.uploads import private_file_response
+from fieldwork.services import hot_spots
 
 from . import bulletins, periods, rankings
 from .exports import RankingExport, bulletin_context
 from .filters import BulletinFilter
 from .forms import (
     BulletinActionForm,
+    BulletinCasesForm,
     BulletinCreateForm,
     BulletinSettingsForm,
     BulletinTextForm,
@@ -43,21 +46,27 @@ from .models import Bulletin, BulletinSettings, PeriodSnapshot, ScoringRule
 
 
 def dashboard(request):
-    """Leaders' and the office's overview: four charts, each with its table."""
+    """Leaders' and the office's overview: four charts, each with its table.
+
+    The weekly and per-district figures come from the frozen weekly snapshots; what is open
+    and overdue now from one live query. No figure reads the ledger's history.
+    """
     from inspections.models import Finding
     from tasks.models import TaskPart
 
     campaign = current_campaign_or_404(request)
-    findings = Finding.objects.visible_to(request.user).filter(campaign=campaign)
-    # Task figures count each unit's own part of a task.
-    parts = TaskPart.objects.visible_to(request.user).filter(task__campaign=campaign)
-    weekly = rankings.weekly_opened_closed(findings)
-    districts = list(
-        Unit.objects.visible_to(request.user).filter(campaign=campaign, kind=Unit.Kind.DISTRICT)
+    units = Unit.objects.visible_to(request.user).filter(campaign=campaign)
+    weekly, closure, as_of = rankings.snapshot_figures(
+        campaign, list(units.values_list("pk", "path", "kind"))
     )
-    closure = rankings.closure_by_district(findings, districts)
+    # Task figures count each unit's own part of a task.
+    findings = Finding.objects.visible_to(request.user).filter(campaign=campaign)
+    live = rankings.live_figures(
+        findings,
+        TaskPart.objects.counted_for(request.user).filter(task__campaign=campaign),
+    )
     offices = list(CommandOffice.objects.visible_to(request.user).filter(campaign=campaign))
-    overdue = rankings.overdue_by_command_office(findings, parts, offices)
+    overdue = rankings.overdue_by_command_office(live, offices)
     projected = rankings.projected_scores(request.user, campaign)
     chart_data = {
         "weekly": {
@@ -66,7 +75,7 @@ def dashboard(request):
             "closed": [c for _p, _o, c in weekly],
         },
         "closure": {
-            "labels": [d.name for d, *_rest in closure],
+            "labels": [name for name, *_rest in closure],
             "rates": [float(rate) if rate is not None else 0 for *_rest, rate in closure],
         },
         "overdue": {
@@ -81,19 +90,22 @@ def dashboard(request):
         },
     }
     latest = Bulletin.objects.visible_to(request.user).filter(campaign=campaign).first()
+    spots = hot_spots(findings, campaign=campaign, limit=5)
     return render(
         request,
         "reports/dashboard.html",
         {
             "weekly": weekly,
             "closure": closure,
+            "as_of": as_of,
             "overdue": overdue,
             "projected": projected,
             "chart_data": chart_data,
             "latest_bulletin": latest,
-            "open_count": findings.open().count(),
-            "overdue_count": findings.overdue().count(),
-            "overdue_tasks": parts.overdue().count(),
+            "open_count": sum(f[0] for f in live.values()),
+            "overdue_count": sum(f[1] for f in live.values()),
+            "overdue_tasks": sum(f[2] for f in live.values()),
+            "hot_spots": spots,
         },
     )
 
@@ -117,14 +129,19 @@ def _ranking(request):
     kinds = [k for k in Unit.Kind.values if any(kind == k for _pk, kind in visible)]
     kind = values.get("kind") or (kinds[0] if kinds else Unit.Kind.DISTRICT)
     # An unfrozen week is computed by a job; until it is ready the page says so and polls.
-    rows, rules, frozen = rankings.rows_for(campaign, period)
-    previous_rows, previous_rules, _f = rankings.rows_for(campaign, periods.previous_period(period))
+    rows, rules, frozen = rankings.rows_for(campaign, period, kind)
+    previous_rows, previous_rules, _f = rankings.rows_for(
+        campaign, periods.previous_period(period), kind
+    )
     computing = rows is None or previous_rows is None
     items, red, black = [], [], []
     if not computing:
         items = rankings.ranking(rows, previous_rows, angle, rules, previous_rules, kind)
         of_kind = [r for r in rows if r.unit_kind == kind]
-        red, black = rankings.red_black_lists(of_kind, rules)
+        list_settings = BulletinSettings.for_campaign(campaign)
+        red, black = rankings.red_black_lists(
+            of_kind, size=list_settings.list_size, min_activity=list_settings.list_min_activity
+        )
     return {
         "form": form,
         "period": period,
@@ -136,8 +153,8 @@ def _ranking(request):
         "kind_label": Unit.Kind(kind).label,
         "kinds": [(k, Unit.Kind(k).label) for k in kinds],
         "items": [i for i in items if i.row.unit_id in visible_ids],
-        "red": [i for i in red if i.row.unit_id in visible_ids],
-        "black": [i for i in black if i.row.unit_id in visible_ids],
+        "red": [i for i in red.named if i.row.unit_id in visible_ids] if red else [],
+        "black": [i for i in black.named if i.row.unit_id in visible_ids] if black else [],
         "rules": rules,
         "this_week": this_week,
         "periods": list(
@@ -204,7 +221,14 @@ def scoring_rule_edit(request):
     else:
         form = ScoringRuleForm(instance=rule)
     return render(
-        request, "reports/scoringrule_form.html", {"form": form, "rule": rule, "can_edit": can_edit}
+        request,
+        "reports/scoringrule_form.html",
+        {
+            "form": form,
+            "rule": rule,
+            "can_edit": can_edit,
+            "list_settings": BulletinSettings.for_campaign(campaign),
+        },
     )
 
 
@@ -284,25 +308,25 @@ def bulletin_create(request):
     else:
         messages.info(
             request,
-            _("The bulletin for week %(period)s already exists: %(number)s.")
-            % {"period": bulletin.period, "number": bulletin.document_number},
+            _("The bulletin for %(week)s already exists: %(number)s.")
+            % {"week": week(bulletin.period), "number": bulletin.document_number},
         )
     return redirect(bulletin)
 
 
-def bulletin_detail(request, pk, text_form=None):
-    campaign = current_campaign_or_404(request)
-    bulletin = get_visible_or_404(request.user, Bulletin.objects.filter(campaign=campaign), pk=pk)
+def bulletin_detail(request, pk, text_form=None, cases_form=None):
+    bulletin = _bulletin_or_404(request, pk)
     actions = allowed_actions(request.user, bulletin)
     context = bulletin_context(bulletin)
     context.update(
         {
-            "is_office": scope_for(request.user).is_office_admin(campaign),
+            "is_office": scope_for(request.user).is_office_admin(bulletin.campaign),
             "actions": actions,
             "text_form": text_form
             or BulletinTextForm(instance=bulletin, initial={"version": bulletin.version})
             if "edit" in actions
             else None,
+            "cases_form": cases_form or BulletinCasesForm(bulletin) if "cases" in actions else None,
         }
     )
     return render(request, "reports/bulletin_detail.html", context)
@@ -369,17 +393,63 @@ def bulletin_publish(request, pk):
     )
 
 
-def bulletin_pdf(request, pk):
-    campaign = current_campaign_or_404(request)
-    bulletin = get_visible_or_404(request.user, Bulletin.objects.filter(campaign=campaign), pk=pk)
-    if not bulletin.pdf:
-        raise Http404
-    name = f"{bulletin.data.get('masthead', '')}{bulletin.document_number}.pdf"
+@require_POST
+def bulletin_cases(request, pk):
+    """The office chooses a draft's typical cases among the week's candidates."""
+    bulletin = _bulletin_or_404(request, pk)
+    return act(
+        request,
+        bulletin,
+        "cases",
+        form=BulletinCasesForm(bulletin, request.POST),
+        perform=lambda data: bulletins.choose_cases(
+            bulletin,
+            actor=request.user,
+            finding_ids=[f.pk for f in data["findings"]],
+            expected_version=data["version"],
+        ),
+        page=lambda form: bulletin_detail(request, pk, cases_form=form),
+        success=_("The typical cases are chosen; the PDF is being made again."),
+    )
+
+
+def _download(request, bulletin, content, *, suffix, content_type):
+    """A bulletin's document as a download, recorded in the audit log like every download."""
+    from campaign.models import AuditEntry
+
+    name = f"{bulletin.data.get('masthead', '')}{bulletin.document_number}.{suffix}"
+    AuditEntry.record(
+        actor=request.user,
+        action=AuditEntry.Action.DOWNLOAD,
+        obj=bulletin,
+        summary=_("Downloaded “%(name)s”") % {"name": name},
+        campaign=bulletin.campaign,
+    )
     return FileResponse(
-        bulletin.pdf.open("rb"),
+        content,
         as_attachment="inline" not in request.GET,
         filename=name,
-        content_type="application/pdf",
+        content_type=content_type,
+    )
+
+
+def bulletin_pdf(request, pk):
+    bulletin = _bulletin_or_404(request, pk)
+    if not bulletin.pdf:
+        raise Http404
+    return _download(
+        request, bulletin, bulletin.pdf.open("rb"), suffix="pdf", content_type="application/pdf"
+    )
+
+
+def bulletin_docx(request, pk):
+    """The bulletin as an editable Word/WPS document: the same content as the PDF, rendered
+    with it by the same job."""
+    bulletin = _bulletin_or_404(request, pk)
+    if not bulletin.docx:
+        raise Http404
+    return _download(
+        request, bulletin, bulletin.docx.open("rb"), suffix="docx", content_type=MIME_DOCX
     )
 
 

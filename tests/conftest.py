@@ -39,6 +39,11 @@ MAIN_PAGES = [
     "/ledger/",
     "/ledger/inbox/",
     "/ledger/supervision/",
+    "/field/points/",
+    "/field/map/",
+    "/field/hot-spots/",
+    "/ledger/report/",
+    "/ledger/open311-keys/",
     "/reports/",
     "/reports/rankings/",
     "/reports/bulletins/",
@@ -46,6 +51,10 @@ MAIN_PAGES = [
     "/org/command-offices/",
     "/org/systems/",
     "/org/notifications/",
+    "/field/rounds/",
+    "/org/notifications/preferences/",
+    "/org/channels/",
+    "/org/deliveries/",
 ]
 
 

@@ -26,3 +26,27 @@
     document.getElementById(id).addEventListener("change", suggest);
   });
 })();
+
+// Points near the phone's location (fieldwork's nearest-points list): choosing one records it
+// and fills the address, area and unit the inspector has not filled in.
+(function () {
+  var form = document.getElementById("finding-form");
+  if (!form) return;
+  form.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-point]");
+    if (!button) return;
+    document.getElementById("id_point").value = button.dataset.point;
+    var address = document.getElementById("id_address");
+    if (!address.value) address.value = button.dataset.address || button.firstChild.textContent.trim();
+    var territory = document.getElementById("id_territory");
+    if (!territory.value) territory.value = button.dataset.territory;
+    var unit = document.getElementById("id_unit");
+    if (!unit.value) unit.value = button.dataset.unit;
+    var chosen = document.getElementById("chosen-point");
+    chosen.textContent = button.firstChild.textContent.trim();
+    button.parentNode.querySelectorAll("[data-point]").forEach(function (b) {
+      b.classList.toggle("active", b === button);
+    });
+  });
+})();
+

@@ -10,7 +10,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('campaign', '0009_merge_20261129_1946'),
+        ('campaign', '0011_endpoint_template_for_every_channel'),
     ]
 
     operations = [

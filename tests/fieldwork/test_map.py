@@ -1,0 +1,98 @@
+"""The map: points and open findings as JSON, in scope, filtered like the ledger, capped; tiles
+only when configured (GCJ-02 tiles shift points in the browser, never in the data)."""
+
+import pytest
+
+from fieldwork import views
+
+pytestmark = pytest.mark.django_db
+
+
+def markers(client, **query):
+    response = client.get("/field/map/data/", query)
+    assert response.status_code == 200
+    return response.json()
+
+
+def test_the_map_data_holds_points_and_open_findings_in_scope(
+    personas, client_for, city, make_point, finding_at
+):
+    market = make_point("东华农贸市场")
+    station = make_point("西关车站", type="交通场站", territory=city.xiguan)
+    make_point("无坐标", at=None)
+    open_here = finding_at(market)
+    finding_at(station)
+    east = markers(client_for(personas.district_leader))
+    assert [p["name"] for p in east["points"]] == ["东华农贸市场"]
+    assert east["points"][0]["open"] == 1
+    assert [f["code"] for f in east["findings"]] == [open_here.code]
+    # A finding without coordinates of its own is placed at its point, as stored (WGS-84).
+    assert (east["findings"][0]["lat"], east["findings"][0]["lng"]) == (34.75, 113.65)
+    office = markers(client_for(personas.office_admin))
+    assert len(office["points"]) == 2 and len(office["findings"]) == 2
+
+
+def test_the_map_is_filtered_like_the_ledger(personas, client_for, city, make_point, finding_at):
+    market = make_point("东华农贸市场")
+    station = make_point("西关车站", type="交通场站", territory=city.xiguan)
+    finding_at(market, severity="serious")
+    voided = finding_at(station)
+    voided.void(actor=personas.office_admin, reason="重复")
+    client = client_for(personas.office_admin)
+    assert len(markers(client)["findings"]) == 1  # open ones by default
+    assert [f["status"] for f in markers(client, status="voided")["findings"]] == ["voided"]
+    assert markers(client, district=city.west.pk)["findings"] == []
+    assert len(markers(client, severity="serious")["findings"]) == 1
+    # A filter value outside the person's scope is another unit's data.
+    street = client_for(personas.street_leader)
+    assert street.get("/field/map/data/", {"unit": city.xiguan.pk}).status_code == 404
+
+
+def test_the_number_of_markers_is_capped_and_the_data_says_so(
+    personas, client_for, make_point, monkeypatch
+):
+    monkeypatch.setattr(views, "MAP_MARKER_CAP", 3)
+    for n in range(4):
+        make_point(f"点{n}")
+    data = markers(client_for(personas.office_admin))
+    assert len(data["points"]) == 3 and data["truncated"] is True and data["cap"] == 3
+    page = client_for(personas.office_admin).get("/field/map/").content.decode()
+    assert 'id="map-truncated"' in page
+
+
+def test_without_a_tile_server_the_page_names_no_other_server(personas, client_for, settings):
+    settings.MAP_TILE_URL = ""
+    page = client_for(personas.leader).get("/field/map/").content.decode()
+    assert 'data-tiles=""' in page
+    assert "http://" not in page.replace("http://testserver", "")
+    assert "https://" not in page
+
+
+def test_a_configured_tile_server_is_handed_to_the_script_with_its_key(
+    personas, client_for, settings
+):
+    settings.MAP_TILE_URL = (
+        "https://t{s}.tianditu.gov.cn/vec_w/wmts?TILEMATRIX={z}&TILEROW={y}&TILECOL={x}&tk={k}"
+    )
+    settings.MAP_TILE_KEY = "abc123"
+    settings.MAP_TILE_CRS = "gcj02"
+    page = client_for(personas.leader).get("/field/map/").content.decode()
+    assert "tk=abc123" in page and 'data-crs="gcj02"' in page
+
+
+def test_the_csp_allows_the_tile_servers_images_only(monkeypatch):
+    from config.settings import _tile_origins
+
+    assert _tile_origins("") == []
+    assert _tile_origins("https://t{s}.tianditu.gov.cn/vec_w/wmts?x={x}") == [
+        "https://*.tianditu.gov.cn"
+    ]
+    assert _tile_origins("http://tiles.intranet:8080/{z}/{x}/{y}.png") == [
+        "http://tiles.intranet:8080"
+    ]
+
+
+def test_the_map_page_has_no_inline_script(personas, client_for):
+    page = client_for(personas.office_admin).get("/field/map/").content.decode()
+    assert "<script>" not in page and "onclick" not in page
+    assert "vendor/leaflet-1.9.4/leaflet.js" in page and "fieldwork/map.js" in page
