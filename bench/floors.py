@@ -48,7 +48,7 @@ def tasks(request):
     qs = TaskFilter(
         request.GET or None,
         queryset=Task.objects.visible_to(request.user).filter(campaign=campaign),
-        request=request,
+        user=request.user,
         campaign=campaign,
     ).qs.order_by("deadline", "pk")
     fields = ["pk", "title", "deadline", "status", "progress", "lead_unit__name"]

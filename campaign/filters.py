@@ -1,7 +1,9 @@
 import django_filters
+from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from .access import auditor
 from .models import AuditEntry, Channel, CommandOffice, Delivery, Notification, Standard, Unit
 
 
@@ -102,6 +104,15 @@ class AuditEntryFilter(TimeRangeFilter):
             | Q(actor__username__icontains=value)
             | Q(actor__name__icontains=value)
         )
+
+
+def audit_filter_for(user, campaign, data):
+    """The audit log as the auditor searches it: their campaign's entries and site-wide ones
+    (the page, its export and the export job). 403 for anyone but the auditor."""
+    if not auditor(user, campaign):
+        raise PermissionDenied
+    entries = AuditEntry.objects.filter(Q(campaign=campaign) | Q(campaign__isnull=True))
+    return AuditEntryFilter(data, queryset=entries.select_related("actor"))
 
 
 class DeliveryFilter(TimeRangeFilter):

@@ -1,5 +1,5 @@
-"""Background jobs of the campaign app: the outbox relay, the daily digest of notices and
-sign-in record clean-up."""
+"""Background jobs of the campaign app: the outbox relay, the daily digest of notices,
+sign-in record clean-up and the deletion of expired export files."""
 
 from celery import shared_task
 from django.conf import settings
@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from . import outbox
 from .channels import send_digests
+from .exports import delete_expired_exports
 from .models import AuditEntry, FormSubmission, LoginAttempt
 from .ratelimit import purge_expired_counters
 from .uploads import sweep_orphan_files
@@ -34,7 +35,8 @@ def purge_audit_entries():
     return AuditEntry.purge(older_than_days=settings.AUDIT_RETENTION_DAYS)
 
 
-@shared_task(acks_late=True, time_limit=300)
+# As long as a job may run (a large export on the "exports" queue comes through here too).
+@shared_task(acks_late=True, time_limit=settings.CELERY_TASK_TIME_LIMIT)
 def deliver_outbox(ids):
     """Deliver the outbox rows just committed (the kick); returns how many were delivered.
 
@@ -71,3 +73,10 @@ def sweep_orphans():
         "counters": purge_expired_counters(older_than=now - timezone.timedelta(days=1)),
         "tokens": tokens,
     }
+
+
+@shared_task(acks_late=True, time_limit=300)
+def purge_expired_exports():
+    """Every hour: delete the files of exports whose download link has expired; returns how
+    many went. Safe to re-run."""
+    return delete_expired_exports()

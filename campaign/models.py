@@ -1318,6 +1318,84 @@ class OutboxMessage(models.Model):
         return f"{self.kind} {self.idempotency_key}"
 
 
+def export_upload_to(instance, filename):
+    # A random folder: the name says what the file is, the folder makes it unguessable.
+    return f"exports/{timezone.now():%Y/%m}/{uuid.uuid4().hex}/{filename}"
+
+
+class ExportJobQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """An export is its requester's alone: whoever else asks gets a 404."""
+        if not getattr(user, "is_authenticated", False):
+            return self.none()
+        return self.filter(requested_by=user)
+
+    def expired(self, now=None):
+        return self.filter(expires_at__lte=now or timezone.now())
+
+
+class ExportJob(models.Model):
+    """A large export (ledger, task list, audit log) made by a worker for the person who asked;
+    the file is theirs alone and is deleted when its link expires (`campaign.exports`)."""
+
+    class State(models.TextChoices):
+        QUEUED = "queued", _("Waiting")
+        RUNNING = "running", _("Being made")
+        DONE = "done", _("Ready")
+        FAILED = "failed", _("Failed")
+
+    requested_by = models.ForeignKey(
+        Person, on_delete=models.CASCADE, related_name="+", verbose_name=_("requested by")
+    )
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.CASCADE, related_name="+", verbose_name=_("campaign")
+    )
+    # The dotted path of the export's builder (`campaign.exports.builder`).
+    kind = models.CharField(_("kind"), max_length=100)
+    title = models.CharField(_("title"), max_length=200)
+    # The list page's filters as the request gave them ({name: [values]}).
+    params = models.JSONField(default=dict, blank=True)
+    format = models.CharField(_("format"), max_length=4, default="xlsx")
+    state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.QUEUED)
+    rows_done = models.PositiveIntegerField(_("rows done"), default=0)
+    rows_total = models.PositiveIntegerField(_("rows in total"), default=0)
+    file = models.FileField(_("file"), upload_to=export_upload_to, max_length=300, blank=True)
+    error = models.TextField(_("error"), blank=True)
+    created_at = models.DateTimeField(_("asked at"), default=timezone.now)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    expires_at = models.DateTimeField(_("link expires at"), null=True, blank=True)
+
+    objects = ExportJobQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("export job")
+        verbose_name_plural = _("export jobs")
+        ordering = ["-created_at"]
+        indexes = [
+            # The hourly purge of expired files.
+            models.Index(
+                fields=["expires_at"], condition=~Q(file=""), name="export_job_expiry_idx"
+            ),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    def get_absolute_url(self):
+        return pk_url("campaign:export_job", self.pk)
+
+    @property
+    def is_finished(self):
+        return self.state in (self.State.DONE, self.State.FAILED)
+
+    def is_expired(self, now=None):
+        return self.expires_at is not None and self.expires_at <= (now or timezone.now())
+
+    @property
+    def percent(self):
+        return min(100, self.rows_done * 100 // self.rows_total) if self.rows_total else 0
+
+
 class RateLimitCounter(models.Model):
     """Attempts counted per key (e.g. an address) and fixed time window, shared by every
     web process through the database; used when Redis is absent, down or hung."""

@@ -17,6 +17,10 @@ handler runs, then the row is stamped; such a handler must be idempotent on its 
 Handlers that talk to another server (SMS gateways, chat robots, mail) are marked
 `@handler(remote=True)`: even in-process they run in a background thread after the
 response, so a hung endpoint never holds a page.
+
+Heavy handlers name their Celery queue (`@handler(atomic=False, queue="exports")`): the kick
+and the relay send their rows to a worker of that queue, so a long export or PDF never
+delays the reminders and notices delivered on "default".
 """
 
 import logging
@@ -36,20 +40,22 @@ logger = logging.getLogger("chuangcheng.outbox")
 
 # After this many failed attempts a row waits for a person (it stays visible in the admin).
 MAX_ATTEMPTS = 10
+DEFAULT_QUEUE = "default"
 # Back-off after the n-th failure: 30 s, 1 min, 2 min … capped at 6 hours.
 BACKOFF_SECONDS = 30
 BACKOFF_CAP_SECONDS = 6 * 3600
 
 
-def handler(func=None, *, atomic=True, remote=False):
+def handler(func=None, *, atomic=True, remote=False, queue=DEFAULT_QUEUE):
     """Mark a function as an outbox handler; its dotted path is the `kind` to enqueue.
     A `remote` handler talks to another server: it runs outside a transaction, and never
-    inside a request."""
+    inside a request. `queue` is the Celery queue whose workers deliver it."""
 
     def mark(f):
         f.is_outbox_handler = True
         f.outbox_atomic = atomic and not remote
         f.outbox_remote = remote
+        f.outbox_queue = queue
         return f
 
     return mark(func) if func is not None else mark
@@ -67,6 +73,15 @@ def _is_remote(kind):
         return getattr(import_string(kind), "outbox_remote", False)
     except ImportError:
         return False  # the delivery reports it
+
+
+def queue_of(kind):
+    """The Celery queue that delivers rows of this kind ("default" for unknown kinds, which
+    fail there and wait for a person)."""
+    try:
+        return getattr(import_string(kind), "outbox_queue", DEFAULT_QUEUE)
+    except ImportError:
+        return DEFAULT_QUEUE
 
 
 def _failed(message, exc, now):
@@ -88,7 +103,7 @@ def enqueue(kind, *, key, available_at=None, **payload):
             )
     except IntegrityError:
         return None  # this effect was already written
-    transaction.on_commit(lambda: kick([message.pk], remote=_is_remote(kind)))
+    transaction.on_commit(lambda: kick([message.pk], remote=_is_remote(kind), queue=queue_of(kind)))
     return message
 
 
@@ -153,25 +168,33 @@ def _deliver_outside_transaction(message, func, now):
 
 
 def due(limit=500):
-    """Ids of undelivered rows whose time has come, oldest first."""
+    """(id, kind) of undelivered rows whose time has come, oldest first."""
     return list(
         OutboxMessage.objects.filter(
             delivered_at__isnull=True, available_at__lte=timezone.now(), attempts__lt=MAX_ATTEMPTS
         )
         .order_by("pk")
-        .values_list("pk", flat=True)[:limit]
+        .values_list("pk", "kind")[:limit]
     )
 
 
 def relay(limit=500, seconds=None):
     """Deliver every due row (up to `limit` rows, or for about `seconds`); returns how many
-    this call delivered."""
+    this call delivered. Rows of another queue's handlers are sent to that queue instead
+    (a row still waiting there is sent again: its second delivery finds it done)."""
     stop = time.monotonic() + seconds if seconds else None
     delivered = 0
-    for pk in due(limit):
+    elsewhere = {}
+    for pk, kind in due(limit):
         if stop is not None and time.monotonic() > stop:
             break
+        queue = queue_of(kind)
+        if queue != DEFAULT_QUEUE and not _in_process():
+            elsewhere.setdefault(queue, []).append(pk)
+            continue
         delivered += deliver(pk)
+    for queue, ids in elsewhere.items():
+        _send(ids, queue)
     return delivered
 
 
@@ -189,7 +212,7 @@ def _in_process():
     return app.conf.task_always_eager
 
 
-def kick(ids, *, remote=False):
+def kick(ids, *, remote=False, queue=DEFAULT_QUEUE):
     """Best effort, right after commit: never raises, never waits on the broker (nor, for
     remote handlers, on their server)."""
     if _in_process():
@@ -204,7 +227,7 @@ def kick(ids, *, remote=False):
         except Exception:
             logger.exception("In-process outbox delivery failed; the relay retries it")
         return
-    _pending.put(list(ids))
+    _pending.put((queue, list(ids)))
     _ensure_thread("outbox-kick", _publish_forever)
 
 
@@ -230,16 +253,23 @@ def _deliver_forever():
 
 
 def _publish_forever():
-    from config.celery import app
-
     while True:
-        ids = _pending.get()
-        while not _pending.empty() and len(ids) < 100:
-            ids.extend(_pending.get_nowait())
+        queue, ids = _pending.get()
+        batches = {queue: ids}
+        while not _pending.empty() and sum(map(len, batches.values())) < 100:
+            queue, ids = _pending.get_nowait()
+            batches.setdefault(queue, []).extend(ids)
         if _in_process():
             continue  # switched to in-process meanwhile (tests): the kick delivered them
-        try:
-            # By name: the outbox does not import the jobs that import it.
-            app.send_task("campaign.jobs.deliver_outbox", args=[ids], retry=False)
-        except Exception as exc:  # Redis down or hung: the periodic relay delivers them
-            logger.warning("Outbox kick not sent (%r); the relay will deliver %s", exc, ids)
+        for queue, ids in batches.items():
+            _send(ids, queue)
+
+
+def _send(ids, queue):
+    from config.celery import app
+
+    try:
+        # By name: the outbox does not import the jobs that import it.
+        app.send_task("campaign.jobs.deliver_outbox", args=[ids], queue=queue, retry=False)
+    except Exception as exc:  # Redis down or hung: the periodic relay delivers them
+        logger.warning("Outbox kick not sent (%r); the relay will deliver %s", exc, ids)

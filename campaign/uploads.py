@@ -51,7 +51,8 @@ IMAGE_FORMATS = {"JPEG", "PNG", "WEBP", "GIF", "MPO"}
 OLE2_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # doc, xls, ppt and WPS's wps/et/dps
 LEGACY_OFFICE_SUFFIXES = {".doc", ".xls", ".ppt", ".wps", ".et", ".dps"}
 # What a downloaded document may be called: the suffixes our content checks give out.
-DOWNLOAD_SUFFIXES = {".pdf", ".docx", ".xlsx", ".pptx", *LEGACY_OFFICE_SUFFIXES}
+# (.csv: exports the app writes itself; sent as octet-stream attachments like the rest.)
+DOWNLOAD_SUFFIXES = {".pdf", ".docx", ".xlsx", ".pptx", ".csv", *LEGACY_OFFICE_SUFFIXES}
 # Office Open XML documents are zip files; the part that names each kind.
 OOXML_PARTS = [
     ("word/document.xml", ".docx"),

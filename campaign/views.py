@@ -7,7 +7,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Count, F, Prefetch, Q
-from django.http import HttpResponseRedirect, JsonResponse
+from django.http import Http404, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -29,8 +29,8 @@ from .access import (
     scope_for,
 )
 from .channels import mask_email, mask_phone, mask_secret
-from .exports import AuditExport, IndicatorTreeExport
-from .filters import AuditEntryFilter, DeliveryFilter, StandardFilter, UnitFilter
+from .exports import IndicatorTreeExport, audit_export_for, export_response
+from .filters import DeliveryFilter, StandardFilter, UnitFilter, audit_filter_for
 from .forms import (
     AssessmentForm,
     ChannelEndpointForm,
@@ -58,6 +58,7 @@ from .models import (
     Delivery,
     EvaluationSystem,
     Evidence,
+    ExportJob,
     Membership,
     Notification,
     Person,
@@ -459,6 +460,34 @@ def organisation_import(request):
     return render(request, "campaign/organisation_import.html", {"form": form, "plan": plan})
 
 
+def _export_job_or_404(request, pk):
+    # The requester's alone: anyone else, in whatever unit or role, gets a 404.
+    return get_object_or_404(ExportJob.objects.visible_to(request.user), pk=pk)
+
+
+def export_job(request, pk):
+    """A large export being made by a worker: progress (polled by htmx), then the download
+    link until it expires."""
+    job = _export_job_or_404(request, pk)
+    context = {"job": job, "expired": job.is_expired()}
+    template = "campaign/_export_job.html" if request.htmx else "campaign/export_job.html"
+    response = render(request, template, context, status=410 if context["expired"] else 200)
+    response["Vary"] = "HX-Request"
+    return response
+
+
+def export_job_download(request, pk):
+    """The finished file, for its requester, until the link expires (then a page says so)."""
+    job = _export_job_or_404(request, pk)
+    if job.state != ExportJob.State.DONE:
+        raise Http404
+    if job.is_expired() or not job.file:
+        return render(
+            request, "campaign/export_job.html", {"job": job, "expired": True}, status=410
+        )
+    return private_file_response(job.file, filename=Path(job.file.name).name)
+
+
 def notification_list(request):
     """The person's own messages, newest first; opening the page marks them read."""
     notifications = Notification.objects.filter(recipient=request.user)
@@ -549,23 +578,16 @@ def delivery_list(request):
     return response
 
 
-def _audit_entries(request):
-    """The audit log as the auditor searches it: their campaign's entries and site-wide ones."""
-    campaign = current_campaign_or_404(request)
-    entries = AuditEntry.objects.filter(Q(campaign=campaign) | Q(campaign__isnull=True))
-    return AuditEntryFilter(request.GET, queryset=entries.select_related("actor"))
-
-
 @page_rule(auditor)
 def audit_list(request):
-    audit_filter = _audit_entries(request)
+    audit_filter = audit_filter_for(request.user, current_campaign_or_404(request), request.GET)
     page = Paginator(audit_filter.qs, 50).get_page(request.GET.get("page"))
     return render(request, "campaign/audit_list.html", {"filter": audit_filter, "page": page})
 
 
 @page_rule(auditor)
 def audit_export(request):
-    return AuditExport(_audit_entries(request).qs).response("csv")
+    return export_response(request, audit_export_for, "csv")
 
 
 # --- Evaluation systems (测评体系) ------------------------------------------------------------

@@ -18,7 +18,9 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks(related_name="jobs")
 
 # Queues, so that a heavy PDF or export never delays reminders: every job goes to "default"
-# unless routed here. Run at least one worker per queue (README: production topology).
+# unless routed here; outbox rows go to the queue their handler names (`@handler(queue=…)`:
+# bulletin PDFs to "pdf", large exports and a week's live figures to "exports").
+# Run at least one worker per queue (README: production topology).
 app.conf.task_default_queue = "default"
 app.conf.task_routes = {
     # Makes the week's bulletin, PDF included.
@@ -32,6 +34,11 @@ app.conf.beat_schedule = {
     "relay-outbox": {
         "task": "campaign.jobs.relay_outbox",
         "schedule": 60.0,
+    },
+    # Export files whose download link has expired (EXPORT_LINK_HOURS) are deleted (hourly, :05).
+    "purge-expired-exports": {
+        "task": "campaign.jobs.purge_expired_exports",
+        "schedule": crontab(minute=5),
     },
     # Notices: the daily digest of information notices for people who chose it (17:30 daily,
     # before the end of the working day).

@@ -201,6 +201,10 @@ CELERY_WORKER_MAX_TASKS_PER_CHILD = env_int("CELERY_WORKER_MAX_TASKS_PER_CHILD",
 # An outbox handler that runs outside a transaction (PDFs, bulletin e-mail) holds its row
 # this long; after a crash the relay takes the row again once the lease has run out.
 OUTBOX_LEASE_SECONDS = env_int("OUTBOX_LEASE_SECONDS", 600)
+# Exports of more rows than this are made by a worker (the exports queue) instead of the request.
+EXPORT_INLINE_MAX_ROWS = env_int("EXPORT_INLINE_MAX_ROWS", 5000)
+# How long the download link of an export made by a worker works; its file is deleted after.
+EXPORT_LINK_HOURS = env_int("EXPORT_LINK_HOURS", 24)
 
 # --- Authentication, sessions, lockout -----------------------------------------
 AUTH_USER_MODEL = "campaign.Person"

@@ -1,15 +1,49 @@
 """The ledger's outputs: the ledger as Excel, in the layout the office hands to meetings
 (问题整改台账), and the supervision notice (督办通知单) of an order as PDF and .docx."""
 
+from django.db.models import BooleanField, ExpressionWrapper
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from campaign.documents import OfficialDocument, chinese_date, render_pdf
-from campaign.exports import TabularExport
+from campaign.exports import TabularExport, builder, query_dict
+from campaign.models import Standard, Unit
 
-from .models import FindingPhoto, LedgerSettings, Severity, Source, Status, SupervisionLevel
+from .filters import ledger_filter
+from .models import (
+    FindingCategory,
+    FindingPhoto,
+    LedgerSettings,
+    Severity,
+    Source,
+    Status,
+    SupervisionLevel,
+    finding_code,
+    overdue_q,
+)
+
+# What each row reads: plain values, so 100,000 rows build no model instances; names of units,
+# categories and standards come from dictionaries of the campaign's (a few thousand at most).
+LEDGER_COLUMNS = [
+    "pk",
+    "found_on",
+    "source",
+    "category_id",
+    "description",
+    "address",
+    "territory_id",
+    "unit_id",
+    "severity",
+    "standard_id",
+    "deadline",
+    "status",
+    "late",
+    "supervision_level",
+    "measures",
+    "closed_at",
+]
 
 
 class FindingLedgerExport(TabularExport):
@@ -50,39 +84,64 @@ class FindingLedgerExport(TabularExport):
     def get_filename(self):
         return _("Rectification ledger %(date)s") % {"date": timezone.localdate().isoformat()}
 
+    def count(self):
+        return self.findings.order_by().count()
+
     def rows(self):
-        today = timezone.localdate()
-        # Labels looked up once, not per row.
+        campaign = self.campaign
+        late = ExpressionWrapper(overdue_q(timezone.localdate()), output_field=BooleanField())
+        # Labels and names looked up once, not per row.
         statuses, severities, sources = (
-            dict(Status.choices),
-            dict(Severity.choices),
-            dict(Source.choices),
+            {k: str(v) for k, v in Status.choices},
+            {k: str(v) for k, v in Severity.choices},
+            {k: str(v) for k, v in Source.choices},
         )
-        levels = dict(SupervisionLevel.choices)
+        levels = {k: str(v) for k, v in SupervisionLevel.choices if k}
+        units = dict(Unit.objects.filter(campaign=campaign).values_list("pk", "name"))
+        categories = dict(
+            FindingCategory.objects.filter(campaign=campaign).values_list("pk", "name")
+        )
+        standards = {
+            s.pk: str(s)
+            for s in Standard.objects.filter(system__campaign=campaign).only("code", "text")
+        }
         yes = _("Yes")
-        queryset = self.findings.select_related(
-            "category", "territory", "unit", "standard"
-        ).order_by("found_on", "pk")
-        for n, f in enumerate(queryset.iterator(chunk_size=500), start=1):
+        rows = (
+            self.findings.annotate(late=late)
+            .order_by("found_on", "pk")
+            .values_list(*LEDGER_COLUMNS)
+            .iterator(chunk_size=500)
+        )
+        for n, row in enumerate(rows, start=1):
+            (pk, found_on, source, category, text, address, territory, unit, severity, standard,
+             deadline, status, overdue, level, measures, closed_at) = row  # fmt: skip
             yield [
                 n,
-                f.code,
-                f.found_on,
-                str(sources.get(f.source, f.source)),
-                f.category.name if f.category_id else "",
-                f.description,
-                f.address,
-                f.territory.name if f.territory_id else "",
-                f.unit.name if f.unit_id else "",
-                str(severities.get(f.severity, "")),
-                str(f.standard) if f.standard_id else "",
-                f.deadline,
-                str(statuses.get(f.status, f.status)),
-                yes if f.is_overdue(today) else "",
-                str(levels[f.supervision_level]) if f.supervision_level else "",
-                f.measures,
-                f.closed_at,
+                finding_code(found_on, pk),
+                found_on,
+                sources.get(source, source),
+                categories.get(category, ""),
+                text,
+                address,
+                units.get(territory, ""),
+                units.get(unit, ""),
+                severities.get(severity, ""),
+                standards.get(standard, ""),
+                deadline,
+                statuses.get(status, status),
+                yes if overdue else "",
+                levels.get(level, ""),
+                measures,
+                closed_at,
             ]
+
+
+@builder
+def ledger_export(*, person, campaign, params):
+    """The ledger `person` sees, filtered like the ledger page by `params`."""
+    return FindingLedgerExport(
+        ledger_filter(person, campaign, query_dict(params)).qs, campaign=campaign
+    )
 
 
 # --- The supervision notice (督办通知单) -------------------------------------------------------

@@ -1,6 +1,7 @@
 import django_filters
 from django import forms
 from django.db.models import Q
+from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -183,3 +184,22 @@ class FindingFilter(django_filters.FilterSet):
         if value:
             return queryset.overdue(on=timezone.localdate())
         return queryset
+
+
+# Filters whose choices are scoped: asking for a value outside them is asking for
+# another unit's data, which answers 404 like any out-of-scope object.
+SCOPED_FILTERS = {"unit", "district", "standard", "category"}
+
+
+def ledger_filter(user, campaign, data):
+    """The ledger as `user` may see it, filtered by `data` (a query string): the page's list,
+    its export and the export job all read this one. 404 for an out-of-scope filter value."""
+    result = FindingFilter(
+        data or None,
+        queryset=Finding.objects.visible_to(user).filter(campaign=campaign),
+        campaign=campaign,
+        user=user,
+    )
+    if result.is_bound and SCOPED_FILTERS & set(result.errors):
+        raise Http404
+    return result

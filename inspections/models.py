@@ -315,6 +315,11 @@ PUBLIC_STATUS_NOTES = {
 NEARBY_METRES = 50
 
 
+def finding_code(found_on, pk):
+    """A finding's number as people quote it: the year found and the row number (2026-00042)."""
+    return f"{found_on:%Y}-{pk:05d}" if pk else "—"
+
+
 def is_id(text):
     """Whether `text` is a number a database integer holds (ASCII digits: not ² or １)."""
     return text.isascii() and text.isdigit() and len(text) <= 18
@@ -567,7 +572,7 @@ class Finding(models.Model):
 
     @property
     def code(self):
-        return f"{self.found_on:%Y}-{self.pk:05d}" if self.pk else "—"
+        return finding_code(self.found_on, self.pk)
 
     @property
     def public_status(self):

@@ -23,6 +23,7 @@ from campaign.access import (
 )
 from campaign.actions import act
 from campaign.documents import MIME_DOCX, document_response
+from campaign.exports import export_response
 from campaign.models import AuditEntry, Campaign, Unit
 from campaign.ratelimit import too_many_attempts
 from campaign.request_context import client_ip
@@ -31,8 +32,8 @@ from campaign.transitions import DomainError, allowed_actions
 from campaign.uploads import StagedUpload, private_file_response
 
 from . import services
-from .exports import FindingLedgerExport, notice_filename, render_notice_docx, render_notice_pdf
-from .filters import TO_DO, FindingFilter, to_do, to_do_keys
+from .exports import ledger_export, notice_filename, render_notice_docx, render_notice_pdf
+from .filters import TO_DO, ledger_filter, to_do, to_do_keys
 from .forms import (
     AssignForm,
     CategoryForm,
@@ -112,21 +113,8 @@ def _ledger_queryset(request, campaign):
     return Finding.objects.visible_to(request.user).filter(campaign=campaign)
 
 
-# Filters whose choices are scoped: asking for a value outside them is asking for
-# another unit's data, which answers 404 like any out-of-scope object.
-SCOPED_FILTERS = {"unit", "district", "standard", "category"}
-
-
 def _ledger_filter(request, campaign):
-    ledger_filter = FindingFilter(
-        request.GET or None,
-        queryset=_ledger_queryset(request, campaign),
-        campaign=campaign,
-        user=request.user,
-    )
-    if ledger_filter.is_bound and SCOPED_FILTERS & set(ledger_filter.errors):
-        raise Http404
-    return ledger_filter
+    return ledger_filter(request.user, campaign, request.GET)
 
 
 def finding_list(request):
@@ -170,12 +158,9 @@ def finding_list(request):
 
 
 def finding_export(request):
-    """The filtered ledger as an Excel workbook (streamed from a temporary file)."""
-    campaign = current_campaign_or_404(request)
-    ledger_filter = _ledger_filter(request, campaign)
-    return FindingLedgerExport(ledger_filter.qs, campaign=campaign).response(
-        "csv" if request.GET.get("format") == "csv" else "xlsx"
-    )
+    """The filtered ledger as an Excel workbook (or CSV): made here when small, else by a
+    worker, with the person sent to the job's page."""
+    return export_response(request, ledger_export, request.GET.get("format", "xlsx"))
 
 
 def finding_inbox(request):

@@ -278,7 +278,7 @@ def render_now(bulletin):
 
 # Another render of the same version may run at once (a kick and the relay): the lease
 # below keeps that to one, and storing only for the current version keeps it harmless.
-@handler(atomic=False)
+@handler(atomic=False, queue="pdf")
 def render_bulletin(*, bulletin_id, version):
     """Render one version of a bulletin to PDF and .docx after commit, holding no lock and
     no transaction meanwhile (a render takes seconds; on SQLite a transaction would stop
@@ -400,7 +400,7 @@ def produce_due_bulletins(now=None):
     return queued
 
 
-@handler(atomic=False)
+@handler(atomic=False, queue="pdf")
 def make_due_bulletin(*, campaign_id, period):
     """Make (or find) one campaign's bulletin for one week; returns its id. It claims the
     week itself (see `make_bulletin`), so it runs outside the outbox's transaction."""

@@ -303,7 +303,7 @@ def cached_live_rows(campaign, period):
     return None
 
 
-@handler
+@handler(queue="exports")
 def compute_week(campaign_id, period):
     """Outbox handler: compute an unfrozen week once and keep it for LIVE_MINUTES."""
     from campaign.models import Campaign

@@ -4,9 +4,10 @@ from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from campaign.exports import TabularExport
+from campaign.exports import TabularExport, builder, query_dict
 
-from .models import ProgressUpdate, TaskPart
+from .filters import TaskFilter
+from .models import ProgressUpdate, Task, TaskPart
 from .services import progress_cell
 
 
@@ -32,18 +33,24 @@ class TaskListExport(TabularExport):
     def get_headers(self):
         return ["序号", "任务", "牵头单位", "责任单位", "完成时限", "进展", "状态", "任务编号"]
 
+    def parts(self):
+        return TaskPart.objects.filter(task__in=self.tasks.order_by().values("pk"))
+
+    def count(self):
+        return self.parts().count()
+
     def rows(self):
         """One row per unit's part: each unit fills in its own 进展."""
         latest = ProgressUpdate.objects.filter(part=OuterRef("pk")).order_by("-at", "-pk")
         parts = (
-            TaskPart.objects.filter(task__in=self.tasks)
+            self.parts()
             .with_light()
             .select_related("task__lead_unit", "unit")
             .annotate(latest_text=Subquery(latest.values("text")[:1]))
             .in_order()
             .order_by("task__deadline", "task_id", "role_rank", "unit__path")
         )
-        for number, part in enumerate(parts, start=1):
+        for number, part in enumerate(parts.iterator(chunk_size=2000), start=1):
             task = part.task
             status = part.get_status_display()
             if part.light == "red":
@@ -58,3 +65,15 @@ class TaskListExport(TabularExport):
                 status,
                 task.pk,
             ]
+
+
+@builder
+def task_list_export(*, person, campaign, params):
+    """The task list `person` sees, filtered like the list page by `params`."""
+    task_filter = TaskFilter(
+        query_dict(params) or None,
+        queryset=Task.objects.visible_to(person).filter(campaign=campaign),
+        user=person,
+        campaign=campaign,
+    )
+    return TaskListExport(task_filter.qs.order_by("deadline", "pk"), campaign=campaign)

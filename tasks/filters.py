@@ -92,9 +92,9 @@ class TaskFilter(django_filters.FilterSet):
         model = Task
         fields = []
 
-    def __init__(self, *args, request, campaign, **kwargs):
+    def __init__(self, *args, user, campaign, **kwargs):
         super().__init__(*args, **kwargs)
-        user = self.user = request.user
+        self.user = user
         self.campaign = campaign
         self.filters["todo"].extra["choices"] = [
             (key, TO_DO[key]) for key in to_do_keys(user, campaign)

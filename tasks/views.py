@@ -19,13 +19,14 @@ from campaign.access import (
     scope_for,
 )
 from campaign.actions import act
+from campaign.exports import export_response
 from campaign.models import PublishedHolidayYear, Unit, WorkdayOverride
 from campaign.services import submit_once
 from campaign.transitions import DomainError, allowed_actions
 from campaign.uploads import StagedUpload, prepare_photo, private_file_response
 from campaign.workbook import WorkbookInvalid
 
-from .exports import TaskListExport
+from .exports import task_list_export
 from .filters import TaskFilter
 from .forms import (
     BulkForm,
@@ -120,7 +121,7 @@ def task_list(request):
     """The office's and command offices' list: filters, bulk changes, Excel export."""
     campaign = current_campaign_or_404(request)
     task_filter = TaskFilter(
-        request.GET or None, queryset=_visible_tasks(request), request=request, campaign=campaign
+        request.GET or None, queryset=_visible_tasks(request), user=request.user, campaign=campaign
     )
     order = ("deadline", "pk")
     page = Paginator(task_filter.qs.order_by(*order).values("pk"), PAGE_SIZE).get_page(
@@ -150,13 +151,9 @@ def task_list(request):
 
 
 def task_export(request):
-    """The filtered list as the office's workbook (or CSV with ?format=csv)."""
-    campaign = current_campaign_or_404(request)
-    task_filter = TaskFilter(
-        request.GET or None, queryset=_visible_tasks(request), request=request, campaign=campaign
-    )
-    export = TaskListExport(task_filter.qs.order_by("deadline", "pk"), campaign=campaign)
-    return export.response(request.GET.get("format", "xlsx"))
+    """The filtered list as the office's workbook (or CSV with ?format=csv); a long list is
+    made by a worker and the person sent to the job's page."""
+    return export_response(request, task_list_export, request.GET.get("format", "xlsx"))
 
 
 # --- One task ---------------------------------------------------------------------------
@@ -531,7 +528,7 @@ def battle_map(request):
     else:
         visible_units = visible_units.filter(depth=0)
     task_filter = TaskFilter(
-        request.GET or None, queryset=_visible_tasks(request), request=request, campaign=campaign
+        request.GET or None, queryset=_visible_tasks(request), user=request.user, campaign=campaign
     )
     data = build_battle_map(task_filter.qs, visible_units=list(visible_units))
     return render(request, "tasks/battle_map.html", {"map": data, "filter": task_filter})

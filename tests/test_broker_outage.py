@@ -211,7 +211,14 @@ def test_with_redis_down_every_action_succeeds_and_all_is_delivered_once_when_it
     assert not Notification.objects.exists() and mail.outbox == []
 
     broker()  # Redis is back
-    with start_worker(app, perform_ping_check=False, pool="solo", shutdown_timeout=30):
+    # The bulletin's PDF is rendered on the "pdf" queue: this worker takes every queue.
+    with start_worker(
+        app,
+        perform_ping_check=False,
+        pool="solo",
+        shutdown_timeout=30,
+        queues=["default", "pdf", "exports"],
+    ):
         relay_outbox.delay()  # what the beat does every minute
 
         def all_delivered():

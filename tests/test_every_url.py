@@ -114,6 +114,8 @@ EXPECTED = {
     "org/audit/": only("auditor"),
     "org/audit/export/": only("auditor"),
     "org/notifications/": EVERYONE,
+    "org/exports/<int:pk>/": MISSING,
+    "org/exports/<int:pk>/download/": MISSING,
     "org/notifications/preferences/": EVERYONE,
     "org/channels/": OFFICE,
     "org/channels/new/": OFFICE,

@@ -20,7 +20,7 @@ def task_to_dos(context):
     wanted = [({"todo": key}, TO_DO[key]) for key in to_do_keys(request.user, campaign)]
     wanted.append(({"overdue": "true"}, _("Overdue tasks")))
     return to_do_tiles(
-        lambda query: TaskFilter(query, queryset=visible, request=request, campaign=campaign),
+        lambda query: TaskFilter(query, queryset=visible, user=request.user, campaign=campaign),
         wanted,
         reverse("tasks:task_list"),
     )

@@ -23,7 +23,7 @@ def unfrozen_week(city, bulletin_settings):
 @pytest.fixture
 def broker_later(monkeypatch):
     """Jobs go to workers (not this process); outbox rows wait for the relay."""
-    monkeypatch.setattr(outbox, "kick", lambda ids: None)
+    monkeypatch.setattr(outbox, "kick", lambda ids, queue=None: None)
     celery_app.conf.task_always_eager = False
     yield
     celery_app.conf.task_always_eager = True
