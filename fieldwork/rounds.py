@@ -474,7 +474,7 @@ def missed_periods(schedules, *, on, since=None):
     """Periods that ended before `on` without their round completed in time, oldest first;
     `since` keeps those ending on or after a date (e.g. the bulletin's week)."""
     schedules = list(schedules)
-    completed = _completion_dates(schedules)
+    completed = _completion_dates(schedules) if schedules else {}
     missed = []
     for schedule in schedules:
         for start, end in periods_of(schedule, until=on):
@@ -489,6 +489,8 @@ def missed_periods(schedules, *, on, since=None):
 def due_schedules(schedules, *, on):
     """The current periods not yet done, with the round already started for them, if any."""
     schedules = list(schedules)
+    if not schedules:
+        return []
     rounds = {
         (r.schedule_id, r.period_start): r
         for r in Round.objects.filter(schedule__in=schedules, period_start__isnull=False)
