@@ -514,6 +514,22 @@ def active_schedules(campaign):
     )
 
 
+def startable(user, schedules):
+    """Ids of the schedules this person may start a round of: the office all, an inspector
+    the ones they belong to."""
+    campaign_ids = {s.campaign_id for s in schedules}
+    scope = scope_for(user)
+    mine = {
+        s.pk for s in schedules if scope.is_superuser or s.campaign_id in scope.admin_campaign_ids
+    }
+    rest = [s.pk for s in schedules if s.pk not in mine]
+    if rest and campaign_ids & scope.inspector_campaign_ids:
+        mine |= set(
+            RoundSchedule.objects.filter(pk__in=rest, inspectors=user).values_list("pk", flat=True)
+        )
+    return mine
+
+
 def start_scheduled_round(schedule, *, actor, on=None, seed=None):
     """The round of the schedule's current period: created, drawn (every point of the type,
     or `sample_size` of them) and started; the existing one if it was started already."""
