@@ -280,8 +280,9 @@ def time_pdf(campaign, *, repeat, log):
     from django.template.loader import render_to_string
     from weasyprint import HTML
 
+    from campaign.documents import LocalFilesOnly
     from reports.bulletins import make_bulletin
-    from reports.exports import LocalFilesOnly, bulletin_context, render_bulletin_pdf_bytes
+    from reports.exports import bulletin_context, render_bulletin_pdf_bytes
     from reports.models import Bulletin, PeriodSnapshot
 
     latest = PeriodSnapshot.objects.filter(campaign=campaign).first()

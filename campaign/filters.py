@@ -2,7 +2,7 @@ import django_filters
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from .models import AuditEntry, CommandOffice, Standard, Unit
+from .models import AuditEntry, Channel, CommandOffice, Delivery, Notification, Standard, Unit
 
 
 class UnitFilter(django_filters.FilterSet):
@@ -73,19 +73,24 @@ class StandardFilter(django_filters.FilterSet):
         return queryset.filter(is_veto=True) if value else queryset
 
 
-class AuditEntryFilter(django_filters.FilterSet):
-    """The auditor's search over the audit log."""
+class TimeRangeFilter(django_filters.FilterSet):
+    """From and until dates over a log's `at` time (the audit log, the delivery log)."""
 
-    q = django_filters.CharFilter(label=_("Search"), method="search")
-    action = django_filters.ChoiceFilter(label=_("Action"), choices=AuditEntry.Action.choices)
-    outcome = django_filters.ChoiceFilter(label=_("Outcome"), choices=AuditEntry.Outcome.choices)
-    ip_address = django_filters.CharFilter(label=_("IP address"), lookup_expr="startswith")
     since = django_filters.DateFilter(
         label=_("From date"), field_name="at", lookup_expr="date__gte"
     )
     until = django_filters.DateFilter(
         label=_("Until date"), field_name="at", lookup_expr="date__lte"
     )
+
+
+class AuditEntryFilter(TimeRangeFilter):
+    """The auditor's search over the audit log."""
+
+    q = django_filters.CharFilter(label=_("Search"), method="search")
+    action = django_filters.ChoiceFilter(label=_("Action"), choices=AuditEntry.Action.choices)
+    outcome = django_filters.ChoiceFilter(label=_("Outcome"), choices=AuditEntry.Outcome.choices)
+    ip_address = django_filters.CharFilter(label=_("IP address"), lookup_expr="startswith")
 
     class Meta:
         model = AuditEntry
@@ -97,3 +102,19 @@ class AuditEntryFilter(django_filters.FilterSet):
             | Q(actor__username__icontains=value)
             | Q(actor__name__icontains=value)
         )
+
+
+class DeliveryFilter(TimeRangeFilter):
+    """The office's search over the delivery log."""
+
+    q = django_filters.CharFilter(label=_("Search"), method="search")
+    channel = django_filters.ChoiceFilter(label=_("Channel"), choices=Channel.choices)
+    event = django_filters.ChoiceFilter(label=_("Event"), choices=Notification.Event.choices)
+    status = django_filters.ChoiceFilter(label=_("Status"), choices=Delivery.Status.choices)
+
+    class Meta:
+        model = Delivery
+        fields = ["q", "channel", "event", "status", "since", "until"]
+
+    def search(self, queryset, name, value):
+        return queryset.filter(Q(subject__icontains=value) | Q(recipient__icontains=value))

@@ -11,17 +11,22 @@ from django.utils.translation import gettext_lazy as _
 from .models import (
     SEPARATED_ROLES,
     AuditEntry,
+    Channel,
+    ChannelEndpoint,
     CommandOffice,
     EvaluationSystem,
     Evidence,
     LoginAttempt,
     Membership,
+    NoticePreference,
+    Notification,
     Person,
     Standard,
     Unit,
 )
 from .request_context import client_ip
 from .uploads import WorkbookFileField, clean_document
+from .widgets import UnitAutocomplete
 
 
 class ThrottledLoginMixin:
@@ -401,3 +406,88 @@ class OneTimeTokenMixin:
         self.fields["form_token"] = forms.UUIDField(
             widget=forms.HiddenInput, initial=uuid.uuid4, required=False
         )
+
+
+class ChannelEndpointForm(forms.ModelForm):
+    """The office's SMS gateway or a group robot. The address and the secret are credentials:
+    an edit shows neither, and leaving them empty keeps what is stored."""
+
+    CREDENTIALS = ("url", "secret")
+
+    url = forms.URLField(label=_("address (URL)"), max_length=500, assume_scheme="https")
+    events = forms.MultipleChoiceField(
+        label=_("Events posted to the group"),
+        choices=Notification.Event.choices,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text=_("Robots only: every notice of these events to the group's people."),
+    )
+
+    class Meta:
+        model = ChannelEndpoint
+        fields = ["channel", "unit", "name", "url", "secret", "template", "events", "enabled"]
+        widgets = {"unit": UnitAutocomplete, "secret": forms.PasswordInput(render_value=False)}
+
+    def __init__(self, *args, campaign, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.instance.campaign = campaign
+        self.fields["unit"].queryset = Unit.objects.filter(campaign=campaign)
+        self.fields["url"].widget.attrs["autocomplete"] = "off"
+        self.fields["secret"].help_text = _(
+            "钉钉: the SEC… string of 加签. SMS: the gateway's signing key."
+        )
+        if self.instance.pk:
+            for name in self.CREDENTIALS:
+                self.initial[name] = ""
+                self.fields[name].required = False
+                self.fields[name].help_text = _("Stored; leave empty to keep it.")
+
+    def clean(self):
+        data = super().clean()
+        for name in self.CREDENTIALS:
+            if self.instance.pk and not data.get(name) and name not in self.errors:
+                data[name] = getattr(self.instance, name)  # as stored: not yet changed
+        channel = data.get("channel")
+        if channel == Channel.SMS and data.get("unit"):
+            self.add_error("unit", _("The SMS gateway serves the whole campaign: leave it empty."))
+        if channel == Channel.SMS and not data.get("secret"):
+            self.add_error("secret", _("The SMS gateway needs a signing secret."))
+        return data
+
+
+class NoticePreferenceForm(forms.Form):
+    """One person's channels per event, with the digest for information notices."""
+
+    CHANNELS = Channel.choices
+
+    def __init__(self, *args, person, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.person = person
+        stored = {p.event: p for p in NoticePreference.objects.filter(person=person)}
+        self.rows = []
+        for event, label in Notification.Event.choices:
+            row = stored.get(event)
+            channels = forms.MultipleChoiceField(
+                label=label,
+                choices=self.CHANNELS,
+                widget=forms.CheckboxSelectMultiple,
+                required=False,
+                initial=row.channels if row else [Channel.EMAIL],
+            )
+            digest = forms.BooleanField(
+                label=_("Daily digest"), required=False, initial=row.digest if row else False
+            )
+            self.fields[f"{event}-channels"] = channels
+            self.fields[f"{event}-digest"] = digest
+            self.rows.append((label, self[f"{event}-channels"], self[f"{event}-digest"]))
+
+    def save(self):
+        for event, _label in Notification.Event.choices:
+            NoticePreference.objects.update_or_create(
+                person=self.person,
+                event=event,
+                defaults={
+                    "channels": self.cleaned_data[f"{event}-channels"],
+                    "digest": self.cleaned_data[f"{event}-digest"],
+                },
+            )

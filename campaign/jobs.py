@@ -1,10 +1,12 @@
-"""Background jobs of the campaign app: the outbox relay and sign-in record clean-up."""
+"""Background jobs of the campaign app: the outbox relay, the daily digest of notices and
+sign-in record clean-up."""
 
 from celery import shared_task
 from django.conf import settings
 from django.utils import timezone
 
 from . import outbox
+from .channels import send_digests
 from .models import AuditEntry, FormSubmission, LoginAttempt
 from .ratelimit import purge_expired_counters
 from .uploads import sweep_orphan_files
@@ -46,6 +48,13 @@ def relay_outbox():
     """Every minute: deliver every due outbox row the kicks missed (broker down, retries).
     Stops after four minutes; the next minute's run takes the rest."""
     return outbox.relay(seconds=240)
+
+
+@shared_task(acks_late=True, time_limit=300)
+def send_daily_digests():
+    """Once a day: one message per person and channel with the day's information notices
+    they take as a digest. Idempotent (one outbox key per person, channel and day)."""
+    return send_digests(day=timezone.localdate())
 
 
 # Within the visibility timeout like every job: a sweep cut short finishes the next night.

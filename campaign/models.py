@@ -6,9 +6,10 @@ from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models import Q
 from django.db.models.functions import Concat, Length, Substr
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from .links import pk_url
 
 
 class AppendOnlyQuerySet(models.QuerySet):
@@ -160,7 +161,7 @@ class CommandOffice(models.Model):
         return self.name
 
     def get_absolute_url(self):
-        return reverse("campaign:command_office_detail", args=[self.pk])
+        return pk_url("campaign:command_office_detail", self.pk)
 
 
 class UnitQuerySet(models.QuerySet):
@@ -254,7 +255,7 @@ class Unit(models.Model):
                 )
 
     def get_absolute_url(self):
-        return reverse("campaign:unit_detail", args=[self.pk])
+        return pk_url("campaign:unit_detail", self.pk)
 
     @property
     def ancestor_ids(self):
@@ -714,7 +715,7 @@ class EvaluationSystem(models.Model):
         return self.name
 
     def get_absolute_url(self):
-        return reverse("campaign:system_detail", args=[self.pk])
+        return pk_url("campaign:system_detail", self.pk)
 
     @property
     def depth(self):
@@ -898,7 +899,7 @@ class Standard(models.Model):
         return f"{self.code} {self.text[:40]}".strip()
 
     def get_absolute_url(self):
-        return reverse("campaign:standard_detail", args=[self.pk])
+        return pk_url("campaign:standard_detail", self.pk)
 
     @property
     def needs_archive(self):
@@ -1072,13 +1073,28 @@ class NotificationQuerySet(models.QuerySet):
 class Notification(models.Model):
     """An in-app message to one person (reminders, overdue warnings, assignments).
 
-    Sent through `campaign.notifications.notify`, which also e-mails and, later, texts.
+    Sent through `campaign.notifications.notify`, which also sends it through the channels the
+    person chose for its event (`campaign.channels`).
     """
 
     class Level(models.TextChoices):
         INFO = "info", _("Information")
         WARNING = "warning", _("Warning (yellow)")
         OVERDUE = "overdue", _("Overdue (red)")
+
+    class Event(models.TextChoices):
+        """What the notice is about: people and units choose their channels per event."""
+
+        TASK_ASSIGNED = "task_assigned", _("New tasks")
+        TASK_REVIEW = "task_review", _("Task awaiting acceptance")
+        TASK_DECISION = "task_decision", _("Task accepted or returned")
+        PROGRESS_REMINDER = "progress_reminder", _("Progress reminder")
+        OVERDUE = "overdue", _("Overdue warning")
+        FINDING_ASSIGNED = "finding_assigned", _("Finding to rectify")
+        FINDING_REVIEW = "finding_review", _("Finding awaiting verification")
+        FINDING_RESULT = "finding_result", _("Verification result")
+        SUPERVISION = "supervision", _("Supervision order")
+        OTHER = "other", _("Other notices")
 
     recipient = models.ForeignKey(
         Person,
@@ -1093,6 +1109,7 @@ class Notification(models.Model):
         related_name="+",
     )
     level = models.CharField(_("level"), max_length=10, choices=Level.choices, default=Level.INFO)
+    event = models.CharField(_("event"), max_length=20, choices=Event.choices, default=Event.OTHER)
     subject = models.CharField(_("subject"), max_length=200)
     body = models.TextField(_("message"), blank=True)
     url = models.CharField(_("link"), max_length=300, blank=True)
@@ -1123,6 +1140,143 @@ class Notification(models.Model):
 
     def __str__(self):
         return self.subject
+
+
+class Channel(models.TextChoices):
+    """The ways a notice leaves the site (the in-app list always has it)."""
+
+    EMAIL = "email", _("E-mail")
+    SMS = "sms", _("SMS")
+    WECOM = "wecom", _("WeCom group robot")
+    DINGTALK = "dingtalk", _("DingTalk group robot")
+
+
+class ChannelEndpoint(models.Model):
+    """Where the campaign's SMS gateway or a group robot (企业微信, 钉钉) receives messages.
+
+    A robot of a unit's group (`unit` set) or of the whole campaign (`unit` empty) also takes
+    every notice of the events in `events`; people are @mentioned in it when they chose that
+    channel. URL and secret are credentials: pages show them masked.
+    """
+
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.CASCADE, related_name="channel_endpoints"
+    )
+    unit = models.ForeignKey(
+        Unit,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="channel_endpoints",
+        verbose_name=_("unit"),
+        help_text=_("Empty: the campaign's own gateway or group."),
+    )
+    channel = models.CharField(
+        _("channel"),
+        max_length=10,
+        choices=[c for c in Channel.choices if c[0] != Channel.EMAIL],
+    )
+    name = models.CharField(_("name"), max_length=100)
+    url = models.URLField(_("address (URL)"), max_length=500)
+    secret = models.CharField(_("signing secret"), max_length=200, blank=True)
+    template = models.CharField(
+        _("message template"),
+        max_length=500,
+        blank=True,
+        help_text=_("SMS only: {text} stands for the message, e.g. 【市创建办】{text}."),
+    )
+    events = models.JSONField(_("events posted to the group"), default=list, blank=True)
+    enabled = models.BooleanField(_("enabled"), default=True)
+
+    class Meta:
+        verbose_name = _("channel endpoint")
+        verbose_name_plural = _("channel endpoints")
+        ordering = ["channel", "unit__name", "name"]
+        constraints = [
+            # One gateway or robot per channel for the campaign and per channel for each unit:
+            # routing picks "the unit's robot, else the campaign's".
+            models.UniqueConstraint(
+                fields=["campaign", "unit", "channel"],
+                condition=Q(unit__isnull=False),
+                name="channel_endpoint_unit_unique",
+            ),
+            models.UniqueConstraint(
+                fields=["campaign", "channel"],
+                condition=Q(unit__isnull=True),
+                name="channel_endpoint_campaign_unique",
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class NoticePreference(models.Model):
+    """A person's channels for one event; without a row they get e-mail only."""
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="notice_preferences")
+    event = models.CharField(_("event"), max_length=20, choices=Notification.Event.choices)
+    channels = models.JSONField(_("channels"), default=list, blank=True)
+    # Information-level notices of this event wait for the daily digest.
+    digest = models.BooleanField(_("daily digest"), default=False)
+
+    class Meta:
+        verbose_name = _("notice preference")
+        verbose_name_plural = _("notice preferences")
+        ordering = ["person", "event"]
+        constraints = [
+            models.UniqueConstraint(fields=["person", "event"], name="notice_preference_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.person} {self.event}"
+
+
+class Delivery(models.Model):
+    """One attempt to send a notice through a channel: the delivery log.
+
+    `key` is the outbox row's idempotency key, so the attempts of one message count up.
+    `recipient` is stored masked (phone numbers and addresses are personal data).
+    """
+
+    class Status(models.TextChoices):
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed")
+        SKIPPED = "skipped", _("Skipped")
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, null=True, related_name="+")
+    key = models.CharField(max_length=200)
+    channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
+    event = models.CharField(_("event"), max_length=20, choices=Notification.Event.choices)
+    endpoint = models.ForeignKey(
+        ChannelEndpoint,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("endpoint"),
+    )
+    recipient = models.CharField(_("recipient"), max_length=300)
+    subject = models.CharField(_("subject"), max_length=200)
+    attempt = models.PositiveSmallIntegerField(_("attempt"))
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices)
+    response_code = models.PositiveSmallIntegerField(_("response code"), null=True, blank=True)
+    response = models.CharField(_("response"), max_length=300, blank=True)
+    at = models.DateTimeField(_("time"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("delivery")
+        verbose_name_plural = _("deliveries")
+        ordering = ["-at", "-pk"]
+        indexes = [
+            # The delivery log page: one campaign's attempts, newest first.
+            models.Index(fields=["campaign", "-at"], name="delivery_log_order"),
+            # Counting the attempts of one message.
+            models.Index(fields=["key"]),
+        ]
+
+    def __str__(self):
+        return f"{self.channel} {self.recipient} #{self.attempt} {self.status}"
 
 
 class OutboxMessage(models.Model):

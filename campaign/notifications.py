@@ -1,30 +1,15 @@
-"""Sending notifications: in-app always, e-mail when the person has an address.
+"""Sending notifications: in-app always, and through the channels each person chose.
 
-`notify()` is the one entry point for every app. Delivery channels are backends
-listed in `settings.NOTIFICATION_BACKENDS`; an SMS gateway plugs in as one more
-class with a `send(notification)` method, without touching the callers.
+`notify()` is the one entry point for every app. Each notice has an event
+(`Notification.Event`); `campaign.channels.route` queues its e-mail, SMS and group-robot
+messages as outbox rows of the same transaction, sent after commit by the relay.
 """
 
-from django.conf import settings
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
-from django.utils.module_loading import import_string
 
+from .channels import route
 from .models import Notification
 from .outbox import enqueue, handler
-
-
-class EmailBackend:
-    """E-mails the notification to the recipient's address, if they have one."""
-
-    def send(self, notification):
-        address = notification.recipient.email
-        if not address:
-            return
-        body = notification.body
-        if notification.url:
-            body = f"{body}\n\n{settings.SITE_URL.rstrip('/')}{notification.url}"
-        send_mail(notification.subject, body, None, [address], fail_silently=False)
 
 
 def notify(
@@ -34,11 +19,12 @@ def notify(
     body="",
     url="",
     level=Notification.Level.INFO,
+    event=Notification.Event.OTHER,
     campaign=None,
     dedupe_key="",
 ):
-    """Create one in-app notification per recipient; its sending through each backend is
-    an outbox row of the same transaction, delivered after commit (once per backend).
+    """Create one in-app notification per recipient; its messages through the channels the
+    recipients chose for `event` are outbox rows of the same transaction, sent after commit.
 
     With `dedupe_key`, a recipient who already has a notification with that key gets
     nothing new, so daily jobs can run again safely. Returns the notifications created.
@@ -51,6 +37,7 @@ def notify(
                     recipient=person,
                     campaign=campaign,
                     level=level,
+                    event=event,
                     subject=str(subject)[:200],
                     body=str(body),
                     url=url,
@@ -59,29 +46,13 @@ def notify(
         except IntegrityError:
             continue  # already notified about this
         created.append(notification)
-    for notification in created:
-        for path in settings.NOTIFICATION_BACKENDS:
-            enqueue(
-                "campaign.notifications.send_notification",
-                key=f"send:{notification.pk}:{path}",
-                notification_id=notification.pk,
-                backend=path,
-            )
+    route(created)
     return created
 
 
-@handler(atomic=False)
-def send_notification(*, notification_id, backend):
-    """Send one in-app notification through one backend (e-mail, later SMS); an error is
-    retried by the outbox with back-off."""
-    notification = (
-        Notification.objects.select_related("recipient").filter(pk=notification_id).first()
-    )
-    if notification is not None:
-        import_string(backend)().send(notification)
-
-
-def queue_notice(*, recipients, subject, body="", url="", level="info", campaign=None, dedupe_key):
+def queue_notice(
+    *, recipients, subject, body="", url="", level="info", event="other", campaign=None, dedupe_key
+):
     """Write a notice as an outbox row of the current transaction; the relay notifies after
     commit (exactly once: the row's key is the dedupe key). Returns the outbox row, or None
     when this notice was already queued."""
@@ -93,14 +64,18 @@ def queue_notice(*, recipients, subject, body="", url="", level="info", campaign
         body=str(body),
         url=url,
         level=level,
+        event=event,
         campaign_id=campaign.pk if campaign else None,
         dedupe_key=dedupe_key,
     )
 
 
 @handler
-def deliver_notice(*, recipient_ids, subject, body, url, level, campaign_id, dedupe_key):
-    """Deliver a queued notice: in-app messages now, e-mails as rows of their own."""
+def deliver_notice(
+    *, recipient_ids, subject, body, url, level, campaign_id, dedupe_key, event="other"
+):
+    """Deliver a queued notice: in-app messages now, channel messages as rows of their own
+    (rows queued before events existed have none: "other")."""
     from .models import Campaign, Person
 
     notify(
@@ -109,6 +84,7 @@ def deliver_notice(*, recipient_ids, subject, body, url, level, campaign_id, ded
         body=body,
         url=url,
         level=level,
+        event=event,
         campaign=Campaign.objects.filter(pk=campaign_id).first(),
         dedupe_key=dedupe_key,
     )

@@ -14,6 +14,9 @@ dotted path is the row's `kind`, so models name handlers without importing them.
 handlers that must not hold a transaction (PDF rendering, sending a bulletin) are marked
 `@handler(atomic=False)`: the row is claimed with a lease (a conditional UPDATE), the
 handler runs, then the row is stamped; such a handler must be idempotent on its own.
+Handlers that talk to another server (SMS gateways, chat robots, mail) are marked
+`@handler(remote=True)`: even in-process they run in a background thread after the
+response, so a hung endpoint never holds a page.
 """
 
 import logging
@@ -22,7 +25,7 @@ import threading
 import time
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.module_loading import import_string
@@ -38,12 +41,15 @@ BACKOFF_SECONDS = 30
 BACKOFF_CAP_SECONDS = 6 * 3600
 
 
-def handler(func=None, *, atomic=True):
-    """Mark a function as an outbox handler; its dotted path is the `kind` to enqueue."""
+def handler(func=None, *, atomic=True, remote=False):
+    """Mark a function as an outbox handler; its dotted path is the `kind` to enqueue.
+    A `remote` handler talks to another server: it runs outside a transaction, and never
+    inside a request."""
 
     def mark(f):
         f.is_outbox_handler = True
-        f.outbox_atomic = atomic
+        f.outbox_atomic = atomic and not remote
+        f.outbox_remote = remote
         return f
 
     return mark(func) if func is not None else mark
@@ -54,6 +60,13 @@ def _handler_for(message):
     if not getattr(func, "is_outbox_handler", False):
         raise ValueError(f"{message.kind} is not an outbox handler")
     return func
+
+
+def _is_remote(kind):
+    try:
+        return getattr(import_string(kind), "outbox_remote", False)
+    except ImportError:
+        return False  # the delivery reports it
 
 
 def _failed(message, exc, now):
@@ -75,7 +88,7 @@ def enqueue(kind, *, key, available_at=None, **payload):
             )
     except IntegrityError:
         return None  # this effect was already written
-    transaction.on_commit(lambda: kick([message.pk]))
+    transaction.on_commit(lambda: kick([message.pk], remote=_is_remote(kind)))
     return message
 
 
@@ -165,8 +178,9 @@ def relay(limit=500, seconds=None):
 # --- the kick after commit --------------------------------------------------------------
 
 _pending = queue.SimpleQueue()
-_publisher = None
-_publisher_lock = threading.Lock()
+_local = queue.SimpleQueue()
+_threads = {}
+_threads_lock = threading.Lock()
 
 
 def _in_process():
@@ -175,9 +189,15 @@ def _in_process():
     return app.conf.task_always_eager
 
 
-def kick(ids):
-    """Best effort, right after commit: never raises, never waits on the broker."""
+def kick(ids, *, remote=False):
+    """Best effort, right after commit: never raises, never waits on the broker (nor, for
+    remote handlers, on their server)."""
     if _in_process():
+        # Inside a transaction still open (a test's), another thread cannot see the rows yet.
+        if remote and not connection.in_atomic_block:
+            _local.put(list(ids))
+            _ensure_thread("outbox-local", _deliver_forever)
+            return
         try:
             for pk in ids:
                 deliver(pk)
@@ -185,15 +205,28 @@ def kick(ids):
             logger.exception("In-process outbox delivery failed; the relay retries it")
         return
     _pending.put(list(ids))
-    _ensure_publisher()
+    _ensure_thread("outbox-kick", _publish_forever)
 
 
-def _ensure_publisher():
-    global _publisher
-    with _publisher_lock:
-        if _publisher is None or not _publisher.is_alive():
-            _publisher = threading.Thread(target=_publish_forever, name="outbox-kick", daemon=True)
-            _publisher.start()
+def _ensure_thread(name, target):
+    with _threads_lock:
+        thread = _threads.get(name)
+        if thread is None or not thread.is_alive():
+            _threads[name] = threading.Thread(target=target, name=name, daemon=True)
+            _threads[name].start()
+
+
+def _deliver_forever():
+    """In-process mode: deliver remote rows one after another, away from the requests."""
+    while True:
+        ids = _local.get()
+        try:
+            for pk in ids:
+                deliver(pk)
+        except Exception:
+            logger.exception("Background outbox delivery failed; the relay retries it")
+        finally:
+            connection.close()
 
 
 def _publish_forever():

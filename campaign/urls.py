@@ -24,6 +24,11 @@ urlpatterns = [
     path("audit/", views.audit_list, name="audit_list"),
     path("audit/export/", views.audit_export, name="audit_export"),
     path("notifications/", views.notification_list, name="notification_list"),
+    path("notifications/preferences/", views.notice_preferences, name="notice_preferences"),
+    path("channels/", views.channel_list, name="channel_list"),
+    path("channels/new/", views.channel_edit, name="channel_create"),
+    path("channels/<int:pk>/edit/", views.channel_edit, name="channel_edit"),
+    path("deliveries/", views.delivery_list, name="delivery_list"),
     # Evaluation systems (测评体系), self-assessment and the evidence archive.
     path("systems/", views.system_list, name="system_list"),
     path("systems/import/", views.system_import, name="system_import"),

@@ -28,15 +28,18 @@ from .access import (
     require_office_admin,
     scope_for,
 )
+from .channels import mask_email, mask_phone, mask_secret
 from .exports import AuditExport, IndicatorTreeExport
-from .filters import AuditEntryFilter, StandardFilter, UnitFilter
+from .filters import AuditEntryFilter, DeliveryFilter, StandardFilter, UnitFilter
 from .forms import (
     AssessmentForm,
+    ChannelEndpointForm,
     CommandOfficeForm,
     EvidenceForm,
     IndicatorImportForm,
     LoginForm,
     MembershipForm,
+    NoticePreferenceForm,
     OrganisationImportForm,
     PersonForm,
     StandardPlanForm,
@@ -50,7 +53,9 @@ from .models import (
     UNIT_ROLES,
     AuditEntry,
     Campaign,
+    ChannelEndpoint,
     CommandOffice,
+    Delivery,
     EvaluationSystem,
     Evidence,
     Membership,
@@ -461,6 +466,84 @@ def notification_list(request):
         request, "campaign/notification_list.html", {"page": page, "unread_ids": unread_ids}
     )
     Notification.objects.filter(pk__in=unread_ids).update(read_at=timezone.now())
+    return response
+
+
+def notice_preferences(request):
+    """The person's channels for each kind of notice, and the daily digest."""
+    form = NoticePreferenceForm(request.POST or None, person=request.user)
+    if request.method == "POST" and form.is_valid():
+        with transaction.atomic():
+            form.save()
+            AuditEntry.record(
+                actor=request.user,
+                obj=request.user,
+                action=AuditEntry.Action.UPDATE,
+                summary=_("Changed notification preferences"),
+                changes={"fields": form.changed_data},
+            )
+        messages.success(request, _("Notification preferences saved."))
+        return redirect("campaign:notice_preferences")
+    person = request.user
+    return render(
+        request,
+        "campaign/notice_preferences.html",
+        {
+            "form": form,
+            "phone": mask_phone(person.phone) if person.phone else "",
+            "email": mask_email(person.email) if person.email else "",
+        },
+    )
+
+
+# --- Notification channels (the office's SMS gateway and group robots) ------------------------
+
+
+@page_rule(office_admin)
+def channel_list(request):
+    endpoints = ChannelEndpoint.objects.filter(campaign=request.campaign).select_related("unit")
+    rows = [
+        {
+            "endpoint": e,
+            "url": mask_secret(e.url),
+            "secret": mask_secret(e.secret),
+            "events": [Notification.Event(event).label for event in e.events],
+        }
+        for e in endpoints
+    ]
+    return render(request, "campaign/channel_list.html", {"rows": rows})
+
+
+@page_rule(office_admin)
+def channel_edit(request, pk=None):
+    campaign = request.campaign
+    endpoint = get_object_or_404(ChannelEndpoint, campaign=campaign, pk=pk) if pk else None
+    form = ChannelEndpointForm(request.POST or None, instance=endpoint, campaign=campaign)
+    if request.method == "POST" and form.is_valid():
+        with transaction.atomic():
+            endpoint = form.save()
+            AuditEntry.record(
+                actor=request.user,
+                obj=endpoint,
+                action=AuditEntry.Action.UPDATE if pk else AuditEntry.Action.CREATE,
+                summary=_("Saved channel %(name)s") % {"name": endpoint.name},
+                changes={"fields": form.changed_data},  # names only: never the secrets
+            )
+        messages.success(request, _("Channel “%(name)s” saved.") % {"name": endpoint.name})
+        return redirect("campaign:channel_list")
+    return render(request, "campaign/channel_form.html", {"form": form, "endpoint": endpoint})
+
+
+@page_rule(office_admin)
+def delivery_list(request):
+    """The delivery log: every attempt to send a notice, newest first (numbers masked)."""
+    deliveries = DeliveryFilter(
+        request.GET, queryset=Delivery.objects.filter(campaign=request.campaign)
+    )
+    page = Paginator(deliveries.qs, 50).get_page(request.GET.get("page"))
+    template = "campaign/_delivery_table.html" if request.htmx else "campaign/delivery_list.html"
+    response = render(request, template, {"filter": deliveries, "page": page})
+    response["Vary"] = "HX-Request"
     return response
 
 

@@ -1,7 +1,10 @@
 """Form widgets shared by every app's filters and forms."""
 
 from django import forms
+from django.forms.renderers import TemplatesSetting
 from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 
 
 class UnitAutocomplete(forms.Widget):
@@ -23,3 +26,54 @@ class UnitAutocomplete(forms.Widget):
             chosen = queryset.filter(pk=value).first()
         context["widget"].update(url=reverse("campaign:unit_autocomplete"), chosen=chosen)
         return context
+
+
+def _attrs_html(attrs):
+    """An element's attributes as templates/django/forms/widgets/attrs.html writes them."""
+    return format_html_join(
+        "",
+        "{}",
+        (
+            (format_html(" {}", name) if value is True else format_html(' {}="{}"', name, value),)
+            for name, value in attrs.items()
+            if value is not False
+        ),
+    )
+
+
+def render_select(widget):
+    """A select drop-down written in Python: the same markup as Django's select template with
+    this site's attrs.html (Bootstrap's `form-select` unless the widget has a class), without
+    two template includes per option — a ledger filter of two hundred standards spent most of
+    the filter panel's time (~15 ms) in them."""
+    attrs = widget["attrs"]
+    if not attrs.get("class"):
+        attrs = {"class": "form-select", **attrs}
+    groups = []
+    for group_name, options, _index in widget["optgroups"]:
+        rendered = format_html_join(
+            "",
+            '\n  <option value="{}"{}>{}</option>',
+            ((o["value"], _attrs_html(o["attrs"]), o["label"]) for o in options),
+        )
+        groups.append(
+            format_html('\n  <optgroup label="{}">{}\n  </optgroup>', group_name, rendered)
+            if group_name
+            else rendered
+        )
+    return format_html(
+        '<select name="{}"{}>{}\n</select>',
+        widget["name"],
+        _attrs_html(attrs),
+        mark_safe("".join(groups)),
+    )
+
+
+class FormRenderer(TemplatesSetting):
+    """Widgets from templates (Bootstrap classes come from templates/django/forms/widgets/
+    attrs.html), except the select drop-down, which `render_select` writes in Python."""
+
+    def render(self, template_name, context, request=None):
+        if template_name == forms.Select.template_name:
+            return render_select(context["widget"])
+        return super().render(template_name, context, request=request)

@@ -33,6 +33,12 @@ app.conf.beat_schedule = {
         "task": "campaign.jobs.relay_outbox",
         "schedule": 60.0,
     },
+    # Notices: the daily digest of information notices for people who chose it (17:30 daily,
+    # before the end of the working day).
+    "send-daily-digests": {
+        "task": "campaign.jobs.send_daily_digests",
+        "schedule": crontab(hour=17, minute=30),
+    },
     # Sign-in records are kept half a year for audits, then dropped (03:10 daily).
     "purge-login-attempts": {
         "task": "campaign.jobs.purge_login_attempts",

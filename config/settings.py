@@ -98,7 +98,7 @@ MIDDLEWARE = [
 
 ROOT_URLCONF = "config.urls"
 # Form widgets take Bootstrap classes from templates/django/forms/widgets/attrs.html.
-FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
+FORM_RENDERER = "campaign.widgets.FormRenderer"
 WSGI_APPLICATION = "config.wsgi.application"
 
 TEMPLATES = [
@@ -307,8 +307,9 @@ EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "chuangcheng@localhost")
 EMAIL_TIMEOUT = 10
-# Channels every notification goes through besides the in-app list; an SMS gateway is one more.
-NOTIFICATION_BACKENDS = env_list("NOTIFICATION_BACKENDS", "campaign.notifications.EmailBackend")
+# SMS gateways and group robots (campaign.channels) must answer within this many seconds, or the
+# attempt fails and the outbox retries it later; sending never happens inside a request.
+CHANNEL_TIMEOUT_SECONDS = env_int("CHANNEL_TIMEOUT_SECONDS", 5)
 # The address people open the site at, for links in e-mails.
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
 

@@ -15,6 +15,7 @@ urlpatterns = [
     path("account/", include("accounts.urls")),
     path("org/", include("campaign.urls")),
     path("ledger/", include("inspections.urls")),
+    path("open311/v2/", include("inspections.open311")),
     path("tasks/", include("tasks.urls")),
     path("reports/", include("reports.urls")),
     path("field/", include("fieldwork.urls")),

@@ -322,7 +322,8 @@ def hot_spots(findings, *, campaign, on=None, limit=10):
     ):
         rows = (
             counted.filter(**{f"{column}__isnull": False})
-            .values(column)
+            # The name comes with the counts: a place is shown by name and linked by id.
+            .values(column, f"{column}__name")
             .annotate(
                 count=Count("pk", filter=in_window),
                 relapses=Count("pk", filter=in_window & Q(relapse_of__isnull=False)),
@@ -331,10 +332,14 @@ def hot_spots(findings, *, campaign, on=None, limit=10):
             .filter(Q(count__gte=settings.min_findings) | Q(relapses__gt=0))
             .order_by("-count", "-relapses", column)[:limit]
         )
-        rows = list(rows)
-        places = model.objects.in_bulk([r[column] for r in rows])
         target.extend(
-            HotSpot(places[r[column]], r["count"], r["relapses"], r["previous"]) for r in rows
+            HotSpot(
+                model(pk=r[column], name=r[f"{column}__name"]),
+                r["count"],
+                r["relapses"],
+                r["previous"],
+            )
+            for r in rows
         )
     return result
 

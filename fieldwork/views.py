@@ -25,7 +25,7 @@ from campaign.uploads import StagedUpload
 from campaign.workbook import WorkbookInvalid
 from inspections.models import OPEN, Finding
 from inspections.permissions import can_log
-from inspections.views import _ledger_filter
+from inspections.views import _htmx_or_page, _ledger_filter
 
 from . import rounds
 from .exports import PointExport
@@ -46,12 +46,6 @@ from .models import HotSpotSettings, Point, PointType, Round, RoundSchedule, Sam
 from .services import apply_points, ensure_point_types, hot_spots, nearest_points, read_points
 
 # --- Point register (helper "points") ----------------------------------------------------------
-
-
-def _htmx_or_page(request, partial, page, context):
-    response = render(request, partial if request.htmx else page, context)
-    response["Vary"] = "HX-Request"
-    return response
 
 
 def _points(request, campaign):

@@ -16,6 +16,7 @@ from django.utils import timezone
 from PIL import Image, ImageDraw
 
 from campaign.models import Person, Standard, Unit
+from fieldwork.models import Point
 
 from .models import Finding, FindingCategory, FindingEvent, Inspection, Severity, Source
 from .services import ensure_categories, escalate_overdue, log_finding
@@ -296,6 +297,11 @@ def seed(campaign):
         created_by=inspector,
     )
 
+    # Each street's first demo point (fieldwork seeds before the ledger) gets its findings.
+    points = {}
+    for point in Point.objects.filter(campaign=campaign).select_related("unit").order_by("pk"):
+        points.setdefault(point.unit.name, point)
+
     def unit_actor(unit):
         """Someone who acts for the unit: its own liaison or leader, else one above it."""
         for person in people.values():
@@ -337,6 +343,7 @@ def seed(campaign):
             standard=standard,
             address=address,
             territory=units.get(territory),
+            point=points.get(territory),
             reporter_name="热心市民" if source == Source.CITIZEN else "",
         )
         count += 1

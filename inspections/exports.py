@@ -1,12 +1,15 @@
-"""The ledger as Excel, in the layout the office hands to meetings (问题整改台账)."""
+"""The ledger's outputs: the ledger as Excel, in the layout the office hands to meetings
+(问题整改台账), and the supervision notice (督办通知单) of an order as PDF and .docx."""
 
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from campaign.documents import OfficialDocument, chinese_date, render_pdf
 from campaign.exports import TabularExport
 
-from .models import Severity, Source, Status, SupervisionLevel
+from .models import FindingPhoto, LedgerSettings, Severity, Source, Status, SupervisionLevel
 
 
 class FindingLedgerExport(TabularExport):
@@ -80,3 +83,79 @@ class FindingLedgerExport(TabularExport):
                 f.measures,
                 f.closed_at,
             ]
+
+
+# --- The supervision notice (督办通知单) -------------------------------------------------------
+
+# At most this many before-photos are printed on a notice (two rows of two on the page).
+NOTICE_PHOTOS = 4
+
+
+def notice_context(order):
+    """What both renderings of a supervision notice show, in the campaign's words."""
+    finding = order.finding
+    ledger = LedgerSettings.for_campaign(order.campaign)
+    deadline = order.deadline or finding.deadline
+    standard = finding.standard
+    rows = [
+        (_("Finding number"), finding.code),
+        (_("Supervision level"), order.get_level_display()),
+        (_("Problem description"), finding.description),
+        (_("Exact place"), finding.address or "—"),
+        (_("Evaluation standard"), f"{standard.code} {standard.text}" if standard else "—"),
+        (_("Date found"), chinese_date(finding.found_on)),
+        (_("Rectification deadline"), chinese_date(deadline) if deadline else "—"),
+    ]
+    if order.reason:
+        rows.append((_("Requirements"), order.reason))
+    photos = [
+        p for p in finding.photos.all() if p.kind == FindingPhoto.Kind.BEFORE and p.thumbnail
+    ][:NOTICE_PHOTOS]
+    office = ledger.signing_office()
+    return {
+        "order": order,
+        "finding": finding,
+        "number": order.number,
+        "title": _("Supervision notice"),
+        "unit": finding.unit.name if finding.unit_id else "—",
+        "rows": rows,
+        "photos": photos,
+        "legal_basis": ledger.legal_basis_line(),
+        "request": _(
+            "Rectify it by %(deadline)s and report the rectification, with photos before and "
+            "after, to %(office)s."
+        )
+        % {"deadline": chinese_date(deadline) if deadline else "—", "office": office},
+        "office": office,
+        "issued_on": chinese_date(timezone.localdate(order.issued_at)),
+        "seal_note": _("(seal)"),
+        "receipt": _("Received by: ____________    Date received: ____________"),
+    }
+
+
+def notice_filename(order, suffix):
+    return f"{order.number}{suffix}"
+
+
+def render_notice_pdf(order):
+    """The supervision notice as PDF bytes (one page; rendered on demand: it is small)."""
+    html = render_to_string("inspections/pdf/supervision_notice.html", notice_context(order))
+    return render_pdf(html)
+
+
+def render_notice_docx(order):
+    """The supervision notice as an editable .docx in the official layout."""
+    ctx = notice_context(order)
+    doc = OfficialDocument()
+    doc.masthead(ctx["office"], number=ctx["number"])
+    doc.title(ctx["title"])
+    doc.addressee(f"{ctx['unit']}：")
+    doc.paragraph(ctx["legal_basis"])
+    doc.table([], ctx["rows"], widths_mm=[36, 120])
+    for photo in ctx["photos"]:
+        with photo.thumbnail.open("rb") as image:
+            doc.picture(image, width_mm=60)
+    doc.paragraph(ctx["request"])
+    doc.signature(ctx["office"], timezone.localdate(order.issued_at), seal_note=ctx["seal_note"])
+    doc.paragraph(ctx["receipt"], indent=False)
+    return doc.to_bytes()

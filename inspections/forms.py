@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from campaign.actions import VersionField
 from campaign.forms import OneTimeTokenMixin
 from campaign.models import Standard, Unit
-from campaign.uploads import MultipleImageField, WorkbookFileField
+from campaign.uploads import DocumentFileField, MultipleImageField, WorkbookFileField
 from fieldwork.models import Point
 
 from .models import (
@@ -291,6 +291,31 @@ class SuperviseForm(VersionedForm):
         ]
 
 
+class InterviewForm(VersionedForm):
+    """约谈: who was interviewed, by whom, when and where, and what came of it."""
+
+    interviewees = forms.CharField(
+        label=_("Interviewed (names and posts)"),
+        max_length=300,
+        help_text=_("E.g. the unit's first responsible person and the leader in charge."),
+    )
+    conducted_by = forms.CharField(label=_("Conducted by"), max_length=300)
+    held_at = forms.DateTimeField(
+        label=_("Held at"),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
+    )
+    place = forms.CharField(label=_("Place"), max_length=200, required=False)
+    outcome = forms.CharField(
+        label=_("Outcome and commitments"), widget=forms.Textarea(attrs={"rows": 3})
+    )
+    attachment = DocumentFileField(
+        label=_("Record of the interview (optional)"),
+        required=False,
+        help_text=_("A photo, PDF, Word, Excel or WPS document."),
+    )
+
+
 class RelapseForm(forms.Form):
     description = forms.CharField(
         label=_("What was found this time"), widget=forms.Textarea(attrs={"rows": 3})
@@ -298,9 +323,23 @@ class RelapseForm(forms.Form):
     photos = MultipleImageField(label=_("Photos"), capture=True, required=False)
 
 
+class CategoryIconSelect(forms.RadioSelect):
+    """Categories as tiles, each with its icon (inspections/static/inspections/icons/)."""
+
+    template_name = "inspections/widgets/category_choices.html"
+    option_template_name = "inspections/widgets/category_option.html"
+
+
 class CitizenReportForm(OneTimeTokenMixin, forms.Form):
     """随手拍: the public form. `website` is a honeypot that people never see."""
 
+    category = forms.ModelChoiceField(
+        label=_("What kind of problem?"),
+        queryset=FindingCategory.objects.none(),
+        widget=CategoryIconSelect,
+        empty_label=None,
+        required=False,
+    )
     description = forms.CharField(
         label=_("What is the problem?"), max_length=1000, widget=forms.Textarea(attrs={"rows": 4})
     )
@@ -317,6 +356,20 @@ class CitizenReportForm(OneTimeTokenMixin, forms.Form):
         label=_("Your phone (optional, for a reply)"), max_length=30, required=False
     )
     website = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, campaign, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["category"].queryset = FindingCategory.objects.filter(
+            campaign=campaign, is_active=True
+        )
+
+
+class Open311KeyForm(forms.Form):
+    name = forms.CharField(
+        label=_("Integrating system"),
+        max_length=100,
+        help_text=_("e.g. 12345 hotline, digital city management (数字城管)"),
+    )
 
 
 class FindingImportForm(forms.Form):
@@ -336,7 +389,7 @@ class FindingImportForm(forms.Form):
 class CategoryForm(forms.ModelForm):
     class Meta:
         model = FindingCategory
-        fields = ["name", "department", "position", "is_active"]
+        fields = ["name", "icon", "department", "position", "is_active"]
 
     def __init__(self, *args, campaign, **kwargs):
         super().__init__(*args, **kwargs)
@@ -354,4 +407,14 @@ class CategoryForm(forms.ModelForm):
 class LedgerSettingsForm(forms.ModelForm):
     class Meta:
         model = LedgerSettings
-        fields = ["days_minor", "days_serious", "days_critical", "listed_after", "key_after"]
+        fields = [
+            "days_minor",
+            "days_serious",
+            "days_critical",
+            "listed_after",
+            "key_after",
+            "interview_after",
+            "notice_office",
+            "legal_basis",
+        ]
+        widgets = {"legal_basis": forms.Textarea(attrs={"rows": 3})}

@@ -7,18 +7,29 @@ evidence, and verified by someone outside the rectifying unit before it is close
 """
 
 import datetime
+import hashlib
 import math
+import secrets
 import uuid
 
 from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
 from django.db import IntegrityError, models, transaction
 from django.db.models import Q
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from campaign.models import AppendOnlyModel, Campaign, Person, Standard, Unit
+from campaign.links import pk_url
+from campaign.models import (
+    AppendOnlyModel,
+    AppendOnlyQuerySet,
+    AuditEntry,
+    Campaign,
+    Person,
+    Standard,
+    Unit,
+)
 from campaign.transitions import Change, DomainError, rule, transition, write_effects
 
 # --- Inspections ---------------------------------------------------------------------------
@@ -83,7 +94,7 @@ class Inspection(models.Model):
         return f"{self.date:%Y-%m-%d} {self.get_kind_display()}{area}"
 
     def get_absolute_url(self):
-        return reverse("inspections:inspection_detail", args=[self.pk])
+        return pk_url("inspections:inspection_detail", self.pk)
 
 
 # --- Configuration ---------------------------------------------------------------------------
@@ -93,8 +104,23 @@ class FindingCategory(models.Model):
     """A category of problem (占道经营, 卫生死角 …), configurable per campaign.
 
     `department` is the municipal department that usually handles the category; without
-    one, a finding goes to the unit whose territory it was found in (属地管理).
+    one, a finding goes to the unit whose territory it was found in (属地管理). It is also
+    an Open311 service (service_code = its id) and a choice with an icon on 随手拍.
     """
+
+    class Icon(models.TextChoices):
+        # Each is inspections/static/inspections/icons/<value>.svg.
+        STALL = "stall", _("Street stall")
+        LITTER = "litter", _("Litter")
+        CLUTTER = "clutter", _("Clutter")
+        POSTER = "poster", _("Public-service poster")
+        GRAFFITI = "graffiti", _("Graffiti")
+        PARKING = "parking", _("Parking")
+        BROKEN = "broken", _("Broken facility")
+        BEHAVIOUR = "behaviour", _("Behaviour")
+        LANE = "lane", _("Back lane")
+        MARKET = "market", _("Market")
+        OTHER = "other", _("Other")
 
     campaign = models.ForeignKey(
         Campaign, on_delete=models.CASCADE, related_name="finding_categories"
@@ -109,6 +135,7 @@ class FindingCategory(models.Model):
         verbose_name=_("usual department"),
         help_text=_("Leave empty to hand findings to the unit of the place (属地)."),
     )
+    icon = models.CharField(_("icon"), max_length=12, choices=Icon.choices, default=Icon.OTHER)
     position = models.PositiveIntegerField(_("position"), default=0)
     is_active = models.BooleanField(_("in use"), default=True)
 
@@ -124,19 +151,24 @@ class FindingCategory(models.Model):
     def __str__(self):
         return self.name
 
+    @property
+    def icon_path(self):
+        return f"inspections/icons/{self.icon}.svg"
 
-DEFAULT_CATEGORIES = [
-    "占道经营",
-    "卫生死角",
-    "乱堆乱放",
-    "公益广告缺失",
-    "乱贴乱画",
-    "车辆乱停乱放",
-    "设施破损",
-    "不文明行为",
-    "背街小巷脏乱差",
-    "农贸市场秩序",
-]
+
+# The usual categories with their icons, given to a campaign the first time it needs them.
+DEFAULT_CATEGORIES = {
+    "占道经营": FindingCategory.Icon.STALL,
+    "卫生死角": FindingCategory.Icon.LITTER,
+    "乱堆乱放": FindingCategory.Icon.CLUTTER,
+    "公益广告缺失": FindingCategory.Icon.POSTER,
+    "乱贴乱画": FindingCategory.Icon.GRAFFITI,
+    "车辆乱停乱放": FindingCategory.Icon.PARKING,
+    "设施破损": FindingCategory.Icon.BROKEN,
+    "不文明行为": FindingCategory.Icon.BEHAVIOUR,
+    "背街小巷脏乱差": FindingCategory.Icon.LANE,
+    "农贸市场秩序": FindingCategory.Icon.MARKET,
+}
 
 
 class Severity(models.TextChoices):
@@ -167,6 +199,23 @@ class LedgerSettings(models.Model):
     key_after = models.PositiveSmallIntegerField(
         _("key supervision after (working days overdue)"), default=10
     )
+    interview_after = models.PositiveSmallIntegerField(
+        _("interview (约谈) after this many supervision orders"),
+        default=2,
+        validators=[MinValueValidator(1)],
+        help_text=_("The office records an interview once a finding has had this many orders."),
+    )
+    legal_basis = models.TextField(
+        _("legal basis of supervision notices"),
+        blank=True,
+        help_text=_("Printed on every supervision notice (督办通知单); empty: the usual wording."),
+    )
+    notice_office = models.CharField(
+        _("office signing supervision notices"),
+        max_length=100,
+        blank=True,
+        help_text=_("Empty: the city's creation office."),
+    )
 
     class Meta:
         verbose_name = _("ledger settings")
@@ -179,6 +228,18 @@ class LedgerSettings(models.Model):
     def for_campaign(cls, campaign):
         """The campaign's settings, or unsaved defaults when the office has set none."""
         return cls.objects.filter(campaign=campaign).first() or cls(campaign=campaign)
+
+    def legal_basis_line(self):
+        return self.legal_basis.strip() or gettext(
+            "Under the national evaluation system for civilised cities and the campaign's rules "
+            "on closing off problems one by one, the following problem is placed under "
+            "supervision."
+        )
+
+    def signing_office(self):
+        return self.notice_office.strip() or gettext("%(city)s creation office") % {
+            "city": self.campaign.city
+        }
 
     def working_days_for(self, severity):
         return {
@@ -237,6 +298,19 @@ STATUS_COLOURS = {
 # Waiting for the unit: these count as overdue once the deadline has passed.
 UNIT_PENDING = [Status.ASSIGNED, Status.RECTIFYING, Status.RETURNED, Status.DISPUTED]
 OPEN = [Status.REGISTERED, Status.AWAITING, *UNIT_PENDING]
+# Unannounced sources: their findings never leave the office (Open311, follow-up links).
+HIDDEN_SOURCES = [Source.UNDERCOVER, Source.MOCK]
+# What a citizen reads about each status (the follow-up link, Open311's status_notes).
+PUBLIC_STATUS_NOTES = {
+    Status.REGISTERED: _("Received: the creation office is handing it to the unit responsible."),
+    Status.ASSIGNED: _("Being dealt with by the unit responsible."),
+    Status.RECTIFYING: _("Being dealt with by the unit responsible."),
+    Status.RETURNED: _("Being dealt with by the unit responsible."),
+    Status.DISPUTED: _("Being dealt with by the unit responsible."),
+    Status.AWAITING: _("Fixed: waiting for an inspector to check it."),
+    Status.CLOSED: _("Fixed and checked: closed off."),
+    Status.VOIDED: _("Closed without action (reported twice, or not a problem we deal with)."),
+}
 # Two findings are "at the same place" within this distance.
 NEARBY_METRES = 50
 
@@ -298,6 +372,18 @@ class FindingQuerySet(models.QuerySet):
 
     def open(self):
         return self.filter(status__in=OPEN)
+
+    def public(self):
+        """What the public may see (Open311, the follow-up link): never 暗访 or mock
+        evaluation findings, which stay unannounced."""
+        return self.exclude(source__in=HIDDEN_SOURCES).exclude(inspection__kind__in=HIDDEN_SOURCES)
+
+    def by_code(self, code):
+        """The finding of a reference such as 2026-00123 (`Finding.code`), as a queryset."""
+        year, _sep, number = str(code).partition("-")
+        if not (year.isdigit() and number.isdigit()):
+            return self.none()
+        return self.filter(pk=int(number), found_on__year=int(year))
 
     def overdue(self, on=None):
         """Waiting for the unit past the deadline."""
@@ -404,6 +490,18 @@ class Finding(models.Model):
     )
     reporter_name = models.CharField(_("reporter"), max_length=50, blank=True)
     reporter_phone = models.CharField(_("reporter's phone"), max_length=30, blank=True)
+    # The three below have database defaults too: the scale generator COPYs rows without them.
+    reporter_email = models.EmailField(
+        _("reporter's e-mail"), blank=True, default="", db_default=""
+    )
+    # The integrating system an Open311 request came through (12345 热线, 数字城管 …);
+    # empty for the 随手拍 page and for findings logged here.
+    channel = models.CharField(
+        _("received through"), max_length=100, blank=True, default="", db_default=""
+    )
+    # The citizen's private follow-up link (no account): random, shown once on the
+    # confirmation. It shows the status and the after-photo, nothing else.
+    follow_token = models.CharField(max_length=43, blank=True, default="", db_default="")
     assigned_at = models.DateTimeField(null=True, blank=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
@@ -439,19 +537,39 @@ class Finding(models.Model):
             models.Index(fields=["campaign", "status", "found_on"]),
             # The overdue job and the overdue filter.
             models.Index(fields=["status", "deadline"]),
+            # The ledger's counts by status and overdue (and the dashboard's live figures),
+            # read from the index alone: 45 ms of heap reads → 1 ms at city size.
+            models.Index(fields=["campaign", "status", "deadline"], name="finding_status_counts"),
             # Near-duplicate warning: open findings of a category at an address.
             models.Index(fields=["campaign", "category", "address"]),
+        ]
+        constraints = [
+            # The follow-up page finds its finding by token.
+            models.UniqueConstraint(
+                fields=["follow_token"],
+                condition=~Q(follow_token=""),
+                name="finding_follow_token_unique",
+            ),
         ]
 
     def __str__(self):
         return gettext("Finding %(code)s") % {"code": self.code}
 
     def get_absolute_url(self):
-        return reverse("inspections:finding_detail", args=[self.pk])
+        return pk_url("inspections:finding_detail", self.pk)
 
     @property
     def code(self):
         return f"{self.found_on:%Y}-{self.pk:05d}" if self.pk else "—"
+
+    @property
+    def public_status(self):
+        """Open311's two states: closed once closed off or voided, open before."""
+        return "closed" if self.status in (Status.CLOSED, Status.VOIDED) else "open"
+
+    @property
+    def public_status_note(self):
+        return PUBLIC_STATUS_NOTES[self.status]
 
     def is_overdue(self, on=None):
         on = on or timezone.localdate()
@@ -495,6 +613,15 @@ class Finding(models.Model):
         ) % {"status": self.get_status_display()}
 
     def not_possible_message(self, action):
+        if action == "interview" and self.status in self.RULES[action].sources:
+            # The status allows it: what is missing is the repeated supervision.
+            return gettext(
+                "An interview (约谈) is recorded after %(n)s supervision orders; this finding "
+                "has had %(count)s."
+            ) % {
+                "n": LedgerSettings.for_campaign(self.campaign).interview_after,
+                "count": self.supervision_orders.count(),
+            }
         return gettext("This finding is “%(status)s”: “%(action)s” is not possible now.") % {
             "status": self.get_status_display(),
             "action": self.RULES[action].label,
@@ -765,6 +892,80 @@ class Finding(models.Model):
             data=data,
         )
 
+    def interview_due(self):
+        """约谈 comes after repeated supervision: once the finding has had the campaign's
+        `interview_after` supervision orders."""
+        settings = LedgerSettings.for_campaign(self.campaign)
+        return len(self.supervision_orders.all()) >= settings.interview_after
+
+    def record_interview(
+        self,
+        *,
+        actor,
+        interviewees,
+        conducted_by,
+        held_at,
+        outcome,
+        place="",
+        attachment=None,
+        expected_version=None,
+    ):
+        """约谈: the office records its interview with the unit's leaders after repeated
+        supervision — who was interviewed, who conducted it, when, where, the outcome and
+        the commitments made. The status stays; the step joins the finding's history."""
+        interviewees, outcome = (interviewees or "").strip(), (outcome or "").strip()
+        conducted_by, place = (conducted_by or "").strip(), (place or "").strip()
+
+        def check(f):
+            _require(interviewees, gettext("Name the people who were interviewed."))
+            _require(conducted_by, gettext("Name who conducted the interview."))
+            _require(outcome, gettext("Record the outcome and the commitments made."))
+            _require(f.unit_id, gettext("The finding has no responsible unit to interview."))
+
+        created, data = [], {}
+
+        def apply(f):
+            interview = Interview.objects.create(
+                campaign_id=f.campaign_id,
+                finding=f,
+                unit_id=f.unit_id,
+                interviewees=interviewees,
+                conducted_by=conducted_by,
+                held_at=held_at,
+                place=place,
+                outcome=outcome,
+                attachment=attachment,
+                recorded_by=actor,
+            )
+            AuditEntry.record(
+                actor=actor,
+                action=AuditEntry.Action.CREATE,
+                obj=interview,
+                summary=gettext("Recorded an interview (约谈) on finding %(code)s")
+                % {"code": f.code},
+            )
+            created.append(interview)
+            data.update(interview=interview.pk, interviewees=interviewees, held_at=str(held_at))
+            return []
+
+        note = gettext("%(who)s interviewed by %(by)s, %(when)s %(place)s: %(outcome)s") % {
+            "who": interviewees,
+            "by": conducted_by,
+            "when": timezone.localtime(held_at).strftime("%Y-%m-%d %H:%M"),
+            "place": place,
+            "outcome": outcome,
+        }
+        self._change(
+            "interview",
+            actor=actor,
+            expected_version=expected_version,
+            note=note,
+            check=check,
+            apply=apply,
+            data=data,
+        )
+        return created[0]
+
     def record_relapse(self, *, actor, description, photos=(), note=""):
         """反弹: a closed problem is back. The old finding stays closed; a new one, linked to it,
         goes straight to the same unit and counts against it."""
@@ -873,6 +1074,7 @@ class FindingEvent(AppendOnlyModel):
         DISPUTE_REJECTED = "dispute_rejected", _("Dispute rejected")
         VOID = "void", _("Voided")
         SUPERVISE = "supervise", _("Supervision order issued (督办)")
+        INTERVIEW = "interview", _("Interview recorded (约谈)")
         RELAPSE = "relapse", _("Relapse recorded (反弹)")
 
     finding = models.ForeignKey(Finding, on_delete=models.PROTECT, related_name="events")
@@ -920,7 +1122,10 @@ def _thumb_path(instance, filename):
 class FindingPhoto(models.Model):
     """A photo of a finding: before, after rectification, or taken at verification.
 
-    Private media: served only through `inspections:photo_file` after a scope check.
+    Private media: served only through `inspections:photo_file` after a scope check, unless
+    marked public (`is_public`): after-photos are public by default (they show the fixed
+    place, for the citizen's follow-up link and Open311's media_url); before-photos are not
+    (they may show people, plates, the reporter).
     """
 
     class Kind(models.TextChoices):
@@ -938,6 +1143,7 @@ class FindingPhoto(models.Model):
     width = models.PositiveIntegerField(default=0)
     height = models.PositiveIntegerField(default=0)
     taken_at = models.DateTimeField(_("taken at"), null=True, blank=True)
+    is_public = models.BooleanField(_("public"), default=False)
     uploaded_by = models.ForeignKey(
         Person, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
@@ -962,6 +1168,7 @@ class FindingPhoto(models.Model):
             event=event,
             kind=kind,
             taken_at=prepared.taken_at,
+            is_public=kind == cls.Kind.AFTER,
             uploaded_by=by,
         )
         photo.image.save(prepared.image.name, prepared.image, save=False)
@@ -969,6 +1176,75 @@ class FindingPhoto(models.Model):
         photo.width, photo.height = prepared.width, prepared.height
         photo.save()
         return photo
+
+
+class Open311KeyQuerySet(models.QuerySet):
+    def usable(self):
+        return self.filter(revoked_at__isnull=True)
+
+
+class Open311Key(models.Model):
+    """An API key the office issues to one integrating system (12345 热线, 数字城管 …) for
+    posting Open311 requests. Only a hash is stored; the key is shown once."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="+")
+    name = models.CharField(_("integrating system"), max_length=100)
+    # The first characters, to tell keys apart on the page without storing the key.
+    prefix = models.CharField(_("key starts with"), max_length=8)
+    key_hash = models.CharField(max_length=64, unique=True)
+    created_by = models.ForeignKey(
+        Person, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(_("issued at"), default=timezone.now)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
+
+    objects = Open311KeyQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("Open311 API key")
+        verbose_name_plural = _("Open311 API keys")
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self):
+        return f"{self.name} ({self.prefix}…)"
+
+    @staticmethod
+    def hash(key):
+        # Keys are 256 random bits: a plain SHA-256 is enough (no dictionary to guess from).
+        return hashlib.sha256(key.encode()).hexdigest()
+
+    @classmethod
+    def issue(cls, *, campaign, name, actor):
+        """A new key for `name`; returns (the row, the key itself, shown only now)."""
+        key = secrets.token_urlsafe(32)
+        row = cls.objects.create(
+            campaign=campaign,
+            name=name.strip(),
+            prefix=key[:8],
+            key_hash=cls.hash(key),
+            created_by=actor if getattr(actor, "pk", None) else None,
+        )
+        return row, key
+
+    @classmethod
+    def find(cls, key):
+        """The usable key matching `key`, or None (unknown, empty or revoked)."""
+        if not key:
+            return None
+        return (
+            cls.objects.usable().select_related("campaign").filter(key_hash=cls.hash(key)).first()
+        )
+
+    def revoke(self):
+        if self.revoked_at is None:
+            self.revoked_at = timezone.now()
+            self.save(update_fields=["revoked_at"])
+
+
+class SupervisionOrderQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        return self.filter(finding__in=Finding.objects.visible_to(user))
 
 
 class SupervisionOrder(models.Model):
@@ -988,6 +1264,8 @@ class SupervisionOrder(models.Model):
     )
     reason = models.TextField(_("reason"), blank=True)
     deadline = models.DateField(_("deadline"), null=True, blank=True)
+
+    objects = SupervisionOrderQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("supervision order")
@@ -1039,6 +1317,51 @@ class SupervisionOrder(models.Model):
             raise DomainError(gettext("This supervision order has already been issued.")) from None
 
 
+def _interview_path(instance, filename):
+    return f"interviews/{timezone.now():%Y/%m}/{uuid.uuid4().hex}/{filename}"
+
+
+class InterviewQuerySet(AppendOnlyQuerySet):
+    def visible_to(self, user):
+        return self.filter(finding__in=Finding.objects.visible_to(user))
+
+
+class Interview(AppendOnlyModel):
+    """约谈: the office's interview with a unit's leaders after repeated supervision of a
+    finding — who, by whom, when, where, and the outcome. Recorded by
+    `Finding.record_interview`, listed in the weekly bulletin."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="+")
+    finding = models.ForeignKey(Finding, on_delete=models.PROTECT, related_name="interviews")
+    unit = models.ForeignKey(
+        Unit, on_delete=models.PROTECT, related_name="+", verbose_name=_("unit")
+    )
+    interviewees = models.CharField(_("interviewed (names and posts)"), max_length=300)
+    conducted_by = models.CharField(_("conducted by"), max_length=300)
+    held_at = models.DateTimeField(_("held at"))
+    place = models.CharField(_("place"), max_length=200, blank=True)
+    outcome = models.TextField(_("outcome and commitments"))
+    attachment = models.FileField(_("attachment"), upload_to=_interview_path, blank=True)
+    recorded_by = models.ForeignKey(
+        Person, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    objects = InterviewQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("interview (约谈)")
+        verbose_name_plural = _("interviews (约谈)")
+        ordering = ["held_at", "pk"]
+        indexes = [
+            # The bulletin's "interviews this week": one campaign, a range of dates.
+            models.Index(fields=["campaign", "held_at"]),
+        ]
+
+    def __str__(self):
+        return f"{self.finding.code} {self.interviewees}"
+
+
 _Action = FindingEvent.Action
 Finding.TRANSITIONS = TRANSITIONS
 # Who may do what to a finding, from which states: the buttons on the finding's page, the
@@ -1078,6 +1401,13 @@ Finding.RULES = {
         _("Only the creation office can issue supervision orders."),
         when=lambda f: f.supervision_level < max(SupervisionLevel),
         label=_Action.SUPERVISE.label,
+    ),
+    "interview": rule(
+        [*UNIT_PENDING, Status.AWAITING],
+        _office,
+        _("Only the creation office records interviews (约谈)."),
+        when=Finding.interview_due,
+        label=_Action.INTERVIEW.label,
     ),
     "relapse": rule(
         [Status.CLOSED],

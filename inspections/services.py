@@ -6,6 +6,7 @@ daily overdue escalation and the workbook import of an inspection team's finding
 """
 
 import datetime
+import secrets
 from dataclasses import dataclass, field
 
 from django.db import transaction
@@ -37,7 +38,9 @@ from .models import (
     FindingCategory,
     FindingEvent,
     FindingPhoto,
+    Interview,
     LedgerSettings,
+    Open311Key,
     Severity,
     Source,
     Status,
@@ -51,8 +54,8 @@ def ensure_categories(campaign):
     if not categories.exists():
         FindingCategory.objects.bulk_create(
             [
-                FindingCategory(campaign=campaign, name=name, position=i)
-                for i, name in enumerate(DEFAULT_CATEGORIES)
+                FindingCategory(campaign=campaign, name=name, icon=icon, position=i)
+                for i, (name, icon) in enumerate(DEFAULT_CATEGORIES.items())
             ],
             ignore_conflicts=True,
         )
@@ -84,22 +87,65 @@ def log_finding(*, campaign, actor, photos=(), assign_to=None, deadline=None, **
 
 
 def submit_citizen_report(
-    *, campaign, description, address, photos, latitude=None, longitude=None, name="", phone=""
+    *,
+    campaign,
+    description,
+    address,
+    photos=(),
+    category=None,
+    latitude=None,
+    longitude=None,
+    name="",
+    phone="",
+    email="",
+    channel="",
 ):
-    """随手拍: a citizen's report becomes a registered finding for the office to triage."""
+    """随手拍 (or an Open311 request through `channel`): a citizen's report becomes a
+    registered finding in the office's triage inbox, with a private follow-up token.
+    Returns the finding; its `code` is the reference the citizen is given."""
     return log_finding(
         campaign=campaign,
         actor=None,
         photos=photos,
         source=Source.CITIZEN,
+        category=category,
         description=description,
         address=address,
         latitude=latitude,
         longitude=longitude,
         reporter_name=name,
         reporter_phone=phone,
+        reporter_email=email,
+        channel=channel,
+        follow_token=secrets.token_urlsafe(32),
         found_on=timezone.localdate(),
     )
+
+
+def issue_open311_key(*, campaign, name, actor):
+    """A new Open311 API key for an integrating system, audited; returns (row, key). The key
+    itself is shown once and never stored."""
+    with transaction.atomic():
+        row, key = Open311Key.issue(campaign=campaign, name=name, actor=actor)
+        AuditEntry.record(
+            actor=actor,
+            action=AuditEntry.Action.CREATE,
+            obj=row,
+            summary=_("Issued an Open311 API key to %(system)s") % {"system": row.name},
+        )
+    return row, key
+
+
+def revoke_open311_key(*, key, actor):
+    """Revoke an Open311 API key (it is refused from now on), audited."""
+    with transaction.atomic():
+        key.revoke()
+        AuditEntry.record(
+            actor=actor,
+            action=AuditEntry.Action.UPDATE,
+            obj=key,
+            summary=_("Revoked the Open311 API key of %(system)s") % {"system": key.name},
+        )
 
 
 # --- Notifications ------------------------------------------------------------------------
@@ -143,19 +189,26 @@ def notify_event(*, event_id):
     finding = event.finding
     A = FindingEvent.Action
     level = Notification.Level.INFO
-    if event.action in (A.ASSIGN, A.DISPUTE_UPHELD, A.FAIL, A.PASS, A.DISPUTE_REJECTED):
-        recipients = _unit_people(finding.unit)
+    E = Notification.Event
+    if event.action in (A.ASSIGN, A.DISPUTE_UPHELD):
+        recipients, kind = _unit_people(finding.unit), E.FINDING_ASSIGNED
+    elif event.action in (A.FAIL, A.PASS, A.DISPUTE_REJECTED):
+        recipients, kind = _unit_people(finding.unit), E.FINDING_RESULT
+    elif event.action == A.INTERVIEW:
+        recipients, kind = _unit_people(finding.unit), E.SUPERVISION
     elif event.action == A.CREATE and finding.status == Status.ASSIGNED:
-        recipients = _unit_people(finding.unit)  # a relapse goes straight to the unit
+        # A relapse goes straight to the unit.
+        recipients, kind = _unit_people(finding.unit), E.FINDING_ASSIGNED
     elif event.action == A.SUBMIT:
         recipients = (
             [finding.created_by] if finding.created_by else _office_people(finding.campaign)
         )
+        kind = E.FINDING_REVIEW
     elif event.action == A.DISPUTE:
-        recipients = _office_people(finding.campaign)
+        recipients, kind = _office_people(finding.campaign), E.FINDING_REVIEW
     elif event.action == A.SUPERVISE:
         recipients = _unit_people(finding.unit) + _office_people(finding.campaign)
-        level = Notification.Level.OVERDUE
+        level, kind = Notification.Level.OVERDUE, E.SUPERVISION
     else:
         return 0
     with translation.override("zh-hans"):
@@ -178,10 +231,36 @@ def notify_event(*, event_id):
             body="\n".join(body_parts),
             url=reverse("inspections:finding_detail", args=[finding.pk]),
             level=level,
+            event=kind,
             campaign=finding.campaign,
             dedupe_key=f"finding-event:{event.pk}",
         )
     return len(created)
+
+
+# --- Interviews (约谈) -----------------------------------------------------------------------
+
+
+def interviews_between(*, campaign, start, end):
+    """The interviews held from `start` to `end` (dates, inclusive), as the plain values the
+    weekly bulletin freezes: unit, finding, who, by whom, when, where, outcome."""
+    interviews = (
+        Interview.objects.filter(campaign=campaign, held_at__date__range=(start, end))
+        .select_related("unit", "finding")
+        .order_by("held_at", "pk")
+    )
+    return [
+        {
+            "code": i.finding.code,
+            "unit": i.unit.name,
+            "interviewees": i.interviewees,
+            "conducted_by": i.conducted_by,
+            "held_on": timezone.localtime(i.held_at).date().isoformat(),
+            "place": i.place,
+            "outcome": i.outcome,
+        }
+        for i in interviews
+    ]
 
 
 # --- Daily escalation ---------------------------------------------------------------------

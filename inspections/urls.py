@@ -23,12 +23,31 @@ urlpatterns = [
     path("findings/<int:pk>/decide/", views.finding_decide, name="finding_decide"),
     path("findings/<int:pk>/void/", views.finding_void, name="finding_void"),
     path("findings/<int:pk>/supervise/", views.finding_supervise, name="finding_supervise"),
+    path("findings/<int:pk>/interview/", views.finding_interview, name="finding_interview"),
     path("findings/<int:pk>/relapse/", views.finding_relapse, name="finding_relapse"),
     path("photos/<int:pk>/", views.photo_file, name="photo_file"),
     path("photos/<int:pk>/thumb/", views.photo_file, {"size": "thumb"}, name="photo_thumb"),
+    path(
+        "interviews/<int:pk>/attachment/", views.interview_attachment, name="interview_attachment"
+    ),
+    path(
+        "supervision/<int:pk>/notice.pdf",
+        views.supervision_notice,
+        {"fmt": "pdf"},
+        name="supervisionorder_pdf",
+    ),
+    path(
+        "supervision/<int:pk>/notice.docx",
+        views.supervision_notice,
+        {"fmt": "docx"},
+        name="supervisionorder_docx",
+    ),
     path("inspections/", views.inspection_list, name="inspection_list"),
     path("inspections/new/", views.inspection_create, name="inspection_create"),
     path("inspections/<int:pk>/", views.inspection_detail, name="inspection_detail"),
     path("report/", views.citizen_report, name="citizen_report"),
     path("report/<int:campaign_pk>/", views.citizen_report, name="citizen_report_for"),
+    path("follow/<str:token>/", views.citizen_follow, name="citizen_follow"),
+    path("open311-keys/", views.open311_key_list, name="open311_key_list"),
+    path("open311-keys/<int:pk>/revoke/", views.open311_key_revoke, name="open311_key_revoke"),
 ]

@@ -8,6 +8,7 @@ from django.db import transaction
 from django.db.models import Count, Prefetch, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
@@ -21,6 +22,7 @@ from campaign.access import (
     scope_for,
 )
 from campaign.actions import act
+from campaign.documents import MIME_DOCX, document_response
 from campaign.models import AuditEntry, Campaign, Unit
 from campaign.ratelimit import too_many_attempts
 from campaign.request_context import client_ip
@@ -29,7 +31,7 @@ from campaign.transitions import DomainError, allowed_actions
 from campaign.uploads import StagedUpload, private_file_response
 
 from . import services
-from .exports import FindingLedgerExport
+from .exports import FindingLedgerExport, notice_filename, render_notice_docx, render_notice_pdf
 from .filters import TO_DO, FindingFilter, to_do, to_do_keys
 from .forms import (
     AssignForm,
@@ -39,8 +41,10 @@ from .forms import (
     FindingForm,
     FindingImportForm,
     InspectionForm,
+    InterviewForm,
     LedgerSettingsForm,
     NoteForm,
+    Open311KeyForm,
     ReasonForm,
     RectificationForm,
     RelapseForm,
@@ -53,7 +57,9 @@ from .models import (
     FindingCategory,
     FindingPhoto,
     Inspection,
+    Interview,
     LedgerSettings,
+    Open311Key,
     Severity,
     Status,
     SupervisionOrder,
@@ -65,6 +71,8 @@ from .permissions import UNIT_ACTIONS, can_log, hides_checkers
 COUNT_CAP = 10_000
 # Citizen reports: at most this many per address (IP) per hour.
 CITIZEN_REPORTS_PER_HOUR = 5
+# Follow-up links: views per address (IP) per hour.
+FOLLOW_VIEWS_PER_HOUR = 60
 # A form posted again with the same one-time token (double click, retry).
 ALREADY_SENT = _lazy("This form was already sent: nothing was saved twice.")
 
@@ -131,7 +139,9 @@ def finding_list(request):
         filtered.filter(status__in=OPEN)
         .order_by()
         .values_list("status")
-        .annotate(n=Count("pk"), overdue=Count("pk", filter=overdue_q(today)))
+        # Counting a column of the finding_status_counts index (not the id) lets the index
+        # alone answer.
+        .annotate(n=Count("status"), overdue=Count("status", filter=overdue_q(today)))
     )
     counts, overdue_count = {}, 0
     for status, n, late in grouped:
@@ -236,6 +246,7 @@ def _action_forms(finding, actions, data=None, files=None, bound=None):
         "decide": DecideDisputeForm(initial=version, finding=finding),
         "void": ReasonForm(initial=version),
         "supervise": SuperviseForm(initial=version, finding=finding),
+        "interview": InterviewForm(initial=version),
         "relapse": RelapseForm(),
     }
     if bound:
@@ -264,6 +275,7 @@ def finding_detail(request, pk, bound=None, status=200):
         "events": events,
         "forms": _action_forms(finding, actions, bound=bound),
         "orders": finding.supervision_orders.all(),
+        "interviews": finding.interviews.all(),
         "relapses": finding.relapses.all(),
         "overdue": finding.is_overdue(),
         # Inspection records and a citizen's name and phone are for the office and inspectors.
@@ -399,6 +411,53 @@ def finding_supervise(request, pk):
         return _("Supervision order issued: %(number)s.") % {"number": event.data.get("number", "")}
 
     return _act(request, pk, "supervise", SuperviseForm, perform, needs_finding=True)
+
+
+@require_POST
+def finding_interview(request, pk):
+    def perform(finding, data):
+        finding.record_interview(
+            actor=request.user,
+            interviewees=data["interviewees"],
+            conducted_by=data["conducted_by"],
+            held_at=data["held_at"],
+            place=data["place"],
+            outcome=data["outcome"],
+            attachment=data["attachment"],
+            expected_version=data["version"],
+        )
+        return _("The interview (约谈) is recorded in the finding's history.")
+
+    return _act(request, pk, "interview", InterviewForm, perform, files=True)
+
+
+def interview_attachment(request, pk):
+    """An interview's attached record, after checking the person may see the finding."""
+    interview = get_visible_or_404(request.user, Interview.objects.exclude(attachment=""), pk=pk)
+    return private_file_response(interview.attachment)
+
+
+def supervision_notice(request, pk, fmt):
+    """督办通知单: the order's printable notice as PDF or .docx, for anyone who may see the
+    finding (the unit prints it too); every download is audited."""
+    order = get_visible_or_404(
+        request.user,
+        SupervisionOrder.objects.select_related(
+            "campaign", "finding__unit", "finding__standard", "finding__campaign"
+        ),
+        pk=pk,
+    )
+    if fmt == "pdf":
+        content, content_type = render_notice_pdf(order), "application/pdf"
+    else:
+        content, content_type = render_notice_docx(order), MIME_DOCX
+    return document_response(
+        content,
+        filename=notice_filename(order, f".{fmt}"),
+        content_type=content_type,
+        obj=order,
+        actor=request.user,
+    )
 
 
 @require_POST
@@ -734,9 +793,11 @@ def _report_campaign(request, pk):
 
 @login_not_required
 def citizen_report(request, campaign_pk=None):
-    """Anyone may report a problem with a photo; the office triages it. Rate-limited by address."""
+    """Anyone may report a problem with a photo; the office triages it. Rate-limited by address.
+    The confirmation gives the reference and the private follow-up link."""
     campaign = _report_campaign(request, campaign_pk)
-    form = CitizenReportForm(request.POST or None, request.FILES or None)
+    services.ensure_categories(campaign)
+    form = CitizenReportForm(request.POST or None, request.FILES or None, campaign=campaign)
     limited = False
     if request.method == "POST":
         # Every attempt counts, valid or not, whichever web process answers it.
@@ -750,12 +811,14 @@ def citizen_report(request, campaign_pk=None):
             )
         elif form.is_valid():
             data = form.cleaned_data
+            finding = None
             if not data["website"]:  # a filled honeypot means a robot: pretend all went well
-                submit_once(
+                finding, _first = submit_once(
                     token=data["form_token"],
                     person=None,
                     create=lambda: services.submit_citizen_report(
                         campaign=campaign,
+                        category=data["category"],
                         description=data["description"],
                         address=data["address"],
                         photos=data["photo"],
@@ -765,10 +828,91 @@ def citizen_report(request, campaign_pk=None):
                         phone=data["phone"],
                     ),
                 )
-            return render(request, "inspections/citizen_report_done.html", {"campaign": campaign})
+            follow_url = (
+                request.build_absolute_uri(
+                    reverse("inspections:citizen_follow", args=[finding.follow_token])
+                )
+                if finding is not None
+                else ""
+            )
+            return render(
+                request,
+                "inspections/citizen_report_done.html",
+                {"campaign": campaign, "finding": finding, "follow_url": follow_url},
+            )
     return render(
         request,
         "inspections/citizen_report.html",
         {"form": form, "campaign": campaign},
         status=429 if limited else 200,
     )
+
+
+@login_not_required
+def citizen_follow(request, token):
+    """The citizen's private follow-up page: the reference, the status in plain words and,
+    once closed off, the after-photo — nothing about the people or the unit's work.
+    Views are rate-limited by address; wrong tokens answer 404 and are audited."""
+    if too_many_attempts(
+        f"citizen-follow:{client_ip(request)}", limit=FOLLOW_VIEWS_PER_HOUR, per_seconds=3600
+    ):
+        return render(request, "inspections/citizen_follow.html", {"limited": True}, status=429)
+    finding = (
+        Finding.objects.public()
+        .select_related("category", "campaign")
+        .filter(follow_token=token)
+        .exclude(follow_token="")
+        .first()
+    )
+    if finding is None:
+        AuditEntry.record(
+            actor=None,
+            action=AuditEntry.Action.DENIED,
+            outcome=AuditEntry.Outcome.DENIED,
+            summary=_("Follow-up link refused: unknown token"),
+        )
+        raise Http404
+    closed = finding.status == Status.CLOSED
+    return render(
+        request,
+        "inspections/citizen_follow.html",
+        {
+            "finding": finding,
+            "campaign": finding.campaign,
+            "closed": closed,
+            "after_photos": finding.photos.filter(is_public=True) if closed else [],
+        },
+    )
+
+
+# --- Open311 API keys (the office) --------------------------------------------------------------
+
+
+@page_rule(office_admin)
+def open311_key_list(request):
+    """The integrating systems' Open311 keys: issue (shown once) and revoke."""
+    campaign = current_campaign_or_404(request)
+    form = Open311KeyForm(request.POST or None)
+    issued = None
+    if request.method == "POST" and form.is_valid():
+        # The key is shown on this response only: no redirect, nothing kept in the session.
+        issued = services.issue_open311_key(
+            campaign=campaign, name=form.cleaned_data["name"], actor=request.user
+        )
+        form = Open311KeyForm()
+    keys = Open311Key.objects.filter(campaign=campaign).select_related("created_by")
+    return render(
+        request,
+        "inspections/open311_key_list.html",
+        {"keys": keys, "form": form, "issued": issued, "campaign": campaign},
+    )
+
+
+@require_POST
+@page_rule(office_admin)
+def open311_key_revoke(request, pk):
+    campaign = current_campaign_or_404(request)
+    key = get_object_or_404(Open311Key.objects.usable().filter(campaign=campaign), pk=pk)
+    services.revoke_open311_key(key=key, actor=request.user)
+    messages.success(request, _("The key of %(system)s is revoked.") % {"system": key.name})
+    return redirect("inspections:open311_key_list")

@@ -95,6 +95,7 @@ def build_bulletin_data(*, campaign, period, snapshot, bulletin_settings, number
     from fieldwork.rounds import missed_in_week
     from inspections.models import UNIT_PENDING, Finding, FindingPhoto
     from inspections.models import Status as FindingStatus
+    from inspections.services import interviews_between
 
     start, end = snapshot.start, snapshot.end
     rows = list(snapshot.units.all())
@@ -221,6 +222,7 @@ def build_bulletin_data(*, campaign, period, snapshot, bulletin_settings, number
         "lists": lists,
         "overdue": [_item(f, end=end, calendar=calendar) for f in overdue],
         "relapsed": [_item(f, end=end, calendar=calendar) for f in relapsed],
+        "interviews": interviews_between(campaign=campaign, start=start, end=end),
         "cases": cases,
         "hot_spots": hot_spots_for_bulletin(campaign, on=end),
         "weekly": weekly,

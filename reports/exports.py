@@ -1,28 +1,18 @@
 """Outputs of the reports app: the ranking workbook and the bulletin PDF.
 
 The PDF is a Django template with print CSS rendered by WeasyPrint. Fonts, page size and
-margins live in `templates/reports/pdf/bulletin.css` only. The renderer's URL fetcher reads
-local files only — the app's static files and the private media a bulletin's photos come
-from — so rendering never touches the network.
+margins live in `templates/reports/pdf/print.css` only. The renderer (`campaign.documents.
+render_pdf`) reads local files only — the app's static files and the private media a
+bulletin's photos come from — so rendering never touches the network.
 """
 
-import logging
-import mimetypes
-from pathlib import Path
-
-from django.conf import settings
-from django.contrib.staticfiles import finders
 from django.core.files.base import ContentFile
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from weasyprint import HTML
-from weasyprint.urls import URLFetcher, URLFetcherResponse
 
+from campaign.documents import render_pdf
 from campaign.exports import TabularExport
-
-# WeasyPrint logs every layout step at INFO: a weekly worker log does not need it.
-logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
 
 
 def _safe(text):
@@ -90,30 +80,6 @@ class RankingExport(TabularExport):
             ]
 
 
-class LocalFilesOnly(URLFetcher):
-    """Serves `static:` and `media:` URLs from local disk and refuses everything else."""
-
-    def fetch(self, url, headers=None):
-        if url.startswith("static:"):
-            found = finders.find(url.removeprefix("static:").lstrip("/"))
-            path = Path(found) if found else None
-        elif url.startswith("media:"):
-            root = Path(settings.MEDIA_ROOT).resolve()
-            path = (root / url.removeprefix("media:").lstrip("/")).resolve()
-            if not path.is_relative_to(root):
-                path = None
-        else:
-            raise ValueError(f"Only local files are rendered into PDFs, not {url[:80]}")
-        if path is None or not path.is_file():
-            raise ValueError(f"No such local file: {url[:80]}")
-        mime_type, _encoding = mimetypes.guess_type(path.name)
-        return URLFetcherResponse(
-            url,
-            body=path.read_bytes(),
-            headers={"Content-Type": mime_type or "application/octet-stream"},
-        )
-
-
 def bulletin_context(bulletin):
     """What both the web page and the PDF show of a bulletin: its frozen content."""
     from .charts import bar_chart_svg, weekly_chart_svg
@@ -129,8 +95,7 @@ def bulletin_context(bulletin):
 
 
 def render_bulletin_pdf_bytes(bulletin):
-    html = render_to_string("reports/pdf/bulletin.html", bulletin_context(bulletin))
-    return HTML(string=html, base_url="static:/", url_fetcher=LocalFilesOnly()).write_pdf()
+    return render_pdf(render_to_string("reports/pdf/bulletin.html", bulletin_context(bulletin)))
 
 
 def render_bulletin_pdf(bulletin):

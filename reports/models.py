@@ -13,11 +13,11 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from campaign.links import pk_url
 from campaign.models import Campaign, Unit
 from campaign.transitions import Change, rule, transition
 
@@ -457,7 +457,7 @@ class Bulletin(models.Model):
         }
 
     def get_absolute_url(self):
-        return reverse("reports:bulletin_detail", args=[self.pk])
+        return pk_url("reports:bulletin_detail", self.pk)
 
     @property
     def is_draft(self):

@@ -24,7 +24,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Q
+from django.db.models import Count, Value
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -34,7 +34,7 @@ from campaign.outbox import handler
 from campaign.workdays import WorkdayCalendar
 
 from .models import Bulletin, PeriodSnapshot, ScoringRule, UnitSnapshot
-from .periods import ONE_DAY, iso_period, normalise_period, period_bounds
+from .periods import ONE_DAY, normalise_period, period_bounds
 
 TWO_PLACES = Decimal("0.01")
 
@@ -250,13 +250,18 @@ def _live_cache_key(campaign_id, period):
     return f"reports:live-week:{campaign_id}:{period}"
 
 
-def rows_for(campaign, period):
+def rows_for(campaign, period, kind=None):
     """(rows, rules dict, frozen?) for a week: the snapshot when there is one, else the live
-    figures a job computed in the last LIVE_MINUTES — or None while that job is running."""
+    figures a job computed in the last LIVE_MINUTES — or None while that job is running.
+    With `kind`, only the rows of that kind of unit (a ranking compares one kind)."""
     snapshot = PeriodSnapshot.objects.filter(campaign=campaign, period=period).first()
     if snapshot is not None:
-        return list(snapshot.units.all()), snapshot.rules, True
-    return cached_live_rows(campaign, period), ScoringRule.for_campaign(campaign).as_dict(), False
+        rows = snapshot.units.all()
+        return list(rows.filter(unit_kind=kind) if kind else rows), snapshot.rules, True
+    rows = cached_live_rows(campaign, period)
+    if rows is not None and kind:
+        rows = [row for row in rows if row.unit_kind == kind]
+    return rows, ScoringRule.for_campaign(campaign).as_dict(), False
 
 
 def cached_live_rows(campaign, period):
@@ -450,66 +455,103 @@ def red_black_lists(rows, rules):
 # --- Dashboard figures ----------------------------------------------------------------------
 
 
-def weekly_opened_closed(findings, *, weeks=8, today=None):
-    """[(period, opened, closed)] for the last `weeks` ISO weeks of a finding queryset."""
-    from inspections.models import Status as FindingStatus
-
-    today = today or timezone.localdate()
-    this_monday = today - datetime.timedelta(days=today.weekday())
-    first = this_monday - datetime.timedelta(days=7 * (weeks - 1))
-    periods = [iso_period(first + datetime.timedelta(days=7 * n)) for n in range(weeks)]
-    opened = dict.fromkeys(periods, 0)
-    closed = dict.fromkeys(periods, 0)
-    base = findings.exclude(status=FindingStatus.VOIDED)
-    for day in base.filter(found_on__gte=first).values_list("found_on", flat=True):
-        opened[iso_period(day)] = opened.get(iso_period(day), 0) + 1
-    closed_rows = base.filter(closed_at__isnull=False, closed_at__date__gte=first)
-    for moment in closed_rows.values_list("closed_at", flat=True):
-        key = iso_period(timezone.localdate(moment))
-        closed[key] = closed.get(key, 0) + 1
-    return [(p, opened.get(p, 0), closed.get(p, 0)) for p in periods]
+def top_units(units):
+    """The highest of `units` (pk, path pairs): those with no other of them above. A snapshot
+    row credits every unit above the one a finding is handed to, so these rows add up to
+    everything the person may see, each finding once."""
+    tops, last = [], None
+    for pk, path in sorted(units, key=lambda unit: unit[1]):
+        if last is None or not path.startswith(last):
+            tops.append(pk)
+            last = path
+    return tops
 
 
-def closure_by_district(findings, districts):
-    """[(district, total, closed, rate %)] over each district's territory (属地).
+def snapshot_figures(campaign, units, *, weeks=8):
+    """The dashboard's weekly figures from the frozen snapshots, never from the ledger.
 
-    The database counts per unit (one GROUP BY, at most a row per unit); the units' counts
-    are then added up under each district here, instead of reading every finding.
+    `units` are the (pk, path, kind) of the units the person may see. Returns
+    (weekly, closure, period): `weekly` is [(period, found, closed)] for the last `weeks`
+    frozen weeks (oldest first) summed over the highest of `units`; `closure` is
+    [(district name, found, closed, rate %)] of the visible districts at the end of the
+    latest frozen week, `period`. Two queries whatever the size of the ledger.
     """
-    from inspections.models import Status as FindingStatus
-
-    per_unit = (
-        findings.exclude(status=FindingStatus.VOIDED)
-        .filter(unit__isnull=False)
-        .order_by()
-        .values_list("unit__path")
-        .annotate(total=Count("pk"), closed=Count("pk", filter=Q(status=FindingStatus.CLOSED)))
+    snapshots = list(
+        PeriodSnapshot.objects.filter(campaign=campaign)
+        .order_by("-start")
+        .values_list("pk", "period")[:weeks]
     )
-    per_unit = list(per_unit)
-    result = []
-    for district in districts:
-        mine = [(t, c) for path, t, c in per_unit if path.startswith(district.path)]
-        total, closed = sum(t for t, _c in mine), sum(c for _t, c in mine)
-        rate = UnitSnapshot._rate(closed, total)
-        result.append((district, total, closed, rate))
-    return result
-
-
-def overdue_by_command_office(findings, parts, offices, *, today=None):
-    """[(command office, overdue findings, overdue units' parts of tasks)], plus a row for
-    work on no office (office None) when there is any."""
-    today = today or timezone.localdate()
-    finding_counts = defaultdict(int)
-    for office_id in findings.overdue(on=today).values_list(
-        "standard__lead_command_office", flat=True
+    if not snapshots:
+        return [], [], None
+    tops = top_units([(pk, path) for pk, path, _kind in units])
+    districts = [pk for pk, _path, kind in units if kind == Unit.Kind.DISTRICT]
+    rows = UnitSnapshot.objects.filter(
+        snapshot__in=[pk for pk, _period in snapshots], unit__in={*tops, *districts}
+    ).values_list(
+        "snapshot_id",
+        "unit_id",
+        "unit_name",
+        "found_week",
+        "closed_week",
+        "found_total",
+        "closed_total",
+    )
+    latest = snapshots[0][0]
+    found, closed, closure = defaultdict(int), defaultdict(int), []
+    top_ids = set(tops)
+    for snapshot, unit, name, found_week, closed_week, found_total, closed_total in rows.order_by(
+        "unit_path"
     ):
-        finding_counts[office_id] += 1
-    task_counts = defaultdict(int)
-    for office_id in parts.overdue(on=today).values_list("task__command_office", flat=True):
-        task_counts[office_id] += 1
-    result = [(o, finding_counts.get(o.pk, 0), task_counts.get(o.pk, 0)) for o in offices]
-    if finding_counts.get(None) or task_counts.get(None):
-        result.append((None, finding_counts.get(None, 0), task_counts.get(None, 0)))
+        if unit in top_ids:
+            found[snapshot] += found_week
+            closed[snapshot] += closed_week
+        if snapshot == latest and unit in districts:
+            rate = UnitSnapshot._rate(closed_total, found_total)
+            closure.append((name, found_total, closed_total, rate))
+    weekly = [(period, found[pk], closed[pk]) for pk, period in reversed(snapshots)]
+    return weekly, closure, snapshots[0][1]
+
+
+def live_figures(findings, parts, *, today=None):
+    """What the dashboard shows as it is now, in one query: open and overdue findings and
+    overdue units' parts of tasks, per command office (None: work on no office).
+
+    Open findings are few whatever the ledger's history, and are counted from the
+    finding_status_counts index; parts grow with tasks, not with findings.
+    Returns ({office id: (open findings, overdue findings, overdue parts)}).
+    """
+    from inspections.models import overdue_q as finding_overdue_q
+
+    today = today or timezone.localdate()
+    open_findings = (
+        findings.open()
+        .order_by()
+        .values_list("standard__lead_command_office")
+        .annotate(
+            open=Count("status"),
+            overdue=Count("status", filter=finding_overdue_q(today)),
+            parts=Value(0),
+        )
+    )
+    overdue_parts = (
+        parts.overdue(on=today)
+        .order_by()
+        .values_list("task__command_office")
+        .annotate(open=Value(0), overdue=Value(0), parts=Count("*"))
+    )
+    figures = defaultdict(lambda: (0, 0, 0))
+    for office, *counts in open_findings.union(overdue_parts, all=True):
+        figures[office] = tuple(a + b for a, b in zip(figures[office], counts, strict=True))
+    return dict(figures)
+
+
+def overdue_by_command_office(live, offices):
+    """[(command office, overdue findings, overdue parts)] from `live_figures`, plus a row for
+    work on no office (office None) when there is any."""
+    result = [(o, live.get(o.pk, (0, 0, 0))[1], live.get(o.pk, (0, 0, 0))[2]) for o in offices]
+    _open, findings, parts = live.get(None, (0, 0, 0))
+    if findings or parts:
+        result.append((None, findings, parts))
     return result
 
 

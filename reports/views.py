@@ -44,21 +44,27 @@ from .models import Bulletin, BulletinSettings, PeriodSnapshot, ScoringRule
 
 
 def dashboard(request):
-    """Leaders' and the office's overview: four charts, each with its table."""
+    """Leaders' and the office's overview: four charts, each with its table.
+
+    The weekly and per-district figures come from the frozen weekly snapshots; what is open
+    and overdue now from one live query. No figure reads the ledger's history.
+    """
     from inspections.models import Finding
     from tasks.models import TaskPart
 
     campaign = current_campaign_or_404(request)
-    findings = Finding.objects.visible_to(request.user).filter(campaign=campaign)
-    # Task figures count each unit's own part of a task.
-    parts = TaskPart.objects.visible_to(request.user).filter(task__campaign=campaign)
-    weekly = rankings.weekly_opened_closed(findings)
-    districts = list(
-        Unit.objects.visible_to(request.user).filter(campaign=campaign, kind=Unit.Kind.DISTRICT)
+    units = Unit.objects.visible_to(request.user).filter(campaign=campaign)
+    weekly, closure, as_of = rankings.snapshot_figures(
+        campaign, list(units.values_list("pk", "path", "kind"))
     )
-    closure = rankings.closure_by_district(findings, districts)
+    # Task figures count each unit's own part of a task.
+    findings = Finding.objects.visible_to(request.user).filter(campaign=campaign)
+    live = rankings.live_figures(
+        findings,
+        TaskPart.objects.counted_for(request.user).filter(task__campaign=campaign),
+    )
     offices = list(CommandOffice.objects.visible_to(request.user).filter(campaign=campaign))
-    overdue = rankings.overdue_by_command_office(findings, parts, offices)
+    overdue = rankings.overdue_by_command_office(live, offices)
     projected = rankings.projected_scores(request.user, campaign)
     chart_data = {
         "weekly": {
@@ -67,7 +73,7 @@ def dashboard(request):
             "closed": [c for _p, _o, c in weekly],
         },
         "closure": {
-            "labels": [d.name for d, *_rest in closure],
+            "labels": [name for name, *_rest in closure],
             "rates": [float(rate) if rate is not None else 0 for *_rest, rate in closure],
         },
         "overdue": {
@@ -89,13 +95,14 @@ def dashboard(request):
         {
             "weekly": weekly,
             "closure": closure,
+            "as_of": as_of,
             "overdue": overdue,
             "projected": projected,
             "chart_data": chart_data,
             "latest_bulletin": latest,
-            "open_count": findings.open().count(),
-            "overdue_count": findings.overdue().count(),
-            "overdue_tasks": parts.overdue().count(),
+            "open_count": sum(f[0] for f in live.values()),
+            "overdue_count": sum(f[1] for f in live.values()),
+            "overdue_tasks": sum(f[2] for f in live.values()),
             "hot_spots": spots,
         },
     )
@@ -120,8 +127,10 @@ def _ranking(request):
     kinds = [k for k in Unit.Kind.values if any(kind == k for _pk, kind in visible)]
     kind = values.get("kind") or (kinds[0] if kinds else Unit.Kind.DISTRICT)
     # An unfrozen week is computed by a job; until it is ready the page says so and polls.
-    rows, rules, frozen = rankings.rows_for(campaign, period)
-    previous_rows, previous_rules, _f = rankings.rows_for(campaign, periods.previous_period(period))
+    rows, rules, frozen = rankings.rows_for(campaign, period, kind)
+    previous_rows, previous_rules, _f = rankings.rows_for(
+        campaign, periods.previous_period(period), kind
+    )
     computing = rows is None or previous_rows is None
     items, red, black = [], [], []
     if not computing:

@@ -17,11 +17,11 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models import Case, CharField, Exists, OuterRef, Q, Value, When
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from campaign.links import pk_url
 from campaign.models import (
     AppendOnlyModel,
     Campaign,
@@ -231,7 +231,7 @@ class Task(models.Model):
         return self.title
 
     def get_absolute_url(self):
-        return reverse("tasks:task_detail", args=[self.pk])
+        return pk_url("tasks:task_detail", self.pk)
 
     @property
     def is_open(self):
@@ -448,6 +448,21 @@ class TaskPartQuerySet(models.QuerySet):
     def visible_to(self, user):
         """The parts of the tasks the person sees: the lead unit sees everyone's part."""
         return self.filter(task__in=Task.objects.visible_to(user))
+
+    def counted_for(self, user):
+        """The parts a person's figures count (dashboard, task list): campaign-wide roles
+        every part; command staff every part of their office's tasks; unit people their own
+        units' parts and every part of a task their unit leads. A street liaison sees the
+        other streets' parts of a shared task, but counts only their street's."""
+        from campaign.access import scope_for
+
+        return self.filter(
+            scope_for(user).q(
+                campaign="task__campaign",
+                units=["unit", "task__lead_unit"],
+                command_office="task__command_office",
+            )
+        )
 
     def overdue(self, on=None):
         return self.filter(overdue_q(on))

@@ -19,6 +19,7 @@ from campaign.models import (
     AuditEntry,
     IndicatorNode,
     Membership,
+    Notification,
     PublishedHolidayYear,
     Role,
     Standard,
@@ -387,6 +388,7 @@ def notify_task_submitted(*, event_id, part_id=None, task_id=None):
             body=_("%(unit)s submitted the task “%(title)s” for acceptance.")
             % {"unit": part.unit, "title": task.title},
             url=part.get_absolute_url(),
+            event=Notification.Event.TASK_REVIEW,
             campaign=task.campaign,
             dedupe_key=f"task-event:{event_id}",
         )
@@ -415,6 +417,7 @@ def notify_task_decided(*, event_id, accepted, part_id=None, task_id=None):
             body=body,
             url=part.get_absolute_url(),
             level="info",
+            event=Notification.Event.TASK_DECISION,
             campaign=task.campaign,
             dedupe_key=f"task-event:{event_id}",
         )
@@ -442,6 +445,7 @@ def notify_tasks_assigned(*, task_ids, token):
                 url=first.get_absolute_url()
                 if len(unit_tasks) == 1
                 else reverse("tasks:task_mine"),
+                event=Notification.Event.TASK_ASSIGNED,
                 campaign=first.campaign,
                 dedupe_key=f"tasks:assigned:{unit.pk}:{token}",
             )
@@ -524,6 +528,7 @@ def check_deadlines(*, today=None):
                 "days": calendar.working_days_between(task.deadline, today),
             },
             level="overdue",
+            event=Notification.Event.OVERDUE,
         )
     for part in yellow:
         task = part.task
@@ -543,6 +548,7 @@ def check_deadlines(*, today=None):
                 "progress": part.progress,
             },
             level="warning",
+            event=Notification.Event.PROGRESS_REMINDER,
         )
     for part, (milestone_id, _task_id, date, deliverable, expected) in behind:
         task = part.task
@@ -557,6 +563,7 @@ def check_deadlines(*, today=None):
             )
             % {"title": task.title, "what": what, "date": date, "progress": part.progress},
             level="overdue",
+            event=Notification.Event.PROGRESS_REMINDER,
         )
     return counts
 

@@ -133,7 +133,8 @@ def task_list(request):
         "page": page,
         # Rows are tasks, but overdue is counted in units' parts everywhere (dashboard, battle
         # map, bulletin): a shared task with two late streets is one row and two overdue parts.
-        "overdue_parts": TaskPart.objects.filter(task__in=task_filter.qs.values("pk"))
+        "overdue_parts": TaskPart.objects.counted_for(request.user)
+        .filter(task__in=task_filter.qs.values("pk"))
         .overdue()
         .count(),
         "can_manage": manager,

@@ -39,6 +39,11 @@ MAIN_PAGES = [
     "/ledger/",
     "/ledger/inbox/",
     "/ledger/supervision/",
+    "/field/points/",
+    "/field/map/",
+    "/field/hot-spots/",
+    "/ledger/report/",
+    "/ledger/open311-keys/",
     "/reports/",
     "/reports/rankings/",
     "/reports/bulletins/",
@@ -47,6 +52,9 @@ MAIN_PAGES = [
     "/org/systems/",
     "/org/notifications/",
     "/field/rounds/",
+    "/org/notifications/preferences/",
+    "/org/channels/",
+    "/org/deliveries/",
 ]
 
 

@@ -114,6 +114,11 @@ EXPECTED = {
     "org/audit/": only("auditor"),
     "org/audit/export/": only("auditor"),
     "org/notifications/": EVERYONE,
+    "org/notifications/preferences/": EVERYONE,
+    "org/channels/": OFFICE,
+    "org/channels/new/": OFFICE,
+    "org/channels/<int:pk>/edit/": only("office_admin", yes=404),
+    "org/deliveries/": OFFICE,
     "org/systems/": EVERYONE,
     "org/systems/import/": OFFICE,
     "org/systems/<int:pk>/": MISSING,
@@ -145,7 +150,11 @@ EXPECTED = {
     "ledger/findings/<int:pk>/decide/": POST_ONLY,
     "ledger/findings/<int:pk>/void/": POST_ONLY,
     "ledger/findings/<int:pk>/supervise/": POST_ONLY,
+    "ledger/findings/<int:pk>/interview/": POST_ONLY,
     "ledger/findings/<int:pk>/relapse/": POST_ONLY,
+    "ledger/interviews/<int:pk>/attachment/": MISSING,
+    "ledger/supervision/<int:pk>/notice.pdf": MISSING,
+    "ledger/supervision/<int:pk>/notice.docx": MISSING,
     "ledger/photos/<int:pk>/": MISSING,
     "ledger/photos/<int:pk>/thumb/": MISSING,
     "ledger/inspections/": EVERYONE,
@@ -153,6 +162,21 @@ EXPECTED = {
     "ledger/inspections/<int:pk>/": MISSING,
     "ledger/report/": PUBLIC,
     "ledger/report/<int:campaign_pk>/": status(404, anonymous=404),
+    "ledger/follow/<str:token>/": status(404, anonymous=404),
+    "ledger/open311-keys/": OFFICE,
+    "ledger/open311-keys/<int:pk>/revoke/": POST_ONLY,
+    # Open311 GeoReport v2: public, no session; unknown ids answer the spec's 404 document.
+    **{
+        f"open311/v2/{route}.{fmt}": PUBLIC
+        for route in ("discovery", "services", "requests")
+        for fmt in ("xml", "json")
+    },
+    **{
+        f"open311/v2/{route}/<str:code>.{fmt}": status(404, anonymous=404)
+        for route in ("services", "requests")
+        for fmt in ("xml", "json")
+    },
+    "open311/v2/media/<int:pk>.jpg": status(404, anonymous=404),
     "tasks/": EVERYONE,
     "tasks/mine/": EVERYONE,
     "tasks/new/": only("office_admin", "command_staff"),
@@ -185,6 +209,18 @@ EXPECTED = {
     "reports/bulletins/<int:pk>/publish/": POST_ONLY,
     "reports/bulletins/<int:pk>/pdf/": MISSING,
     "reports/bulletins/<int:pk>/photos/<int:case>/<int:index>/": MISSING,
+    "field/points/": EVERYONE,
+    "field/points/new/": OFFICE,
+    "field/points/export/": EVERYONE,
+    "field/points/import/": OFFICE,
+    "field/points/nearest/": FIELD,  # names points near a place: for those who log findings
+    "field/points/<int:pk>/": MISSING,
+    "field/points/<int:pk>/edit/": status(403, office_admin=404),
+    "field/point-types/": OFFICE,
+    "field/point-types/<int:pk>/edit/": status(403, office_admin=404),
+    "field/map/": EVERYONE,
+    "field/map/data/": EVERYONE,
+    "field/hot-spots/": EVERYONE,
     # --- fieldwork: sampling rounds and recurring rounds ---
     "field/rounds/": EVERYONE,
     "field/rounds/new/": OFFICE,

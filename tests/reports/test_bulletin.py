@@ -9,11 +9,11 @@ import pytest
 from django.core import mail
 from django.core.management import call_command
 
+from campaign.documents import LocalFilesOnly
 from campaign.outbox import relay
 from campaign.transitions import DomainError
 from inspections.models import Severity, Status
 from reports.bulletins import make_bulletin, produce_due_bulletins, refresh_bulletin
-from reports.exports import LocalFilesOnly
 from reports.models import Bulletin, BulletinSettings, UnitSnapshot
 from reports.periods import due_period
 

@@ -134,3 +134,25 @@ def test_a_shared_task_with_two_late_streets_is_one_row_and_two_overdue_parts_ev
     assert filtered.context["overdue_parts"] == dashboard == battle_map
     assert dashboard >= 2  # every late unit's part counts, not the task once
     assert f"逾期的单位分工 {dashboard} 个" in filtered.content.decode()
+
+
+def test_a_street_counts_its_own_late_part_and_the_lead_unit_counts_every_part(
+    city, fixed_today, personas, client_for
+):
+    """A street liaison answers for their street's part of a shared task, not for the other
+    streets'; the department leading the task oversees every part of it."""
+    make_task(
+        city,
+        lead_unit=city.chengguan,
+        responsible=[city.donghua, city.xinshi],
+        deadline=D(2026, 2, 14),
+        title="两个街道都逾期",
+    )
+    counts = {}
+    for name in ("street_liaison", "department_leader"):
+        client = client_for(getattr(personas, name))
+        listed = client.get(reverse("tasks:task_list"), {"overdue": "on"})
+        dashboard = client.get(reverse("reports:dashboard")).context["overdue_tasks"]
+        assert listed.context["overdue_parts"] == dashboard
+        counts[name] = dashboard
+    assert counts == {"street_liaison": 1, "department_leader": 3}

@@ -1,0 +1,65 @@
+"""The office issues a supervision order (督办) in the browser, then prints its notice
+(督办通知单) from the supervision list: a PDF and an editable .docx that both parse."""
+
+import io
+import re
+
+import docx
+import pypdf
+import pytest
+
+from campaign.documents import MIME_DOCX
+from inspections.models import SupervisionOrder
+from tests.inspections.conftest import category, make_finding  # noqa: F401 (fixtures)
+
+from .conftest import login
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+def test_the_office_supervises_a_finding_and_downloads_its_notice(
+    browser_page,
+    live_server,
+    personas,
+    make_finding,  # noqa: F811 (fixture)
+    tmp_path,  # noqa: F811 (fixture)
+):
+    page = browser_page
+    finding = make_finding("rectifying")
+    login(page, live_server, "office")
+
+    # 1. On the finding's page the office issues a listed supervision order.
+    page.goto(f"{live_server.url}{finding.get_absolute_url()}")
+    page.select_option("#id_supervise_level", label="挂牌督办")
+    page.fill("#id_supervise_note", "三日内清理到位")
+    page.locator("#action-supervise button[type=submit]").click()
+    page.wait_for_url(re.compile(r"/ledger/findings/\d+/$"))
+    order = SupervisionOrder.objects.get(finding=finding)
+    assert order.number in page.content()
+
+    # 2. The supervision list offers the notice; the PDF downloads and parses.
+    page.goto(f"{live_server.url}/ledger/supervision/")
+    row = page.locator("#supervision-table tbody tr", has_text=finding.code)
+    with page.expect_download() as pdf_download:
+        row.get_by_role("link", name="通知单（PDF）").click()
+    pdf_path = tmp_path / "notice.pdf"
+    pdf_download.value.save_as(pdf_path)
+    assert pdf_download.value.suggested_filename == f"{order.number}.pdf"
+    text = "".join(p.extract_text() for p in pypdf.PdfReader(pdf_path).pages).replace("\n", "")
+    assert order.number in text and "东华街道" in text and "2026年3月10日" in text
+
+    # 3. The Word version too, with the content type Word and WPS expect.
+    link = row.get_by_role("link", name="通知单（Word）")
+    with page.expect_download() as docx_download:
+        link.click()
+    docx_path = tmp_path / "notice.docx"
+    docx_download.value.save_as(docx_path)
+    paragraphs = [p.text for p in docx.Document(docx_path).paragraphs]
+    assert order.number in paragraphs and "督办通知单" in paragraphs
+    response = page.request.get(f"{live_server.url}{link.get_attribute('href')}")
+    assert response.headers["content-type"] == MIME_DOCX
+    assert docx.Document(io.BytesIO(response.body())).paragraphs[1].text == order.number
+    pdf_href = row.get_by_role("link", name="通知单（PDF）").get_attribute("href")
+    assert page.request.get(f"{live_server.url}{pdf_href}").headers["content-type"] == (
+        "application/pdf"
+    )
