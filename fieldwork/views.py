@@ -389,7 +389,7 @@ def round_list(request):
     """The office's and inspectors' rounds, with the recurring rounds due and missed."""
     campaign = current_campaign_or_404(request)
     visible = Round.objects.visible_to(request.user).filter(campaign=campaign)
-    round_rows = list(visible.select_related("schedule__point_type")[:100])
+    round_rows = list(visible.select_related("inspection", "schedule__point_type")[:100])
     counts = rounds.sample_counts(round_rows)
     for r in round_rows:
         r.sampled, r.observed = counts.get(r.pk, (0, 0))

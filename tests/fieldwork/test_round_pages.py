@@ -4,6 +4,8 @@ phone form's refusals, the printed route sheets and who may open what."""
 import datetime
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from campaign.models import AuditEntry
@@ -114,3 +116,37 @@ def test_units_get_404_on_every_round_page(drawn, personas, client_for):
     ):
         assert client.get(url).status_code == 404, url
     assert drawn.name not in client.get(reverse("fieldwork:round_list")).content.decode()
+
+
+def test_the_round_list_and_a_round_page_keep_their_query_count(
+    city, personas, register, client_for
+):
+    client = client_for(personas.office_admin)
+
+    def make(n):
+        made = []
+        for i in range(n):
+            the_round = rounds.create_round(
+                campaign=city.campaign,
+                actor=personas.office_admin,
+                name=f"第{i}轮",
+                kind=Source.UNDERCOVER,
+                date=datetime.date(2026, 11, 20),
+                quotas=[{"type": register.market.pk, "district": None, "count": 1 + i % 5}],
+                inspectors=[personas.inspector],
+            )
+            rounds.draw(the_round, actor=personas.office_admin, seed=i)
+            made.append(the_round)
+        return made
+
+    def count(url):
+        client.get(url)
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(url).status_code == 200
+        return len(queries)
+
+    small = make(2)
+    few = (count(reverse("fieldwork:round_list")), count(small[0].get_absolute_url()))
+    large = make(10)
+    many = (count(reverse("fieldwork:round_list")), count(large[-1].get_absolute_url()))
+    assert few == many
