@@ -186,10 +186,12 @@ def route(notifications):
         )
 
 
-def send_digests(*, day=None):
-    """Queue one message per person and channel with the day's information notices of the
-    events they take as a digest. Idempotent: the key names the person, channel and day."""
-    day = day or timezone.localdate()
+def send_digests(*, now=None):
+    """Queue one message per person and channel with the information notices of the last 24
+    hours of the events they take as a digest (the daily job's runs meet end to end).
+    Idempotent: the key names the person, channel and day."""
+    now = now or timezone.now()
+    day = timezone.localdate(now)
     queued = 0
     by_person = defaultdict(list)
     for row in NoticePreference.objects.filter(digest=True).exclude(channels=[]):
@@ -198,7 +200,8 @@ def send_digests(*, day=None):
         Notification.objects.filter(
             recipient_id__in=list(by_person),
             level=Notification.Level.INFO,
-            created_at__date=day,
+            created_at__gt=now - timezone.timedelta(days=1),
+            created_at__lte=now,
         )
         .select_related("recipient", "campaign")
         .order_by("created_at", "pk")
@@ -294,8 +297,6 @@ def dingtalk_sign(secret, timestamp):
 
 
 def send_sms(endpoint, phone, text, *, event, key):
-    if endpoint.template:
-        text = endpoint.template.replace("{text}", text)  # e.g. "【市创建办】{text}"
     body = json.dumps(
         {"mobile": phone, "content": text, "event": event, "id": key}, ensure_ascii=False
     ).encode()
@@ -346,20 +347,22 @@ def send_message(*, channel, notification_ids, person_ids, endpoint_id, delivery
     if not notifications:
         return
     first = notifications[0]
-    key = delivery_key
     people = list(Person.objects.filter(pk__in=person_ids, is_active=True))
     endpoint = ChannelEndpoint.objects.filter(pk=endpoint_id).first()
+    with translation.override(settings.LANGUAGE_CODE):
+        text = compose(notifications)
+        subject = first.subject[:200] if len(notifications) == 1 else _("Daily digest")
     log = Delivery(
         campaign_id=first.campaign_id,
-        key=key,
+        key=delivery_key,
         channel=channel,
         event=first.event,
         endpoint=endpoint,
-        subject=first.subject[:200] if len(notifications) == 1 else _("Daily digest"),
-        attempt=Delivery.objects.filter(key=key).count() + 1,
+        subject=subject,
+        attempt=Delivery.objects.filter(key=delivery_key).count() + 1,
     )
-    with translation.override(settings.LANGUAGE_CODE):
-        text = compose(notifications)
+    if endpoint is not None and endpoint.template:
+        text = endpoint.template.replace("{text}", text)  # e.g. "【市创建办】{text}"
     mobiles = [p.phone for p in people if p.phone]
     try:
         if channel == Channel.EMAIL:
@@ -367,10 +370,7 @@ def send_message(*, channel, notification_ids, person_ids, endpoint_id, delivery
             log.recipient = mask_email(address) if address else ""
             if not address:
                 return _skipped(log, _("no e-mail address"))
-            send_mail(
-                first.subject if len(notifications) == 1 else log.subject, text, None, [address]
-            )
-            log.response_code = None
+            send_mail(subject, text, None, [address])
         elif endpoint is None or not endpoint.enabled:
             return _skipped(log, _("no endpoint configured"))
         elif channel == Channel.SMS:
@@ -378,7 +378,7 @@ def send_message(*, channel, notification_ids, person_ids, endpoint_id, delivery
             if not mobiles:
                 return _skipped(log, _("no phone number"))
             log.response_code, answer = send_sms(
-                endpoint, mobiles[0], text, event=first.event, key=key
+                endpoint, mobiles[0], text, event=first.event, key=delivery_key
             )
             log.response = excerpt(answer)
         else:

@@ -48,7 +48,7 @@ from django.utils.translation import gettext as _
 from docx import Document
 from docx.enum.section import WD_ORIENT
 from docx.enum.table import WD_TABLE_ALIGNMENT
-from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
+from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING, WD_TAB_ALIGNMENT
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt, RGBColor
@@ -117,14 +117,17 @@ def heading_number(level, n):
     }[level]
 
 
+# Theme font attributes win over named faces in Word: a style or run names its faces only.
+_THEME_FONTS = ("w:asciiTheme", "w:hAnsiTheme", "w:eastAsiaTheme", "w:cstheme")
+
+
 def set_fonts(target, east_asia, *, latin=LATIN, size=None, bold=None, color=None):
     """Set the faces of a run or a style, the East-Asian one included (see module doc)."""
     font = target.font
     font.name = latin
-    r_pr = target.element.get_or_add_rPr()
-    fonts = r_pr.find(qn("w:rFonts"))
-    if fonts is None:
-        fonts = r_pr.get_or_add_rFonts()
+    fonts = target.element.get_or_add_rPr().get_or_add_rFonts()
+    for theme in _THEME_FONTS:
+        fonts.attrib.pop(qn(theme), None)
     fonts.set(qn("w:eastAsia"), east_asia)
     if size is not None:
         font.size = size
@@ -135,9 +138,31 @@ def set_fonts(target, east_asia, *, latin=LATIN, size=None, bold=None, color=Non
     return target
 
 
+# The children that come after <w:pBdr> in <w:pPr> and after <w:tblBorders> in <w:tblPr>:
+# OOXML fixes the order of properties, and Word calls a file with them out of order corrupt.
+_FOLLOWING = {
+    "w:pBdr": (
+        "w:shd", "w:tabs", "w:suppressAutoHyphens", "w:kinsoku", "w:wordWrap",
+        "w:overflowPunct", "w:topLinePunct", "w:autoSpaceDE", "w:autoSpaceDN", "w:bidi",
+        "w:adjustRightInd", "w:snapToGrid", "w:spacing", "w:ind", "w:contextualSpacing",
+        "w:mirrorIndents", "w:suppressOverlap", "w:jc", "w:textDirection", "w:textAlignment",
+        "w:textboxTightWrap", "w:outlineLvl", "w:divId", "w:cnfStyle", "w:rPr", "w:sectPr",
+        "w:pPrChange",
+    ),
+    "w:tblBorders": (
+        "w:shd", "w:tblLayout", "w:tblCellMar", "w:tblLook", "w:tblCaption",
+        "w:tblDescription", "w:tblPrChange",
+    ),
+}  # fmt: skip
+
+
 def _border(element, tag, edges, *, size=4, color="000000"):
-    """Add `<tag>` with single-line `edges` (top, bottom …) to a pPr or tblPr element."""
-    borders = OxmlElement(tag)
+    """Draw single lines on `edges` (top, bottom …) of a pPr or tblPr element, in its
+    `<tag>` (w:pBdr or w:tblBorders), created in its schema place when missing."""
+    borders = element.find(qn(tag))
+    if borders is None:
+        borders = OxmlElement(tag)
+        element.insert_element_before(borders, *_FOLLOWING[tag])
     for edge in edges:
         line = OxmlElement(f"w:{edge}")
         line.set(qn("w:val"), "single")
@@ -145,7 +170,6 @@ def _border(element, tag, edges, *, size=4, color="000000"):
         line.set(qn("w:space"), "1")
         line.set(qn("w:color"), color)
         borders.append(line)
-    element.append(borders)
 
 
 def _page_field(run):
@@ -175,14 +199,16 @@ class OfficialDocument:
         section.footer_distance = Mm(20)
         normal = self.document.styles["Normal"]
         set_fonts(normal, FANGSONG, size=SIZE_3)
+        # Chinese proofing and line breaking. The template's Normal style has no w:lang, and
+        # w:lang comes after every run property set above, so appending keeps schema order.
         lang = OxmlElement("w:lang")
         lang.set(qn("w:eastAsia"), "zh-CN")
         normal.element.get_or_add_rPr().append(lang)
         fmt = normal.paragraph_format
         fmt.line_spacing_rule, fmt.line_spacing = WD_LINE_SPACING.EXACTLY, LINE_PITCH
         fmt.space_before = fmt.space_after = Pt(0)
-        for name in ("Title", *(f"Heading {n}" for n in range(1, 5))):
-            # The built-in styles come in Latin faces and theme colours: make them official.
+        for name in (f"Heading {n}" for n in range(1, 5)):
+            # The built-in headings come in theme faces and colours: make them official.
             style = self.document.styles[name]
             set_fonts(style, HEITI, size=SIZE_3, bold=False, color=RGBColor(0, 0, 0))
         footer = section.footer.paragraphs[0]
@@ -222,27 +248,24 @@ class OfficialDocument:
 
     def title(self, text):
         """The document's title (标题): centred, 2号 小标宋, a blank line after it."""
-        para = self.document.add_paragraph(style="Title")
-        para.alignment = WD_ALIGN_PARAGRAPH.CENTER
+        para = self.paragraph(text, indent=False, align=WD_ALIGN_PARAGRAPH.CENTER)
         fmt = para.paragraph_format
         fmt.line_spacing_rule, fmt.line_spacing = WD_LINE_SPACING.EXACTLY, Pt(35)
         fmt.space_after = LINE_PITCH
-        # Title carries a bottom border in the default template: the red rule is the only one.
-        p_pr = para._p.get_or_add_pPr()
-        for old in p_pr.findall(qn("w:pBdr")):
-            p_pr.remove(old)
-        set_fonts(para.add_run(text), XIAOBIAOSONG, size=SIZE_2)
+        set_fonts(para.runs[0], XIAOBIAOSONG, size=SIZE_2)
         return para
 
     def addressee(self, text):
         """主送机关: flush left, ending with a full-width colon."""
         return self.paragraph(text, indent=False)
 
-    def heading(self, text, level=1):
-        """A numbered heading; a heading resets the numbers of the levels below it."""
+    def heading(self, text, level=1, *, number=None):
+        """A numbered heading; a heading resets the numbers of the levels below it.
+        `number` prints a number the caller already gave it (a document numbered once for
+        several renderers) instead of counting."""
         self._counters[level - 1] += 1
         self._counters[level:] = [0] * (4 - level)
-        label = heading_number(level, self._counters[level - 1])
+        label = heading_number(level, self._counters[level - 1]) if number is None else number
         font, bold = {1: (HEITI, False), 2: (KAITI, False), 3: (FANGSONG, True)}.get(
             level, (FANGSONG, False)
         )
@@ -318,9 +341,10 @@ class OfficialDocument:
             paras.append(para)
         return paras
 
-    def distribution(self, lines):
+    def distribution(self, lines, *, printed=None):
         """版记: the 报/送/发 lines, e.g. [("报", "市委、市政府"), ("发", "各区县")], between
-        thin rules; a label's text wraps under itself."""
+        thin rules; a label's text wraps under itself. `printed` = (印发机关, "2026年3月2日印发")
+        adds the printing line, the office flush left and the date flush right."""
         self.paragraph(indent=False)
         paras = []
         for label, text in lines:
@@ -328,6 +352,14 @@ class OfficialDocument:
             set_fonts(para.add_run(f"{label}：{text}"), FANGSONG, size=SIZE_4)
             para.paragraph_format.left_indent = Pt(14)
             para.paragraph_format.first_line_indent = Pt(-14)
+            paras.append(para)
+        if printed:
+            office, date = printed
+            para = self.paragraph(indent=False)
+            width = self.document.sections[0].page_width
+            width -= self.document.sections[0].left_margin + self.document.sections[0].right_margin
+            para.paragraph_format.tab_stops.add_tab_stop(width, WD_TAB_ALIGNMENT.RIGHT)
+            set_fonts(para.add_run(f"{office}\t{date}"), FANGSONG, size=SIZE_4)
             paras.append(para)
         if paras:
             _border(paras[0]._p.get_or_add_pPr(), "w:pBdr", ["top"], size=8)

@@ -52,9 +52,9 @@ def relay_outbox():
 
 @shared_task(acks_late=True, time_limit=300)
 def send_daily_digests():
-    """Once a day: one message per person and channel with the day's information notices
-    they take as a digest. Idempotent (one outbox key per person, channel and day)."""
-    return send_digests(day=timezone.localdate())
+    """Once a day: one message per person and channel with the last day's information
+    notices they take as a digest. Idempotent (one outbox key per person, channel and day)."""
+    return send_digests()
 
 
 # Within the visibility timeout like every job: a sweep cut short finishes the next night.

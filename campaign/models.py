@@ -1183,7 +1183,10 @@ class ChannelEndpoint(models.Model):
         _("message template"),
         max_length=500,
         blank=True,
-        help_text=_("SMS only: {text} stands for the message, e.g. 【市创建办】{text}."),
+        help_text=_(
+            "{text} stands for the message, e.g. 【市创建办】{text}; a 钉钉 robot with "
+            "keyword security needs its keyword here."
+        ),
     )
     events = models.JSONField(_("events posted to the group"), default=list, blank=True)
     enabled = models.BooleanField(_("enabled"), default=True)

@@ -1,11 +1,14 @@
 from django.contrib import admin
 
+from campaign.admin import ReadOnlyAdmin
+
 from .models import (
     Finding,
     FindingCategory,
     FindingEvent,
     FindingPhoto,
     Inspection,
+    Interview,
     LedgerSettings,
     SupervisionOrder,
 )
@@ -74,7 +77,7 @@ class FindingAdmin(admin.ModelAdmin):
 
 @admin.register(FindingPhoto)
 class FindingPhotoAdmin(admin.ModelAdmin):
-    list_display = ["finding", "kind", "taken_at", "uploaded_at"]
+    list_display = ["finding", "kind", "is_public", "taken_at", "uploaded_at"]
 
     def has_change_permission(self, request, obj=None):
         return False
@@ -92,3 +95,10 @@ class SupervisionOrderAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(Interview)
+class InterviewAdmin(ReadOnlyAdmin):
+    """Interviews are recorded on the finding's page, through its rules."""
+
+    list_display = ["finding", "unit", "interviewees", "held_at"]

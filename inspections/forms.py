@@ -395,6 +395,11 @@ class CategoryForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.instance.campaign = campaign
         self.fields["department"].queryset = _units(campaign).filter(kind=Unit.Kind.DEPARTMENT)
+        # Forms and imports written before icons existed leave it out: the neutral one then.
+        self.fields["icon"].required = False
+
+    def clean_icon(self):
+        return self.cleaned_data["icon"] or FindingCategory.Icon.OTHER
 
     def clean_name(self):
         name = self.cleaned_data["name"].strip()

@@ -315,6 +315,11 @@ PUBLIC_STATUS_NOTES = {
 NEARBY_METRES = 50
 
 
+def is_id(text):
+    """Whether `text` is a number a database integer holds (ASCII digits: not ² or １)."""
+    return text.isascii() and text.isdigit() and len(text) <= 18
+
+
 def overdue_q(on):
     """Waiting for the unit past the deadline: the one rule for "overdue"."""
     return Q(status__in=UNIT_PENDING, deadline__lt=on)
@@ -378,12 +383,14 @@ class FindingQuerySet(models.QuerySet):
         evaluation findings, which stay unannounced."""
         return self.exclude(source__in=HIDDEN_SOURCES).exclude(inspection__kind__in=HIDDEN_SOURCES)
 
-    def by_code(self, code):
-        """The finding of a reference such as 2026-00123 (`Finding.code`), as a queryset."""
-        year, _sep, number = str(code).partition("-")
-        if not (year.isdigit() and number.isdigit()):
-            return self.none()
-        return self.filter(pk=int(number), found_on__year=int(year))
+    def by_codes(self, codes):
+        """The findings of references such as 2026-00123 (`Finding.code`); others match none."""
+        match = Q(pk__in=[])
+        for code in codes:
+            year, _sep, number = str(code).partition("-")
+            if is_id(year) and is_id(number):
+                match |= Q(pk=int(number), found_on__year=int(year))
+        return self.filter(match)
 
     def overdue(self, on=None):
         """Waiting for the unit past the deadline."""
@@ -895,8 +902,9 @@ class Finding(models.Model):
     def interview_due(self):
         """约谈 comes after repeated supervision: once the finding has had the campaign's
         `interview_after` supervision orders."""
-        settings = LedgerSettings.for_campaign(self.campaign)
-        return len(self.supervision_orders.all()) >= settings.interview_after
+        orders = len(self.supervision_orders.all())  # prefetched on the finding's page
+        # The threshold is at least 1: an unsupervised finding needs no settings read.
+        return orders > 0 and orders >= LedgerSettings.for_campaign(self.campaign).interview_after
 
     def record_interview(
         self,
@@ -945,7 +953,7 @@ class Finding(models.Model):
                 % {"code": f.code},
             )
             created.append(interview)
-            data.update(interview=interview.pk, interviewees=interviewees, held_at=str(held_at))
+            data.update(interview=interview.pk, attachment=bool(interview.attachment))
             return []
 
         note = gettext("%(who)s interviewed by %(by)s, %(when)s %(place)s: %(outcome)s") % {

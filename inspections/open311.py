@@ -25,7 +25,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
-from django.db.models import Prefetch, Q
+from django.db.models import Prefetch
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
@@ -40,7 +40,7 @@ from campaign.request_context import client_ip
 from campaign.uploads import private_file_response
 
 from . import services
-from .models import OPEN, Finding, FindingCategory, FindingPhoto, Open311Key, Status
+from .models import OPEN, Finding, FindingCategory, FindingPhoto, Open311Key, Status, is_id
 
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
 # The date of the last change to this endpoint's behaviour (discovery's changeset).
@@ -180,7 +180,7 @@ def _campaign(request, jurisdiction_id=None):
     campaigns = Campaign.objects.filter(is_active=True).order_by("pk")
     if jurisdiction_id:
         campaign = (
-            campaigns.filter(pk=int(jurisdiction_id)).first() if jurisdiction_id.isdigit() else None
+            campaigns.filter(pk=int(jurisdiction_id)).first() if is_id(jurisdiction_id) else None
         )
     else:
         campaign = campaigns.first()
@@ -226,15 +226,10 @@ def _search(request, findings):
     """GET requests' filters; service_request_id overrides all the others."""
     codes = _listed(request, "service_request_id")
     if codes:
-        match = Q(pk__in=[])
-        for code in codes[:MAX_REQUESTS]:
-            year, _sep, number = code.partition("-")
-            if year.isdigit() and number.isdigit():
-                match |= Q(pk=int(number), found_on__year=int(year))
-        return findings.filter(match)
+        return findings.by_codes(codes[:MAX_REQUESTS])
     service_codes = _listed(request, "service_code")
     if service_codes:
-        if not all(code.isdigit() for code in service_codes):
+        if not all(is_id(code) for code in service_codes):
             raise Open311Error(400, _("service_code must be one or more service codes."))
         findings = findings.filter(category_id__in=[int(code) for code in service_codes])
     statuses = set(_listed(request, "status"))
@@ -297,7 +292,7 @@ def service_definition(request, code, fmt):
     """GET a service definition: our services ask for no extra attributes."""
     campaign = _campaign(request)
     if (
-        not code.isdigit()
+        not is_id(code)
         or not FindingCategory.objects.filter(
             campaign=campaign, is_active=True, pk=int(code)
         ).exists()
@@ -309,7 +304,7 @@ def service_definition(request, code, fmt):
 @api
 def request_detail(request, code, fmt):
     """GET one service request by its id (the finding's reference)."""
-    finding = _public_findings(_campaign(request)).by_code(code).first()
+    finding = _public_findings(_campaign(request)).by_codes([code]).first()
     if finding is None:
         raise Open311Error(404, _("service_request_id %(id)s not found.") % {"id": code})
     extensions = request.GET.get("extensions") == "true"
@@ -394,7 +389,7 @@ def _posted_values(data, campaign):
     code = (data.get("service_code") or "").strip()
     category = (
         FindingCategory.objects.filter(campaign=campaign, is_active=True, pk=int(code)).first()
-        if code.isdigit()
+        if is_id(code)
         else None
     )
     if category is None:

@@ -229,7 +229,7 @@ def _finding_or_404(request, pk):
             "inspection",
             "created_by",
             "relapse_of",
-        ),
+        ).prefetch_related("supervision_orders"),
         pk=pk,
     )
 
@@ -275,7 +275,6 @@ def finding_detail(request, pk, bound=None, status=200):
         "events": events,
         "forms": _action_forms(finding, actions, bound=bound),
         "orders": finding.supervision_orders.all(),
-        "interviews": finding.interviews.all(),
         "relapses": finding.relapses.all(),
         "overdue": finding.is_overdue(),
         # Inspection records and a citizen's name and phone are for the office and inspectors.
@@ -880,7 +879,9 @@ def citizen_follow(request, token):
             "finding": finding,
             "campaign": finding.campaign,
             "closed": closed,
-            "after_photos": finding.photos.filter(is_public=True) if closed else [],
+            "after_photos": finding.photos.filter(kind=FindingPhoto.Kind.AFTER, is_public=True)
+            if closed
+            else [],
         },
     )
 

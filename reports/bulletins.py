@@ -1,6 +1,5 @@
 """The weekly bulletin: its content, making, editing, publishing, PDF and e-mail."""
 
-import datetime
 from decimal import Decimal
 
 from django.conf import settings
@@ -9,195 +8,40 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from campaign.models import Campaign, OutboxMessage, Unit
+from campaign.documents import document_number
+from campaign.models import Campaign, OutboxMessage
 from campaign.outbox import deliver, enqueue, handler
-from campaign.transitions import Change, transition, write_effects
-from campaign.workdays import WorkdayCalendar
-from fieldwork.services import hot_spots_for_bulletin
+from campaign.templatetags.site_tags import week
+from campaign.transitions import Change, DomainError, transition, write_effects
 
-from .models import Bulletin, BulletinSettings, UnitSnapshot
+from . import sections
+from .models import Bulletin, BulletinSettings
 from .periods import (
     PeriodError,
     default_period,
     due_period,
-    iso_period,
     normalise_period,
     period_bounds,
     previous_period,
 )
-from .rankings import ANGLE_BY_KEY, ranking, red_black_lists, take_snapshot
+from .rankings import take_snapshot
 
 # --- The bulletin ---------------------------------------------------------------------------
 
-KINDS_IN_BULLETIN = [Unit.Kind.DISTRICT, Unit.Kind.STREET, Unit.Kind.DEPARTMENT]
-
-
-def _num(value):
-    if value is None:
-        return None
-    if isinstance(value, Decimal):
-        # 100.00 reads "100", 98.50 reads "98.5": as the office writes scores.
-        return str(int(value)) if value == value.to_integral() else f"{value.normalize():f}"
-    return value
-
-
-def _headline(rows):
-    """Campaign-wide figures: the sum over top-level units (each finding counted once)."""
-    top = [r for r in rows if r.unit_path.count("/") == 2]
-    total = {
-        name: sum(getattr(r, name) for r in top)
-        for name in (
-            "found_week",
-            "found_total",
-            "closed_week",
-            "closed_total",
-            "open_count",
-            "overdue_count",
-            "relapses_week",
-            "returned_week",
-            "tasks_due",
-            "tasks_done",
-            "tasks_overdue",
-            "critical_week",
-        )
-    }
-    total["closure_rate"] = _num(UnitSnapshot._rate(total["closed_total"], total["found_total"]))
-    total["completion_rate"] = _num(UnitSnapshot._rate(total["tasks_done"], total["tasks_due"]))
-    return total
-
-
-def _change(now, before):
-    if now is None or before is None:
-        return None
-    return _num(Decimal(str(now)) - Decimal(str(before)))
-
-
-def _item(finding, *, end, calendar):
-    return {
-        "code": finding.code,
-        "unit": finding.unit.name if finding.unit_id else "",
-        "territory": finding.territory.name if finding.territory_id else "",
-        "description": finding.description[:120],
-        "address": finding.address,
-        "found_on": finding.found_on.isoformat(),
-        "deadline": finding.deadline.isoformat() if finding.deadline else "",
-        "severity": finding.get_severity_display(),
-        "supervision": finding.get_supervision_level_display() if finding.supervision_level else "",
-        "category": finding.category.name if finding.category_id else "",
-        "overdue_days": calendar.working_days_between(finding.deadline, end)
-        if finding.deadline and finding.deadline < end
-        else 0,
-    }
-
 
 def build_bulletin_data(*, campaign, period, snapshot, bulletin_settings, number, document_number):
-    """The whole frozen content of one issue, as plain JSON-ready values."""
-    from fieldwork.rounds import missed_in_week
-    from inspections.models import UNIT_PENDING, Finding, FindingPhoto
-    from inspections.models import Status as FindingStatus
-    from inspections.services import interviews_between
-
-    start, end = snapshot.start, snapshot.end
-    rows = list(snapshot.units.all())
-    rules = snapshot.rules
+    """The whole frozen content of one issue, as plain JSON-ready values: the frame's texts
+    and every section's values (`reports.sections.SECTIONS`)."""
     previous = take_snapshot(campaign=campaign, period=previous_period(period))
-    previous_rows = list(previous.units.all())
-    headline = _headline(rows)
-    before = _headline(previous_rows)
-    headline_changes = {key: _change(value, before.get(key)) for key, value in headline.items()}
-
-    rankings, lists = [], []
-    composite = ANGLE_BY_KEY["composite"]
-    for kind in KINDS_IN_BULLETIN:
-        of_kind = [r for r in rows if r.unit_kind == kind]
-        if not of_kind:
-            continue
-        items = ranking(rows, previous_rows, composite, rules, previous.rules, kind)
-        rankings.append(
-            {
-                "kind": kind,
-                "label": str(Unit.Kind(kind).label),
-                "rows": [
-                    {
-                        "rank": i.rank,
-                        "unit": i.row.unit_name,
-                        "score": _num(i.row.score),
-                        "change": i.change,
-                        "found_week": i.row.found_week,
-                        "closed_week": i.row.closed_week,
-                        "open": i.row.open_count,
-                        "overdue": i.row.overdue_count,
-                        "overdue_days": i.row.overdue_days_week,
-                        "relapses": i.row.relapses_week,
-                        "returned": i.row.returned_week,
-                        "closure_rate": _num(i.row.closure_rate),
-                        "completion_rate": _num(i.row.completion_rate),
-                    }
-                    for i in items
-                ],
-            }
-        )
-        red, black = red_black_lists(of_kind, rules)
-        lists.append(
-            {
-                "label": str(Unit.Kind(kind).label),
-                "red": [{"unit": i.row.unit_name, "score": _num(i.value)} for i in red],
-                "black": [{"unit": i.row.unit_name, "score": _num(i.value)} for i in black],
-            }
-        )
-
-    calendar = WorkdayCalendar(start - datetime.timedelta(days=120), end)
-    findings = Finding.objects.filter(campaign=campaign).select_related(
-        "unit", "territory", "category"
+    source = sections.Source(
+        campaign=campaign,
+        period=period,
+        snapshot=snapshot,
+        bulletin_settings=bulletin_settings,
+        rows=list(snapshot.units.all()),
+        previous_rows=list(previous.units.all()),
+        previous_rules=previous.rules,
     )
-    overdue = list(
-        findings.filter(status__in=UNIT_PENDING, deadline__lt=end, found_on__lte=end).order_by(
-            "deadline", "pk"
-        )[:30]
-    )
-    relapsed = list(
-        findings.filter(relapse_of__isnull=False, found_on__range=(start, end)).order_by("pk")[:20]
-    )
-    # Typical cases: the week's most serious findings that have a photo to show.
-    severity_order = {"critical": 0, "serious": 1, "minor": 2}
-    candidates = list(
-        findings.filter(found_on__range=(start, end), photos__kind=FindingPhoto.Kind.BEFORE)
-        .exclude(status=FindingStatus.VOIDED)
-        .distinct()
-        .order_by("-supervision_level", "pk")[:40]
-    )
-    candidates.sort(key=lambda f: (severity_order.get(f.severity, 3), -f.supervision_level))
-    cases = []
-    for finding in candidates[:4]:
-        photos = list(
-            finding.photos.filter(kind=FindingPhoto.Kind.BEFORE).values_list("image", flat=True)[:2]
-        )
-        cases.append({**_item(finding, end=end, calendar=calendar), "photos": photos})
-
-    weekly = []
-    for back in range(7, -1, -1):
-        p = iso_period(start - datetime.timedelta(days=7 * back))
-        p_start, p_end = period_bounds(p)
-        weekly.append(
-            {
-                "period": p,
-                "label": f"{p_start.month}.{p_start.day}",
-                "opened": findings.filter(found_on__range=(p_start, p_end))
-                .exclude(status=FindingStatus.VOIDED)
-                .count(),
-                "closed": findings.filter(
-                    closed_at__isnull=False,
-                    closed_at__date__gte=p_start,
-                    closed_at__date__lte=p_end,
-                ).count(),
-            }
-        )
-    districts = [
-        {"unit": r.unit_name, "rate": _num(r.closure_rate) or 0, "total": r.found_total}
-        for r in rows
-        if r.unit_kind == Unit.Kind.DISTRICT
-    ]
-
     return {
         "campaign": campaign.name,
         "city": campaign.city,
@@ -209,26 +53,9 @@ def build_bulletin_data(*, campaign, period, snapshot, bulletin_settings, number
         "number": number,
         "document_number": document_number,
         "period": period,
-        "iso_year": start.isocalendar()[0],
-        "iso_week": start.isocalendar()[1],
-        "start": start.isoformat(),
-        "end": end.isoformat(),
-        "start_label": f"{start.month}月{start.day}日",
-        "end_label": f"{end.month}月{end.day}日",
-        "headline": headline,
-        "previous": before,
-        "changes": headline_changes,
-        "rankings": rankings,
-        "lists": lists,
-        "overdue": [_item(f, end=end, calendar=calendar) for f in overdue],
-        "relapsed": [_item(f, end=end, calendar=calendar) for f in relapsed],
-        "interviews": interviews_between(campaign=campaign, start=start, end=end),
-        "cases": cases,
-        "hot_spots": hot_spots_for_bulletin(campaign, on=end),
-        "weekly": weekly,
-        "districts": districts,
-        "rules": rules,
-        "missed_rounds": missed_in_week(campaign, start=start, end=end),
+        "start": snapshot.start.isoformat(),
+        "end": snapshot.end.isoformat(),
+        **sections.collect(source),
     }
 
 
@@ -237,21 +64,20 @@ def _signed(value, unit=""):
         return _("the same as last week")
     number = Decimal(str(value))
     if number > 0:
-        return _("up %(n)s%(unit)s on last week") % {"n": _num(number), "unit": unit}
-    return _("down %(n)s%(unit)s on last week") % {"n": _num(-number), "unit": unit}
+        return _("up %(n)s%(unit)s on last week") % {"n": sections.num(number), "unit": unit}
+    return _("down %(n)s%(unit)s on last week") % {"n": sections.num(-number), "unit": unit}
 
 
 def summary_text(data):
     """The summary paragraph under the title, from the frozen figures."""
     h, c = data["headline"], data["changes"]
     text = _(
-        "From %(start)s to %(end)s, %(found)s new problems were found across the city "
+        "In %(week)s, %(found)s new problems were found across the city "
         "(%(found_change)s) and %(closed)s were rectified and closed off; %(open)s remain "
         "open, %(overdue)s of them past their deadline (%(overdue_change)s). The closure rate "
         "to date is %(rate)s%%."
     ) % {
-        "start": data["start_label"],
-        "end": data["end_label"],
+        "week": week(data["period"]),
         "found": h["found_week"],
         "found_change": _signed(c.get("found_week"), _(" items")),
         "closed": h["closed_week"],
@@ -296,10 +122,6 @@ def _next_numbers(campaign, year):
     return (agg["number"] or 0) + 1, sequence + 1
 
 
-def document_number(prefix, year, sequence):
-    return f"{prefix}〔{year}〕{sequence}号"
-
-
 def make_bulletin(*, campaign, period=None, actor=None, auto_publish=None):
     """Make the week's bulletin, or return the one already made: (bulletin, created).
 
@@ -308,6 +130,11 @@ def make_bulletin(*, campaign, period=None, actor=None, auto_publish=None):
     one's bulletin, so a re-run, a second beat or two clicks never make a second issue.
     With `auto_publish` (default: the campaign's setting) a new bulletin is published
     and e-mailed at once.
+
+    Numbering: 第N期 and the document number run on in the order bulletins are made, never
+    in week order, because a number once printed and sent never changes. A week made after
+    a later week's bulletin is a back-fill (补发): it takes the next number, says 补发 beside
+    第N期 and in the archive, and the archive lists bulletins by week.
     """
     from campaign.models import AuditEntry
 
@@ -321,8 +148,8 @@ def make_bulletin(*, campaign, period=None, actor=None, auto_publish=None):
     start, end = period_bounds(period)
     if start > timezone.localdate():
         raise PeriodError(
-            _("Week %(period)s has not begun yet: a bulletin reports on a week that has.")
-            % {"period": period}
+            _("%(week)s has not begun yet: a bulletin reports on a week that has.")
+            % {"week": week(period)}
         )
     try:
         with translation.override(settings.LANGUAGE_CODE), transaction.atomic():
@@ -333,6 +160,9 @@ def make_bulletin(*, campaign, period=None, actor=None, auto_publish=None):
                 return existing, False
             year = timezone.localdate().year
             number, sequence = _next_numbers(campaign, year)
+            # A week earlier than one already issued is a back-fill (补发): it takes the
+            # next number like any issue, and says so on the document and in the archive.
+            is_backfill = Bulletin.objects.filter(campaign=campaign, start__gt=start).exists()
             doc_number = document_number(bulletin_settings.document_prefix, year, sequence)
             bulletin = Bulletin.objects.create(
                 campaign=campaign,
@@ -343,6 +173,7 @@ def make_bulletin(*, campaign, period=None, actor=None, auto_publish=None):
                 year=year,
                 sequence=sequence,
                 document_number=doc_number,
+                is_backfill=is_backfill,
                 created_by=actor,
             )
             snapshot = take_snapshot(campaign=campaign, period=period)
@@ -380,6 +211,7 @@ def refresh_bulletin(bulletin, *, actor, expected_version=None):
     def apply(locked):
         snapshot = take_snapshot(campaign=locked.campaign, period=locked.period, refresh=True)
         old_summary = summary_text(locked.data) if locked.data else ""
+        chosen = (locked.data or {}).get("cases", [])
         locked.data = build_bulletin_data(
             campaign=locked.campaign,
             period=locked.period,
@@ -388,6 +220,7 @@ def refresh_bulletin(bulletin, *, actor, expected_version=None):
             number=locked.number,
             document_number=locked.document_number,
         )
+        locked.data["cases"] = chosen  # the office's choice stands
         locked.generated_at = timezone.now()
         # A summary the office has not rewritten follows the new figures.
         if locked.summary.strip() == old_summary.strip():
@@ -396,6 +229,39 @@ def refresh_bulletin(bulletin, *, actor, expected_version=None):
 
     with translation.override(settings.LANGUAGE_CODE):
         transition(bulletin, "refresh", actor=actor, expected_version=expected_version, apply=apply)
+    return bulletin
+
+
+def choose_cases(bulletin, *, actor, finding_ids, expected_version=None):
+    """The office chooses a draft's typical cases (in the order given). Each must be a
+    candidate of the week (`sections.case_candidates`: handed to a unit, photographed
+    before and after rectification); the cases are frozen into the bulletin."""
+
+    def apply(locked):
+        candidates = {
+            f.pk: f
+            for f in sections.case_candidates(locked.campaign, start=locked.start, end=locked.end)
+        }
+        refused = [pk for pk in finding_ids if pk not in candidates]
+        if refused:
+            raise DomainError(
+                _(
+                    "Only a problem handed to a unit, with photos before and after "
+                    "rectification, can be a typical case of this week."
+                )
+            )
+        calendar = sections.calendar_for(locked.start, locked.end)
+        locked.data = {
+            **locked.data,
+            "cases": [
+                sections.case_item(candidates[pk], end=locked.end, calendar=calendar)
+                for pk in dict.fromkeys(finding_ids)
+            ],
+        }
+        return Change(["data"], [Bulletin.render_request])
+
+    with translation.override(settings.LANGUAGE_CODE):
+        transition(bulletin, "cases", actor=actor, expected_version=expected_version, apply=apply)
     return bulletin
 
 
@@ -414,36 +280,45 @@ def render_now(bulletin):
 # below keeps that to one, and storing only for the current version keeps it harmless.
 @handler(atomic=False)
 def render_bulletin(*, bulletin_id, version):
-    """Render one version of a bulletin to PDF after commit, holding no lock and no
-    transaction meanwhile (a render takes about a second; on SQLite a transaction would
-    stop every write). Stored only if the bulletin is still at that version; a published
+    """Render one version of a bulletin to PDF and .docx after commit, holding no lock and
+    no transaction meanwhile (a render takes seconds; on SQLite a transaction would stop
+    every write). Stored only if the bulletin is still at that version; a published
     bulletin's e-mail is queued once its final PDF is stored."""
-    from .exports import render_bulletin_pdf_bytes
+    from .exports import render_bulletin_docx_bytes, render_bulletin_pdf_bytes
 
     bulletin = Bulletin.objects.select_related("campaign").get(pk=bulletin_id)
     if bulletin.version != version:
         return  # changed again meanwhile: that change queued its own rendering
     with translation.override(settings.LANGUAGE_CODE):
-        content = render_bulletin_pdf_bytes(bulletin)
+        contents = {
+            "pdf": render_bulletin_pdf_bytes(bulletin),
+            "docx": render_bulletin_docx_bytes(bulletin),
+        }
     suffix = "" if bulletin.status == Bulletin.Status.PUBLISHED else "-draft"
-    field = bulletin.pdf
-    old = field.name or ""
-    name = field.storage.save(
-        field.field.generate_filename(bulletin, f"{bulletin.period}-{bulletin.number}{suffix}.pdf"),
-        ContentFile(content),
-    )
+    old, new = {}, {}
+    for kind, content in contents.items():
+        field = getattr(bulletin, kind)
+        old[kind] = field.name or ""
+        new[kind] = field.storage.save(
+            field.field.generate_filename(
+                bulletin, f"{bulletin.period}-{bulletin.number}{suffix}.{kind}"
+            ),
+            ContentFile(content),
+        )
     with transaction.atomic():
-        stored = Bulletin.objects.filter(pk=bulletin_id, version=version).update(pdf=name)
+        stored = Bulletin.objects.filter(pk=bulletin_id, version=version).update(**new)
         if stored and bulletin.status == Bulletin.Status.PUBLISHED:
             enqueue(
                 "reports.bulletins.email_bulletin",
                 key=f"bulletin-email:{bulletin_id}",
                 bulletin_id=bulletin_id,
             )
-    if not stored:
-        field.storage.delete(name)
-    elif old and old != name:
-        field.storage.delete(old)
+    storage = bulletin.pdf.storage
+    for kind in contents:
+        if not stored:
+            storage.delete(new[kind])
+        elif old[kind] and old[kind] != new[kind]:
+            storage.delete(old[kind])
 
 
 @handler(atomic=False)
@@ -469,10 +344,11 @@ def email_bulletin(*, bulletin_id):
         return 0
     data = bulletin.data
     with translation.override(settings.LANGUAGE_CODE):
-        subject = _("%(masthead)s, No. %(number)s (%(document)s)") % {
+        subject = _("%(masthead)s, No. %(number)s (%(document)s), %(week)s") % {
             "masthead": data.get("masthead", ""),
             "number": bulletin.number,
             "document": bulletin.document_number,
+            "week": week(bulletin.period),
         }
         body = "\n\n".join(
             [

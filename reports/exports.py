@@ -1,18 +1,22 @@
-"""Outputs of the reports app: the ranking workbook and the bulletin PDF.
+"""Outputs of the reports app: the ranking workbook and the bulletin as PDF and .docx.
 
-The PDF is a Django template with print CSS rendered by WeasyPrint. Fonts, page size and
+Both bulletin documents draw the same blocks (`reports.sections.document`): the PDF through
+a Django template with print CSS rendered by WeasyPrint, the .docx through the official
+document primitives of `campaign.documents`. Fonts, page size and
 margins live in `templates/reports/pdf/print.css` only. The renderer (`campaign.documents.
 render_pdf`) reads local files only — the app's static files and the private media a
 bulletin's photos come from — so rendering never touches the network.
 """
 
-from django.core.files.base import ContentFile
 from django.template.loader import render_to_string
-from django.utils import timezone
 from django.utils.translation import gettext as _
+from docx.shared import RGBColor
 
 from campaign.documents import render_pdf
 from campaign.exports import TabularExport
+from campaign.templatetags.site_tags import week
+
+RED_DRAFT = RGBColor(0xC0, 0x00, 0x00)
 
 
 def _safe(text):
@@ -37,10 +41,10 @@ class RankingExport(TabularExport):
 
     def get_title(self):
         status = _("frozen") if self.frozen else _("live, not yet frozen")
-        return _("%(angle)s · %(kind)s · week %(period)s (%(status)s)") % {
+        return _("%(angle)s · %(kind)s · %(week)s (%(status)s)") % {
             "angle": self.angle.label,
             "kind": self.kind_label,
-            "period": self.period,
+            "week": week(self.period),
             "status": status,
         }
 
@@ -81,31 +85,55 @@ class RankingExport(TabularExport):
 
 
 def bulletin_context(bulletin):
-    """What both the web page and the PDF show of a bulletin: its frozen content."""
-    from .charts import bar_chart_svg, weekly_chart_svg
+    """What both the web page and the PDF show of a bulletin: its blocks."""
+    from .sections import document
 
-    data = bulletin.data or {}
-    return {
-        "bulletin": bulletin,
-        "data": data,
-        "weekly_svg": weekly_chart_svg(data.get("weekly", [])),
-        "district_svg": bar_chart_svg(data.get("districts", [])),
-        "issued_on": timezone.localdate(bulletin.published_at or bulletin.generated_at),
-    }
+    return {"bulletin": bulletin, "doc": document(bulletin)}
+
+
+def render_bulletin_docx_bytes(bulletin):
+    """The bulletin as an editable .docx in the official layout (`campaign.documents`),
+    drawn from the same blocks as the PDF (`reports.sections.document`). A chart is a
+    drawing only: its figures are in the table that follows it in both documents."""
+    from django.core.files.storage import default_storage
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+
+    from campaign.documents import FANGSONG, HEITI, OfficialDocument, set_fonts
+
+    from .sections import document
+
+    doc = document(bulletin)
+    out = OfficialDocument()
+    if doc.draft_mark:
+        header = out.document.sections[0].header.paragraphs[0]
+        header.alignment = WD_ALIGN_PARAGRAPH.CENTER
+        set_fonts(header.add_run(doc.draft_mark), HEITI, color=RED_DRAFT)
+    out.masthead(doc.masthead, number=doc.document_number, issue=doc.issue)
+    out.paragraph(f"{doc.issuing_office}\u3000{doc.date_text}", indent=False)
+    out.title(doc.title)
+    for line in doc.summary:
+        out.paragraph(line)
+    for block in doc.blocks:
+        if block.kind == "heading":
+            out.heading(block.text, block.level, number=block.number)
+        elif block.kind == "paragraph":
+            centred = block.style == "caption"
+            out.paragraph(
+                f"{block.number}{block.text}",
+                indent=not centred,
+                align=WD_ALIGN_PARAGRAPH.CENTER if centred else None,
+                font=HEITI if block.style in ("caption", "subhead") else FANGSONG,
+            )
+        elif block.kind == "table":
+            out.table(block.headers, block.rows)
+        elif block.kind == "photos":
+            for _case, _index, name, label in block.items:
+                with default_storage.open(name, "rb") as image:
+                    out.picture(image, width_mm=70, caption=label)
+    out.signature(doc.issuing_office, doc.date)
+    out.distribution(doc.distribution, printed=(doc.issuing_office, doc.printed))
+    return out.to_bytes()
 
 
 def render_bulletin_pdf_bytes(bulletin):
     return render_pdf(render_to_string("reports/pdf/bulletin.html", bulletin_context(bulletin)))
-
-
-def render_bulletin_pdf(bulletin):
-    """Render the bulletin to PDF and store it on the bulletin (replacing a draft's PDF)."""
-    content = render_bulletin_pdf_bytes(bulletin)
-    old = bulletin.pdf.name if bulletin.pdf else ""
-    suffix = "" if bulletin.status == bulletin.Status.PUBLISHED else "-draft"
-    name = f"{bulletin.period}-{bulletin.number}{suffix}.pdf"
-    bulletin.pdf.save(name, ContentFile(content), save=False)
-    type(bulletin).objects.filter(pk=bulletin.pk).update(pdf=bulletin.pdf.name)
-    if old and old != bulletin.pdf.name:
-        bulletin.pdf.storage.delete(old)
-    return bulletin.pdf

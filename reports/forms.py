@@ -30,6 +30,8 @@ class BulletinSettingsForm(forms.ModelForm):
             "report_to",
             "send_to",
             "issue_to",
+            "list_size",
+            "list_min_activity",
             "recipients",
         ]
         widgets = {
@@ -63,6 +65,45 @@ class BulletinActionForm(forms.Form):
     """Publish or recompute: only the version the page showed."""
 
     version = VersionField(required=False)
+
+
+class CaseChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, finding):
+        return f"{finding.code} · {finding.unit} · {finding.description[:60]}"
+
+
+class BulletinCasesForm(forms.Form):
+    """The office ticks a draft's typical cases among the week's candidates (handed to a
+    unit, photographed before and after); the automatic suggestions come ticked."""
+
+    findings = CaseChoiceField(
+        label=_("Typical cases"),
+        queryset=None,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_(
+            "Only problems handed to a unit with photos before and after rectification can be "
+            "chosen. Ticked at first: the system's suggestions."
+        ),
+    )
+    version = VersionField(required=False)
+
+    def __init__(self, bulletin, *args, **kwargs):
+        from inspections.models import Finding
+
+        from .sections import case_candidates
+
+        chosen = [case["id"] for case in bulletin.data.get("cases", []) if "id" in case]
+        initial = {
+            "findings": chosen or bulletin.data.get("suggested_cases", []),
+            "version": bulletin.version,
+        }
+        super().__init__(*args, initial=initial, **kwargs)
+        candidates = case_candidates(bulletin.campaign, start=bulletin.start, end=bulletin.end)
+        # The week's candidates, in the order they are offered (most serious first).
+        self.fields["findings"].queryset = Finding.objects.filter(
+            pk__in=[f.pk for f in candidates]
+        ).select_related("unit")
 
 
 class BulletinTextForm(forms.ModelForm):

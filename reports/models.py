@@ -102,12 +102,6 @@ class ScoringRule(models.Model):
             "and its task deductions are not applied."
         ),
     )
-    list_size = models.PositiveSmallIntegerField(
-        _("units on the red and black lists"),
-        default=3,
-        validators=[MinValueValidator(1)],
-        help_text=_("How many units of each kind the red list and the black list name."),
-    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -135,7 +129,6 @@ class ScoringRule(models.Model):
         "task_on_time_points",
         "min_findings_for_rate",
         "min_tasks_for_rate",
-        "list_size",
     ]
 
     def as_dict(self):
@@ -208,6 +201,26 @@ class BulletinSettings(models.Model):
         max_length=300,
         blank=True,
         default="各县区创建办，各街道（镇），市直各责任单位",
+    )
+    list_size = models.PositiveSmallIntegerField(
+        _("units on the red and black lists"),
+        default=3,
+        validators=[MinValueValidator(1)],
+        help_text=_(
+            "At most this many units of each kind are named on the red list and on the black "
+            "list. Units tied at the cut-off are not named one by one: the list says how many "
+            "share that place (并列)."
+        ),
+    )
+    list_min_activity = models.PositiveSmallIntegerField(
+        _("minimum activity for the red and black lists"),
+        default=3,
+        validators=[MinValueValidator(1)],
+        help_text=_(
+            "A unit is put on a list only when its week had at least this much work: problems "
+            "found or closed off in the week, problems still open and tasks due. A unit with "
+            "nothing to do does not top the red list with full marks."
+        ),
     )
     recipients = models.TextField(
         _("distribution list (e-mail addresses)"),
@@ -361,6 +374,12 @@ class UnitSnapshot(models.Model):
     def on_time_rate(self):
         return self._rate(self.tasks_on_time, self.tasks_done)
 
+    @property
+    def activity(self):
+        """The week's work, for the red/black lists' minimum: problems found or closed off
+        in the week, problems still open at its end, and tasks due."""
+        return self.found_week + self.closed_week + self.open_count + self.tasks_due
+
 
 class BulletinQuerySet(models.QuerySet):
     def visible_to(self, user):
@@ -378,6 +397,7 @@ class BulletinQuerySet(models.QuerySet):
 
 
 def bulletin_pdf_path(instance, filename):
+    """Where a bulletin's PDF and .docx are stored."""
     return f"reports/bulletins/{instance.campaign_id}/{filename}"
 
 
@@ -411,6 +431,8 @@ class Bulletin(models.Model):
     requirements = models.TextField(_("next week's requirements"), blank=True)
     data = models.JSONField(default=dict)
     pdf = models.FileField(upload_to=bulletin_pdf_path, max_length=255, blank=True)
+    # The editable version of the same content, rendered with the PDF.
+    docx = models.FileField(upload_to=bulletin_pdf_path, max_length=255, blank=True)
     generated_at = models.DateTimeField(_("generated at"), default=timezone.now)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -430,6 +452,9 @@ class Bulletin(models.Model):
         verbose_name=_("published by"),
     )
     emailed_at = models.DateTimeField(_("e-mailed at"), null=True, blank=True)
+    # Made for a week earlier than one already issued: the issue number runs on in the
+    # order of issue (a number once printed never changes) and the document says 补发.
+    is_backfill = models.BooleanField(_("back-filled"), default=False)
     # Bumped by every change; the PDF is rendered for one version and stored only if the
     # bulletin is still at that version.
     version = models.PositiveIntegerField(default=1, editable=False)
@@ -451,9 +476,11 @@ class Bulletin(models.Model):
         ]
 
     def __str__(self):
-        return gettext("Bulletin No. %(number)s (%(period)s)") % {
+        from campaign.templatetags.site_tags import week
+
+        return gettext("Bulletin No. %(number)s (%(week)s)") % {
             "number": self.number,
-            "period": self.period,
+            "week": week(self.period),
         }
 
     def get_absolute_url(self):
@@ -492,6 +519,7 @@ class Bulletin(models.Model):
             "edit": gettext("Edited the text of %(bulletin)s"),
             "publish": gettext("Published %(bulletin)s"),
             "refresh": gettext("Recomputed the figures of %(bulletin)s"),
+            "cases": gettext("Chose the typical cases of %(bulletin)s"),
         }
         return AuditEntry.record(
             actor=actor,
@@ -561,4 +589,7 @@ Bulletin.RULES = {
     "edit": rule([Bulletin.Status.DRAFT], _office, _office_only, label=_("Edit")),
     "refresh": rule([Bulletin.Status.DRAFT], _office, _office_only, label=_("Recompute")),
     "publish": rule([Bulletin.Status.DRAFT], _office, _office_only, label=_("Publish")),
+    "cases": rule(
+        [Bulletin.Status.DRAFT], _office, _office_only, label=_("Choose the typical cases")
+    ),
 }

@@ -12,9 +12,19 @@ Ranking rules (see `rank_rows`), as the scoring page explains them to the office
 - Rate rankings (closure rate, task completion) only rank units with at least the
   campaign's minimum count (`ScoringRule.min_findings_for_rate` / `min_tasks_for_rate`);
   the others are listed after the ranked units as "too few to rank".
-- The red list names the best `list_size` units of a kind by composite score, the black
-  list the worst; a unit tied with the last one named is named too, and no unit is on
-  both lists.
+
+Red and black lists (see `red_black_lists`; sizes in `BulletinSettings`):
+
+- Only units whose week had at least `list_min_activity` of work (`UnitSnapshot.activity`)
+  are considered: a unit with nothing to do does not top the red list at full marks.
+- Order: composite score; equal scores are told apart by the closure rate to date (higher
+  is better, none is worst), then by fewer problems still open. Units equal on all three
+  are tied.
+- The red list names at most `list_size` units from the top, the black list at most
+  `list_size` from the bottom, and no unit is on both. A tie is never split: when the
+  units tied at the cut-off would take the list past `list_size`, none of them is named
+  and the list says how many share that place (并列第N名); named units that share a place
+  are marked 并列 too.
 """
 
 import datetime
@@ -375,6 +385,7 @@ class Ranked:
     previous_rank: int | None = None
     previous_value: object = None
     note: str = ""
+    tied: bool = False
 
     @property
     def change(self):
@@ -433,23 +444,54 @@ def ranking(rows, previous_rows, angle, rules, previous_rules, kind):
     return with_changes(current, before)
 
 
-def red_black_lists(rows, rules):
-    """(red, black) lists of one kind of unit by composite score; see the module docstring."""
-    size = int(rules["list_size"])
-    ordered = rank_rows(rows, ANGLE_BY_KEY["composite"], rules)
-    if not ordered:
-        return [], []
+@dataclass
+class Honours:
+    """One red or black list: the units named, and the tie at the cut-off left unnamed
+    ({"rank", "count", "value"} or None)."""
 
-    def cut(items):
-        if len(items) <= size:
-            return list(items)
-        boundary = items[size - 1].value
-        return [item for index, item in enumerate(items) if index < size or item.value == boundary]
+    named: list
+    tied_out: dict | None = None
+    tied_out_ids: frozenset = frozenset()
 
-    red = cut(ordered)
-    red_ids = {item.row.unit_id for item in red}
-    black = [i for i in cut(list(reversed(ordered))) if i.row.unit_id not in red_ids]
-    return red, black
+
+def _list_key(row):
+    """Best first: score, then closure rate (none is worst), then fewest still open."""
+    rate = row.closure_rate
+    return (row.score, rate if rate is not None else Decimal(-1), -row.open_count)
+
+
+def _honours(rows, size):
+    """Name at most `size` rows from the front of `rows` (already in list order), whole
+    ties only; see the module docstring."""
+    groups = []
+    for row in rows:
+        if groups and _list_key(groups[-1][0]) == _list_key(row):
+            groups[-1].append(row)
+        else:
+            groups.append([row])
+    named, place = [], 1
+    for group in groups:
+        if len(named) + len(group) > size:
+            if len(named) < size:
+                tied_out = {"rank": place, "count": len(group), "value": group[0].score}
+                return Honours(named, tied_out, frozenset(r.unit_id for r in group))
+            break
+        for row in group:
+            tied = len(group) > 1
+            named.append(Ranked(row=row, value=row.score, rank=place, tied=tied))
+        place += len(group)
+    return Honours(named)
+
+
+def red_black_lists(rows, *, size, min_activity):
+    """(red, black) `Honours` of one kind of unit; see the module docstring."""
+    active = sorted((r for r in rows if r.activity >= min_activity), key=lambda r: r.unit_path)
+    best_first = sorted(active, key=_list_key, reverse=True)
+    red = _honours(best_first, size)
+    # The units sharing the red list's cut-off place are not black-listed either.
+    red_ids = {item.row.unit_id for item in red.named} | red.tied_out_ids
+    worst_first = [r for r in sorted(active, key=_list_key) if r.unit_id not in red_ids]
+    return red, _honours(worst_first, size)
 
 
 # --- Dashboard figures ----------------------------------------------------------------------

@@ -16,7 +16,9 @@ urlpatterns = [
     path("bulletins/<int:pk>/edit/", views.bulletin_edit, name="bulletin_edit"),
     path("bulletins/<int:pk>/refresh/", views.bulletin_refresh, name="bulletin_refresh"),
     path("bulletins/<int:pk>/publish/", views.bulletin_publish, name="bulletin_publish"),
+    path("bulletins/<int:pk>/cases/", views.bulletin_cases, name="bulletin_cases"),
     path("bulletins/<int:pk>/pdf/", views.bulletin_pdf, name="bulletin_pdf"),
+    path("bulletins/<int:pk>/docx/", views.bulletin_docx, name="bulletin_docx"),
     path(
         "bulletins/<int:pk>/photos/<int:case>/<int:index>/",
         views.bulletin_photo,

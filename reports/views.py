@@ -21,6 +21,7 @@ from campaign.access import (
     scope_for,
 )
 from campaign.actions import act
+from campaign.documents import MIME_DOCX
 from campaign.models import CommandOffice, Unit
 from campaign.templatetags.site_tags import week
 from campaign.transitions import allowed_actions
@@ -32,6 +33,7 @@ from .exports import RankingExport, bulletin_context
 from .filters import BulletinFilter
 from .forms import (
     BulletinActionForm,
+    BulletinCasesForm,
     BulletinCreateForm,
     BulletinSettingsForm,
     BulletinTextForm,
@@ -136,7 +138,10 @@ def _ranking(request):
     if not computing:
         items = rankings.ranking(rows, previous_rows, angle, rules, previous_rules, kind)
         of_kind = [r for r in rows if r.unit_kind == kind]
-        red, black = rankings.red_black_lists(of_kind, rules)
+        list_settings = BulletinSettings.for_campaign(campaign)
+        red, black = rankings.red_black_lists(
+            of_kind, size=list_settings.list_size, min_activity=list_settings.list_min_activity
+        )
     return {
         "form": form,
         "period": period,
@@ -148,8 +153,8 @@ def _ranking(request):
         "kind_label": Unit.Kind(kind).label,
         "kinds": [(k, Unit.Kind(k).label) for k in kinds],
         "items": [i for i in items if i.row.unit_id in visible_ids],
-        "red": [i for i in red if i.row.unit_id in visible_ids],
-        "black": [i for i in black if i.row.unit_id in visible_ids],
+        "red": [i for i in red.named if i.row.unit_id in visible_ids] if red else [],
+        "black": [i for i in black.named if i.row.unit_id in visible_ids] if black else [],
         "rules": rules,
         "this_week": this_week,
         "periods": list(
@@ -216,7 +221,14 @@ def scoring_rule_edit(request):
     else:
         form = ScoringRuleForm(instance=rule)
     return render(
-        request, "reports/scoringrule_form.html", {"form": form, "rule": rule, "can_edit": can_edit}
+        request,
+        "reports/scoringrule_form.html",
+        {
+            "form": form,
+            "rule": rule,
+            "can_edit": can_edit,
+            "list_settings": BulletinSettings.for_campaign(campaign),
+        },
     )
 
 
@@ -296,25 +308,25 @@ def bulletin_create(request):
     else:
         messages.info(
             request,
-            _("The bulletin for week %(period)s already exists: %(number)s.")
-            % {"period": bulletin.period, "number": bulletin.document_number},
+            _("The bulletin for %(week)s already exists: %(number)s.")
+            % {"week": week(bulletin.period), "number": bulletin.document_number},
         )
     return redirect(bulletin)
 
 
-def bulletin_detail(request, pk, text_form=None):
-    campaign = current_campaign_or_404(request)
-    bulletin = get_visible_or_404(request.user, Bulletin.objects.filter(campaign=campaign), pk=pk)
+def bulletin_detail(request, pk, text_form=None, cases_form=None):
+    bulletin = _bulletin_or_404(request, pk)
     actions = allowed_actions(request.user, bulletin)
     context = bulletin_context(bulletin)
     context.update(
         {
-            "is_office": scope_for(request.user).is_office_admin(campaign),
+            "is_office": scope_for(request.user).is_office_admin(bulletin.campaign),
             "actions": actions,
             "text_form": text_form
             or BulletinTextForm(instance=bulletin, initial={"version": bulletin.version})
             if "edit" in actions
             else None,
+            "cases_form": cases_form or BulletinCasesForm(bulletin) if "cases" in actions else None,
         }
     )
     return render(request, "reports/bulletin_detail.html", context)
@@ -381,17 +393,63 @@ def bulletin_publish(request, pk):
     )
 
 
-def bulletin_pdf(request, pk):
-    campaign = current_campaign_or_404(request)
-    bulletin = get_visible_or_404(request.user, Bulletin.objects.filter(campaign=campaign), pk=pk)
-    if not bulletin.pdf:
-        raise Http404
-    name = f"{bulletin.data.get('masthead', '')}{bulletin.document_number}.pdf"
+@require_POST
+def bulletin_cases(request, pk):
+    """The office chooses a draft's typical cases among the week's candidates."""
+    bulletin = _bulletin_or_404(request, pk)
+    return act(
+        request,
+        bulletin,
+        "cases",
+        form=BulletinCasesForm(bulletin, request.POST),
+        perform=lambda data: bulletins.choose_cases(
+            bulletin,
+            actor=request.user,
+            finding_ids=[f.pk for f in data["findings"]],
+            expected_version=data["version"],
+        ),
+        page=lambda form: bulletin_detail(request, pk, cases_form=form),
+        success=_("The typical cases are chosen; the PDF is being made again."),
+    )
+
+
+def _download(request, bulletin, content, *, suffix, content_type):
+    """A bulletin's document as a download, recorded in the audit log like every download."""
+    from campaign.models import AuditEntry
+
+    name = f"{bulletin.data.get('masthead', '')}{bulletin.document_number}.{suffix}"
+    AuditEntry.record(
+        actor=request.user,
+        action=AuditEntry.Action.DOWNLOAD,
+        obj=bulletin,
+        summary=_("Downloaded “%(name)s”") % {"name": name},
+        campaign=bulletin.campaign,
+    )
     return FileResponse(
-        bulletin.pdf.open("rb"),
+        content,
         as_attachment="inline" not in request.GET,
         filename=name,
-        content_type="application/pdf",
+        content_type=content_type,
+    )
+
+
+def bulletin_pdf(request, pk):
+    bulletin = _bulletin_or_404(request, pk)
+    if not bulletin.pdf:
+        raise Http404
+    return _download(
+        request, bulletin, bulletin.pdf.open("rb"), suffix="pdf", content_type="application/pdf"
+    )
+
+
+def bulletin_docx(request, pk):
+    """The bulletin as an editable Word/WPS document: the same content as the PDF, rendered
+    with it by the same job."""
+    bulletin = _bulletin_or_404(request, pk)
+    if not bulletin.docx:
+        raise Http404
+    return _download(
+        request, bulletin, bulletin.docx.open("rb"), suffix="docx", content_type=MIME_DOCX
     )
 
 

@@ -24,6 +24,7 @@ from campaign import outbox
 from campaign.channels import send_digests
 from campaign.models import (
     AuditEntry,
+    Campaign,
     Channel,
     ChannelEndpoint,
     Delivery,
@@ -402,14 +403,29 @@ def test_low_priority_notices_wait_for_one_daily_digest(personas, channels, endp
     outbox.relay()
     assert [r["json"]["content"] for r in endpoint.requests] == ["【市创建办】已退回：占道经营"]
 
-    assert send_digests(day=timezone.localdate()) == 1
-    assert send_digests(day=timezone.localdate()) == 0  # the same key: queued once
+    assert send_digests() == 1
+    assert send_digests() == 0  # the same key: queued once
     outbox.relay()
     assert len(endpoint.requests) == 2
     digest = endpoint.requests[1]["json"]["content"]
     assert "已验收：道路保洁" in digest and "已验收：公益广告" in digest
     assert "已退回" not in digest
     assert OutboxMessage.objects.filter(idempotency_key__startswith="digest:").count() == 1
+    # Tomorrow's digest starts where today's ended: nothing is sent twice or left out.
+    late = notify(
+        recipients=[person],
+        subject="已验收：夜市整治",
+        event=Notification.Event.TASK_DECISION,
+        campaign=campaign,
+    )[0]
+    tomorrow = timezone.now() + timezone.timedelta(days=1)
+    Notification.objects.filter(pk=late.pk).update(
+        created_at=tomorrow - timezone.timedelta(hours=1)
+    )
+    assert send_digests(now=tomorrow) == 1
+    outbox.relay()
+    assert len(endpoint.requests) == 3
+    assert endpoint.requests[2]["json"]["content"] == "【市创建办】已验收：夜市整治"
 
 
 # --- pages ------------------------------------------------------------------------------------
@@ -520,10 +536,67 @@ def test_the_delivery_log_shows_each_attempt_masked_and_filters_by_status(
     outbox.relay()
     OutboxMessage.objects.update(available_at=timezone.now())
     outbox.relay()
+    other = Campaign.objects.create(
+        name="另一创建周期",
+        level=city.campaign.level,
+        city="外市",
+        start_date=city.campaign.start_date,
+        end_date=city.campaign.end_date,
+    )
+    Delivery.objects.create(
+        campaign=other,
+        key="k",
+        channel="sms",
+        event="overdue",
+        recipient="139****0000",
+        subject="外市的提醒",
+        attempt=1,
+        status="sent",
+    )
     office = client_for(personas.office_admin)
     html = office.get("/org/deliveries/").content.decode()
     assert html.count("逾期提醒：背街小巷") == 2
+    assert "外市的提醒" not in html  # another campaign's log
     assert "138****1111" in html and PHONE not in html
     failed = office.get("/org/deliveries/?status=failed")
     assert [d.attempt for d in failed.context["page"]] == [1]
     assert failed.context["page"][0].response_code == 503
+
+
+def test_the_delivery_log_and_channel_list_query_counts_do_not_grow(
+    city, personas, channels, client_for
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    office = client_for(personas.office_admin)
+
+    def add_attempts(count):
+        Delivery.objects.bulk_create(
+            Delivery(
+                campaign=city.campaign,
+                key=f"send:{n}:sms",
+                channel="sms",
+                event="overdue",
+                endpoint=channels["sms"],
+                recipient="138****1111",
+                subject="逾期",
+                attempt=1,
+                status="sent",
+            )
+            for n in range(count)
+        )
+
+    def queries(url):
+        with CaptureQueriesContext(connection) as ctx:
+            assert office.get(url).status_code == 200
+        return len(ctx.captured_queries)
+
+    add_attempts(2)
+    few = queries("/org/deliveries/"), queries("/org/channels/")
+    add_attempts(48)
+    for unit in (city.donghua1, city.east, city.west):
+        ChannelEndpoint.objects.create(
+            campaign=city.campaign, unit=unit, channel="wecom", name="社区群", url="http://x/"
+        )
+    assert (queries("/org/deliveries/"), queries("/org/channels/")) == few

@@ -80,3 +80,28 @@ def test_an_official_document_opens_with_a4_pages_cjk_faces_and_numbered_heading
     assert [c.text for c in table.rows[1].cells] == ["城东区", "12"]
     assert table._tbl.tblPr.find(qn("w:tblBorders")) is not None
     assert "2026年3月2日" in texts and "报：市委、市政府" in texts
+
+
+def _children(element):
+    return [child.tag.split("}")[1] for child in element]
+
+
+def test_borders_sit_where_the_schema_puts_them_so_word_opens_the_file():
+    doc = OfficialDocument()
+    doc.masthead("某市创建办", number="督办〔2026〕1号")
+    doc.table(["单位"], [["城东区"]])
+    doc.distribution([("发", "各区县")])  # one line: its top and bottom rules share a w:pBdr
+    opened = docx.Document(io.BytesIO(doc.to_bytes()))
+    for para in opened.paragraphs:
+        p_pr = para._p.pPr
+        if p_pr is None or p_pr.find(qn("w:pBdr")) is None:
+            continue
+        tags = _children(p_pr)
+        assert tags.count("pBdr") == 1
+        assert all(
+            tags.index("pBdr") < tags.index(t) for t in ("spacing", "ind", "jc") if t in tags
+        )
+    tbl_pr = _children(opened.tables[0]._tbl.tblPr)
+    assert tbl_pr.index("tblBorders") < tbl_pr.index("tblLook")
+    title_fonts = opened.styles["Heading 1"].element.rPr.rFonts
+    assert title_fonts.get(qn("w:eastAsiaTheme")) is None

@@ -2,11 +2,15 @@
 opens the dashboard."""
 
 import datetime
+import io
 import re
 
+import docx
 import pytest
+from django.core.files.base import ContentFile
+from PIL import Image
 
-from inspections.models import Finding, Severity, Source, Status
+from inspections.models import Finding, FindingPhoto, Severity, Source, Status
 from reports.models import Bulletin, BulletinSettings
 
 from .conftest import login
@@ -33,6 +37,15 @@ def ledger(city):
             status=Status.RECTIFYING,
             deadline=monday + datetime.timedelta(days=offset + 1),
         )
+    # One problem has photos before and after rectification: it may be a typical case.
+    case = Finding.objects.get(unit=city.donghua1)
+    for kind in (FindingPhoto.Kind.BEFORE, FindingPhoto.Kind.AFTER):
+        buffer = io.BytesIO()
+        Image.new("RGB", (60, 40), (180, 40, 40)).save(buffer, "JPEG")
+        photo = FindingPhoto(finding=case, kind=kind)
+        photo.image.save(f"{kind}.jpg", ContentFile(buffer.getvalue()), save=False)
+        photo.thumbnail = photo.image.name
+        photo.save()
     BulletinSettings.objects.create(campaign=city.campaign)
     return city
 
@@ -56,6 +69,14 @@ def test_the_office_publishes_the_weeks_bulletin_and_a_leader_reads_the_dashboar
     assert "第1期" in page.locator(".masthead-issue").inner_text()
     assert "东城区" in page.locator("table.ranking").first.inner_text()
 
+    # The office prints the suggested typical case (it comes ticked).
+    page.get_by_text("选定典型案例").first.click()
+    assert page.locator("#choose-cases input[type=checkbox]").first.is_checked()
+    page.get_by_role("button", name="印发所选案例").click()
+    page.wait_for_load_state()
+    assert "东华第1社区" in page.locator(".bulletin").inner_text()
+    assert page.locator(".bulletin .photos img").count() == 2
+
     page.get_by_role("button", name="印发").first.click()
     page.locator("#confirm-publish").click()
     page.wait_for_load_state()
@@ -68,6 +89,12 @@ def test_the_office_publishes_the_weeks_bulletin_and_a_leader_reads_the_dashboar
     assert target.read_bytes().startswith(b"%PDF")
     bulletin = Bulletin.objects.get()
     assert bulletin.status == Bulletin.Status.PUBLISHED
+    with page.expect_download() as download_info:
+        page.locator("#download-docx").click()
+    target = tmp_path / "bulletin.docx"
+    download_info.value.save_as(target)
+    editable = docx.Document(str(target))
+    assert any("东华第1社区" in p.text for p in editable.paragraphs)
 
     # A leader signs in and lands on the dashboard from the home page.
     page.context.clear_cookies()

@@ -11,7 +11,9 @@ from inspections.models import Finding, FindingCategory, Status
 from inspections.services import submit_citizen_report
 from tests.conftest import make_person
 
-from .test_accessibility import axe_page, violations  # noqa: F401 — axe_page is a fixture
+# The accessibility walk's fixture (a context that lets axe in) and its check.
+from .test_accessibility import axe_page as axe_page  # noqa: F401
+from .test_accessibility import violations
 from .test_ledger_journey import photo_file, sign_in_as
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]

@@ -1,5 +1,6 @@
 """The office issues a supervision order (督办) in the browser, then prints its notice
-(督办通知单) from the supervision list: a PDF and an editable .docx that both parse."""
+(督办通知单) from the supervision list: a PDF and an editable .docx that both parse. After a
+second order it records the interview (约谈), which joins the finding's history."""
 
 import io
 import re
@@ -9,7 +10,7 @@ import pypdf
 import pytest
 
 from campaign.documents import MIME_DOCX
-from inspections.models import SupervisionOrder
+from inspections.models import FindingEvent, SupervisionOrder
 from tests.inspections.conftest import category, make_finding  # noqa: F401 (fixtures)
 
 from .conftest import login
@@ -21,8 +22,8 @@ def test_the_office_supervises_a_finding_and_downloads_its_notice(
     browser_page,
     live_server,
     personas,
-    make_finding,  # noqa: F811 (fixture)
-    tmp_path,  # noqa: F811 (fixture)
+    make_finding,  # noqa: F811 (the fixture imported above)
+    tmp_path,
 ):
     page = browser_page
     finding = make_finding("rectifying")
@@ -63,3 +64,31 @@ def test_the_office_supervises_a_finding_and_downloads_its_notice(
     assert page.request.get(f"{live_server.url}{pdf_href}").headers["content-type"] == (
         "application/pdf"
     )
+
+
+def test_after_a_second_order_the_office_records_the_interview_in_the_browser(
+    browser_page,
+    live_server,
+    personas,
+    make_finding,  # noqa: F811 (the fixture imported above)
+):
+    page = browser_page
+    finding = make_finding("rectifying")
+    login(page, live_server, "office")
+    page.goto(f"{live_server.url}{finding.get_absolute_url()}")
+    for level in ("普通督办", "重点督办"):
+        # Before the second order there is no interview form to fill in.
+        assert page.locator("#action-interview").count() == 0
+        page.select_option("#id_supervise_level", label=level)
+        with page.expect_navigation():
+            page.locator("#action-supervise button[type=submit]").click()
+    page.fill("#id_interview_interviewees", "东华街道党工委书记张秀英")
+    page.fill("#id_interview_conducted_by", "市创建办副主任王晓燕")
+    page.fill("#id_interview_held_at", "2026-03-12T15:00")
+    page.fill("#id_interview_place", "市创建办第一会议室")
+    page.fill("#id_interview_outcome", "承诺三日内清除占道摊点")
+    with page.expect_navigation():
+        page.locator("#action-interview button[type=submit]").click()
+    history = page.locator("#history").inner_text()
+    assert "东华街道党工委书记张秀英" in history and "承诺三日内清除占道摊点" in history
+    assert finding.events.filter(action=FindingEvent.Action.INTERVIEW).count() == 1

@@ -9,7 +9,9 @@ from xml.etree import ElementTree
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -192,7 +194,7 @@ def test_a_post_answers_the_spec_document_and_lands_in_the_triage_inbox(
     assert response.status_code == 201
     assert shape(xml_of(response)) == shape(ElementTree.fromstring(SPEC_POSTED_XML.encode()))
     code = xml_of(response).findtext("request/service_request_id")
-    finding = Finding.objects.by_code(code).get()
+    finding = Finding.objects.by_codes([code]).get()
     assert (finding.status, finding.source, finding.channel, finding.category) == (
         Status.REGISTERED,
         Source.CITIZEN,
@@ -204,6 +206,7 @@ def test_a_post_answers_the_spec_document_and_lands_in_the_triage_inbox(
     inbox = client_for(personas.office_admin).get(reverse("inspections:finding_inbox"))
     triage = {key: items for key, _t, items in inbox.context["sections"]}["triage"]
     assert len(triage) == 2
+    assert inbox.content.decode().count("经 12345热线") == 2  # the source shown in triage
     assert AuditEntry.objects.filter(
         action=AuditEntry.Action.CREATE,
         object_type="inspections.finding",
@@ -215,7 +218,7 @@ def test_a_post_without_a_location_or_with_a_wrong_service_is_refused_with_400(
     campaign, category, api_key
 ):
     no_place = post(Client(), "json", api_key, service_code=category.pk, lat="", long="")
-    assert no_place.status_code == 400 and "location" in json_of(no_place)[0]["description"]
+    assert no_place.status_code == 400 and "address_string" in json_of(no_place)[0]["description"]
     wrong = post(Client(), "json", api_key, service_code="999999")
     assert wrong.status_code == 400
     assert not Finding.objects.exists()
@@ -378,3 +381,44 @@ def test_requests_return_at_most_the_limit_newest_first(campaign, make_finding, 
     made = [make_finding("registered") for _ in range(3)]
     documents = json_of(Client().get(url("request_list", "json")))
     assert [d["service_request_id"] for d in documents] == [made[2].code, made[1].code]
+
+
+def test_hostile_parameters_answer_an_open311_error_never_a_500(campaign, category, api_key):
+    client = Client()
+    client.raise_request_exception = False
+    failures = []
+    for value in ["²", "１２", "2026-²", "9" * 30, "2026-" + "9" * 30]:
+        for name in [
+            "jurisdiction_id",
+            "service_request_id",
+            "service_code",
+            "start_date",
+            "status",
+        ]:
+            response = client.get(url("request_list", "json"), {name: value})
+            if response.status_code >= 500:
+                failures.append((name, value))
+        for target in (
+            url("request_detail", "xml", value),
+            url("service_definition", "json", value),
+        ):
+            if client.get(target).status_code >= 500:
+                failures.append((target, value))
+        posted = post(client, "json", api_key, service_code=value, lat=value, long=value)
+        if posted.status_code >= 500:
+            failures.append(("post", value))
+    assert failures == []
+
+
+def test_the_request_list_reads_a_constant_number_of_queries(campaign, make_finding):
+    def count():
+        with CaptureQueriesContext(connection) as queries:
+            assert Client().get(url("request_list", "json")).status_code == 200
+        return len(queries)
+
+    make_finding("closed")
+    make_finding("registered")
+    few = count()
+    for _ in range(5):
+        make_finding("closed")
+    assert count() == few

@@ -52,7 +52,7 @@ def test_a_standard_client_lists_services_posts_and_reads_back_the_status(
     assert [r["service_request_id"] for r in client.requests(status="open")] == [code]
 
     # The office hands it over, the unit rectifies with an after-photo, an inspector closes it.
-    finding = Finding.objects.by_code(code).get()
+    finding = Finding.objects.by_codes([code]).get()
     finding.assign(actor=personas.office_admin, unit=Unit.objects.get(name="东华街道"))
     finding.acknowledge(actor=personas.street_liaison)
     finding.submit_rectification(

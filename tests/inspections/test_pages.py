@@ -359,9 +359,13 @@ def test_the_office_adds_a_category_and_sets_deadlines_with_an_audit_entry(
             "days_critical": 1,
             "listed_after": 3,
             "key_after": 10,
+            "interview_after": 3,
+            "legal_basis": "依据《某市问题整改督办办法》",
         },
     )
-    assert LedgerSettings.for_campaign(city.campaign).days_minor == 7
+    saved = LedgerSettings.for_campaign(city.campaign)
+    assert (saved.days_minor, saved.interview_after) == (7, 3)
+    assert saved.legal_basis_line() == "依据《某市问题整改督办办法》"
     assert AuditEntry.objects.filter(object_type="inspections.findingcategory").exists()
     assert AuditEntry.objects.filter(object_type="inspections.ledgersettings").exists()
     assert (

@@ -237,6 +237,8 @@ def test_the_office_sets_when_and_to_whom_the_bulletin_goes(personas, week, clie
         "report_to": "市委、市政府",
         "send_to": "",
         "issue_to": "各县区",
+        "list_size": "5",
+        "list_min_activity": "2",
         "recipients": "leader@example.cn\nnot-an-address",
     }
     page = client.post(url, data)
@@ -247,6 +249,7 @@ def test_the_office_sets_when_and_to_whom_the_bulletin_goes(personas, week, clie
     item = week.campaign.bulletin_settings
     item.refresh_from_db()
     assert (item.weekday, item.time.hour, item.document_prefix) == (4, 16, "创城办")
+    assert (item.list_size, item.list_min_activity) == (5, 2)
     assert item.recipient_list() == ["leader@example.cn", "office@example.cn"]
 
 
@@ -262,7 +265,8 @@ def test_the_office_rewrites_a_drafts_text_and_the_pdf_follows(personas, draft, 
     assert draft.summary == "本周全市创建工作总体平稳。"
     with draft.pdf.open("rb") as handle:
         text = "".join(p.extract_text() for p in pypdf.PdfReader(handle).pages)
-    assert "本周全市创建工作总体平稳" in text and "一、抓好整改" in text
+    # The office's items are numbered by the official scheme under 六、, whatever was typed.
+    assert "本周全市创建工作总体平稳" in text and "（一）抓好整改" in text
     draft.publish(actor=personas.office_admin)
     client.post(url, {"summary": "改动", "requirements": "改动"})
     draft.refresh_from_db()

@@ -201,16 +201,23 @@ def test_the_change_since_last_week_counts_places_moved():
     ]
 
 
-def test_red_and_black_lists_name_units_tied_at_the_boundary():
+def test_a_tie_at_the_cut_off_is_never_split_and_is_counted_instead():
     scores = [100, 100, 100, 90, 80, 70, 70]
-    rows = [snapshot_row(n, f"/{n}/", score=Decimal(s)) for n, s in enumerate(scores, start=1)]
-    red, black = red_black_lists(rows, {**RULES, "list_size": 2})
-    assert [i.row.unit_id for i in red] == [1, 2, 3]
-    assert sorted(i.row.unit_id for i in black) == [6, 7]
+    rows = [
+        snapshot_row(n, f"/{n}/", score=Decimal(s), found_week=1)
+        for n, s in enumerate(scores, start=1)
+    ]
+    red, black = red_black_lists(rows, size=2, min_activity=1)
+    assert red.named == []
+    assert red.tied_out == {"rank": 1, "count": 3, "value": Decimal(100)}
+    assert [(i.row.unit_id, i.tied) for i in black.named] == [(6, True), (7, True)]
 
 
 def test_no_unit_is_on_both_lists():
-    rows = [snapshot_row(n, f"/{n}/", score=Decimal(s)) for n, s in [(1, 100), (2, 90), (3, 80)]]
-    red, black = red_black_lists(rows, {**RULES, "list_size": 2})
-    assert [i.row.unit_id for i in red] == [1, 2]
-    assert [i.row.unit_id for i in black] == [3]
+    rows = [
+        snapshot_row(n, f"/{n}/", score=Decimal(s), found_week=1)
+        for n, s in [(1, 100), (2, 90), (3, 80)]
+    ]
+    red, black = red_black_lists(rows, size=2, min_activity=1)
+    assert [i.row.unit_id for i in red.named] == [1, 2]
+    assert [i.row.unit_id for i in black.named] == [3]

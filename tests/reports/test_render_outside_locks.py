@@ -21,7 +21,7 @@ RENDER_SECONDS = 2.0
 
 def test_a_finding_is_written_while_the_bulletin_renders(city, monkeypatch):
     make_finding(city.campaign, city.donghua1, found_on=day(1))
-    monkeypatch.setattr(outbox, "kick", lambda ids: None)  # the render waits for us
+    monkeypatch.setattr(outbox, "kick", lambda ids, **options: None)  # the render waits for us
     bulletin, _ = make_bulletin(campaign=city.campaign, period=WEEK)
     bulletin.publish(actor=None)
     real_render = exports.render_bulletin_pdf_bytes

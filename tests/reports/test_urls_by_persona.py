@@ -48,6 +48,8 @@ def expected(name, persona):
         "published_pdf": OK,
         "draft_detail": OK if office else NOT_FOUND,
         "draft_pdf": OK if office else NOT_FOUND,
+        "published_docx": OK,
+        "draft_docx": OK if office else NOT_FOUND,
         "missing_photo": NOT_FOUND,
     }[name]
 
@@ -66,6 +68,8 @@ def test_every_reports_url_answers_each_persona_as_it_must(personas, bulletins, 
         "published_pdf": reverse("reports:bulletin_pdf", args=[published.pk]),
         "draft_detail": reverse("reports:bulletin_detail", args=[draft.pk]),
         "draft_pdf": reverse("reports:bulletin_pdf", args=[draft.pk]),
+        "published_docx": reverse("reports:bulletin_docx", args=[published.pk]),
+        "draft_docx": reverse("reports:bulletin_docx", args=[draft.pk]),
         "missing_photo": reverse("reports:bulletin_photo", args=[published.pk, 9, 0]),
     }
     wrong = {}

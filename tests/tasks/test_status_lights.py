@@ -7,8 +7,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from reports.bulletins import _headline
 from reports.rankings import compute_figures
+from reports.sections import headline
 from tasks.models import Task
 
 from .conftest import make_task
@@ -97,7 +97,7 @@ def test_overdue_counts_agree_on_list_filter_dashboard_battle_map_and_bulletin(
     dashboard = client.get(reverse("reports:dashboard")).context["overdue_tasks"]
     battle_map = client.get(reverse("tasks:battle_map")).context["map"].total.overdue
     rows = compute_figures(campaign=lights["saturday"].campaign, start=D(2026, 2, 9), end=SUNDAY)
-    bulletin = _headline(rows)["tasks_overdue"]
+    bulletin = headline(rows)["tasks_overdue"]
     assert (on_list, filtered.paginator.count, dashboard, battle_map, bulletin) == (3, 3, 3, 3, 3)
 
 
