@@ -112,6 +112,7 @@ def test_a_due_round_is_on_the_inspectors_to_dos_until_it_is_done(
     assert due_tile(client_for(personas.inspector)) == 1
     assert due_tile(client_for(other)) == 0  # not one of this schedule's inspectors
     assert due_tile(client_for(personas.district_leader)) is None
+    assert due_tile(client_for(personas.office_admin)) is None  # the office runs no rounds
     run_round(weekly, personas.inspector, started=today, completed=today)
     assert due_tile(client_for(personas.inspector)) == 0
 
