@@ -373,8 +373,16 @@ def hot_spot_list(request):
             return redirect("fieldwork:hot_spot_list")
     elif request.method == "POST":
         raise PermissionDenied
-    spots = hot_spots(Finding.objects.visible_to(request.user), campaign=campaign, limit=50)
-    return render(request, "fieldwork/hot_spot_list.html", {"spots": spots, "form": form})
+    # htmx asks for the dashboard's section: the top five, without the thresholds form.
+    spots = hot_spots(
+        Finding.objects.visible_to(request.user), campaign=campaign, limit=5 if request.htmx else 50
+    )
+    return _htmx_or_page(
+        request,
+        "fieldwork/_hot_spots.html",
+        "fieldwork/hot_spot_list.html",
+        {"spots": spots, "form": form},
+    )
 
 
 # --- Sampling rounds and recurring rounds (helper "rounds") ---------------------------------

@@ -367,8 +367,8 @@ class FindingQuerySet(models.QuerySet):
             units=["unit", "territory"],
             command_office="standard__lead_command_office",
         )
-        if scope.is_superuser:
-            return self.filter(q)
+        if scope.is_superuser or not (scope.unit_paths or scope.command_office_ids):
+            return self.filter(q)  # campaign-wide roles only: nothing is withheld from them
         # A sampling round's findings stay with the office and inspectors until the round is
         # released: the one rule every page, export, count and to-do reads.
         withheld = Round.objects.withheld().values("inspection_id")

@@ -26,7 +26,6 @@ from campaign.models import CommandOffice, Unit
 from campaign.templatetags.site_tags import week
 from campaign.transitions import allowed_actions
 from campaign.uploads import private_file_response
-from fieldwork.services import hot_spots
 
 from . import bulletins, periods, rankings
 from .exports import RankingExport, bulletin_context
@@ -90,7 +89,6 @@ def dashboard(request):
         },
     }
     latest = Bulletin.objects.visible_to(request.user).filter(campaign=campaign).first()
-    spots = hot_spots(findings, campaign=campaign, limit=5)
     return render(
         request,
         "reports/dashboard.html",
@@ -105,7 +103,6 @@ def dashboard(request):
             "open_count": sum(f[0] for f in live.values()),
             "overdue_count": sum(f[1] for f in live.values()),
             "overdue_tasks": sum(f[2] for f in live.values()),
-            "hot_spots": spots,
         },
     )
 

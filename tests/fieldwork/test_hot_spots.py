@@ -99,8 +99,13 @@ def test_the_dashboard_lists_the_hot_spots(personas, client_for, city, make_poin
     for _n in range(3):
         finding_at(market)  # today's date: found_on defaults to 2026-03-02 in the builder
     Finding.objects.update(found_on=datetime.date.today())
-    page = client_for(personas.leader).get("/reports/").content.decode()
-    assert 'id="hot-spots"' in page and "东华农贸市场" in page
+    client = client_for(personas.leader)
+    # The dashboard loads its hot spot section after the page (it reads the ledger once).
+    page = client.get("/reports/").content.decode()
+    assert 'hx-get="/field/hot-spots/" hx-trigger="load"' in page
+    section = client.get("/field/hot-spots/", headers={"HX-Request": "true"})
+    assert section.templates[0].name == "fieldwork/_hot_spots.html"
+    assert "东华农贸市场" in section.content.decode()
 
 
 def test_the_bulletin_function_counts_every_units_hot_spots(personas, city, make_point, finding_at):

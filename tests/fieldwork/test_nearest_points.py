@@ -72,7 +72,7 @@ def test_only_those_who_log_findings_ask_for_nearby_points(personas, client_for)
 
 def test_the_finding_form_offers_the_nearest_points_once_located(personas, client_for):
     page = client_for(personas.inspector).get("/ledger/new/").content.decode()
-    assert 'hx-get="/field/points/nearest/"' in page
+    assert 'id="nearest-points-box" aria-live="polite" data-url="/field/points/nearest/"' in page
     assert 'name="point"' in page
 
 

@@ -2,6 +2,7 @@
 with the ledger, and no request ever computes a whole week's figures."""
 
 import datetime
+import re
 
 import pytest
 from django.db import connection
@@ -137,7 +138,12 @@ def test_the_dashboard_reads_the_same_queries_for_a_small_and_a_large_ledger(
     assert len(small) == len(large) <= 20
     # The ledger is read once, for what is open now; the weeks come from the snapshots.
     ledger = [sql for sql in large if 'FROM "inspections_finding"' in sql]
-    assert len(ledger) == 1 and "UNION ALL" in ledger[0] and "'closed'" not in ledger[0]
+    # No closed finding is read (the clause withholding unreleased sampling rounds from
+    # unit and command-office people names the rounds' own closed state).
+    findings_only = re.sub(
+        r'"fieldwork_round" U0 WHERE NOT \(U0."status" IN \([^)]*\)\)', "", ledger[0]
+    )
+    assert len(ledger) == 1 and "UNION ALL" in ledger[0] and "'closed'" not in findings_only
     assert any('FROM "reports_unitsnapshot"' in sql for sql in large)
 
 

@@ -31,7 +31,24 @@
 // and fills the address, area and unit the inspector has not filled in.
 (function () {
   var form = document.getElementById("finding-form");
-  if (!form) return;
+  var box = document.getElementById("nearest-points-box");
+  if (!form || !box) return;
+  var lat = document.getElementById("id_latitude");
+  var lng = document.getElementById("id_longitude");
+  // Asked directly rather than by an hx-trigger: a phone may know its place before htmx has
+  // read the page, and the "located" event would then be lost.
+  function nearest() {
+    if (!lat.value || !lng.value) return;
+    htmx.ajax("GET", box.dataset.url, {
+      target: box, swap: "innerHTML", values: { latitude: lat.value, longitude: lng.value },
+    });
+  }
+  form.addEventListener("located", nearest);
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", nearest);
+  } else {
+    nearest();
+  }
   form.addEventListener("click", function (event) {
     var button = event.target.closest("[data-point]");
     if (!button) return;
