@@ -474,7 +474,7 @@ def missed_periods(schedules, *, on, since=None):
     """Periods that ended before `on` without their round completed in time, oldest first;
     `since` keeps those ending on or after a date (e.g. the bulletin's week)."""
     schedules = list(schedules)
-    completed = _completion_dates(schedules)
+    completed = _completion_dates(schedules) if schedules else {}
     missed = []
     for schedule in schedules:
         for start, end in periods_of(schedule, until=on):
@@ -489,6 +489,8 @@ def missed_periods(schedules, *, on, since=None):
 def due_schedules(schedules, *, on):
     """The current periods not yet done, with the round already started for them, if any."""
     schedules = list(schedules)
+    if not schedules:
+        return []
     rounds = {
         (r.schedule_id, r.period_start): r
         for r in Round.objects.filter(schedule__in=schedules, period_start__isnull=False)
@@ -510,6 +512,22 @@ def active_schedules(campaign):
     return RoundSchedule.objects.filter(campaign=campaign, is_active=True).select_related(
         "point_type"
     )
+
+
+def startable(user, schedules):
+    """Ids of the schedules this person may start a round of: the office all, an inspector
+    the ones they belong to."""
+    campaign_ids = {s.campaign_id for s in schedules}
+    scope = scope_for(user)
+    mine = {
+        s.pk for s in schedules if scope.is_superuser or s.campaign_id in scope.admin_campaign_ids
+    }
+    rest = [s.pk for s in schedules if s.pk not in mine]
+    if rest and campaign_ids & scope.inspector_campaign_ids:
+        mine |= set(
+            RoundSchedule.objects.filter(pk__in=rest, inspectors=user).values_list("pk", flat=True)
+        )
+    return mine
 
 
 def start_scheduled_round(schedule, *, actor, on=None, seed=None):

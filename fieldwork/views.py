@@ -397,7 +397,7 @@ def round_list(request):
     """The office's and inspectors' rounds, with the recurring rounds due and missed."""
     campaign = current_campaign_or_404(request)
     visible = Round.objects.visible_to(request.user).filter(campaign=campaign)
-    round_rows = list(visible.select_related("schedule__point_type")[:100])
+    round_rows = list(visible.select_related("inspection", "schedule__point_type")[:100])
     counts = rounds.sample_counts(round_rows)
     for r in round_rows:
         r.sampled, r.observed = counts.get(r.pk, (0, 0))
@@ -405,12 +405,14 @@ def round_list(request):
     schedules = RoundSchedule.objects.visible_to(request.user).filter(
         campaign=campaign, is_active=True
     )
+    due = rounds.due_schedules(schedules.select_related("point_type"), on=today)
     return render(
         request,
         "fieldwork/round_list.html",
         {
             "rounds": round_rows,
-            "due": rounds.due_schedules(schedules.select_related("point_type"), on=today),
+            "due": due,
+            "startable": rounds.startable(request.user, [d.schedule for d in due]),
             "missed": rounds.missed_periods(schedules.select_related("point_type"), on=today)[-20:],
             "mine": rounds.my_open_samples(request.user, campaign).select_related("point", "round")[
                 :50
@@ -628,10 +630,7 @@ def schedule_start(request, pk):
     schedule = get_visible_or_404(
         request.user, RoundSchedule.objects.filter(campaign=campaign), pk=pk
     )
-    scope = scope_for(request.user)
-    if not (
-        scope.is_office_admin(campaign) or schedule.inspectors.filter(pk=request.user.pk).exists()
-    ):
+    if schedule.pk not in rounds.startable(request.user, [schedule]):
         messages.error(request, _("Only the inspectors of this recurring round can start it."))
         return redirect("fieldwork:round_list")
     try:

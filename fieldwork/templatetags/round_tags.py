@@ -17,7 +17,7 @@ def _schedules(request, *, mine):
     schedules = RoundSchedule.objects.visible_to(request.user).filter(
         campaign=campaign, is_active=True
     )
-    if mine and not scope_for(request.user).is_office_admin(campaign):
+    if mine:
         schedules = schedules.filter(inspectors=request.user)
     return schedules.select_related("point_type")
 
@@ -28,7 +28,7 @@ def round_to_dos(context):
     request = context["request"]
     campaign = request.campaign
     scope = scope_for(request.user)
-    if not (scope.is_inspector(campaign) or scope.is_office_admin(campaign)):
+    if not scope.is_inspector(campaign):
         return []
     url = reverse("fieldwork:round_list")
     due = rounds.due_schedules(_schedules(request, mine=True), on=timezone.localdate())

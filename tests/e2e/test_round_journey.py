@@ -3,6 +3,7 @@ an inspector records observations on a phone (two 不达标 with photos), the tw
 the map, the report shows the observation count and the 得分率, and the unit sees nothing of
 the round until it is released."""
 
+import datetime
 import io
 
 import pytest
@@ -15,6 +16,7 @@ from fieldwork.services import ensure_point_types
 from inspections.models import Finding
 
 from .conftest import login
+from .test_accessibility import axe_page, violations  # noqa: F401 (axe_page is a fixture)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -205,3 +207,61 @@ def test_a_mock_evaluation_from_import_to_release(
     body = unit.content()
     assert all(f.code in body for f in findings)
     unit_context.close()
+
+
+def test_the_round_pages_have_no_wcag2_violation(axe_page, live_server, personas, city):  # noqa: F811
+    from fieldwork import rounds
+    from fieldwork.models import Frequency, RoundSchedule
+    from inspections.models import Source
+
+    clean, stalls, _ads = standards(city)
+    types = {t.name: t for t in ensure_point_types(city.campaign)}
+    types["农贸市场"].standards.set([clean, stalls])
+    for i in range(3):
+        Point.objects.create(
+            campaign=city.campaign,
+            type=types["农贸市场"],
+            name=f"农贸市场{i + 1}",
+            address=f"东华路{i + 1}号",
+            territory=city.donghua,
+            unit=city.donghua,
+        )
+    the_round = rounds.create_round(
+        campaign=city.campaign,
+        actor=personas.office_admin,
+        name="暗访",
+        kind=Source.UNDERCOVER,
+        date=datetime.date.today(),
+        quotas=[{"type": types["农贸市场"].pk, "district": city.east.pk, "count": 2}],
+        inspectors=[personas.inspector],
+    )
+    rounds.draw(the_round, actor=personas.office_admin, seed=1)
+    rounds.start(the_round, actor=personas.office_admin)
+    schedule = RoundSchedule.objects.create(
+        campaign=city.campaign, point_type=types["农贸市场"], frequency=Frequency.WEEKLY
+    )
+    schedule.inspectors.set([personas.inspector])
+    sample = the_round.sampled_points.first()
+    paths = {
+        "office": [
+            "/field/rounds/",
+            "/field/rounds/new/",
+            "/field/schedules/new/",
+            f"/field/point-types/{types['农贸市场'].pk}/standards/",
+            f"/field/rounds/{the_round.pk}/",
+            f"/field/rounds/{the_round.pk}/route/",
+            f"/field/rounds/{the_round.pk}/report/",
+        ],
+        "inspector": [f"/field/rounds/{the_round.pk}/points/{sample.pk}/", "/field/rounds/"],
+    }
+    failures = {}
+    for username, urls in paths.items():
+        axe_page.context.clear_cookies()
+        login(axe_page, live_server, username)
+        for path in urls:
+            assert axe_page.goto(f"{live_server.url}{path}").status == 200, path
+            axe_page.wait_for_load_state("networkidle")
+            found = violations(axe_page)
+            if found:
+                failures[path] = found
+    assert failures == {}

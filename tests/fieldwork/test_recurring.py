@@ -112,5 +112,29 @@ def test_a_due_round_is_on_the_inspectors_to_dos_until_it_is_done(
     assert due_tile(client_for(personas.inspector)) == 1
     assert due_tile(client_for(other)) == 0  # not one of this schedule's inspectors
     assert due_tile(client_for(personas.district_leader)) is None
+    assert due_tile(client_for(personas.office_admin)) is None  # the office runs no rounds
     run_round(weekly, personas.inspector, started=today, completed=today)
     assert due_tile(client_for(personas.inspector)) == 0
+
+
+def test_only_the_schedules_inspectors_and_the_office_start_its_round(
+    weekly, city, personas, client_for, today
+):
+    url = reverse("fieldwork:schedule_start", args=[weekly.pk])
+    leader_page = client_for(personas.leader).get(reverse("fieldwork:round_list")).content.decode()
+    assert str(weekly.point_type) in leader_page and url not in leader_page
+    other = make_person(city.campaign, "other_inspector", Role.INSPECTOR)
+    client_for(other).post(url)
+    client_for(personas.leader).post(url)
+    assert not weekly.rounds.exists()
+    assert (
+        url in client_for(personas.inspector).get(reverse("fieldwork:round_list")).content.decode()
+    )
+    response = client_for(personas.inspector).post(url)
+    (started,) = weekly.rounds.all()
+    assert response.url == started.get_absolute_url()
+    assert started.period_start == datetime.date(2026, 11, 23) and started.status == "in_progress"
+    assert started.sampled_points.count() == 2
+    # A second click gives the same round back.
+    assert client_for(personas.inspector).post(url).url == started.get_absolute_url()
+    assert weekly.rounds.count() == 1
