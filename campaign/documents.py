@@ -211,6 +211,12 @@ class OfficialDocument:
             # The built-in headings come in theme faces and colours: make them official.
             style = self.document.styles[name]
             set_fonts(style, HEITI, size=SIZE_3, bold=False, color=RGBColor(0, 0, 0))
+        # The built-in Title (kept so Word's navigation and outline know the title) comes
+        # with a theme face, colour and a bottom border: the red rule is the only rule.
+        title = self.document.styles["Title"]
+        set_fonts(title, XIAOBIAOSONG, size=SIZE_2, bold=False, color=RGBColor(0, 0, 0))
+        for border in title.element.get_or_add_pPr().findall(qn("w:pBdr")):
+            border.getparent().remove(border)
         footer = section.footer.paragraphs[0]
         footer.alignment = WD_ALIGN_PARAGRAPH.CENTER
         set_fonts(footer.add_run("— "), SONGTI, size=SIZE_4)
@@ -249,6 +255,7 @@ class OfficialDocument:
     def title(self, text):
         """The document's title (标题): centred, 2号 小标宋, a blank line after it."""
         para = self.paragraph(text, indent=False, align=WD_ALIGN_PARAGRAPH.CENTER)
+        para.style = self.document.styles["Title"]
         fmt = para.paragraph_format
         fmt.line_spacing_rule, fmt.line_spacing = WD_LINE_SPACING.EXACTLY, Pt(35)
         fmt.space_after = LINE_PITCH

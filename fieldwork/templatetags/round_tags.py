@@ -33,11 +33,16 @@ def round_to_dos(context):
     url = reverse("fieldwork:round_list")
     due = rounds.due_schedules(_schedules(request, mine=True), on=timezone.localdate())
     return [
-        {"label": _("Recurring rounds due"), "count": len(due), "url": url, "alarm": False},
+        {
+            "label": _("Recurring rounds due"),
+            "count": len(due),
+            "url": f"{url}#due-rounds",
+            "alarm": False,
+        },
         {
             "label": _("Points to observe"),
             "count": rounds.my_open_samples(request.user, campaign).count(),
-            "url": url,
+            "url": f"{url}#my-points",
             "alarm": False,
         },
     ]
