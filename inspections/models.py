@@ -624,7 +624,24 @@ class Finding(models.Model):
             "Nothing you entered was saved: check its latest state and try again."
         ) % {"status": self.get_status_display()}
 
+    def withheld_round(self):
+        """The unreleased sampling round this finding belongs to, or None: its findings are
+        handed to units (交办) by the round's release, not before."""
+        from fieldwork.models import Round
+
+        if self.inspection_id is None:
+            return None
+        return Round.objects.withheld().filter(inspection_id=self.inspection_id).first()
+
     def not_possible_message(self, action):
+        if action == "assign" and self.status in self.RULES[action].sources:
+            # The status allows it: what is missing is the round's release.
+            the_round = self.withheld_round()
+            if the_round is not None:
+                return gettext(
+                    "This finding belongs to the sampling round “%(round)s”, which is not "
+                    "released yet: it is handed to a unit when the round is released."
+                ) % {"round": the_round}
         if action == "interview" and self.status in self.RULES[action].sources:
             # The status allows it: what is missing is the repeated supervision.
             return gettext(
@@ -1384,6 +1401,8 @@ Finding.RULES = {
         [Status.REGISTERED],
         _checker,
         _("Only the creation office or an inspector can hand a finding to a unit."),
+        # A sampling round's findings reach units with the round's release, never before.
+        when=lambda f: f.withheld_round() is None,
         label=_Action.ASSIGN.label,
     ),
     "acknowledge": rule(
