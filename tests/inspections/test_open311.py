@@ -271,6 +271,33 @@ def test_posts_are_rate_limited_per_key(campaign, category, api_key, monkeypatch
     assert AuditEntry.objects.filter(action=AuditEntry.Action.DENIED).count() == 1
 
 
+@pytest.mark.parametrize("fmt", ["xml", "json"])
+def test_reads_are_rate_limited_per_address(campaign, reported, settings, fmt):
+    """Every GET counts against the address (OPEN311_GETS_PER_HOUR), whatever it reads; past
+    the limit the answer is 429 in Open311's error document, another address still reads."""
+    settings.OPEN311_GETS_PER_HOUR = 3
+    client = Client(REMOTE_ADDR="203.0.113.7")
+    reads = [
+        url("discovery", fmt),
+        url("service_list", fmt),
+        url("request_detail", fmt, code=reported.code),
+    ]
+    assert [client.get(u).status_code for u in reads] == [200, 200, 200]
+    refused = client.get(url("request_list", fmt))
+    assert refused.status_code == 429
+    if fmt == "json":
+        (error,) = json_of(refused)
+        code, description = str(error["code"]), error["description"]
+    else:
+        (error,) = xml_of(refused)
+        code, description = error.findtext("code"), error.findtext("description")
+    assert code == "429" and description == "来自该地址的请求过多，请稍后再试。"
+    # The photos too (media_url): counted and refused with the rest.
+    photo = reported.photos.get()
+    assert client.get(reverse("open311:media", args=[photo.pk])).status_code == 429
+    assert Client(REMOTE_ADDR="203.0.113.8").get(url("request_list", fmt)).status_code == 200
+
+
 def test_a_session_is_no_key(campaign, category, api_key, personas, client_for):
     """No session authentication: the office's own signed-in browser still needs a key, and
     the API POST is the one view that takes no CSRF token."""
@@ -416,6 +443,7 @@ def test_the_request_list_reads_a_constant_number_of_queries(campaign, make_find
             assert Client().get(url("request_list", "json")).status_code == 200
         return len(queries)
 
+    count()  # the first read opens the address's rate-limit counter: one query more
     make_finding("closed")
     make_finding("registered")
     few = count()
