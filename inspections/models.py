@@ -1207,6 +1207,31 @@ class FindingPhoto(models.Model):
         photo.save()
         return photo
 
+    def set_public(self, public, *, actor):
+        """Mark the photo public (Open311's media_url, the citizen's follow-up page) or
+        private, audited. Idempotent: asking for the state it has changes and records
+        nothing. True when it changed."""
+        with transaction.atomic():
+            changed = FindingPhoto.objects.filter(pk=self.pk, is_public=not public).update(
+                is_public=public
+            )
+            self.is_public = public
+            if changed:
+                AuditEntry.record(
+                    actor=actor,
+                    action=AuditEntry.Action.UPDATE,
+                    obj=self,
+                    campaign=self.finding.campaign,
+                    summary=(
+                        gettext("Photo of %(finding)s made public")
+                        if public
+                        else gettext("Photo of %(finding)s made private")
+                    )
+                    % {"finding": self.finding.code},
+                    changes={"is_public": [not public, public]},
+                )
+        return bool(changed)
+
 
 class Open311KeyQuerySet(models.QuerySet):
     def usable(self):

@@ -159,6 +159,7 @@ EXPECTED = {
     "ledger/supervision/<int:pk>/notice.docx": MISSING,
     "ledger/photos/<int:pk>/": MISSING,
     "ledger/photos/<int:pk>/thumb/": MISSING,
+    "ledger/photos/<int:pk>/public/": POST_ONLY,
     "ledger/inspections/": EVERYONE,
     "ledger/inspections/new/": FIELD,
     "ledger/inspections/<int:pk>/": MISSING,
