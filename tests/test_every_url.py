@@ -117,6 +117,7 @@ EXPECTED = {
     "org/exports/<int:pk>/": MISSING,
     "org/exports/<int:pk>/download/": MISSING,
     "org/notifications/preferences/": EVERYONE,
+    "org/notifications/mobile/": POST_ONLY,
     "org/channels/": OFFICE,
     "org/channels/new/": OFFICE,
     "org/channels/<int:pk>/edit/": only("office_admin", yes=404),
