@@ -276,6 +276,10 @@ def finding_detail(request, pk, bound=None, status=200):
         "office_view": can_log(request.user, finding.campaign),
         # The office decides which photos the public sees (Open311, the follow-up link).
         "photo_admin": office_admin(request.user, finding.campaign),
+        # Why there is no 交办 button: the finding's sampling round is not released yet.
+        "held_back": finding.withheld_round()
+        if finding.status == Status.REGISTERED and can_log(request.user, finding.campaign)
+        else None,
         "checkers_hidden": checkers_hidden,
         "today": timezone.localdate(),
     }

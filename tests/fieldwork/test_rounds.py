@@ -287,6 +287,9 @@ def test_a_finding_of_an_unreleased_round_is_not_handed_to_a_unit_by_hand(
         page = client.get(finding.get_absolute_url())
         url = reverse("inspections:finding_assign", args=[finding.pk])
         assert page.status_code == 200 and url not in page.content.decode()
+        # The page says why: the round, by name, and the way to it.
+        assert f"本问题属于尚未发布的抽样巡查“{the_round.name}”" in page.content.decode()
+        assert the_round.get_absolute_url() in page.content.decode()
         outbox_before = OutboxMessage.objects.count()
         response = client.post(url, {"version": finding.version, "unit": unit.pk})
         assert response.status_code == 400
