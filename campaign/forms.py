@@ -455,6 +455,27 @@ class ChannelEndpointForm(forms.ModelForm):
         return data
 
 
+class MobileForm(forms.Form):
+    """A person's own mobile number (SMS, the group robots' @mentions)."""
+
+    phone = forms.CharField(
+        label=_("My mobile number"),
+        max_length=30,
+        widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel"}),
+        help_text=_("Shown masked once saved."),
+    )
+
+    def clean_phone(self):
+        from .channels import MOBILE
+
+        phone = "".join(self.cleaned_data["phone"].split()).replace("-", "")
+        if not MOBILE.fullmatch(phone):
+            raise forms.ValidationError(
+                _("Enter a mainland China mobile number: 11 digits starting with 13 to 19.")
+            )
+        return phone
+
+
 class NoticePreferenceForm(forms.Form):
     """One person's channels per event, with the digest for information notices."""
 

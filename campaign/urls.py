@@ -27,6 +27,7 @@ urlpatterns = [
     path("exports/<int:pk>/", views.export_job, name="export_job"),
     path("exports/<int:pk>/download/", views.export_job_download, name="export_job_download"),
     path("notifications/preferences/", views.notice_preferences, name="notice_preferences"),
+    path("notifications/mobile/", views.notice_mobile, name="notice_mobile"),
     path("channels/", views.channel_list, name="channel_list"),
     path("channels/new/", views.channel_edit, name="channel_create"),
     path("channels/<int:pk>/edit/", views.channel_edit, name="channel_edit"),

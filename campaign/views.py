@@ -39,6 +39,7 @@ from .forms import (
     IndicatorImportForm,
     LoginForm,
     MembershipForm,
+    MobileForm,
     NoticePreferenceForm,
     OrganisationImportForm,
     PersonForm,
@@ -515,15 +516,46 @@ def notice_preferences(request):
             )
         messages.success(request, _("Notification preferences saved."))
         return redirect("campaign:notice_preferences")
+    return _preferences_page(request, form, MobileForm())
+
+
+@require_POST
+def notice_mobile(request):
+    """The person sets or changes their own mobile number: validated, audited (masked),
+    shown masked."""
+    person = request.user
+    mobile_form = MobileForm(request.POST)
+    if not mobile_form.is_valid():
+        form = NoticePreferenceForm(person=person)
+        return _preferences_page(request, form, mobile_form, status=400)
+    old, new = person.phone, mobile_form.cleaned_data["phone"]
+    if new != old:
+        with transaction.atomic():
+            person.phone = new
+            person.save(update_fields=["phone"])
+            AuditEntry.record(
+                actor=person,
+                obj=person,
+                action=AuditEntry.Action.UPDATE,
+                summary=_("Changed own mobile number"),
+                changes={"phone": [mask_phone(old), mask_phone(new)]},
+            )
+    messages.success(request, _("Mobile number saved: %(phone)s.") % {"phone": mask_phone(new)})
+    return redirect("campaign:notice_preferences")
+
+
+def _preferences_page(request, form, mobile_form, status=200):
     person = request.user
     return render(
         request,
         "campaign/notice_preferences.html",
         {
             "form": form,
+            "mobile_form": mobile_form,
             "phone": mask_phone(person.phone) if person.phone else "",
             "email": mask_email(person.email) if person.email else "",
         },
+        status=status,
     )
 
 

@@ -234,6 +234,8 @@ LOGIN_LOCKOUT_MINUTES = env_int("LOGIN_LOCKOUT_MINUTES", 30)
 LOGIN_ADDRESS_LOCKOUT_ATTEMPTS = env_int("LOGIN_ADDRESS_LOCKOUT_ATTEMPTS", 20)
 LOGIN_USERNAME_LOCKOUT_ATTEMPTS = env_int("LOGIN_USERNAME_LOCKOUT_ATTEMPTS", 10)
 LOGIN_USERNAME_BACKOFF_MINUTES = env_int("LOGIN_USERNAME_BACKOFF_MINUTES", 5)
+# Open311 reads (GET) per client address per hour: open data, but no scraping at full speed.
+OPEN311_GETS_PER_HOUR = env_int("OPEN311_GETS_PER_HOUR", 600)
 # How many reverse proxies in front of the app append to X-Forwarded-For (0: none, use the
 # socket's address). The client is read that many entries from the right; the entries on the
 # left are whatever the client sent and are never trusted.

@@ -409,6 +409,14 @@ class CategoryForm(forms.ModelForm):
         return name
 
 
+class PhotoPublicityForm(forms.Form):
+    """The office's 公开/不公开 switch of one photo."""
+
+    public = forms.ChoiceField(
+        choices=[("public", _("Public")), ("private", _("Private"))], label=_("Visibility")
+    )
+
+
 class LedgerSettingsForm(forms.ModelForm):
     class Meta:
         model = LedgerSettings

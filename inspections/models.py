@@ -624,7 +624,24 @@ class Finding(models.Model):
             "Nothing you entered was saved: check its latest state and try again."
         ) % {"status": self.get_status_display()}
 
+    def withheld_round(self):
+        """The unreleased sampling round this finding belongs to, or None: its findings are
+        handed to units (交办) by the round's release, not before."""
+        from fieldwork.models import Round
+
+        if self.inspection_id is None:
+            return None
+        return Round.objects.withheld().filter(inspection_id=self.inspection_id).first()
+
     def not_possible_message(self, action):
+        if action == "assign" and self.status in self.RULES[action].sources:
+            # The status allows it: what is missing is the round's release.
+            the_round = self.withheld_round()
+            if the_round is not None:
+                return gettext(
+                    "This finding belongs to the sampling round “%(round)s”, which is not "
+                    "released yet: it is handed to a unit when the round is released."
+                ) % {"round": the_round}
         if action == "interview" and self.status in self.RULES[action].sources:
             # The status allows it: what is missing is the repeated supervision.
             return gettext(
@@ -1190,6 +1207,31 @@ class FindingPhoto(models.Model):
         photo.save()
         return photo
 
+    def set_public(self, public, *, actor):
+        """Mark the photo public (Open311's media_url, the citizen's follow-up page) or
+        private, audited. Idempotent: asking for the state it has changes and records
+        nothing. True when it changed."""
+        with transaction.atomic():
+            changed = FindingPhoto.objects.filter(pk=self.pk, is_public=not public).update(
+                is_public=public
+            )
+            self.is_public = public
+            if changed:
+                AuditEntry.record(
+                    actor=actor,
+                    action=AuditEntry.Action.UPDATE,
+                    obj=self,
+                    campaign=self.finding.campaign,
+                    summary=(
+                        gettext("Photo of %(finding)s made public")
+                        if public
+                        else gettext("Photo of %(finding)s made private")
+                    )
+                    % {"finding": self.finding.code},
+                    changes={"is_public": [not public, public]},
+                )
+        return bool(changed)
+
 
 class Open311KeyQuerySet(models.QuerySet):
     def usable(self):
@@ -1384,6 +1426,8 @@ Finding.RULES = {
         [Status.REGISTERED],
         _checker,
         _("Only the creation office or an inspector can hand a finding to a unit."),
+        # A sampling round's findings reach units with the round's release, never before.
+        when=lambda f: f.withheld_round() is None,
         label=_Action.ASSIGN.label,
     ),
     "acknowledge": rule(

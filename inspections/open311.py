@@ -13,6 +13,8 @@
 - POST needs an api_key the office issued to the integrating system (`Open311Key`); the
   request lands in the office's triage inbox like a 随手拍 report, its channel recorded.
   Refusals answer 403 in Open311's error format; every use and refusal is audited.
+- Reads (GET) are limited per client address (OPEN311_GETS_PER_HOUR, default 600): past it,
+  429 in the error format.
 - No session authentication: these views never read `request.user`. Only the POST is
   CSRF-exempt (it carries its own key).
 """
@@ -21,6 +23,7 @@ import datetime
 import json
 from xml.etree import ElementTree
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -107,6 +110,8 @@ def api(view):
     @login_not_required
     def wrapped(request, *args, fmt, **kwargs):
         try:
+            if request.method != "POST":
+                _count_read(request)
             return view(request, *args, fmt=fmt, **kwargs)
         except Open311Error as error:
             document = [{"code": error.status, "description": error.description}]
@@ -115,6 +120,16 @@ def api(view):
     wrapped.__name__ = view.__name__
     wrapped.__doc__ = view.__doc__
     return wrapped
+
+
+def _count_read(request):
+    """Count one read against the client's address; 429 past OPEN311_GETS_PER_HOUR."""
+    if too_many_attempts(
+        f"open311-get:{client_ip(request)}",
+        limit=settings.OPEN311_GETS_PER_HOUR,
+        per_seconds=3600,
+    ):
+        raise Open311Error(429, _("Too many requests from this address: try again later."))
 
 
 def w3c(moment):
@@ -431,6 +446,10 @@ def _posted_values(data, campaign):
 @login_not_required
 def media(request, pk):
     """A photo marked public, of a finding the public may see (media_url, the follow-up page)."""
+    try:
+        _count_read(request)
+    except Open311Error as error:  # an image URL: the reason as plain text
+        return HttpResponse(error.description, status=429, content_type="text/plain; charset=utf-8")
     photo = get_object_or_404(
         FindingPhoto.objects.filter(is_public=True, finding__in=Finding.objects.public()), pk=pk
     )

@@ -27,6 +27,7 @@ urlpatterns = [
     path("findings/<int:pk>/relapse/", views.finding_relapse, name="finding_relapse"),
     path("photos/<int:pk>/", views.photo_file, name="photo_file"),
     path("photos/<int:pk>/thumb/", views.photo_file, {"size": "thumb"}, name="photo_thumb"),
+    path("photos/<int:pk>/public/", views.photo_publicity, name="photo_publicity"),
     path(
         "interviews/<int:pk>/attachment/", views.interview_attachment, name="interview_attachment"
     ),

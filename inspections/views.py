@@ -3,6 +3,7 @@ read-only), validate a form and call one `Finding` method or service."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Count, Prefetch, Q
@@ -46,6 +47,7 @@ from .forms import (
     LedgerSettingsForm,
     NoteForm,
     Open311KeyForm,
+    PhotoPublicityForm,
     ReasonForm,
     RectificationForm,
     RelapseForm,
@@ -272,6 +274,12 @@ def finding_detail(request, pk, bound=None, status=200):
         "overdue": finding.is_overdue(),
         # Inspection records and a citizen's name and phone are for the office and inspectors.
         "office_view": can_log(request.user, finding.campaign),
+        # The office decides which photos the public sees (Open311, the follow-up link).
+        "photo_admin": office_admin(request.user, finding.campaign),
+        # Why there is no 交办 button: the finding's sampling round is not released yet.
+        "held_back": finding.withheld_round()
+        if finding.status == Status.REGISTERED and can_log(request.user, finding.campaign)
+        else None,
         "checkers_hidden": checkers_hidden,
         "today": timezone.localdate(),
     }
@@ -477,6 +485,34 @@ def photo_file(request, pk, size="full"):
         FindingPhoto.objects.filter(finding__in=Finding.objects.visible_to(request.user)), pk=pk
     )
     return private_file_response(photo.thumbnail if size == "thumb" else photo.image)
+
+
+@require_POST
+def photo_publicity(request, pk):
+    """The office marks a photo public (Open311's media_url, the citizen's follow-up page)
+    or private. Idempotent; 404 outside the person's findings, 403 for anyone but the office."""
+    photo = get_object_or_404(
+        FindingPhoto.objects.filter(
+            finding__in=Finding.objects.visible_to(request.user)
+        ).select_related("finding__campaign"),
+        pk=pk,
+    )
+    finding = photo.finding
+    if not office_admin(request.user, finding.campaign):
+        raise PermissionDenied
+    form = PhotoPublicityForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Nothing was saved: choose public or private."))
+        return finding_detail(request, finding.pk, status=400)
+    public = form.cleaned_data["public"] == "public"
+    photo.set_public(public, actor=request.user)
+    messages.success(
+        request,
+        _("The photo is public: Open311 and the citizen's follow-up link show it.")
+        if public
+        else _("The photo is private: only the campaign's people see it."),
+    )
+    return redirect(finding.get_absolute_url() + "#photos")
 
 
 # --- Logging findings ------------------------------------------------------------------------

@@ -658,9 +658,10 @@ CASES_SUGGESTED = 4
 def case_candidates(campaign, *, start, end):
     """Findings that may be a typical case of the week start..end: handed to a unit, with a
     photo before AND after rectification, found by the week's end and not closed off
-    before it began. Most serious first."""
+    before it began, and never of a sampling round not yet released. Most serious first."""
     from django.db.models import Q
 
+    from fieldwork.models import Round
     from inspections.models import Finding, FindingPhoto
     from inspections.models import Status as FindingStatus
 
@@ -673,6 +674,7 @@ def case_candidates(campaign, *, start, end):
         )
         .filter(pk__in=after)
         .exclude(status__in=[FindingStatus.REGISTERED, FindingStatus.VOIDED])
+        .exclude(inspection_id__in=Round.objects.withheld().values("inspection_id"))
         .filter(Q(closed_at__isnull=True) | Q(closed_at__date__gte=start))
         .select_related("unit", "territory", "category")
         .order_by("-found_on", "pk")[:200]

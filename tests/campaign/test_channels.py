@@ -522,6 +522,39 @@ def test_a_person_chooses_channels_per_event_and_notices_follow(
     assert sorted(r["path"] for r in endpoint.requests) == ["/cgi-bin/webhook/send", "/sms/send"]
 
 
+def test_a_person_sets_their_own_mobile_number_shown_masked_and_audited(personas, client_for):
+    person = personas.street_leader
+    assert not person.phone
+    client = client_for(person)
+    page = client.get("/org/notifications/preferences/").content.decode()
+    assert reverse("campaign:notice_mobile") in page
+    for wrong in ("12800001111", "1380000111", "138000011112", "abc13800001111"):
+        response = client.post(reverse("campaign:notice_mobile"), {"phone": wrong})
+        assert response.status_code == 400, wrong
+        assert "1[3-9]" not in response.content.decode()  # a sentence, not the pattern
+        person.refresh_from_db()
+        assert person.phone == ""
+    response = client.post(reverse("campaign:notice_mobile"), {"phone": " 138 0000 1111 "})
+    assert response.status_code == 302
+    person.refresh_from_db()
+    assert person.phone == PHONE
+    page = client.get("/org/notifications/preferences/").content.decode()
+    assert "138****1111" in page and PHONE not in page
+    client.post(reverse("campaign:notice_mobile"), {"phone": "13900002222"})
+    person.refresh_from_db()
+    assert person.phone == "13900002222"
+    entries = AuditEntry.for_object(person).filter(changes__has_key="phone").order_by("at", "pk")
+    assert [e.changes["phone"] for e in entries] == [
+        ["", "138****1111"],
+        ["138****1111", "139****2222"],
+    ]
+    assert all(e.actor == person for e in entries)
+    # Each person sets only their own: the form names no person.
+    other = personas.street_liaison
+    other.refresh_from_db()
+    assert other.phone != "13900002222"
+
+
 def test_the_delivery_log_shows_each_attempt_masked_and_filters_by_status(
     city, personas, channels, endpoint, client_for
 ):

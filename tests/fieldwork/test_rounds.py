@@ -263,3 +263,43 @@ def test_a_round_cannot_be_completed_with_points_unobserved_nor_released_by_an_i
         rounds.release(the_round, actor=personas.inspector)
     rounds.release(the_round, actor=personas.office_admin)
     assert the_round.status == Round.Status.RELEASED
+
+
+def test_a_finding_of_an_unreleased_round_is_not_handed_to_a_unit_by_hand(
+    new_round, personas, photo, client_for
+):
+    """交办 before the release would tell the unit what the round still withholds: the rule
+    table refuses it (no button on the page, a refused POST), naming the round."""
+    from campaign.models import OutboxMessage
+    from campaign.transitions import may
+
+    the_round = new_round()
+    rounds.draw(the_round, actor=personas.office_admin, seed=5)
+    rounds.start(the_round, actor=personas.office_admin)
+    observe(the_round, [[F, M]] + [[M, M]] * 5, photo)
+    finding = Finding.objects.get()
+    unit = finding.point.unit
+    for status in ("in progress", "completed"):
+        assert not may(personas.office_admin, finding, "assign"), status
+        with pytest.raises(DomainError, match=the_round.name):
+            finding.assign(actor=personas.office_admin, unit=unit)
+        client = client_for(personas.office_admin)
+        page = client.get(finding.get_absolute_url())
+        url = reverse("inspections:finding_assign", args=[finding.pk])
+        assert page.status_code == 200 and url not in page.content.decode()
+        # The page says why: the round, by name, and the way to it.
+        assert f"本问题属于尚未发布的抽样巡查“{the_round.name}”" in page.content.decode()
+        assert the_round.get_absolute_url() in page.content.decode()
+        outbox_before = OutboxMessage.objects.count()
+        response = client.post(url, {"version": finding.version, "unit": unit.pk})
+        assert response.status_code == 400
+        assert the_round.name in response.content.decode()
+        finding.refresh_from_db()
+        assert finding.unit is None and finding.status == FindingStatus.REGISTERED
+        assert OutboxMessage.objects.count() == outbox_before
+        if status == "in progress":
+            rounds.complete(the_round, actor=personas.inspector)
+
+    rounds.release(the_round, actor=personas.office_admin)
+    finding.refresh_from_db()
+    assert finding.status == FindingStatus.ASSIGNED and finding.unit == unit

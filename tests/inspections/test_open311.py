@@ -271,6 +271,33 @@ def test_posts_are_rate_limited_per_key(campaign, category, api_key, monkeypatch
     assert AuditEntry.objects.filter(action=AuditEntry.Action.DENIED).count() == 1
 
 
+@pytest.mark.parametrize("fmt", ["xml", "json"])
+def test_reads_are_rate_limited_per_address(campaign, reported, settings, fmt):
+    """Every GET counts against the address (OPEN311_GETS_PER_HOUR), whatever it reads; past
+    the limit the answer is 429 in Open311's error document, another address still reads."""
+    settings.OPEN311_GETS_PER_HOUR = 3
+    client = Client(REMOTE_ADDR="203.0.113.7")
+    reads = [
+        url("discovery", fmt),
+        url("service_list", fmt),
+        url("request_detail", fmt, code=reported.code),
+    ]
+    assert [client.get(u).status_code for u in reads] == [200, 200, 200]
+    refused = client.get(url("request_list", fmt))
+    assert refused.status_code == 429
+    if fmt == "json":
+        (error,) = json_of(refused)
+        code, description = str(error["code"]), error["description"]
+    else:
+        (error,) = xml_of(refused)
+        code, description = error.findtext("code"), error.findtext("description")
+    assert code == "429" and description == "来自该地址的请求过多，请稍后再试。"
+    # The photos too (media_url): counted and refused with the rest.
+    photo = reported.photos.get()
+    assert client.get(reverse("open311:media", args=[photo.pk])).status_code == 429
+    assert Client(REMOTE_ADDR="203.0.113.8").get(url("request_list", fmt)).status_code == 200
+
+
 def test_a_session_is_no_key(campaign, category, api_key, personas, client_for):
     """No session authentication: the office's own signed-in browser still needs a key, and
     the API POST is the one view that takes no CSRF token."""
@@ -416,9 +443,63 @@ def test_the_request_list_reads_a_constant_number_of_queries(campaign, make_find
             assert Client().get(url("request_list", "json")).status_code == 200
         return len(queries)
 
+    count()  # the first read opens the address's rate-limit counter: one query more
     make_finding("closed")
     make_finding("registered")
     few = count()
     for _ in range(5):
         make_finding("closed")
     assert count() == few
+
+
+def test_the_office_marks_a_photo_public_or_private_on_the_finding_page(
+    campaign, make_finding, personas, client_for
+):
+    """公开/不公开 per photo: office only (others who see the finding 403, others 404),
+    idempotent (posting the state it has changes nothing), audited, read by Open311."""
+    finding = make_finding("closed")
+    before, after = finding.photos.get(kind="before"), finding.photos.get(kind="after")
+    switch = reverse("inspections:photo_publicity", args=[before.pk])
+    office = client_for(personas.office_admin)
+    page = office.get(finding.get_absolute_url()).content.decode()
+    assert switch in page and reverse("inspections:photo_publicity", args=[after.pk]) in page
+    assert (
+        switch
+        not in client_for(personas.inspector).get(finding.get_absolute_url()).content.decode()
+    )
+
+    def media_urls():
+        (document,) = json_of(Client().get(url("request_list", "json")))
+        return document["media_url"]
+
+    assert media_urls().endswith(reverse("open311:media", args=[after.pk]))
+    assert Client().get(reverse("open311:media", args=[before.pk])).status_code == 404
+
+    audited = AuditEntry.for_object(before)
+    for _ in range(2):  # the second post finds it public already: nothing more is recorded
+        response = office.post(switch, {"public": "public"})
+        assert response.status_code == 302
+        assert response.url == finding.get_absolute_url() + "#photos"
+    before.refresh_from_db()
+    assert before.is_public and audited.count() == 1
+    assert audited.get().changes == {"is_public": [False, True]}
+    assert Client().get(reverse("open311:media", args=[before.pk])).status_code == 200
+
+    hide = reverse("inspections:photo_publicity", args=[after.pk])
+    assert office.post(hide, {"public": "private"}).status_code == 302
+    after.refresh_from_db()
+    assert not after.is_public
+    assert Client().get(reverse("open311:media", args=[after.pk])).status_code == 404
+    assert media_urls().endswith(reverse("open311:media", args=[before.pk]))
+
+    # Who may not: 403 for a person who sees the finding, 404 for one who does not; a wrong
+    # value changes nothing; GET is refused.
+    assert client_for(personas.inspector).post(hide, {"public": "public"}).status_code == 403
+    assert (
+        client_for(personas.other_district_leader).post(hide, {"public": "public"}).status_code
+        == 404
+    )
+    assert office.post(hide, {"public": "yes"}).status_code == 400
+    assert office.get(hide).status_code == 405
+    after.refresh_from_db()
+    assert not after.is_public

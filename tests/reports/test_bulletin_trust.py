@@ -127,6 +127,38 @@ def test_a_finding_without_a_unit_or_an_after_photo_cannot_be_a_typical_case(
     assert bulletin.data["cases"] == []
 
 
+def test_a_finding_of_an_unreleased_sampling_round_is_never_a_typical_case(cases, personas):
+    """Even handed to a unit and photographed before and after (data from before the rule),
+    a withheld round's finding is neither suggested nor accepted as a case."""
+    from fieldwork.models import Round
+    from inspections.models import Inspection, Source
+
+    city, good, *_ = cases
+    inspection = Inspection.objects.create(campaign=city.campaign, kind=Source.MOCK, date=day(1))
+    the_round = Round.objects.create(
+        campaign=city.campaign,
+        name="第二轮模拟测评",
+        inspection=inspection,
+        status=Round.Status.COMPLETED,
+    )
+    withheld = make_finding(
+        city.campaign, city.donghua1, found_on=day(1), inspection=inspection, severity="critical"
+    )
+    photo(withheld, "before"), photo(withheld, "after")
+    bulletin, _ = make_bulletin(campaign=city.campaign, period=WEEK)
+    assert bulletin.data["suggested_cases"] == [good.pk]
+    with pytest.raises(DomainError):
+        choose_cases(bulletin, actor=personas.office_admin, finding_ids=[withheld.pk])
+    bulletin.refresh_from_db()
+    assert bulletin.data["cases"] == []
+    # Once the round is released, the same finding may be a case.
+    the_round.status = Round.Status.RELEASED
+    the_round.save(update_fields=["status"])
+    choose_cases(bulletin, actor=personas.office_admin, finding_ids=[withheld.pk])
+    bulletin.refresh_from_db()
+    assert [c["code"] for c in bulletin.data["cases"]] == [withheld.code]
+
+
 def test_only_the_office_may_choose_typical_cases(cases, personas, client_for):
     city, good, *_ = cases
     bulletin, _ = make_bulletin(campaign=city.campaign, period=WEEK)
