@@ -30,6 +30,8 @@ class UnitAutocomplete(forms.Widget):
 
 def _attrs_html(attrs):
     """An element's attributes as templates/django/forms/widgets/attrs.html writes them."""
+    if not attrs:  # most options
+        return ""
     return format_html_join(
         "",
         "{}",

@@ -25,6 +25,7 @@ from campaign.links import pk_url
 from campaign.models import (
     AppendOnlyModel,
     Campaign,
+    ChoiceLabels,
     CommandOffice,
     IndicatorNode,
     Standard,
@@ -112,7 +113,7 @@ class TaskQuerySet(models.QuerySet):
         )
 
 
-class Task(models.Model):
+class Task(ChoiceLabels, models.Model):
     """A piece of work with a lead unit, a deadline and milestones, usually from a standard."""
 
     class Status(models.TextChoices):
@@ -481,7 +482,7 @@ class TaskPartQuerySet(models.QuerySet):
         return self.annotate(light=light_expression(overdue_q(on), due_soon_q(on)))
 
 
-class TaskPart(models.Model):
+class TaskPart(ChoiceLabels, models.Model):
     """One unit's part of a task (分工): its own progress, evidence, milestones reached,
     submission and acceptance by the command office. Everything that counts tasks counts
     these."""

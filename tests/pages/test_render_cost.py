@@ -1,0 +1,55 @@
+"""What list pages spend per row (issue 13, scale): labels of choices are looked up, not
+rebuilt and translated for every row."""
+
+from unittest import mock
+
+import pytest
+from django.db.models import Model
+from django.utils import translation
+from django.utils.translation import trans_real
+
+from campaign.models import Membership, Standard, Unit
+from inspections.models import Finding, Severity, Status, SupervisionLevel
+from tasks.models import Task, TaskPart
+
+
+@pytest.mark.parametrize(
+    ("model", "field"),
+    [
+        (Finding, "status"),
+        (Finding, "severity"),
+        (Finding, "supervision_level"),
+        (Task, "status"),
+        (Task, "priority"),
+        (TaskPart, "status"),
+        (Standard, "assessment"),
+        (Standard, "difficulty"),
+        (Unit, "kind"),
+        (Membership, "role"),
+    ],
+)
+def test_choice_labels_are_djangos_in_chinese(model, field):
+    display = getattr(model, f"get_{field}_display")
+    generic = model._meta.get_field(field)
+    with translation.override("zh-hans"):
+        for value, _label in generic.flatchoices:
+            row = model(**{generic.attname: value})
+            assert display(row) == Model._get_FIELD_display(row, generic)
+            assert isinstance(display(row), str)
+        # Not a choice (a legacy value): answered as Django does, the value itself.
+        row = model(**{generic.attname: "legacy"})
+        assert display(row) == "legacy"
+
+
+def test_a_label_is_translated_once_per_row():
+    rows = [
+        Finding(status=status, severity=Severity.SERIOUS, supervision_level=SupervisionLevel.NONE)
+        for status in Status.values
+    ]
+    with (
+        translation.override("zh-hans"),
+        mock.patch.object(translation._trans, "gettext", wraps=trans_real.gettext) as tr,
+    ):
+        shown = [row.get_status_display() for row in rows]
+    assert shown[0] != Status.values[0]  # translated
+    assert tr.call_count == len(rows)
