@@ -53,3 +53,23 @@ def test_a_label_is_translated_once_per_row():
         shown = [row.get_status_display() for row in rows]
     assert shown[0] != Status.values[0]  # translated
     assert tr.call_count == len(rows)
+
+
+def test_select_written_in_python_is_the_templates_markup():
+    import re
+
+    from django import forms
+    from django.forms.renderers import TemplatesSetting
+
+    from campaign.widgets import FormRenderer
+
+    select = forms.Select(
+        choices=[("", "All"), ("a<b", 'x "&" <y>'), ("Group <g>", [("1", "one"), ("2", "二")])]
+    )
+
+    def markup(renderer):
+        html = select.render("f", "1", attrs={"id": "id_f"}, renderer=renderer)
+        return re.sub(r"\s+", " ", html).replace(" >", ">")
+
+    assert markup(FormRenderer()) == markup(TemplatesSetting())
+    assert '<option value="1" selected>one</option>' in markup(FormRenderer())
