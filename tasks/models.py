@@ -102,8 +102,10 @@ class TaskQuerySet(models.QuerySet):
         return Exists(TaskPart.objects.filter(q, task=OuterRef("pk")))
 
     def overdue(self, on=None):
-        """Tasks with at least one overdue part."""
-        return self.filter(self._parts(overdue_q(on)))
+        """Tasks with at least one overdue part: past their deadline (read on the task's own
+        row, not joined again for each part) with a part still owed."""
+        on = on or timezone.localdate()
+        return self.filter(deadline__lt=on).filter(self._parts(owed_q(on)))
 
     def with_light(self, on=None):
         """Each task with `light` for `on` (default today): the worst light of its parts."""

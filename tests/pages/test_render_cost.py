@@ -73,3 +73,43 @@ def test_select_written_in_python_is_the_templates_markup():
 
     assert markup(FormRenderer()) == markup(TemplatesSetting())
     assert '<option value="1" selected>one</option>' in markup(FormRenderer())
+
+
+@pytest.mark.parametrize(
+    ("assessment", "colour"),
+    [
+        ("met", "text-bg-success"),
+        ("mostly_met", "text-bg-warning"),
+        ("not_met", "text-bg-danger"),
+        ("not_assessed", "text-bg-light border"),
+    ],
+)
+def test_assessment_badge_written_in_python(assessment, colour):
+    from campaign.templatetags.indicator_tags import assessment_badge
+
+    standard = Standard(assessment=assessment)
+    with translation.override("zh-hans"):
+        label = standard.get_assessment_display()
+        assert assessment_badge(standard) == f'<span class="badge {colour}">{label}</span>'
+    assert "未" in label or "达标" in label
+
+
+def test_finding_status_and_deadline_written_in_python():
+    import datetime
+
+    from inspections.templatetags.ledger_tags import finding_deadline, finding_status
+
+    late = datetime.date.today() - datetime.timedelta(days=1)
+    finding = Finding(
+        status=Status.ASSIGNED, deadline=late, supervision_level=SupervisionLevel.LISTED
+    )
+    with translation.override("zh-hans"):
+        status = finding_status(finding)
+        deadline = finding_deadline(finding)
+        overdue = translation.gettext("overdue")
+    assert status.startswith(f'<span class="badge text-bg-{finding.colour}')
+    assert "挂牌督办" in status and "border-danger-subtle" in status
+    assert deadline == f'<span class="status-red fw-semibold">{late.isoformat()} · {overdue}</span>'
+    assert overdue != "overdue"
+    finding.deadline = None
+    assert finding_deadline(finding) == "—"
