@@ -51,8 +51,30 @@ def tasks(request):
         user=request.user,
         campaign=campaign,
     ).qs.order_by("deadline", "pk")
-    fields = ["pk", "title", "deadline", "status", "progress", "lead_unit__name"]
-    return JsonResponse({"rows": _page(qs, request, 50, fields)})
+    return JsonResponse({"rows": _task_rows(qs, request)})
+
+
+def _task_rows(qs, request):
+    """The columns a task row shows: its light (read for the page's rows only, as the list
+    does), lead unit, command office, priority and responsible units."""
+    from tasks.models import Task
+
+    fields = [
+        "pk", "title", "deadline", "status", "progress", "priority", "lead_unit__name",
+        "command_office__name", "light",
+    ]  # fmt: skip
+    pks = [row["pk"] for row in _page(qs, request, 50, ["pk"])]
+    rows = list(
+        Task.objects.filter(pk__in=pks).with_light().order_by("deadline", "pk").values(*fields)
+    )
+    names = {}
+    for task_id, name in Task.responsible_units.through.objects.filter(task_id__in=pks).values_list(
+        "task_id", "unit__name"
+    ):
+        names.setdefault(task_id, []).append(name)
+    for row in rows:
+        row["responsible_units"] = names.get(row["pk"], [])
+    return rows
 
 
 def my_tasks(request):
@@ -66,8 +88,7 @@ def my_tasks(request):
         .for_units(units)
         .order_by("deadline", "pk")
     )
-    fields = ["pk", "title", "deadline", "status", "progress", "lead_unit__name"]
-    return JsonResponse({"rows": _page(qs, request, 50, fields)})
+    return JsonResponse({"rows": _task_rows(qs, request)})
 
 
 def inbox(request):
@@ -126,11 +147,34 @@ def units(request):
 def standards(request, pk):
     from campaign.models import IndicatorNode, Standard
 
-    nodes = IndicatorNode.objects.filter(system_id=pk).values("pk", "parent_id", "name")
-    rows = Standard.objects.visible_to(request.user).filter(system_id=pk).order_by("position")
-    return JsonResponse(
-        {"nodes": list(nodes), "rows": list(rows.values("pk", "code", "text", "points"))}
+    # The tree shows current nodes and standards only, each standard with these columns.
+    nodes = (
+        IndicatorNode.objects.filter(system_id=pk)
+        .current()
+        .order_by("position")
+        .values("pk", "parent_id", "level", "code", "name")
     )
+    rows = (
+        Standard.objects.visible_to(request.user)
+        .current()
+        .filter(system_id=pk)
+        .order_by("position")
+        .values(
+            "pk",
+            "node_id",
+            "code",
+            "text",
+            "points",
+            "methods",
+            "is_veto",
+            "difficulty",
+            "lead_command_office__name",
+            "lead_unit__name",
+            "deadline",
+            "assessment",
+        )  # fmt: skip
+    )
+    return JsonResponse({"nodes": list(nodes), "rows": list(rows)})
 
 
 def finding(request, pk):

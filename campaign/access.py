@@ -111,8 +111,15 @@ class Scope:
         """Filter by `q()` through a pk subquery so many-valued lookups never duplicate rows."""
         if self.is_superuser:
             return queryset
-        model = queryset.model
-        return queryset.filter(pk__in=model.objects.filter(self.q(**kwargs)).values("pk"))
+        # One pk subquery per way of seeing a row, OR-ed: each can use its own index (a unit's
+        # tasks through the m2m table's unit_id), where one subquery OR-ing them across left
+        # joins had to join every row of the campaign first.
+        q = self.q(**kwargs)
+        parts = q.children if q.connector == Q.OR and not q.negated else [q]
+        manager = queryset.model.objects
+        return queryset.filter(
+            reduce(or_, [Q(pk__in=manager.filter(part).values("pk")) for part in parts])
+        )
 
     def filter_campaigns(self, queryset):
         return queryset if self.is_superuser else queryset.filter(pk__in=self.campaign_ids)

@@ -12,6 +12,30 @@ from django.utils.translation import gettext_lazy as _
 from .links import pk_url
 
 
+class ChoiceLabels:
+    """`get_FOO_display()` by one lookup in the field's {value: label} table.
+
+    Django's version builds that table on every call and hashes each lazy label, which
+    translates it: a list page showing a status, a severity and a priority per row spent
+    thousands of gettext calls on labels it never showed. Mixed into the models whose
+    labels list pages show per row; a value outside the choices is answered as Django does.
+    """
+
+    def _get_FIELD_display(self, field):
+        value = getattr(self, field.attname)
+        try:
+            return str(_choice_labels(field)[value])
+        except (KeyError, TypeError):  # not a choice, or unhashable: Django's answer
+            return super()._get_FIELD_display(field)
+
+
+def _choice_labels(field):
+    labels = field.__dict__.get("_choice_labels")
+    if labels is None:
+        labels = field._choice_labels = dict(field.flatchoices)
+    return labels
+
+
 class AppendOnlyQuerySet(models.QuerySet):
     """Bulk updates and deletes refused too, but for the fields a model may complete later."""
 
@@ -175,7 +199,7 @@ class UnitQuerySet(models.QuerySet):
         return self.filter(path__startswith=unit.path)
 
 
-class Unit(models.Model):
+class Unit(ChoiceLabels, models.Model):
     """A responsible unit (责任单位) in the territorial tree: district, street, community …
 
     `path` is a materialised path of ids ("/0000003/0000017/") kept by `save()`, so that a
@@ -309,7 +333,7 @@ class MembershipHistoryManager(models.Manager):
     """Every membership ever held, ended ones included."""
 
 
-class Membership(models.Model):
+class Membership(ChoiceLabels, models.Model):
     """A role a person holds in a campaign, for a unit or a command office where the role needs one.
 
     A role has a validity period: it ends (with who ended it and why) and is never deleted,
@@ -783,7 +807,7 @@ class StandardQuerySet(models.QuerySet):
         return self.filter(retired_at__isnull=True)
 
 
-class Standard(models.Model):
+class Standard(ChoiceLabels, models.Model):
     """A standard (测评标准): the leaf of the tree, carrying points, methods and responsibility."""
 
     class Method(models.TextChoices):
@@ -907,8 +931,8 @@ class Standard(models.Model):
         return self.Method.DOCUMENT_REVIEW in self.methods
 
     def method_labels(self):
-        labels = dict(self.Method.choices)
-        return [labels.get(code, code) for code in self.methods]
+        # Method(code), not dict(Method.choices): that list is rebuilt on every call (per row).
+        return [self.Method(code).label if code in self.Method else code for code in self.methods]
 
     def assess(self, *, actor, status, note=""):
         """Record a self-assessment (自评): status and note, with an event row for the history."""

@@ -782,7 +782,7 @@ def _tree_rows(nodes, standards, level_names):
             for key, count in child_score.counts.items():
                 score.counts[key] += count
         for standard in by_node.get(node.pk, []):
-            rows.append({"standard": standard, "level": node.level + 1})
+            rows.append({"node": None, "standard": standard, "level": node.level + 1})
             score.add(standard)
         if score.standard_count:
             label = level_names[node.level] if node.level < len(level_names) else ""

@@ -26,6 +26,7 @@ from campaign.models import (
     AppendOnlyQuerySet,
     AuditEntry,
     Campaign,
+    ChoiceLabels,
     Person,
     Standard,
     Unit,
@@ -414,7 +415,7 @@ class FindingQuerySet(models.QuerySet):
         return base.filter(q)
 
 
-class Finding(models.Model):
+class Finding(ChoiceLabels, models.Model):
     """A problem found in the field, followed one by one until it is closed off (销号)."""
 
     campaign = models.ForeignKey(

@@ -25,6 +25,7 @@ from campaign.links import pk_url
 from campaign.models import (
     AppendOnlyModel,
     Campaign,
+    ChoiceLabels,
     CommandOffice,
     IndicatorNode,
     Standard,
@@ -101,8 +102,10 @@ class TaskQuerySet(models.QuerySet):
         return Exists(TaskPart.objects.filter(q, task=OuterRef("pk")))
 
     def overdue(self, on=None):
-        """Tasks with at least one overdue part."""
-        return self.filter(self._parts(overdue_q(on)))
+        """Tasks with at least one overdue part: past their deadline (read on the task's own
+        row, not joined again for each part) with a part still owed."""
+        on = on or timezone.localdate()
+        return self.filter(deadline__lt=on).filter(self._parts(owed_q(on)))
 
     def with_light(self, on=None):
         """Each task with `light` for `on` (default today): the worst light of its parts."""
@@ -112,7 +115,7 @@ class TaskQuerySet(models.QuerySet):
         )
 
 
-class Task(models.Model):
+class Task(ChoiceLabels, models.Model):
     """A piece of work with a lead unit, a deadline and milestones, usually from a standard."""
 
     class Status(models.TextChoices):
@@ -481,7 +484,7 @@ class TaskPartQuerySet(models.QuerySet):
         return self.annotate(light=light_expression(overdue_q(on), due_soon_q(on)))
 
 
-class TaskPart(models.Model):
+class TaskPart(ChoiceLabels, models.Model):
     """One unit's part of a task (分工): its own progress, evidence, milestones reached,
     submission and acceptance by the command office. Everything that counts tasks counts
     these."""
