@@ -427,6 +427,46 @@ class StagedUpload:
         self.info = {}
 
 
+def import_page(request, *, key, form, read, confirm, template, details=None):
+    """The one upload → preview → confirm flow of a workbook import.
+
+    `read(data, filename)` returns the plan (with `errors`); `confirm(plan, info)` applies it
+    and returns the response to send (a redirect with its message), or raises
+    `WorkbookInvalid` when the database disagrees. `details(form)` gives what else to keep
+    with the staged file until the confirmation (`info`). What is confirmed is exactly the
+    file that was previewed; a preview past its time asks for the file again.
+    """
+    from django.contrib import messages
+    from django.shortcuts import redirect
+
+    from .workbook import WorkbookInvalid
+
+    staged = StagedUpload(request, key)
+    plan = None
+    if request.method == "POST" and "confirm" in request.POST:
+        data = staged.read()
+        if data is None:
+            messages.error(request, _("The preview has expired: please upload the file again."))
+            return redirect(request.path)
+        info = staged.info
+        plan = read(data, info.get("filename", ""))
+        if not plan.errors:
+            try:
+                response = confirm(plan, info)
+            except WorkbookInvalid as exc:
+                plan.errors = exc.errors
+            else:
+                staged.discard()
+                return response
+    elif request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        data = upload.read()
+        plan = read(data, upload.name)
+        if not plan.errors:
+            staged.stage(data, filename=upload.name, **(details(form) if details else {}))
+    return render(request, template, {"form": form, "plan": plan})
+
+
 # --- When files are written and removed ----------------------------------------------------
 
 logger = logging.getLogger("chuangcheng.uploads")

@@ -21,8 +21,7 @@ from campaign.access import (
 from campaign.actions import act
 from campaign.models import AuditEntry
 from campaign.transitions import DomainError, allowed_actions, require_action
-from campaign.uploads import StagedUpload
-from campaign.workbook import WorkbookInvalid
+from campaign.uploads import import_page
 from inspections.models import OPEN, Finding
 from inspections.permissions import can_log
 from inspections.views import _htmx_or_page, _ledger_filter
@@ -161,41 +160,31 @@ def point_import(request):
     """Upload a point list; preview what it adds and changes; confirm writes all or nothing."""
     campaign = current_campaign_or_404(request)
     ensure_point_types(campaign)
-    form = PointImportForm(request.POST or None, request.FILES or None)
-    plan = None
-    staged = StagedUpload(request, "point_import")
-    if request.method == "POST" and "confirm" in request.POST:
-        data = staged.read()
-        if data is None:
-            messages.error(request, _("The preview has expired: please upload the file again."))
-            return redirect("fieldwork:point_import")
-        filename = staged.info.get("filename", "")
-        plan = read_points(data, campaign=campaign, user=request.user, filename=filename)
-        if not plan.errors:
-            try:
-                counts = apply_points(
-                    plan, campaign=campaign, actor=request.user, filename=filename
-                )
-            except WorkbookInvalid as exc:
-                plan.errors = exc.errors
-            else:
-                staged.discard()
-                messages.success(
-                    request,
-                    _(
-                        "Import finished: %(create)s points added, %(update)s changed, "
-                        "%(unchanged)s unchanged."
-                    )
-                    % counts,
-                )
-                return redirect("fieldwork:point_list")
-    elif request.method == "POST" and form.is_valid():
-        upload = form.cleaned_data["file"]
-        data = upload.read()
-        plan = read_points(data, campaign=campaign, user=request.user, filename=upload.name)
-        if not plan.errors:
-            staged.stage(data, filename=upload.name)
-    return render(request, "fieldwork/point_import.html", {"form": form, "plan": plan})
+
+    def confirm(plan, info):
+        counts = apply_points(
+            plan, campaign=campaign, actor=request.user, filename=info["filename"]
+        )
+        messages.success(
+            request,
+            _(
+                "Import finished: %(create)s points added, %(update)s changed, "
+                "%(unchanged)s unchanged."
+            )
+            % counts,
+        )
+        return redirect("fieldwork:point_list")
+
+    return import_page(
+        request,
+        key="point_import",
+        form=PointImportForm(request.POST or None, request.FILES or None),
+        read=lambda data, filename: read_points(
+            data, campaign=campaign, user=request.user, filename=filename
+        ),
+        confirm=confirm,
+        template="fieldwork/point_import.html",
+    )
 
 
 @page_rule(can_log)

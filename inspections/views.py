@@ -30,7 +30,7 @@ from campaign.ratelimit import too_many_attempts
 from campaign.request_context import client_ip
 from campaign.services import submit_once
 from campaign.transitions import DomainError, allowed_actions
-from campaign.uploads import StagedUpload, private_file_response
+from campaign.uploads import import_page, private_file_response
 
 from . import services
 from .exports import ledger_export, notice_filename, render_notice_docx, render_notice_pdf
@@ -711,44 +711,37 @@ def finding_import(request):
     """Upload an inspection team's workbook, preview it, confirm: all rows or none."""
     campaign = current_campaign_or_404(request)
     services.ensure_categories(campaign)
-    form = FindingImportForm(request.POST or None, request.FILES or None)
-    plan = None
-    staged = StagedUpload(request, "finding_import")
-    stored_info = staged.info
-    if request.method == "POST" and "confirm" in request.POST:
-        data = staged.read()
-        if data is None:
-            messages.error(request, _("The preview has expired: please upload the file again."))
-            return redirect("inspections:finding_import")
-        plan = services.read_findings(data, campaign=campaign)
-        if not plan.errors:
-            inspection = Inspection(
-                campaign=campaign,
-                kind=stored_info["kind"],
-                date=stored_info["date"],
-                team=stored_info["team"],
-                created_by=request.user,
-                notes=_("Imported from %(file)s") % {"file": stored_info["filename"]},
-            )
-            count = services.apply_findings(
-                plan, campaign=campaign, actor=request.user, inspection=inspection
-            )
-            staged.discard()
-            messages.success(request, _("Import finished: %(n)s findings logged.") % {"n": count})
-            return redirect(inspection)
-    elif request.method == "POST" and form.is_valid():
-        upload = form.cleaned_data["file"]
-        data = upload.read()
-        plan = services.read_findings(data, campaign=campaign, filename=upload.name)
-        if not plan.errors:
-            staged.stage(
-                data,
-                kind=form.cleaned_data["kind"],
-                date=form.cleaned_data["date"].isoformat(),
-                team=form.cleaned_data["team"],
-                filename=upload.name,
-            )
-    return render(request, "inspections/finding_import.html", {"form": form, "plan": plan})
+
+    def confirm(plan, info):
+        inspection = Inspection(
+            campaign=campaign,
+            kind=info["kind"],
+            date=info["date"],
+            team=info["team"],
+            created_by=request.user,
+            notes=_("Imported from %(file)s") % {"file": info["filename"]},
+        )
+        count = services.apply_findings(
+            plan, campaign=campaign, actor=request.user, inspection=inspection
+        )
+        messages.success(request, _("Import finished: %(n)s findings logged.") % {"n": count})
+        return redirect(inspection)
+
+    return import_page(
+        request,
+        key="finding_import",
+        form=FindingImportForm(request.POST or None, request.FILES or None),
+        read=lambda data, filename: services.read_findings(
+            data, campaign=campaign, filename=filename
+        ),
+        confirm=confirm,
+        template="inspections/finding_import.html",
+        details=lambda form: {
+            "kind": form.cleaned_data["kind"],
+            "date": form.cleaned_data["date"].isoformat(),
+            "team": form.cleaned_data["team"],
+        },
+    )
 
 
 # --- Configuration ---------------------------------------------------------------------------

@@ -23,8 +23,7 @@ from campaign.exports import export_response
 from campaign.models import PublishedHolidayYear, Unit, WorkdayOverride
 from campaign.services import submit_once
 from campaign.transitions import DomainError, allowed_actions
-from campaign.uploads import StagedUpload, prepare_photo, private_file_response
-from campaign.workbook import WorkbookInvalid
+from campaign.uploads import import_page, prepare_photo, private_file_response
 
 from .exports import task_list_export
 from .filters import TaskFilter
@@ -538,35 +537,25 @@ def battle_map(request):
 def progress_import(request):
     """Upload the exported list with 进展 filled in; preview; confirm writes all or nothing."""
     campaign = current_campaign_or_404(request)
-    form = ProgressImportForm(request.POST or None, request.FILES or None)
-    plan = None
-    staged = StagedUpload(request, "task_progress_import")
-    if request.method == "POST" and "confirm" in request.POST:
-        data = staged.read()
-        if data is None:
-            messages.error(request, _("The preview has expired: please upload the file again."))
-            return redirect("tasks:progress_import")
-        plan = read_progress(data, campaign=campaign, user=request.user)
-        if not plan.errors:
-            try:
-                counts = apply_progress(plan, actor=request.user)
-            except WorkbookInvalid as exc:
-                plan.errors = exc.errors
-            else:
-                staged.discard()
-                messages.success(
-                    request,
-                    _("Import finished: %(update)s tasks updated, %(unchanged)s unchanged.")
-                    % counts,
-                )
-                return redirect("tasks:task_list")
-    elif request.method == "POST" and form.is_valid():
-        upload = form.cleaned_data["file"]
-        data = upload.read()
-        plan = read_progress(data, campaign=campaign, user=request.user, filename=upload.name)
-        if not plan.errors:
-            staged.stage(data)
-    return render(request, "tasks/progress_import.html", {"form": form, "plan": plan})
+
+    def confirm(plan, info):
+        counts = apply_progress(plan, actor=request.user)
+        messages.success(
+            request,
+            _("Import finished: %(update)s tasks updated, %(unchanged)s unchanged.") % counts,
+        )
+        return redirect("tasks:task_list")
+
+    return import_page(
+        request,
+        key="task_progress_import",
+        form=ProgressImportForm(request.POST or None, request.FILES or None),
+        read=lambda data, filename: read_progress(
+            data, campaign=campaign, user=request.user, filename=filename
+        ),
+        confirm=confirm,
+        template="tasks/progress_import.html",
+    )
 
 
 # --- The working-day calendar -------------------------------------------------------------
