@@ -1,6 +1,8 @@
 """The point register (点位): default types, scoped list and detail, office edits audited,
 points taken out of use rather than deleted, concurrent edits refused."""
 
+import re
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -219,3 +221,13 @@ def test_the_detail_lists_the_points_findings_and_history(
     page = client_for(personas.district_leader).get(f"/field/points/{point.pk}/")
     assert finding.code in page.content.decode()
     assert page.context["open_count"] == 1
+
+
+def test_the_menu_calls_the_register_dianwei_not_the_standards_fenzhi(personas, client_for):
+    """ "Points" is also the standards' score (分值): the register has its own words."""
+    html = client_for(personas.inspector).get("/field/points/").content.decode()
+    links = {
+        href: text.strip()
+        for href, text in re.findall(r'<a class="nav-link[^"]*" href="([^"]+)">([^<]+)</a>', html)
+    }
+    assert links["/field/points/"] == "点位"
