@@ -157,6 +157,18 @@ def unit_autocomplete(request):
     )
 
 
+def standard_autocomplete(request):
+    """Standards in the person's scope whose code or text matches `q`, as JSON for the
+    standard search boxes; labelled as the standard drop-downs label them."""
+    campaign = current_campaign_or_404(request)
+    query = request.GET.get("q", "").strip()
+    standards = Standard.objects.visible_to(request.user).filter(system__campaign=campaign)
+    if query:
+        standards = standards.filter(Q(code__icontains=query) | Q(text__icontains=query))
+    rows = standards.order_by("system", "position", "pk").only("code", "text")[:AUTOCOMPLETE_LIMIT]
+    return JsonResponse({"results": [{"id": s.pk, "text": str(s)} for s in rows]})
+
+
 def unit_detail(request, pk):
     unit = get_visible_or_404(
         request.user, Unit.objects.select_related("parent", "campaign"), pk=pk

@@ -5,18 +5,25 @@ from django.forms.renderers import TemplatesSetting
 from django.urls import reverse
 from django.utils.html import conditional_escape, format_html, format_html_join
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext_lazy as _
 
 
-class UnitAutocomplete(forms.Widget):
-    """A search box over the person's units instead of a drop-down listing every unit.
+class Autocomplete(forms.Widget):
+    """A search box over the person's scope instead of a drop-down listing every choice.
 
     For a `ModelChoiceField` whose queryset is already scoped: the field still validates the
-    chosen id against it, the page carries only the chosen unit's name, and the box asks
-    `campaign:unit_autocomplete` for matches as the person types (static/js/unit-autocomplete.js).
+    chosen id against it, the page carries only the chosen object's name, and the box asks
+    `url_name` (JSON `{"results": [{"id", "text", "kind"?}]}`) for matches as the person types
+    (static/js/unit-autocomplete.js).
     """
 
-    template_name = "campaign/widgets/unit_autocomplete.html"
+    template_name = "campaign/widgets/autocomplete.html"
+    url_name = ""
+    empty = ""  # said when nothing matches
     choices = ()
+
+    def label(self, chosen):
+        return str(chosen)
 
     def get_context(self, name, value, attrs):
         context = super().get_context(name, value, attrs)
@@ -24,8 +31,30 @@ class UnitAutocomplete(forms.Widget):
         chosen = None
         if queryset is not None and str(value or "").isdecimal():  # "²" is a digit, no id
             chosen = queryset.filter(pk=value).first()
-        context["widget"].update(url=reverse("campaign:unit_autocomplete"), chosen=chosen)
+        context["widget"].update(
+            url=reverse(self.url_name),
+            empty=self.empty,
+            chosen_id=chosen.pk if chosen else "",
+            chosen_label=self.label(chosen) if chosen else "",
+        )
         return context
+
+
+class UnitAutocomplete(Autocomplete):
+    """The person's units, by name or short name (`campaign:unit_autocomplete`)."""
+
+    url_name = "campaign:unit_autocomplete"
+    empty = _("No unit matches.")
+
+    def label(self, chosen):
+        return chosen.name
+
+
+class StandardAutocomplete(Autocomplete):
+    """The person's standards, by code or text (`campaign:standard_autocomplete`)."""
+
+    url_name = "campaign:standard_autocomplete"
+    empty = _("No standard matches.")
 
 
 def _attrs_html(attrs):

@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from campaign.access import scope_for
 from campaign.models import Standard, Unit
-from campaign.widgets import UnitAutocomplete
+from campaign.widgets import StandardAutocomplete, UnitAutocomplete
 
 from .models import OPEN, Finding, FindingCategory, Severity, Source, Status, SupervisionLevel
 
@@ -102,7 +102,9 @@ class FindingFilter(django_filters.FilterSet):
         label=_("Source"), choices=Source.choices, empty_label=_("All sources")
     )
     standard = django_filters.ModelChoiceFilter(
-        label=_("Standard"), queryset=Standard.objects.none(), empty_label=_("All standards")
+        label=_("Standard"),
+        queryset=Standard.objects.none(),
+        widget=StandardAutocomplete(attrs={"placeholder": _("All standards: type to search")}),
     )
     supervision = django_filters.ChoiceFilter(
         label=_("Supervision"),

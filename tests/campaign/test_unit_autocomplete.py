@@ -37,7 +37,7 @@ def test_ledger_and_task_filters_render_a_search_box_not_every_unit(personas, ci
     for url in (reverse("inspections:finding_list"), reverse("tasks:task_list")):
         html = client.get(url).content.decode()
 
-        assert "data-unit-autocomplete" in html
+        assert "data-autocomplete" in html
         assert f'<option value="{city.xiguan1.pk}"' not in html
 
 
