@@ -2,7 +2,9 @@
 
 from django import template
 from django.urls import reverse
-from django.utils.html import format_html
+from django.utils.html import conditional_escape, format_html
+from django.utils.safestring import mark_safe
+from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 
 from campaign.templatetags.site_tags import to_do_tiles
@@ -73,3 +75,49 @@ def finding_deadline(finding):
             _("overdue"),
         )
     return format_html("<span>{}</span>", finding.deadline.isoformat())
+
+
+def _or_dash(value):
+    return conditional_escape(value) if value is not None else "—"
+
+
+@register.simple_tag
+def finding_rows(findings):
+    """The ledger table's rows (select_related category, unit, territory and standard): the
+    markup a per-row template would write, escaped here, at a fraction of its cost."""
+    rows = []
+    for f in findings:
+        standard = f.standard
+        territory = f.territory
+        rows.append(
+            "\n      <tr>"
+            f'\n        <td class="text-nowrap"><a href="{conditional_escape(f.get_absolute_url())}">'
+            f"{conditional_escape(f.code)}</a></td>"
+            f'\n        <td class="text-nowrap">{f.found_on:%m-%d}</td>'
+            f"\n        <td>{_or_dash(f.category)}"
+            f'<div class="small text-muted">{conditional_escape(f.get_severity_display())}</div></td>'
+            f"\n        <td>{conditional_escape(Truncator(f.description).chars(50))}"
+            + (
+                f'<div class="small text-muted">{conditional_escape(standard.code)}</div>'
+                if standard
+                else ""
+            )
+            + f"</td>\n        <td>{conditional_escape(Truncator(f.address).chars(30))}"
+            + (
+                f'<div class="small text-muted">{conditional_escape(territory)}</div>'
+                if territory
+                else ""
+            )
+            + f"</td>\n        <td>{_or_dash(f.unit)}</td>"
+            f'\n        <td class="text-nowrap">{conditional_escape(finding_deadline(f))}</td>'
+            f"\n        <td>{finding_status(f)}</td>"
+            "\n      </tr>\n    "
+        )
+    if not rows:
+        rows.append(
+            format_html(
+                '\n      <tr><td colspan="8" class="text-center text-muted py-4">{}</td></tr>\n    ',
+                _("No findings match."),
+            )
+        )
+    return mark_safe("".join(rows))

@@ -1,0 +1,51 @@
+"""The ledger's rows are written in Python: the same markup, escaped, as the row template
+they replace (kept here as the reference)."""
+
+from django.template import Context, Template
+from django.urls import reverse
+
+from campaign.models import EvaluationSystem, IndicatorNode, Standard
+from inspections.models import Finding, SupervisionLevel
+from inspections.templatetags.ledger_tags import finding_rows
+
+ROW_TEMPLATE = """{% load ledger_tags %}{% for f in page %}
+      <tr>
+        <td class="text-nowrap"><a href="{{ f.get_absolute_url }}">{{ f.code }}</a></td>
+        <td class="text-nowrap">{{ f.found_on|date:"m-d" }}</td>
+        <td>{{ f.category|default:"—" }}<div class="small text-muted">{{ f.get_severity_display }}</div></td>
+        <td>{{ f.description|truncatechars:50 }}{% if f.standard %}<div class="small text-muted">{{ f.standard.code }}</div>{% endif %}</td>
+        <td>{{ f.address|truncatechars:30 }}{% if f.territory %}<div class="small text-muted">{{ f.territory }}</div>{% endif %}</td>
+        <td>{{ f.unit|default:"—" }}</td>
+        <td class="text-nowrap">{{ f|finding_deadline }}</td>
+        <td>{{ f|finding_status }}</td>
+      </tr>
+    {% empty %}
+      <tr><td colspan="8" class="text-center text-muted py-4">{% translate "No findings match." %}</td></tr>
+    {% endfor %}"""  # noqa: E501
+
+
+def test_rows_are_the_markup_of_the_row_template(make_finding, city):
+    system = EvaluationSystem.objects.create(campaign=city.campaign, name="测评体系")
+    node = IndicatorNode.objects.create(system=system, level=0, name="城市管理")
+    standard = Standard.objects.create(system=system, node=node, code="5.1&<", text="无", points=1)
+    make_finding("registered", description="<b>摊点</b> & " + "占道" * 40, address='东华路"1"号')
+    make_finding("assigned", standard=standard, category=None, territory=None)
+    late = make_finding("rectifying", address="<script>")
+    Finding.objects.filter(pk=late.pk).update(supervision_level=SupervisionLevel.NORMAL)
+    findings = list(
+        Finding.objects.select_related("category", "unit", "territory", "standard").order_by("pk")
+    )
+
+    expected = Template("{% load i18n %}" + ROW_TEMPLATE).render(Context({"page": findings}))
+    assert finding_rows(findings) == expected[expected.index("\n") :]
+    assert "&lt;b&gt;摊点&lt;/b&gt; &amp;" in expected
+    assert "5.1&amp;&lt;" in expected
+
+
+def test_an_empty_ledger_says_no_findings_match(personas, client_for):
+    client = client_for(personas.office_admin)
+    html = client.get(reverse("inspections:finding_list"), {"q": "无此问题"}).content.decode()
+
+    expected = Template("{% load i18n %}" + ROW_TEMPLATE).render(Context({"page": []}))
+    assert finding_rows([]) == expected[expected.index("\n") :]
+    assert finding_rows([]) in html
