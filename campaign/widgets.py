@@ -103,11 +103,40 @@ def render_select(widget):
     )
 
 
+# Django's widget templates that are nothing but `{% include "django/forms/widgets/input.html" %}`.
+INPUT_TEMPLATES = {
+    f"django/forms/widgets/{kind}.html"
+    for kind in ("text", "number", "email", "url", "password", "hidden", "date", "datetime")
+    + ("time", "checkbox", "search", "tel", "color")
+}
+
+
+def render_input(widget):
+    """An `<input>` written in Python: the markup of Django's input template with this site's
+    attrs.html (`form-check-input` on check boxes and radios, else `form-control`, unless the
+    widget has a class), without its two template includes."""
+    attrs = widget["attrs"]
+    if not attrs.get("class"):
+        kind = "form-check-input" if widget["type"] in ("checkbox", "radio") else "form-control"
+        attrs = {"class": kind, **attrs}
+    value = widget["value"]
+    return format_html(
+        '<input type="{}" name="{}"{}{}\n>',  # attrs.html ends in a line break
+        widget["type"],
+        widget["name"],
+        format_html(' value="{}"', value) if value is not None else "",
+        _attrs_html(attrs),
+    )
+
+
 class FormRenderer(TemplatesSetting):
     """Widgets from templates (Bootstrap classes come from templates/django/forms/widgets/
-    attrs.html), except the select drop-down, which `render_select` writes in Python."""
+    attrs.html), except the select drop-down and the plain inputs, which `render_select` and
+    `render_input` write in Python."""
 
     def render(self, template_name, context, request=None):
         if template_name == forms.Select.template_name:
             return render_select(context["widget"])
+        if template_name in INPUT_TEMPLATES:
+            return render_input(context["widget"])
         return super().render(template_name, context, request=request)

@@ -1,4 +1,6 @@
-"""The ledger's part of the home page."""
+"""The ledger's tags: its part of the home page, and its rows and badges written in Python."""
+
+import unicodedata
 
 from django import template
 from django.urls import reverse
@@ -77,6 +79,13 @@ def finding_deadline(finding):
     return format_html("<span>{}</span>", finding.deadline.isoformat())
 
 
+def _truncated(text, length):
+    """`text|truncatechars:length`, skipping Truncator's per-character walk for short text."""
+    if len(text) <= length:
+        return unicodedata.normalize("NFC", text)  # what Truncator returns for it
+    return Truncator(text).chars(length)
+
+
 def _or_dash(value):
     return conditional_escape(value) if value is not None else "—"
 
@@ -96,13 +105,13 @@ def finding_rows(findings):
             f'\n        <td class="text-nowrap">{f.found_on:%m-%d}</td>'
             f"\n        <td>{_or_dash(f.category)}"
             f'<div class="small text-muted">{conditional_escape(f.get_severity_display())}</div></td>'
-            f"\n        <td>{conditional_escape(Truncator(f.description).chars(50))}"
+            f"\n        <td>{conditional_escape(_truncated(f.description, 50))}"
             + (
                 f'<div class="small text-muted">{conditional_escape(standard.code)}</div>'
                 if standard
                 else ""
             )
-            + f"</td>\n        <td>{conditional_escape(Truncator(f.address).chars(30))}"
+            + f"</td>\n        <td>{conditional_escape(_truncated(f.address, 30))}"
             + (
                 f'<div class="small text-muted">{conditional_escape(territory)}</div>'
                 if territory
