@@ -134,23 +134,9 @@ def finding_list(request):
     ledger_filter = _ledger_filter(request, campaign)
     filtered = ledger_filter.qs
     today = timezone.localdate()
-    # Open findings are few whatever the history: one grouped scan counts them by status and
-    # overdue. Closed and voided ones pile up for years: they are counted up to COUNT_CAP
-    # only, so no page view reads the campaign's whole history.
-    grouped = (
-        filtered.filter(status__in=OPEN)
-        .order_by()
-        .values_list("status")
-        # Counting a column of the finding_status_counts index (not the id) lets the index
-        # alone answer.
-        .annotate(n=Count("status"), overdue=Count("status", filter=overdue_q(today)))
-    )
-    counts, overdue_count = {}, 0
-    for status, n, late in grouped:
-        counts[status], overdue_count = n, overdue_count + late
+    counts, overdue_count = filtered.status_counts(on=today, cap=COUNT_CAP)
     shown = dict(counts)
     for status in (Status.CLOSED, Status.VOIDED):
-        counts[status] = filtered.filter(status=status).order_by()[: COUNT_CAP + 1].count()
         shown[status] = f"{COUNT_CAP}+" if counts[status] > COUNT_CAP else counts[status]
     capped = any(counts[s] > COUNT_CAP for s in (Status.CLOSED, Status.VOIDED))
     paginator = Paginator(filtered.select_related(*ROW_RELATED).only(*ROW_FIELDS), 30)
