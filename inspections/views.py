@@ -66,7 +66,6 @@ from .models import (
     Severity,
     Status,
     SupervisionOrder,
-    overdue_q,
 )
 from .permissions import UNIT_ACTIONS, can_log, hides_checkers
 
