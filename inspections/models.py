@@ -573,6 +573,13 @@ class Finding(ChoiceLabels, models.Model):
                 condition=Q(supervision_level__gt=0),
                 name="finding_supervised_order",
             ),
+            # The supervision list's default view: the open ones, in the same order (open and
+            # supervised are correlated, which the planner cannot see in the index above).
+            models.Index(
+                fields=["campaign", "-supervision_level", "deadline", "id"],
+                condition=Q(supervision_level__gt=0, status__in=OPEN),
+                name="finding_supervised_open",
+            ),
             # The ledger's default view: one campaign, by status, newest first.
             models.Index(fields=["campaign", "status", "found_on"]),
             # The overdue job and the overdue filter.
