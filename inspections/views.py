@@ -180,6 +180,13 @@ def finding_inbox(request):
     )
 
 
+# The columns the supervision list's rows show (ledger_tags.supervision_rows).
+SUPERVISION_FIELDS = [
+    "found_on", "address", "deadline", "status", "supervision_level", "category__name",
+    "unit__name",
+]  # fmt: skip
+
+
 def supervision_list(request):
     """Findings under supervision, with their numbered orders, open ones first."""
     campaign = current_campaign_or_404(request)
@@ -187,6 +194,7 @@ def supervision_list(request):
         _ledger_queryset(request, campaign)
         .filter(supervision_level__gt=0)
         .select_related("unit", "category")
+        .only(*SUPERVISION_FIELDS)
         .prefetch_related(
             Prefetch("supervision_orders", queryset=SupervisionOrder.objects.order_by("level"))
         )

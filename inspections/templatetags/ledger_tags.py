@@ -9,6 +9,7 @@ from django.utils.safestring import mark_safe
 from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 
+from campaign.links import pk_url
 from campaign.templatetags.site_tags import to_do_tiles
 from inspections.filters import TO_DO, FindingFilter, to_do_keys
 from inspections.models import Finding
@@ -127,6 +128,53 @@ def finding_rows(findings):
             format_html(
                 '\n      <tr><td colspan="8" class="text-center text-muted py-4">{}</td></tr>\n    ',
                 _("No findings match."),
+            )
+        )
+    return mark_safe("".join(rows))
+
+
+@register.filter
+def notice_links(order):
+    """The downloads of one supervision order's notice (督办通知单), PDF and Word."""
+    return format_html(
+        '\n<div class="notice-links text-nowrap"><a href="{}" download>{}</a> · '
+        '<a href="{}" download>{}</a></div>\n',
+        pk_url("inspections:supervisionorder_pdf", order.pk),
+        _("Notice (PDF)"),
+        pk_url("inspections:supervisionorder_docx", order.pk),
+        _("Notice (Word)"),
+    )
+
+
+@register.simple_tag
+def supervision_rows(findings):
+    """The supervision list's rows (select_related unit and category, supervision orders
+    prefetched), written as `finding_rows` is."""
+    rows = []
+    for f in findings:
+        orders = "".join(
+            f'<div class="text-nowrap">{conditional_escape(o.number)}</div>{notice_links(o)}'
+            for o in f.supervision_orders.all()
+        )
+        category = conditional_escape(f.category) if f.category is not None else ""
+        rows.append(
+            "\n    <tr>"
+            f'\n      <td class="small">{orders}</td>'
+            '\n      <td><span class="badge text-bg-danger">'
+            f"{conditional_escape(f.get_supervision_level_display())}</span></td>"
+            f'\n      <td><a href="{conditional_escape(f.get_absolute_url())}">'
+            f"{conditional_escape(f.code)}</a> {category}"
+            f'<div class="small text-muted">{conditional_escape(_truncated(f.address, 30))}</div></td>'
+            f"\n      <td>{_or_dash(f.unit)}</td>"
+            f'\n      <td class="text-nowrap">{conditional_escape(finding_deadline(f))}</td>'
+            f"\n      <td>{conditional_escape(f.get_status_display())}</td>"
+            "\n    </tr>\n  "
+        )
+    if not rows:
+        rows.append(
+            format_html(
+                '\n    <tr><td colspan="6" class="text-center text-muted py-4">{}</td></tr>\n  ',
+                _("No findings are under supervision."),
             )
         )
     return mark_safe("".join(rows))

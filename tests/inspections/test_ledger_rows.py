@@ -1,12 +1,13 @@
 """The ledger's rows are written in Python: the same markup, escaped, as the row template
 they replace (kept here as the reference)."""
 
+from django.db.models import Prefetch
 from django.template import Context, Template
 from django.urls import reverse
 
 from campaign.models import EvaluationSystem, IndicatorNode, Standard
-from inspections.models import Finding, SupervisionLevel
-from inspections.templatetags.ledger_tags import finding_rows
+from inspections.models import Finding, SupervisionLevel, SupervisionOrder
+from inspections.templatetags.ledger_tags import finding_rows, supervision_rows
 
 ROW_TEMPLATE = """{% load ledger_tags %}{% for f in page %}
       <tr>
@@ -49,3 +50,42 @@ def test_an_empty_ledger_says_no_findings_match(personas, client_for):
     expected = Template("{% load i18n %}" + ROW_TEMPLATE).render(Context({"page": []}))
     assert finding_rows([]) == expected[expected.index("\n") :]
     assert finding_rows([]) in html
+
+
+# With the notice links as the include (inspections/_notice_links.html) wrote them.
+SUPERVISION_TEMPLATE = """{% load i18n ledger_tags %}{% for f in page %}
+    <tr>
+      <td class="small">{% for o in f.supervision_orders.all %}<div class="text-nowrap">{{ o.number }}</div>
+<div class="notice-links text-nowrap"><a href="{% url 'inspections:supervisionorder_pdf' o.pk %}" download>{% translate "Notice (PDF)" %}</a> · <a href="{% url 'inspections:supervisionorder_docx' o.pk %}" download>{% translate "Notice (Word)" %}</a></div>
+{% endfor %}</td>
+      <td><span class="badge text-bg-danger">{{ f.get_supervision_level_display }}</span></td>
+      <td><a href="{{ f.get_absolute_url }}">{{ f.code }}</a> {{ f.category|default:"" }}<div class="small text-muted">{{ f.address|truncatechars:30 }}</div></td>
+      <td>{{ f.unit|default:"—" }}</td>
+      <td class="text-nowrap">{{ f|finding_deadline }}</td>
+      <td>{{ f.get_status_display }}</td>
+    </tr>
+  {% empty %}
+    <tr><td colspan="6" class="text-center text-muted py-4">{% translate "No findings are under supervision." %}</td></tr>
+  {% endfor %}"""  # noqa: E501
+
+
+def test_supervision_rows_are_the_markup_of_the_row_template(make_finding, personas):
+    both = make_finding("rectifying", address="<东华路>" + "号" * 40)
+    both.supervise(actor=personas.office_admin, level=SupervisionLevel.NORMAL)
+    both.refresh_from_db()
+    both.supervise(actor=personas.office_admin, level=SupervisionLevel.LISTED)
+    one = make_finding("assigned", category=None)
+    one.supervise(actor=personas.office_admin, level=SupervisionLevel.NORMAL)
+    findings = list(
+        Finding.objects.filter(supervision_level__gt=0)
+        .select_related("unit", "category")
+        .prefetch_related(
+            Prefetch("supervision_orders", queryset=SupervisionOrder.objects.order_by("level"))
+        )
+        .order_by("pk")
+    )
+
+    expected = Template(SUPERVISION_TEMPLATE).render(Context({"page": findings}))
+    assert supervision_rows(findings) == expected
+    assert supervision_rows([]) == Template(SUPERVISION_TEMPLATE).render(Context({"page": []}))
+    assert "&lt;东华路&gt;" in expected and expected.count("notice-links") == 3
