@@ -119,6 +119,13 @@ ROW_FIELDS = [
 ]  # fmt: skip
 
 
+# The columns a finding's card shows (ledger_tags.finding_cards).
+CARD_FIELDS = [
+    "found_on", "address", "description", "deadline", "status", "supervision_level",
+    "relapse_of_id", "channel", "category__name", "unit__name",
+]  # fmt: skip
+
+
 def _ledger_queryset(request, campaign):
     return Finding.objects.visible_to(request.user).filter(campaign=campaign)
 
@@ -162,7 +169,9 @@ def finding_export(request):
 def finding_inbox(request):
     """What waits for me: a unit's findings to act on, an inspector's to verify."""
     campaign = current_campaign_or_404(request)
-    visible = _ledger_queryset(request, campaign).select_related("category", "unit", "territory")
+    visible = (
+        _ledger_queryset(request, campaign).select_related("category", "unit").only(*CARD_FIELDS)
+    )
     sections, more = [], set()
     for key, order in INBOX_ORDER.items():
         if key in to_do_keys(request.user, campaign):

@@ -178,3 +178,37 @@ def supervision_rows(findings):
             )
         )
     return mark_safe("".join(rows))
+
+
+@register.simple_tag
+def finding_cards(findings):
+    """Findings as a list of cards (the inbox, an inspection's findings; select_related
+    category and unit), written as `finding_rows` is."""
+    cards = []
+    for f in findings:
+        category = _or_dash(f.category)
+        channel = ""
+        if f.channel:
+            via = _("via %(channel)s") % {"channel": conditional_escape(f.channel)}
+            channel = f' <span class="badge text-bg-light border">{via}</span>'
+        unit = conditional_escape(f.unit) if f.unit is not None else ""
+        cards.append(
+            "\n  <a class=\"list-group-item list-group-item-action\""
+            f' href="{conditional_escape(f.get_absolute_url())}">'
+            '\n    <div class="d-flex justify-content-between gap-2"><span class="fw-semibold">'
+            f"{category} · {conditional_escape(_truncated(f.address, 28))}</span>"
+            f'<span class="text-muted small text-nowrap">{conditional_escape(f.code)}</span></div>'
+            '\n    <div class="small text-body-secondary">'
+            f"{conditional_escape(_truncated(f.description, 70))}</div>"
+            f'\n    <div class="small mt-1">{finding_status(f)} <span class="text-muted">{unit}'
+            f"</span> {conditional_escape(finding_deadline(f))}{channel}</div>"
+            "\n  </a>\n  "
+        )
+    if not cards:
+        cards.append(
+            format_html(
+                '\n  <div class="list-group-item text-muted small">{}</div>\n  ',
+                _("Nothing here."),
+            )
+        )
+    return mark_safe(f'<div class="list-group mb-3">\n  {"".join(cards)}\n</div>\n')

@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from campaign.models import EvaluationSystem, IndicatorNode, Standard
 from inspections.models import Finding, SupervisionLevel, SupervisionOrder
-from inspections.templatetags.ledger_tags import finding_rows, supervision_rows
+from inspections.templatetags.ledger_tags import finding_cards, finding_rows, supervision_rows
 
 ROW_TEMPLATE = """{% load ledger_tags %}{% for f in page %}
       <tr>
@@ -89,3 +89,29 @@ def test_supervision_rows_are_the_markup_of_the_row_template(make_finding, perso
     assert supervision_rows(findings) == expected
     assert supervision_rows([]) == Template(SUPERVISION_TEMPLATE).render(Context({"page": []}))
     assert "&lt;东华路&gt;" in expected and expected.count("notice-links") == 3
+
+
+# inspections/_finding_cards.html, which `ledger_tags.finding_cards` replaces.
+CARDS_TEMPLATE = """{% load i18n ledger_tags %}<div class="list-group mb-3">
+  {% for f in findings %}
+  <a class="list-group-item list-group-item-action" href="{{ f.get_absolute_url }}">
+    <div class="d-flex justify-content-between gap-2"><span class="fw-semibold">{{ f.category|default:"—" }} · {{ f.address|truncatechars:28 }}</span><span class="text-muted small text-nowrap">{{ f.code }}</span></div>
+    <div class="small text-body-secondary">{{ f.description|truncatechars:70 }}</div>
+    <div class="small mt-1">{{ f|finding_status }} <span class="text-muted">{{ f.unit|default:"" }}</span> {{ f|finding_deadline }}{% if f.channel %} <span class="badge text-bg-light border">{% blocktranslate with channel=f.channel %}via {{ channel }}{% endblocktranslate %}</span>{% endif %}</div>
+  </a>
+  {% empty %}
+  <div class="list-group-item text-muted small">{% translate "Nothing here." %}</div>
+  {% endfor %}
+</div>
+"""  # noqa: E501
+
+
+def test_cards_are_the_markup_of_the_cards_template(make_finding):
+    make_finding("assigned", description="<i>摊点</i> " + "占道" * 50, channel="12345 <热线>")
+    make_finding("registered", category=None, address="&")
+    findings = list(Finding.objects.select_related("category", "unit").order_by("pk"))
+
+    for shown in (findings, []):
+        expected = Template(CARDS_TEMPLATE).render(Context({"findings": shown}))
+        assert finding_cards(shown) == expected
+    assert "经 12345 &lt;热线&gt;" in finding_cards(findings)
