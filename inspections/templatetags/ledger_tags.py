@@ -193,7 +193,7 @@ def finding_cards(findings):
             channel = f' <span class="badge text-bg-light border">{via}</span>'
         unit = conditional_escape(f.unit) if f.unit is not None else ""
         cards.append(
-            "\n  <a class=\"list-group-item list-group-item-action\""
+            '\n  <a class="list-group-item list-group-item-action"'
             f' href="{conditional_escape(f.get_absolute_url())}">'
             '\n    <div class="d-flex justify-content-between gap-2"><span class="fw-semibold">'
             f"{category} · {conditional_escape(_truncated(f.address, 28))}</span>"
