@@ -167,9 +167,9 @@ class FindingFilter(django_filters.FilterSet):
 
     @cached_property
     def categories(self):
-        return list(
-            FindingCategory.objects.filter(campaign=self.campaign).values_list("pk", "name")
-        )
+        # Ordered as Meta.ordering within one campaign, without its join to the campaign.
+        categories = FindingCategory.objects.filter(campaign=self.campaign)
+        return list(categories.order_by("position", "name").values_list("pk", "name"))
 
     def search(self, queryset, name, value):
         value = value.strip()
