@@ -17,7 +17,7 @@ class Autocomplete(forms.Widget):
     (static/js/unit-autocomplete.js).
     """
 
-    template_name = "campaign/widgets/autocomplete.html"
+    template_name = None  # drawn by render()
     url_name = ""
     empty = ""  # said when nothing matches
     choices = ()
@@ -38,6 +38,25 @@ class Autocomplete(forms.Widget):
             chosen_label=self.label(chosen) if chosen else "",
         )
         return context
+
+    def render(self, name, value, attrs=None, renderer=None):
+        """Written here rather than in a template: it is on every list's filter panel."""
+        widget = self.get_context(name, value, attrs)["widget"]
+        return format_html(
+            '<div class="autocomplete position-relative" data-autocomplete data-url="{}"'
+            ' data-empty="{}">'
+            '\n  <input type="hidden" name="{}" value="{}" data-role="value">'
+            '\n  <input type="search" class="form-control" value="{}" autocomplete="off"'
+            ' role="combobox" aria-autocomplete="list" aria-expanded="false" data-role="text"{}>'
+            '\n  <div class="list-group position-absolute start-0 end-0 z-3 shadow-sm d-none"'
+            ' role="listbox" data-role="list"></div>\n</div>\n',
+            widget["url"],
+            widget["empty"],
+            widget["name"],
+            widget["chosen_id"],
+            widget["chosen_label"],
+            _attrs_html(widget["attrs"]),
+        )
 
 
 class UnitAutocomplete(Autocomplete):
