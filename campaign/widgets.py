@@ -49,7 +49,7 @@ class Autocomplete(forms.Widget):
             '\n  <input type="search" class="form-control" value="{}" autocomplete="off"'
             ' role="combobox" aria-autocomplete="list" aria-expanded="false" data-role="text"{}>'
             '\n  <div class="list-group position-absolute start-0 end-0 z-3 shadow-sm d-none"'
-            ' role="listbox" data-role="list"></div>\n</div>\n',
+            ' role="listbox" data-role="list"></div>\n</div>',
             widget["url"],
             widget["empty"],
             widget["name"],
