@@ -144,10 +144,12 @@ def unit_tree(request):
 
 
 def unit_autocomplete(request):
-    """Units in the person's scope whose name matches `q`, as JSON for the unit search boxes."""
+    """Units in the person's scope whose name matches `q` (and whose kind is not one of
+    `exclude`), as JSON for the unit search boxes."""
     campaign = current_campaign_or_404(request)
     query = request.GET.get("q", "").strip()
     units = Unit.objects.visible_to(request.user).filter(campaign=campaign)
+    units = units.exclude(kind__in=request.GET.getlist("exclude"))
     if query:
         units = units.filter(Q(name__icontains=query) | Q(short_name__icontains=query))
     kinds = dict(Unit.Kind.choices)

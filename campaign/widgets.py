@@ -4,6 +4,7 @@ from django import forms
 from django.forms.renderers import TemplatesSetting
 from django.urls import reverse
 from django.utils.html import conditional_escape, format_html, format_html_join
+from django.utils.http import urlencode
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
@@ -22,6 +23,10 @@ class Autocomplete(forms.Widget):
     empty = ""  # said when nothing matches
     choices = ()
 
+    def __init__(self, attrs=None, query=None):
+        super().__init__(attrs)
+        self.query = query or {}  # more of the endpoint's parameters, e.g. {"exclude": …}
+
     def label(self, chosen):
         return str(chosen)
 
@@ -32,7 +37,7 @@ class Autocomplete(forms.Widget):
         if queryset is not None and str(value or "").isdecimal():  # "²" is a digit, no id
             chosen = queryset.filter(pk=value).first()
         context["widget"].update(
-            url=reverse(self.url_name),
+            url=reverse(self.url_name) + (f"?{urlencode(self.query)}" if self.query else ""),
             empty=self.empty,
             chosen_id=chosen.pk if chosen else "",
             chosen_label=self.label(chosen) if chosen else "",

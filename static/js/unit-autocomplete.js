@@ -61,7 +61,8 @@
 
   function search(box) {
     var p = parts(box);
-    var url = box.dataset.url + "?q=" + encodeURIComponent(p.text.value.trim());
+    var url = new URL(box.dataset.url, window.location.href);
+    url.searchParams.set("q", p.text.value.trim());
     fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" })
       .then(function (response) { return response.ok ? response.json() : { results: [] }; })
       .then(function (data) { show(box, data.results); });

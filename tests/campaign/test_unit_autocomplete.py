@@ -54,3 +54,10 @@ def test_choosing_a_unit_outside_the_scope_is_still_404_on_the_ledger(personas, 
     url = reverse("inspections:finding_list")
 
     assert client.get(url, {"unit": city.xiguan.pk}).status_code == 404
+
+
+def test_a_box_may_leave_out_some_kinds_of_unit(personas, client_for):
+    client = client_for(personas.street_leader)
+    response = client.get(reverse("campaign:unit_autocomplete"), {"exclude": "community"})
+
+    assert [row["text"] for row in response.json()["results"]] == ["东华街道"]
