@@ -267,7 +267,10 @@ class DecideDisputeForm(VersionedForm):
         widget=forms.RadioSelect,
     )
     unit = forms.ModelChoiceField(
-        label=_("Hand it to"), queryset=Unit.objects.none(), required=False
+        label=_("Hand it to"),
+        queryset=Unit.objects.none(),
+        required=False,
+        widget=UnitAutocomplete(attrs={"placeholder": _("Type to search units")}),
     )
     note = forms.CharField(
         label=_("Reason for the decision"), widget=forms.Textarea(attrs={"rows": 2})
