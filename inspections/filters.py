@@ -66,6 +66,18 @@ def to_do(queryset, key, user, campaign):
     return queryset.filter(status=Status.DISPUTED)  # "decide"
 
 
+class StableOrderingFilter(django_filters.OrderingFilter):
+    """A sort with the id as its last key, in the sort's direction: findings that tie on the
+    chosen column keep one order, so no page repeats or skips one."""
+
+    def filter(self, qs, value):
+        qs = super().filter(qs, value)
+        if value:
+            ordering = list(qs.query.order_by)
+            qs = qs.order_by(*ordering, "-pk" if ordering[0].startswith("-") else "pk")
+        return qs
+
+
 class FindingFilter(django_filters.FilterSet):
     """The ledger's filters. Choices are scoped: a unit leader only sees their own units."""
 
@@ -119,7 +131,7 @@ class FindingFilter(django_filters.FilterSet):
     found_before = django_filters.DateFilter(
         label=_("Found until"), field_name="found_on", lookup_expr="lte", widget=DATE_WIDGET
     )
-    sort = django_filters.OrderingFilter(
+    sort = StableOrderingFilter(
         label=_("Sort by"),
         empty_label=_("Newest first"),
         fields=[

@@ -1,5 +1,7 @@
 """The ledger list, the inbox and the supervision list cost the same queries for 2 or 30 rows."""
 
+import re
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -51,3 +53,24 @@ def test_query_count_does_not_grow_with_rows(make_finding, personas, client_for,
     if url_name == "inspections:finding_list":
         assert len(response.context["page"]) == 30
         assert Finding.objects.filter(status=Status.RECTIFYING).count() == 30
+
+
+@pytest.mark.parametrize("sort", ["deadline", "-deadline", "status", "supervision", "unit"])
+def test_every_sort_has_a_tie_break_so_pages_never_share_or_skip_a_finding(
+    personas, client_for, make_finding, sort
+):
+    """Thirty-five findings with the same deadline, status, level and unit: page 1 and page 2
+    of any sort hold each of them exactly once."""
+    grow_to(35, make_finding("assigned"))
+    client = client_for(personas.office_admin)
+    codes = []
+    for page in (1, 2):
+        html = client.get(reverse("inspections:finding_list"), {"sort": sort, "page": page})
+        codes += re.findall(r'href="/ledger/findings/(\d+)/"', html.content.decode())
+    assert sorted(map(int, codes)) == sorted(Finding.objects.values_list("pk", flat=True))
+    from inspections.filters import ledger_filter
+
+    ordering = ledger_filter(
+        personas.office_admin, Finding.objects.first().campaign, {"sort": sort}
+    ).qs.query.order_by
+    assert ordering[-1].lstrip("-") == "pk", ordering
