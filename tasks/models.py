@@ -11,6 +11,8 @@ Traffic lights (red/yellow) are derived when read, never stored.
 
 import datetime
 import uuid
+from functools import reduce
+from operator import or_
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -89,11 +91,16 @@ class TaskQuerySet(models.QuerySet):
 
     def for_units(self, units):
         """Tasks that involve any of `units` or a unit below them (the "my tasks" page)."""
-        q = Q(pk__in=[])
-        for unit in units:
-            for lookup in ("lead_unit", "responsible_units", "cooperating_units"):
-                q |= Q(**{f"{lookup}__path__startswith": unit.path})
-        return self.filter(pk__in=Task.objects.filter(q).values("pk"))
+        # By unit id from one indexed subquery, each way through its own index: an OR of
+        # path prefixes across three joins hashed every task of the campaign (60 ms at city size).
+        below = Unit.objects.filter(
+            reduce(or_, [Q(path__startswith=unit.path) for unit in units], Q(pk__in=[]))
+        ).values("pk")
+        return self.filter(
+            Q(lead_unit__in=below)
+            | Q(pk__in=Task.objects.filter(responsible_units__in=below).values("pk"))
+            | Q(pk__in=Task.objects.filter(cooperating_units__in=below).values("pk"))
+        )
 
     def open(self):
         return self.filter(status__in=Task.OPEN_STATUSES)
@@ -108,10 +115,19 @@ class TaskQuerySet(models.QuerySet):
         return self.filter(deadline__lt=on).filter(self._parts(owed_q(on)))
 
     def with_light(self, on=None):
-        """Each task with `light` for `on` (default today): the worst light of its parts."""
+        """Each task with `light` for `on` (default today): the worst light of its parts.
+
+        The same rule as a part's light, with the deadline read on the task's own row and the
+        parts looked up once, only for tasks due by the end of the yellow window."""
         on = on or timezone.localdate()
         return self.annotate(
-            light=light_expression(Q(self._parts(overdue_q(on))), Q(self._parts(due_soon_q(on))))
+            light=Case(
+                When(deadline__gt=warning_until(on), then=Value("")),
+                When(~self._parts(owed_q(on)), then=Value("")),
+                When(deadline__lt=on, then=Value("red")),
+                default=Value("yellow"),
+                output_field=CharField(),
+            )
         )
 
 
