@@ -53,7 +53,10 @@ def warning_until(on):
 
 def owed_q(on, *, status="status", submitted_at="submitted_at"):
     """Work not handed in by the end of `on`: still open, or submitted only after that day."""
-    return Q(**{f"{status}__in": Task.OPEN_STATUSES}) | Q(**{f"{submitted_at}__date__gt": on})
+    # The day's end as a moment, not each row's timestamp converted to a local date.
+    next_day = on + datetime.timedelta(days=1)
+    next_day = timezone.make_aware(datetime.datetime.combine(next_day, datetime.time()))
+    return Q(**{f"{status}__in": Task.OPEN_STATUSES}) | Q(**{f"{submitted_at}__gte": next_day})
 
 
 def overdue_q(on=None, *, deadline="task__deadline", **owed):
