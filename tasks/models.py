@@ -140,20 +140,34 @@ class TaskQuerySet(models.QuerySet):
         counted = counted_q(user, part="parts__", task="")
         return self.filter(deadline__lt=on).aggregate(n=Count("parts", filter=owed & counted))["n"]
 
-    def with_light(self, on=None):
-        """Each task with `light` for `on` (default today): the worst light of its parts.
-
-        The same rule as a part's light, with the deadline read on the task's own row and the
-        parts looked up once, only for tasks due by the end of the yellow window."""
+    def count_lights(self, on=None):
+        """How many of these tasks are red and how many yellow: the light's rule as a filter
+        (the parts joined once), not worked out task by task in every count."""
         on = on or timezone.localdate()
-        return self.annotate(
-            light=Case(
-                When(deadline__gt=warning_until(on), then=Value("")),
-                When(~self._parts(owed_q(on)), then=Value("")),
-                When(deadline__lt=on, then=Value("red")),
-                default=Value("yellow"),
-                output_field=CharField(),
-            )
+        lit = self.filter(deadline__lte=warning_until(on)).filter(self._parts(owed_q(on)))
+        return lit.aggregate(
+            red=Count("pk", filter=Q(deadline__lt=on)),
+            yellow=Count("pk", filter=Q(deadline__gte=on)),
+        )
+
+    def with_light(self, on=None):
+        """Each task with `light` for `on` (default today): the worst light of its parts."""
+        return self.annotate(light=self._light(on, red="red", yellow="yellow", other=""))
+
+    def with_urgency(self, on=None):
+        """Each task with `urgency`: its light as a rank (`Task.URGENCY_LIGHTS`), to sort by
+        without working the light out a second time."""
+        return self.annotate(urgency=self._light(on, red=0, yellow=1, other=2))
+
+    def _light(self, on, *, red, yellow, other):
+        # The same rule as a part's light, with the deadline read on the task's own row and
+        # the parts looked up once, only for tasks due by the end of the yellow window.
+        on = on or timezone.localdate()
+        return Case(
+            When(deadline__gt=warning_until(on), then=Value(other)),
+            When(~self._parts(owed_q(on)), then=Value(other)),
+            When(deadline__lt=on, then=Value(red)),
+            default=Value(yellow),
         )
 
 
@@ -177,6 +191,8 @@ class Task(ChoiceLabels, models.Model):
     }
     # Statuses in which the unit still owes work (and can be overdue).
     OPEN_STATUSES = [Status.NOT_STARTED, Status.IN_PROGRESS, Status.RETURNED]
+    # The light of each `urgency` (TaskQuerySet.with_urgency), most urgent first.
+    URGENCY_LIGHTS = ["red", "yellow", ""]
 
     class Priority(models.TextChoices):
         NORMAL = "normal", _("Normal")

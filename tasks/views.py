@@ -4,7 +4,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import Case, Count, F, Q, Value, When
+from django.db.models import Count, F
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -97,15 +97,16 @@ def my_tasks(request):
     scope = scope_for(request.user)
     units = [m.unit for m in scope.memberships if m.campaign_id == campaign.pk and m.unit_id]
     tasks = Task.objects.visible_to(request.user).filter(campaign=campaign).for_units(units)
-    tasks = tasks.with_light()
-    counts = tasks.aggregate(
-        all=Count("pk"),
-        open=Count("pk", filter=Q(status__in=Task.OPEN_STATUSES)),
-        overdue=Count("pk", filter=Q(light="red")),
-        warning=Count("pk", filter=Q(light="yellow")),
-        submitted=Count("pk", filter=Q(status=Task.Status.SUBMITTED)),
-        accepted=Count("pk", filter=Q(status=Task.Status.ACCEPTED)),
-    )
+    by_status = dict(tasks.values_list("status").annotate(n=Count("pk")).order_by())
+    lights = tasks.count_lights()
+    counts = {
+        "all": sum(by_status.values()),
+        "open": sum(by_status.get(s, 0) for s in Task.OPEN_STATUSES),
+        "overdue": lights["red"],
+        "warning": lights["yellow"],
+        "submitted": by_status.get(Task.Status.SUBMITTED, 0),
+        "accepted": by_status.get(Task.Status.ACCEPTED, 0),
+    }
     show = request.GET.get("show", "open")
     shown = {
         "open": Task.OPEN_STATUSES,
@@ -114,15 +115,17 @@ def my_tasks(request):
     }
     if show in shown:
         tasks = tasks.filter(status__in=shown[show])
-    # Red first, then yellow, then by deadline: what needs doing today is at the top.
-    urgency = Case(
-        When(light="red", then=Value(0)),
-        When(light="yellow", then=Value(1)),
-        default=Value(2),
-    )
-    paginator = Paginator(_rows(tasks).order_by(urgency, "deadline", "pk"), PAGE_SIZE)
+    # Red first, then yellow, then by deadline: what needs doing today is at the top. The
+    # page's tasks are chosen with their urgency (their light as a rank), then read.
+    tasks = tasks.with_urgency().order_by("urgency", "deadline", "pk")
+    paginator = Paginator(tasks.values_list("pk", "urgency"), PAGE_SIZE)
     paginator.count = counts[show if show in shown else "all"]  # counted above, not again
     page = paginator.get_page(request.GET.get("page"))
+    urgency = dict(page.object_list)
+    rows = _rows(Task.objects.filter(pk__in=urgency)).in_bulk()
+    for pk, rank in urgency.items():
+        rows[pk].light = Task.URGENCY_LIGHTS[rank]
+    page.object_list = [rows[pk] for pk in urgency]
     return render(
         request,
         "tasks/my_tasks.html",
