@@ -154,3 +154,36 @@ def task_card(task):
         "    </div>\n"
         "  </a>"
     )
+
+
+@register.filter
+def battle_cell(c):
+    """A battle map cell's figures: accepted / total, mean progress, overdue parts."""
+    e = conditional_escape
+    html = f'<span title="{e(_("accepted / total"))}">{c.accepted}/{c.total}</span> · {c.progress}%'
+    if c.overdue:
+        html += (
+            f' · <span class="text-danger fw-semibold" title="{e(_("overdue"))}">'
+            f'<i class="bi bi-exclamation-octagon"></i>{c.overdue}</span>'
+        )
+    return mark_safe(html)
+
+
+@register.simple_tag
+def battle_row(office, cells):
+    """The unit cells of one command office's row, each linking to its tasks on the list."""
+    link = reverse("tasks:task_list") + "?unit={}"
+    if office:
+        link += f"&amp;command_office={office.pk}"
+    html = []
+    for unit, c in cells:
+        colour = f"bm-{c.colour}" if c.colour else ""
+        if c.total:
+            inner = (
+                f'<a class="text-reset text-decoration-none" href="{link.format(unit.pk)}">'
+                f"{battle_cell(c)}</a>"
+            )
+        else:
+            inner = '<span class="text-muted">·</span>'
+        html.append(f'<td class="{colour}">{inner}</td>')
+    return mark_safe("".join(html))

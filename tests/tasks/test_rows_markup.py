@@ -1,4 +1,4 @@
-"""The task list's rows, "my tasks" cards and the badges are written in Python (issue 13,
+"""The task list's rows, "my tasks" cards, the badges and the battle map's cells are written in Python (issue 13,
 scale): the markup is the templates' they replaced, escaping included, for every light,
 status and priority."""
 
@@ -10,7 +10,13 @@ from django.urls import reverse
 from django.utils import translation
 
 from tasks.models import Task
-from tasks.templatetags.task_tags import part_badges, task_badges, task_card, task_row
+from tasks.templatetags.task_tags import (
+    battle_row,
+    part_badges,
+    task_badges,
+    task_card,
+    task_row,
+)
 
 from .conftest import make_task
 
@@ -134,3 +140,25 @@ def test_the_task_pages_badges_are_the_templates_markup(tasks, personas, client_
             )
             for part in context["parts"]:
                 assert part_badges(part) == _as_templates_wrote_it(PART_BADGES, part=part)
+
+
+CELLS = (
+    '{% for u, c in cells %}<td class="{% if c.colour %}bm-{{ c.colour }}{% endif %}">{% if c.total %}'
+    '<a class="text-reset text-decoration-none" href="{% url \'tasks:task_list\' %}?unit={{ u.pk }}{% if office %}&amp;command_office={{ office.pk }}{% endif %}">'
+    '<span title="{% translate \'accepted / total\' %}">{{ c.accepted }}/{{ c.total }}</span> · {{ c.progress }}%'
+    '{% if c.overdue %} · <span class="text-danger fw-semibold" title="{% translate \'overdue\' %}"><i class="bi bi-exclamation-octagon"></i>{{ c.overdue }}</span>{% endif %}'
+    '</a>{% else %}<span class="text-muted">·</span>{% endif %}</td>{% endfor %}'
+)  # fmt: skip
+
+
+def test_the_battle_maps_cells_are_the_templates_markup(city, tasks, personas, client_for):
+    make_task(city, lead_unit=city.xinshi, title="新市街道的任务")  # an empty cell beside it
+    battle_map = (
+        client_for(personas.district_leader).get(reverse("tasks:battle_map")).context["map"]
+    )
+    assert any(c.overdue for _office, cells, _total in battle_map.rows() for _u, c in cells)
+    assert any(not c.total for _office, cells, _total in battle_map.rows() for _u, c in cells)
+    for office, cells, _total in battle_map.rows():
+        with translation.override("zh-hans"):
+            expected = _as_templates_wrote_it(CELLS, office=office, cells=cells)
+            assert battle_row(office, cells) == expected
