@@ -1,6 +1,6 @@
 import django_filters
 from django import forms
-from django.db.models import Count, F, Q, Window
+from django.db.models import Count, Exists, F, OuterRef, Q, Window
 from django.utils.translation import gettext_lazy as _
 
 from campaign.access import scope_for
@@ -110,7 +110,8 @@ class TaskFilter(django_filters.FilterSet):
         # same query, and such items are named with their system.
         self.filters["item"].queryset = (
             IndicatorNode.objects.filter(
-                pk__in=Task.objects.visible_to(user).filter(campaign=campaign).values("item")
+                # One look-up per item, not the distinct items of every visible task.
+                Exists(Task.objects.visible_to(user).filter(campaign=campaign, item=OuterRef("pk")))
             )
             .select_related("system")
             .annotate(namesakes=Window(Count("pk"), partition_by=[F("name")]))

@@ -1,8 +1,17 @@
-"""The tasks app's part of the home page."""
+"""The tasks app's part of the home page, and a task's badges and list rows.
+
+Badges and rows are written here, not included per row: two includes and a dozen lookups
+per row were most of the task list's render. The markup is the templates' it replaced."""
+
+import unicodedata
 
 from django import template
 from django.urls import reverse
+from django.utils.html import conditional_escape
+from django.utils.safestring import mark_safe
+from django.utils.text import Truncator
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from campaign.templatetags.site_tags import to_do_tiles
 from tasks.filters import TO_DO, TaskFilter, to_do_keys
@@ -24,3 +33,157 @@ def task_to_dos(context):
         wanted,
         reverse("tasks:task_list"),
     )
+
+
+# A light's badge: colour, title (the task's badge only), icon and label.
+_LIGHT_BADGES = {
+    "red": (
+        "danger",
+        gettext_noop("Overdue (red)"),
+        "exclamation-octagon",
+        gettext_noop("Overdue"),
+    ),
+    "yellow": (
+        "warning",
+        gettext_noop("Deadline near (yellow)"),
+        "alarm",
+        gettext_noop("Due soon"),
+    ),
+}
+
+
+def _status_badge(row, extra=""):
+    colour = row.colour
+    border = " border" if colour == "light" else ""
+    return (
+        f'<span class="badge text-bg-{colour}{border}{extra}">'
+        f"{conditional_escape(row.get_status_display())}</span>"
+    )
+
+
+@register.filter
+def task_badges(task):
+    """The status badge, red or yellow when the deadline is past or near, and the priority."""
+    html = _status_badge(task)
+    light = _LIGHT_BADGES.get(task.light)
+    if light:
+        colour, title, icon, label = light
+        html += (
+            f' <span class="badge text-bg-{colour}" title="{conditional_escape(_(title))}">'
+            f'<i class="bi bi-{icon}"></i> {conditional_escape(_(label))}</span>'
+        )
+    if task.priority != Task.Priority.NORMAL:
+        html += (
+            ' <span class="badge text-bg-light border text-danger">'
+            f"{conditional_escape(task.get_priority_display())}</span>"
+        )
+    return mark_safe(html)
+
+
+@register.filter
+def part_badges(part):
+    """A unit's part: its status badge, red or yellow when its work is late or due soon."""
+    html = _status_badge(part, " part-status")
+    light = _LIGHT_BADGES.get(part.light)
+    if light:
+        colour, _title, icon, label = light
+        html += (
+            f' <span class="badge text-bg-{colour}"><i class="bi bi-{icon}"></i>'
+            f" {conditional_escape(_(label))}</span>"
+        )
+    return mark_safe(f'<span class="text-nowrap">{html}</span>')
+
+
+def _truncated(text, length):
+    """`truncatechars`: a Truncator is built only for text longer than `length`."""
+    if len(text) <= length:
+        return unicodedata.normalize("NFC", text)  # all that Truncator does to it
+    return Truncator(text).chars(length)
+
+
+@register.filter
+def task_row(task, can_manage):
+    """One row of the task list (tasks/_task_table.html): `task` from the list's rows, with
+    `lead_unit_name`, `command_office_name` and `responsible_names`."""
+    e = conditional_escape
+    select = ""
+    if can_manage:
+        select = (
+            '<td class="text-center cell-select"><input class="form-check-input" type="checkbox"'
+            f' name="tasks" value="{task.pk}" aria-label="{e(_("Select"))} {e(task.title)}"></td>'
+        )
+    late = " text-danger fw-semibold" if task.light == "red" else ""
+    cells = [
+        select,
+        f'<td><a href="{e(task.get_absolute_url())}">{e(_truncated(task.title, 80))}</a></td>',
+        f'<td class="text-nowrap">{e(task.lead_unit_name)}</td>',
+        '<td class="d-none d-lg-table-cell small">'
+        f"{'、'.join(e(name) for name in task.responsible_names) or '—'}</td>",
+        f'<td class="d-none d-md-table-cell small">{e(task.command_office_name or "—")}</td>',
+        f'<td class="text-nowrap{late}">{task.deadline.isoformat()}</td>',
+        f'<td class="text-end">{task.progress}%</td>',
+        f'<td class="small">{task_badges(task)}</td>',
+    ]
+    return mark_safe("<tr>\n        " + "\n        ".join(cells) + "\n      </tr>")
+
+
+@register.filter
+def task_card(task):
+    """One card of "my tasks" (phones first): `task` from the list's rows."""
+    e = conditional_escape
+    border = {"red": " border-danger", "yellow": " border-warning"}.get(task.light, "")
+    late = "text-danger fw-semibold" if task.light == "red" else ""
+    done = " bg-success" if task.status == Task.Status.ACCEPTED else ""
+    return mark_safe(
+        f'<a class="card text-decoration-none text-body task-card{border}"'
+        f' href="{e(task.get_absolute_url())}">\n'
+        '    <div class="card-body py-2">\n'
+        f'      <div class="fw-semibold mb-1">{e(task.title)}</div>\n'
+        f'      <div class="small mb-1">{task_badges(task)}</div>\n'
+        '      <div class="small text-muted d-flex flex-wrap gap-3">\n'
+        f'        <span><i class="bi bi-building"></i> {e(task.lead_unit_name)}</span>\n'
+        f'        <span class="{late}"><i class="bi bi-calendar-event"></i>'
+        f" {task.deadline.isoformat()}</span>\n"
+        "      </div>\n"
+        f'      <div class="progress mt-2" role="progressbar" aria-label="{e(_("Progress"))}"'
+        f' aria-valuenow="{task.progress}" aria-valuemin="0" aria-valuemax="100"'
+        ' style="height: 1.1rem">\n'
+        f'        <div class="progress-bar{done}" style="width: {task.progress}%">'
+        f"{task.progress}%</div>\n"
+        "      </div>\n"
+        "    </div>\n"
+        "  </a>"
+    )
+
+
+@register.filter
+def battle_cell(c):
+    """A battle map cell's figures: accepted / total, mean progress, overdue parts."""
+    e = conditional_escape
+    html = f'<span title="{e(_("accepted / total"))}">{c.accepted}/{c.total}</span> · {c.progress}%'
+    if c.overdue:
+        html += (
+            f' · <span class="text-danger fw-semibold" title="{e(_("overdue"))}">'
+            f'<i class="bi bi-exclamation-octagon"></i>{c.overdue}</span>'
+        )
+    return mark_safe(html)
+
+
+@register.simple_tag
+def battle_row(office, cells):
+    """The unit cells of one command office's row, each linking to its tasks on the list."""
+    link = reverse("tasks:task_list") + "?unit={}"
+    if office:
+        link += f"&amp;command_office={office.pk}"
+    html = []
+    for unit, c in cells:
+        colour = f"bm-{c.colour}" if c.colour else ""
+        if c.total:
+            inner = (
+                f'<a class="text-reset text-decoration-none" href="{link.format(unit.pk)}">'
+                f"{battle_cell(c)}</a>"
+            )
+        else:
+            inner = '<span class="text-muted">·</span>'
+        html.append(f'<td class="{colour}">{inner}</td>')
+    return mark_safe("".join(html))

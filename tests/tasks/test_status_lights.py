@@ -156,3 +156,34 @@ def test_a_street_counts_its_own_late_part_and_the_lead_unit_counts_every_part(
         assert listed.context["overdue_parts"] == dashboard
         counts[name] = dashboard
     assert counts == {"street_liaison": 1, "department_leader": 3}
+
+
+def test_work_handed_in_after_a_day_was_still_owed_on_that_day(city):
+    """Looking back at a day (rankings, bulletins): a part handed in just after midnight, local
+    time, was still overdue on the day before; one handed in before midnight was not."""
+    day = D(2026, 2, 13)
+    after = timezone.make_aware(datetime.datetime.combine(day, datetime.time(0, 30)))
+    before = timezone.make_aware(datetime.datetime.combine(day, datetime.time(23, 30)))
+    handed_in = {
+        "after_midnight": make_task(
+            city,
+            deadline=day - datetime.timedelta(days=1),
+            status=Task.Status.SUBMITTED,
+            submitted_at=after + datetime.timedelta(days=1),
+        ),
+        "before_midnight": make_task(
+            city,
+            deadline=day - datetime.timedelta(days=1),
+            status=Task.Status.SUBMITTED,
+            submitted_at=before,
+        ),
+    }
+    by_pk = {t.pk: t.light for t in Task.objects.with_light(on=day)}
+    assert {name: by_pk[task.pk] for name, task in handed_in.items()} == {
+        "after_midnight": "red",
+        "before_midnight": "",
+    }
+    overdue = Task.objects.overdue(on=day)
+    assert set(overdue.filter(pk__in=[t.pk for t in handed_in.values()])) == {
+        handed_in["after_midnight"]
+    }
