@@ -123,6 +123,11 @@ if DATABASE_URL:
     DATABASES = {
         "default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60))
     }
+    if DATABASES["default"]["ENGINE"].endswith("postgresql"):
+        # No JIT: a page's queries are short, but one whose estimated cost passes
+        # jit_above_cost (a scope the planner overestimates) spent 50-120 ms compiling.
+        options = DATABASES["default"].setdefault("OPTIONS", {})
+        options["options"] = f"{options.get('options', '')} -c jit=off".strip()
 else:
     # SQLite tuned for concurrent use: WAL lets readers run beside a writer, the
     # busy timeout waits for a lock instead of failing, and IMMEDIATE transactions
