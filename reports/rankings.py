@@ -588,9 +588,10 @@ def live_figures(findings, parts, *, today=None):
 
 
 def overdue_by_command_office(live, offices):
-    """[(command office, overdue findings, overdue parts)] from `live_figures`, plus a row for
-    work on no office (office None) when there is any."""
-    result = [(o, live.get(o.pk, (0, 0, 0))[1], live.get(o.pk, (0, 0, 0))[2]) for o in offices]
+    """[(command office's name, overdue findings, overdue parts)] from `live_figures` for
+    `offices` ((pk, name) pairs), plus a row for work on no office (name None) when there is
+    any."""
+    result = [(name, *live.get(pk, (0, 0, 0))[1:]) for pk, name in offices]
     _open, findings, parts = live.get(None, (0, 0, 0))
     if findings or parts:
         result.append((None, findings, parts))
@@ -598,8 +599,9 @@ def overdue_by_command_office(live, offices):
 
 
 def projected_scores(user, campaign):
-    """[(evaluation system, Score)] of the standards `user` may see, from `campaign.scoring`
-    (达标 full points, 基本达标 half, the rest nothing)."""
+    """[(evaluation system's name, Score)] of the standards `user` may see, from
+    `campaign.scoring` (达标 full points, 基本达标 half, the rest nothing); one query of
+    values, systems in their own order (newest year first, then by name)."""
     from campaign import scoring
     from campaign.models import Standard
 
@@ -607,6 +609,20 @@ def projected_scores(user, campaign):
         Standard.objects.visible_to(user)
         .current()
         .filter(system__campaign=campaign)
-        .select_related("system")
+        .order_by("-system__year", "system__name", "system_id")
+        .values_list("system_id", "system__name", "points", "assessment")
     )
-    return list(scoring.roll_up(standards, key=lambda s: s.system).items())
+    scores = {}
+    for system, name, points, assessment in standards:
+        if system not in scores:
+            scores[system] = (name, scoring.Score())
+        scores[system][1].add(Assessed(points, assessment))
+    return list(scores.values())
+
+
+@dataclass(frozen=True, slots=True)
+class Assessed:
+    """What `campaign.scoring` reads of a standard."""
+
+    points: Decimal
+    assessment: str

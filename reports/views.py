@@ -64,8 +64,10 @@ def dashboard(request):
         findings,
         TaskPart.objects.counted_for(request.user).filter(task__campaign=campaign),
     )
-    offices = list(CommandOffice.objects.visible_to(request.user).filter(campaign=campaign))
-    overdue = rankings.overdue_by_command_office(live, offices)
+    offices = CommandOffice.objects.visible_to(request.user).filter(campaign=campaign)
+    overdue = rankings.overdue_by_command_office(
+        live, offices.order_by("name", "pk").values_list("pk", "name")
+    )
     projected = rankings.projected_scores(request.user, campaign)
     chart_data = {
         "weekly": {
@@ -78,17 +80,22 @@ def dashboard(request):
             "rates": [float(rate) if rate is not None else 0 for *_rest, rate in closure],
         },
         "overdue": {
-            "labels": [str(o) if o else _("No command office") for o, _f, _t in overdue],
+            "labels": [name or _("No command office") for name, _f, _t in overdue],
             "findings": [f for _o, f, _t in overdue],
             "tasks": [t for _o, _f, t in overdue],
         },
         "projected": {
-            "labels": [str(system) for system, _s in projected],
+            "labels": [name for name, _s in projected],
             "earned": [float(score.earned) for _s, score in projected],
             "at_risk": [float(score.at_risk) for _s, score in projected],
         },
     }
-    latest = Bulletin.objects.visible_to(request.user).filter(campaign=campaign).first()
+    latest = (
+        Bulletin.objects.visible_to(request.user)
+        .filter(campaign=campaign)
+        .only("pk", "document_number")
+        .first()
+    )
     return render(
         request,
         "reports/dashboard.html",
