@@ -28,7 +28,7 @@ Red and black lists (see `red_black_lists`; sizes in `BulletinSettings`):
 """
 
 import datetime
-from collections import defaultdict
+from collections import defaultdict, namedtuple
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -260,18 +260,71 @@ def _live_cache_key(campaign_id, period):
     return f"reports:live-week:{campaign_id}:{period}"
 
 
-def rows_for(campaign, period, kind=None):
-    """(rows, rules dict, frozen?) for a week: the snapshot when there is one, else the live
-    figures a job computed in the last LIVE_MINUTES — or None while that job is running.
-    With `kind`, only the rows of that kind of unit (a ranking compares one kind)."""
-    snapshot = PeriodSnapshot.objects.filter(campaign=campaign, period=period).first()
-    if snapshot is not None:
-        rows = snapshot.units.all()
-        return list(rows.filter(unit_kind=kind) if kind else rows), snapshot.rules, True
-    rows = cached_live_rows(campaign, period)
-    if rows is not None and kind:
-        rows = [row for row in rows if row.unit_kind == kind]
-    return rows, ScoringRule.for_campaign(campaign).as_dict(), False
+def weeks_for(campaign, periods, kind, snapshots=()):
+    """{period: (rows, rules dict, frozen?)} of some weeks, with only the rows of `kind` (a
+    ranking compares one kind): a frozen week's snapshot rows, else the live figures a job
+    computed in the last LIVE_MINUTES — rows None while that job is running. `snapshots` are
+    (pk, period, rules) of weeks already read; the others are read here. At most two queries
+    for frozen weeks: their snapshots, then all their rows together."""
+    known = {period: (pk, rules) for pk, period, rules in snapshots if period in periods}
+    missing = [period for period in periods if period not in known]
+    if missing:
+        read = PeriodSnapshot.objects.filter(campaign=campaign, period__in=missing)
+        known.update({period: (pk, rules) for pk, period, rules in _snapshot_values(read)})
+    rows = defaultdict(list)
+    if known:
+        for values in (
+            UnitSnapshot.objects.filter(
+                snapshot__in=[pk for pk, _rules in known.values()], unit_kind=kind
+            )
+            .order_by()
+            .values_list("snapshot_id", *RankedRow._fields)
+        ):
+            rows[values[0]].append(RankedRow._make(values[1:]))
+    weeks, live_rules = {}, None
+    for period in periods:
+        if period in known:
+            pk, rules = known[period]
+            weeks[period] = (rows[pk], rules, True)
+            continue
+        live = cached_live_rows(campaign, period)
+        if live_rules is None:
+            live_rules = ScoringRule.for_campaign(campaign).as_dict()
+        weeks[period] = (
+            [r for r in live if r.unit_kind == kind] if live else live,
+            live_rules,
+            False,
+        )
+    return weeks
+
+
+class RankedRow(
+    namedtuple(
+        "RankedRow",
+        [
+            "unit_id", "unit_name", "unit_kind", "unit_path", "found_week", "closed_week",
+            "found_total", "closed_total", "open_count", "overdue_count", "tasks_due",
+            "tasks_done", "score",
+        ],
+    )
+):  # fmt: skip
+    """What rankings, red and black lists and their export read of a `UnitSnapshot`, read
+    as values: a city's streets or communities for two weeks are hundreds of rows."""
+
+    __slots__ = ()
+    _rate = staticmethod(UnitSnapshot._rate)
+    closure_rate = UnitSnapshot.closure_rate
+    completion_rate = UnitSnapshot.completion_rate
+    activity = UnitSnapshot.activity
+
+
+def recent_snapshots(campaign, count):
+    """(pk, period, rules) of the campaign's last `count` frozen weeks, newest first."""
+    return _snapshot_values(PeriodSnapshot.objects.filter(campaign=campaign)[:count])
+
+
+def _snapshot_values(snapshots):
+    return list(snapshots.values_list("pk", "period", "rules"))
 
 
 def cached_live_rows(campaign, period):

@@ -39,7 +39,7 @@ from .forms import (
     RankingForm,
     ScoringRuleForm,
 )
-from .models import Bulletin, BulletinSettings, PeriodSnapshot, ScoringRule
+from .models import Bulletin, BulletinSettings, ScoringRule
 
 # --- Dashboard ---------------------------------------------------------------------------
 
@@ -122,9 +122,10 @@ def _ranking(request):
     campaign = current_campaign_or_404(request)
     form = RankingForm(request.GET or None)
     values = form.cleaned_data if form.is_valid() else {}
-    latest = PeriodSnapshot.objects.filter(campaign=campaign).first()
+    # The last two frozen weeks: the default week and, usually, the one before it.
+    recent = rankings.recent_snapshots(campaign, 2)
     this_week = periods.iso_period(timezone.localdate())
-    period = values.get("period") or (latest.period if latest else this_week)
+    period = values.get("period") or (recent[0][1] if recent else this_week)
     angle = rankings.ANGLE_BY_KEY[values.get("angle") or "composite"]
     visible = set(
         Unit.objects.visible_to(request.user).filter(campaign=campaign).values_list("pk", "kind")
@@ -133,18 +134,17 @@ def _ranking(request):
     kinds = [k for k in Unit.Kind.values if any(kind == k for _pk, kind in visible)]
     kind = values.get("kind") or (kinds[0] if kinds else Unit.Kind.DISTRICT)
     # An unfrozen week is computed by a job; until it is ready the page says so and polls.
-    rows, rules, frozen = rankings.rows_for(campaign, period, kind)
-    previous_rows, previous_rules, _f = rankings.rows_for(
-        campaign, periods.previous_period(period), kind
-    )
+    previous = periods.previous_period(period)
+    weeks = rankings.weeks_for(campaign, [period, previous], kind, snapshots=recent)
+    rows, rules, frozen = weeks[period]
+    previous_rows, previous_rules, _f = weeks[previous]
     computing = rows is None or previous_rows is None
     items, red, black = [], [], []
     if not computing:
         items = rankings.ranking(rows, previous_rows, angle, rules, previous_rules, kind)
-        of_kind = [r for r in rows if r.unit_kind == kind]
         list_settings = BulletinSettings.for_campaign(campaign)
         red, black = rankings.red_black_lists(
-            of_kind, size=list_settings.list_size, min_activity=list_settings.list_min_activity
+            rows, size=list_settings.list_size, min_activity=list_settings.list_min_activity
         )
     return {
         "form": form,
@@ -161,9 +161,6 @@ def _ranking(request):
         "black": [i for i in black.named if i.row.unit_id in visible_ids] if black else [],
         "rules": rules,
         "this_week": this_week,
-        "periods": list(
-            PeriodSnapshot.objects.filter(campaign=campaign).values_list("period", flat=True)[:12]
-        ),
     }
 
 
