@@ -127,11 +127,11 @@ def _ranking(request):
     this_week = periods.iso_period(timezone.localdate())
     period = values.get("period") or (recent[0][1] if recent else this_week)
     angle = rankings.ANGLE_BY_KEY[values.get("angle") or "composite"]
-    visible = set(
+    visible = dict(
         Unit.objects.visible_to(request.user).filter(campaign=campaign).values_list("pk", "kind")
     )
-    visible_ids = {pk for pk, _kind in visible}
-    kinds = [k for k in Unit.Kind.values if any(kind == k for _pk, kind in visible)]
+    present = set(visible.values())
+    kinds = [k for k in Unit.Kind.values if k in present]
     kind = values.get("kind") or (kinds[0] if kinds else Unit.Kind.DISTRICT)
     # An unfrozen week is computed by a job; until it is ready the page says so and polls.
     previous = periods.previous_period(period)
@@ -156,9 +156,9 @@ def _ranking(request):
         "kind": kind,
         "kind_label": Unit.Kind(kind).label,
         "kinds": [(k, Unit.Kind(k).label) for k in kinds],
-        "items": [i for i in items if i.row.unit_id in visible_ids],
-        "red": [i for i in red.named if i.row.unit_id in visible_ids] if red else [],
-        "black": [i for i in black.named if i.row.unit_id in visible_ids] if black else [],
+        "items": [i for i in items if i.row.unit_id in visible],
+        "red": [i for i in red.named if i.row.unit_id in visible] if red else [],
+        "black": [i for i in black.named if i.row.unit_id in visible] if black else [],
         "rules": rules,
         "this_week": this_week,
     }

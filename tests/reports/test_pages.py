@@ -299,3 +299,17 @@ def test_the_ranking_reads_both_weeks_rows_at_once_and_shows_each_units_move(
         ["1", "东城区", "100.00", "↑1"],
         ["2", "西城区", "99.00", "↓1"],
     ]
+
+
+def test_the_ranking_rows_escape_unit_names_and_mark_unranked_units(personas, city, client_for):
+    city.west.name = "西城区<b>"
+    city.west.save()
+    make_finding(city.campaign, city.donghua1, found_on=day(1))
+    take_snapshot(campaign=city.campaign, period=WEEK)
+    url = reverse("reports:ranking_list") + f"?period={WEEK}&angle=closure"
+
+    page = client_for(personas.leader).get(url).content.decode()
+
+    assert "西城区&lt;b&gt;" in page and "西城区<b>" not in page
+    # The west found nothing: no closure rate, so not ranked, listed last and greyed.
+    assert '<tr class="text-muted">\n      <td>—</td>\n      <td>西城区&lt;b&gt;' in page
