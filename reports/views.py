@@ -69,9 +69,18 @@ def dashboard(request):
         live, offices.order_by("name", "pk").values_list("pk", "name")
     )
     projected = rankings.projected_scores(request.user, campaign)
+    weeks = [week(period) for period, _o, _c in weekly]
+    offices = [name or _("No command office") for name, _f, _t in overdue]
+    # Each table's rows as shown (report_tags.figure_rows); the charts draw the same figures.
+    rows = {
+        "weekly": [(label, o, c) for label, (_p, o, c) in zip(weeks, weekly, strict=True)],
+        "closure": [(name, total, closed, rate or "—") for name, total, closed, rate in closure],
+        "overdue": [(label, f, t) for label, (_o, f, t) in zip(offices, overdue, strict=True)],
+        "projected": [(name, s.points, s.earned, s.at_risk, s.percent) for name, s in projected],
+    }
     chart_data = {
         "weekly": {
-            "labels": [week(p) for p, _o, _c in weekly],
+            "labels": weeks,
             "opened": [o for _p, o, _c in weekly],
             "closed": [c for _p, _o, c in weekly],
         },
@@ -80,7 +89,7 @@ def dashboard(request):
             "rates": [float(rate) if rate is not None else 0 for *_rest, rate in closure],
         },
         "overdue": {
-            "labels": [name or _("No command office") for name, _f, _t in overdue],
+            "labels": offices,
             "findings": [f for _o, f, _t in overdue],
             "tasks": [t for _o, _f, t in overdue],
         },
@@ -100,11 +109,8 @@ def dashboard(request):
         request,
         "reports/dashboard.html",
         {
-            "weekly": weekly,
-            "closure": closure,
             "as_of": as_of,
-            "overdue": overdue,
-            "projected": projected,
+            "rows": rows,
             "chart_data": chart_data,
             "latest_bulletin": latest,
             "open_count": sum(f[0] for f in live.values()),

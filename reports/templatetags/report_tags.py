@@ -1,7 +1,7 @@
-"""The ranking table's rows and the red and black lists, written in Python: a ranking of a
-city's communities is hundreds of rows, and a template loop spent more on them than the
-page's queries. The markup is the one the templates wrote, values shown as `{{ }}` shows them
-(localized, escaped)."""
+"""Table rows of the reports pages written in Python: the ranking (a city's communities are
+hundreds of rows), the red and black lists and the dashboard's figures tables; a template
+loop spent more on them than the pages' queries. The markup is the one the templates wrote,
+values shown as `{{ }}` shows them (localized, escaped)."""
 
 from django import template
 from django.utils.formats import localize
@@ -66,3 +66,17 @@ def honours_items(items):
             for i in items
         )
     )
+
+
+@register.filter
+def figure_rows(rows, red_column=None):
+    """The rows of a dashboard table: the first value of each row is its header, the others
+    right-aligned figures; the cell at position `red_column` (from 0) is shown in red."""
+    cells = []
+    for row in rows:
+        cells.append(f'<tr><th scope="row">{_shown(row[0])}</th>')
+        for position, value in enumerate(row[1:], start=1):
+            red = " text-danger" if position == red_column else ""
+            cells.append(f'<td class="text-end{red}">{_shown(value)}</td>')
+        cells.append("</tr>")
+    return mark_safe("".join(cells))
