@@ -256,8 +256,8 @@ def live_rows(campaign, period):
 LIVE_MINUTES = 15
 
 
-def _live_cache_key(campaign_id, period):
-    return f"reports:live-week:{campaign_id}:{period}"
+def _live_cache_key(campaign_id, period, kind):
+    return f"reports:live-week:{campaign_id}:{period}:{kind}"
 
 
 def weeks_for(campaign, periods, kind, snapshots=()):
@@ -287,14 +287,9 @@ def weeks_for(campaign, periods, kind, snapshots=()):
             pk, rules = known[period]
             weeks[period] = (rows[pk], rules, True)
             continue
-        live = cached_live_rows(campaign, period)
         if live_rules is None:
             live_rules = ScoringRule.for_campaign(campaign).as_dict()
-        weeks[period] = (
-            [r for r in live if r.unit_kind == kind] if live else live,
-            live_rules,
-            False,
-        )
+        weeks[period] = (cached_live_rows(campaign, period, kind), live_rules, False)
     return weeks
 
 
@@ -327,16 +322,17 @@ def _snapshot_values(snapshots):
     return list(snapshots.values_list("pk", "period", "rules"))
 
 
-def cached_live_rows(campaign, period):
-    """The unfrozen week's figures if a job computed them lately, else None after asking for
-    them. A page never computes a whole week: the request is an outbox row whose key names the
-    week and the LIVE_MINUTES window, so however many people ask, the week is computed once
-    per window (the unique key is the lock). The rows are kept in the cache, which several
-    web processes share through Redis."""
+def cached_live_rows(campaign, period, kind):
+    """The unfrozen week's figures of one kind of unit if a job computed them lately, else
+    None after asking for them. A page never computes a whole week: the request is an outbox
+    row whose key names the week and the LIVE_MINUTES window, so however many people ask, the
+    week is computed once per window (the unique key is the lock). The rows are kept in the
+    cache, which several web processes share through Redis, as `RankedRow` values per kind:
+    a page reads back only the kind it ranks."""
     from campaign.outbox import enqueue
     from config.celery import app
 
-    key = _live_cache_key(campaign.pk, period)
+    key = _live_cache_key(campaign.pk, period, kind)
     rows = cache.get(key)
     if rows is not None:
         return rows
@@ -361,8 +357,13 @@ def compute_week(campaign_id, period):
     """Outbox handler: compute an unfrozen week once and keep it for LIVE_MINUTES."""
     from campaign.models import Campaign
 
-    rows = live_rows(Campaign.objects.get(pk=campaign_id), period)
-    cache.set(_live_cache_key(campaign_id, period), rows, LIVE_MINUTES * 60)
+    by_kind = {kind: [] for kind in Unit.Kind.values}
+    for row in live_rows(Campaign.objects.get(pk=campaign_id), period):
+        by_kind[row.unit_kind].append(RankedRow._make(getattr(row, f) for f in RankedRow._fields))
+    cache.set_many(
+        {_live_cache_key(campaign_id, period, kind): rows for kind, rows in by_kind.items()},
+        LIVE_MINUTES * 60,
+    )
 
 
 # --- Rankings -------------------------------------------------------------------------------
