@@ -286,7 +286,7 @@ def dashboard(request):
         "  WHERE e.campaign_id = %(c)s AND s.retired_at IS NULL GROUP BY e.id"
         " UNION ALL (SELECT 'bulletin', document_number, id, 0 FROM reports_bulletin"
         "  WHERE campaign_id = %(c)s AND status = 'published' ORDER BY start DESC LIMIT 1)",
-        {"c": campaign.pk, "ids": ids, "wide": wide, "today": today},
+        {"c": campaign.pk, "ids": [] if wide else ids, "wide": wide, "today": today},
     )
     return JsonResponse({"rows": rows})
 
