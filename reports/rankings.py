@@ -514,13 +514,15 @@ def _list_key(row):
     return (row.score, rate if rate is not None else Decimal(-1), -row.open_count)
 
 
-def _honours(rows, size):
-    """Name at most `size` rows from the front of `rows` (already in list order), whole
-    ties only; see the module docstring."""
+def _honours(rows, size, keys):
+    """Name at most `size` rows from the front of `rows` (already in list order, `keys`
+    their list keys by unit id), whole ties only; see the module docstring."""
     groups = []
-    for row in rows:
-        if groups and _list_key(groups[-1][0]) == _list_key(row):
+    for seen, row in enumerate(rows):
+        if groups and keys[groups[-1][0].unit_id] == keys[row.unit_id]:
             groups[-1].append(row)
+        elif seen >= size:
+            break  # the groups so far decide the list
         else:
             groups.append([row])
     named, place = [], 1
@@ -540,12 +542,15 @@ def _honours(rows, size):
 def red_black_lists(rows, *, size, min_activity):
     """(red, black) `Honours` of one kind of unit; see the module docstring."""
     active = sorted((r for r in rows if r.activity >= min_activity), key=lambda r: r.unit_path)
-    best_first = sorted(active, key=_list_key, reverse=True)
-    red = _honours(best_first, size)
+    keys = {r.unit_id: _list_key(r) for r in active}
+    best_first = sorted(active, key=lambda r: keys[r.unit_id], reverse=True)
+    red = _honours(best_first, size, keys)
     # The units sharing the red list's cut-off place are not black-listed either.
     red_ids = {item.row.unit_id for item in red.named} | red.tied_out_ids
-    worst_first = [r for r in sorted(active, key=_list_key) if r.unit_id not in red_ids]
-    return red, _honours(worst_first, size)
+    worst_first = [
+        r for r in sorted(active, key=lambda r: keys[r.unit_id]) if r.unit_id not in red_ids
+    ]
+    return red, _honours(worst_first, size, keys)
 
 
 # --- Dashboard figures ----------------------------------------------------------------------
