@@ -40,6 +40,7 @@ urlpatterns = [
     path("systems/<int:pk>/export/", views.system_export, name="system_export"),
     path("systems/<int:pk>/score/", views.system_score, name="system_score"),
     path("systems/<int:pk>/evidence/", views.evidence_archive, name="evidence_archive"),
+    path("standards/autocomplete/", views.standard_autocomplete, name="standard_autocomplete"),
     path("standards/<int:pk>/", views.standard_detail, name="standard_detail"),
     path("standards/<int:pk>/edit/", views.standard_edit, name="standard_edit"),
     path("standards/<int:pk>/assess/", views.standard_assess, name="standard_assess"),

@@ -144,10 +144,12 @@ def unit_tree(request):
 
 
 def unit_autocomplete(request):
-    """Units in the person's scope whose name matches `q`, as JSON for the unit search boxes."""
+    """Units in the person's scope whose name matches `q` (and whose kind is not one of
+    `exclude`), as JSON for the unit search boxes."""
     campaign = current_campaign_or_404(request)
     query = request.GET.get("q", "").strip()
     units = Unit.objects.visible_to(request.user).filter(campaign=campaign)
+    units = units.exclude(kind__in=request.GET.getlist("exclude"))
     if query:
         units = units.filter(Q(name__icontains=query) | Q(short_name__icontains=query))
     kinds = dict(Unit.Kind.choices)
@@ -155,6 +157,18 @@ def unit_autocomplete(request):
     return JsonResponse(
         {"results": [{"id": pk, "text": name, "kind": str(kinds[kind])} for pk, name, kind in rows]}
     )
+
+
+def standard_autocomplete(request):
+    """Standards in the person's scope whose code or text matches `q`, as JSON for the
+    standard search boxes; labelled as the standard drop-downs label them."""
+    campaign = current_campaign_or_404(request)
+    query = request.GET.get("q", "").strip()
+    standards = Standard.objects.visible_to(request.user).filter(system__campaign=campaign)
+    if query:
+        standards = standards.filter(Q(code__icontains=query) | Q(text__icontains=query))
+    rows = standards.order_by("system", "position", "pk").only("code", "text")[:AUTOCOMPLETE_LIMIT]
+    return JsonResponse({"results": [{"id": s.pk, "text": str(s)} for s in rows]})
 
 
 def unit_detail(request, pk):

@@ -3,11 +3,12 @@ from django import forms
 from django.db.models import Q
 from django.http import Http404
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 from campaign.access import scope_for
 from campaign.models import Standard, Unit
-from campaign.widgets import UnitAutocomplete
+from campaign.widgets import StandardAutocomplete, UnitAutocomplete
 
 from .models import OPEN, Finding, FindingCategory, Severity, Source, Status, SupervisionLevel
 
@@ -84,16 +85,13 @@ class FindingFilter(django_filters.FilterSet):
         method="filter_unit",
         widget=UnitAutocomplete(attrs={"placeholder": _("All units: type to search")}),
     )
-    district = django_filters.ModelChoiceFilter(
-        label=_("District"),
-        queryset=Unit.objects.none(),
-        method="filter_district",
-        empty_label=_("All districts"),
+    # District and category choices are read as (id, name) pairs once, only when the form is
+    # validated or drawn: no model instances, no server-side cursor per drop-down.
+    district = django_filters.ChoiceFilter(
+        label=_("District"), method="filter_district", empty_label=_("All districts")
     )
-    category = django_filters.ModelChoiceFilter(
-        label=_("Category"),
-        queryset=FindingCategory.objects.none(),
-        empty_label=_("All categories"),
+    category = django_filters.ChoiceFilter(
+        label=_("Category"), field_name="category", empty_label=_("All categories")
     )
     severity = django_filters.ChoiceFilter(
         label=_("Severity"), choices=Severity.choices, empty_label=_("All severities")
@@ -102,7 +100,9 @@ class FindingFilter(django_filters.FilterSet):
         label=_("Source"), choices=Source.choices, empty_label=_("All sources")
     )
     standard = django_filters.ModelChoiceFilter(
-        label=_("Standard"), queryset=Standard.objects.none(), empty_label=_("All standards")
+        label=_("Standard"),
+        queryset=Standard.objects.none(),
+        widget=StandardAutocomplete(attrs={"placeholder": _("All standards: type to search")}),
     )
     supervision = django_filters.ChoiceFilter(
         label=_("Supervision"),
@@ -149,11 +149,27 @@ class FindingFilter(django_filters.FilterSet):
         self.filters["todo"].extra["choices"] = [(key, TO_DO[key]) for key in keys]
         units = Unit.objects.visible_to(user).filter(campaign=campaign).order_by("path")
         self.filters["unit"].queryset = units
-        self.filters["district"].queryset = units.filter(kind=Unit.Kind.DISTRICT)
-        self.filters["category"].queryset = FindingCategory.objects.filter(campaign=campaign)
+        self.filters["district"].extra["choices"] = lambda: [
+            (pk, name) for pk, (name, _path) in self.districts.items()
+        ]
+        self.filters["category"].extra["choices"] = lambda: self.categories
         self.filters["standard"].queryset = (
             Standard.objects.visible_to(user).filter(system__campaign=campaign).only("code", "text")
         )
+
+    @cached_property
+    def districts(self):
+        """{id: (name, path)} of the districts the person may see, in tree order."""
+        units = Unit.objects.visible_to(self.user).filter(
+            campaign=self.campaign, kind=Unit.Kind.DISTRICT
+        )
+        return {pk: (name, path) for pk, name, path in units.values_list("pk", "name", "path")}
+
+    @cached_property
+    def categories(self):
+        # Ordered as Meta.ordering within one campaign, without its join to the campaign.
+        categories = FindingCategory.objects.filter(campaign=self.campaign)
+        return list(categories.order_by("position", "name").values_list("pk", "name"))
 
     def search(self, queryset, name, value):
         value = value.strip()
@@ -176,9 +192,8 @@ class FindingFilter(django_filters.FilterSet):
         return queryset.filter(unit__path__startswith=unit.path)
 
     def filter_district(self, queryset, name, district):
-        return queryset.filter(
-            Q(territory__path__startswith=district.path) | Q(unit__path__startswith=district.path)
-        )
+        _name, path = self.districts[int(district)]
+        return queryset.filter(Q(territory__path__startswith=path) | Q(unit__path__startswith=path))
 
     def filter_overdue(self, queryset, name, value):
         if value:

@@ -6,6 +6,7 @@ from campaign.actions import VersionField
 from campaign.forms import OneTimeTokenMixin
 from campaign.models import Standard, Unit
 from campaign.uploads import DocumentFileField, MultipleImageField, WorkbookFileField
+from campaign.widgets import UnitAutocomplete
 from fieldwork.models import Point
 
 from .models import (
@@ -165,7 +166,11 @@ class InspectionForm(forms.ModelForm):
 
 
 class AssignForm(VersionedForm):
-    unit = forms.ModelChoiceField(label=_("Responsible unit"), queryset=Unit.objects.none())
+    unit = forms.ModelChoiceField(
+        label=_("Responsible unit"),
+        queryset=Unit.objects.none(),
+        widget=UnitAutocomplete(attrs={"placeholder": _("Type to search units")}),
+    )
     deadline = forms.DateField(
         label=_("Rectification deadline"),
         required=False,
@@ -181,7 +186,13 @@ class AssignForm(VersionedForm):
     )
     severity = forms.ChoiceField(label=_("Severity"), choices=Severity.choices, required=False)
     territory = forms.ModelChoiceField(
-        label=_("Area (territory)"), queryset=Unit.objects.none(), required=False
+        label=_("Area (territory)"),
+        queryset=Unit.objects.none(),
+        required=False,
+        widget=UnitAutocomplete(
+            attrs={"placeholder": _("Type to search units")},
+            query={"exclude": Unit.Kind.DEPARTMENT},
+        ),
     )
 
     def __init__(self, *args, finding, **kwargs):
@@ -256,7 +267,10 @@ class DecideDisputeForm(VersionedForm):
         widget=forms.RadioSelect,
     )
     unit = forms.ModelChoiceField(
-        label=_("Hand it to"), queryset=Unit.objects.none(), required=False
+        label=_("Hand it to"),
+        queryset=Unit.objects.none(),
+        required=False,
+        widget=UnitAutocomplete(attrs={"placeholder": _("Type to search units")}),
     )
     note = forms.CharField(
         label=_("Reason for the decision"), widget=forms.Textarea(attrs={"rows": 2})

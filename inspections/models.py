@@ -14,8 +14,8 @@ import uuid
 
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
-from django.db import IntegrityError, models, transaction
-from django.db.models import Q
+from django.db import IntegrityError, connections, models, transaction
+from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -384,6 +384,33 @@ class FindingQuerySet(models.QuerySet):
     def open(self):
         return self.filter(status__in=OPEN)
 
+    def status_counts(self, *, on, cap):
+        """({status: n}, overdue count) in one query. Open findings are few whatever the
+        history and are counted exactly, with those overdue `on` the day; closed and voided
+        ones pile up for years and are counted up to `cap + 1` only, so that no page view
+        reads the campaign's whole history."""
+        base = self.order_by()
+        # Counting a column of the finding_status_counts index (not the id) lets the index
+        # alone answer.
+        grouped = (
+            base.filter(status__in=OPEN)
+            .values_list("status")
+            .annotate(n=Count("status"), late=Count("status", filter=overdue_q(on)))
+        )
+        sql, params = grouped.query.get_compiler(self.db, elide_empty=False).as_sql()
+        parts, params = [f"SELECT * FROM ({sql}) grouped"], list(params)
+        for status in (Status.CLOSED, Status.VOIDED):
+            capped = base.filter(status=status).values_list("status")[: cap + 1]
+            sql, more = capped.query.get_compiler(self.db, elide_empty=False).as_sql()
+            parts.append(f"SELECT %s, COUNT(*), 0 FROM ({sql}) capped")
+            params += [status.value, *more]
+        counts, overdue = {}, 0
+        with connections[self.db].cursor() as cursor:
+            cursor.execute(" UNION ALL ".join(parts), params)
+            for status, n, late in cursor.fetchall():
+                counts[status], overdue = n, overdue + late
+        return counts, overdue
+
     def public(self):
         """What the public may see (Open311, the follow-up link): never 暗访 or mock
         evaluation findings, which stay unannounced."""
@@ -545,6 +572,13 @@ class Finding(ChoiceLabels, models.Model):
                 fields=["campaign", "-supervision_level", "deadline", "id"],
                 condition=Q(supervision_level__gt=0),
                 name="finding_supervised_order",
+            ),
+            # The supervision list's default view: the open ones, in the same order (open and
+            # supervised are correlated, which the planner cannot see in the index above).
+            models.Index(
+                fields=["campaign", "-supervision_level", "deadline", "id"],
+                condition=Q(supervision_level__gt=0, status__in=OPEN),
+                name="finding_supervised_open",
             ),
             # The ledger's default view: one campaign, by status, newest first.
             models.Index(fields=["campaign", "status", "found_on"]),

@@ -66,7 +66,6 @@ from .models import (
     Severity,
     Status,
     SupervisionOrder,
-    overdue_q,
 )
 from .permissions import UNIT_ACTIONS, can_log, hides_checkers
 
@@ -111,6 +110,22 @@ INBOX_ORDER = {
 }
 
 
+# The columns the ledger's rows show (ledger_tags.finding_rows): reading only these keeps
+# thirty rows and their four related objects cheap to build.
+ROW_RELATED = ["category", "unit", "territory", "standard"]
+ROW_FIELDS = [
+    "found_on", "severity", "description", "address", "deadline", "status", "supervision_level",
+    "relapse_of_id", "category__name", "unit__name", "territory__name", "standard__code",
+]  # fmt: skip
+
+
+# The columns a finding's card shows (ledger_tags.finding_cards).
+CARD_FIELDS = [
+    "found_on", "address", "description", "deadline", "status", "supervision_level",
+    "relapse_of_id", "channel", "category__name", "unit__name",
+]  # fmt: skip
+
+
 def _ledger_queryset(request, campaign):
     return Finding.objects.visible_to(request.user).filter(campaign=campaign)
 
@@ -125,26 +140,12 @@ def finding_list(request):
     ledger_filter = _ledger_filter(request, campaign)
     filtered = ledger_filter.qs
     today = timezone.localdate()
-    # Open findings are few whatever the history: one grouped scan counts them by status and
-    # overdue. Closed and voided ones pile up for years: they are counted up to COUNT_CAP
-    # only, so no page view reads the campaign's whole history.
-    grouped = (
-        filtered.filter(status__in=OPEN)
-        .order_by()
-        .values_list("status")
-        # Counting a column of the finding_status_counts index (not the id) lets the index
-        # alone answer.
-        .annotate(n=Count("status"), overdue=Count("status", filter=overdue_q(today)))
-    )
-    counts, overdue_count = {}, 0
-    for status, n, late in grouped:
-        counts[status], overdue_count = n, overdue_count + late
+    counts, overdue_count = filtered.status_counts(on=today, cap=COUNT_CAP)
     shown = dict(counts)
     for status in (Status.CLOSED, Status.VOIDED):
-        counts[status] = filtered.filter(status=status).order_by()[: COUNT_CAP + 1].count()
         shown[status] = f"{COUNT_CAP}+" if counts[status] > COUNT_CAP else counts[status]
     capped = any(counts[s] > COUNT_CAP for s in (Status.CLOSED, Status.VOIDED))
-    paginator = Paginator(filtered.select_related("category", "unit", "territory", "standard"), 30)
+    paginator = Paginator(filtered.select_related(*ROW_RELATED).only(*ROW_FIELDS), 30)
     paginator.count = sum(counts.values())
     context = {
         "filter": ledger_filter,
@@ -168,7 +169,9 @@ def finding_export(request):
 def finding_inbox(request):
     """What waits for me: a unit's findings to act on, an inspector's to verify."""
     campaign = current_campaign_or_404(request)
-    visible = _ledger_queryset(request, campaign).select_related("category", "unit", "territory")
+    visible = (
+        _ledger_queryset(request, campaign).select_related("category", "unit").only(*CARD_FIELDS)
+    )
     sections, more = [], set()
     for key, order in INBOX_ORDER.items():
         if key in to_do_keys(request.user, campaign):
@@ -186,6 +189,13 @@ def finding_inbox(request):
     )
 
 
+# The columns the supervision list's rows show (ledger_tags.supervision_rows).
+SUPERVISION_FIELDS = [
+    "found_on", "address", "deadline", "status", "supervision_level", "category__name",
+    "unit__name",
+]  # fmt: skip
+
+
 def supervision_list(request):
     """Findings under supervision, with their numbered orders, open ones first."""
     campaign = current_campaign_or_404(request)
@@ -193,6 +203,7 @@ def supervision_list(request):
         _ledger_queryset(request, campaign)
         .filter(supervision_level__gt=0)
         .select_related("unit", "category")
+        .only(*SUPERVISION_FIELDS)
         .prefetch_related(
             Prefetch("supervision_orders", queryset=SupervisionOrder.objects.order_by("level"))
         )

@@ -129,6 +129,7 @@ EXPECTED = {
     "org/systems/<int:pk>/export/": MISSING,
     "org/systems/<int:pk>/score/": MISSING,
     "org/systems/<int:pk>/evidence/": MISSING,
+    "org/standards/autocomplete/": EVERYONE,
     "org/standards/<int:pk>/": MISSING,
     "org/standards/<int:pk>/edit/": MISSING,
     "org/standards/<int:pk>/assess/": POST_ONLY,

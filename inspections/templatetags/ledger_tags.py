@@ -1,10 +1,15 @@
-"""The ledger's part of the home page."""
+"""The ledger's tags: its part of the home page, and its rows and badges written in Python."""
+
+import unicodedata
 
 from django import template
 from django.urls import reverse
-from django.utils.html import format_html
+from django.utils.html import conditional_escape, format_html
+from django.utils.safestring import mark_safe
+from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 
+from campaign.links import pk_url
 from campaign.templatetags.site_tags import to_do_tiles
 from inspections.filters import TO_DO, FindingFilter, to_do_keys
 from inspections.models import Finding
@@ -73,3 +78,137 @@ def finding_deadline(finding):
             _("overdue"),
         )
     return format_html("<span>{}</span>", finding.deadline.isoformat())
+
+
+def _truncated(text, length):
+    """`text|truncatechars:length`, skipping Truncator's per-character walk for short text."""
+    if len(text) <= length:
+        return unicodedata.normalize("NFC", text)  # what Truncator returns for it
+    return Truncator(text).chars(length)
+
+
+def _or_dash(value):
+    return conditional_escape(value) if value is not None else "—"
+
+
+@register.simple_tag
+def finding_rows(findings):
+    """The ledger table's rows (select_related category, unit, territory and standard): the
+    markup a per-row template would write, escaped here, at a fraction of its cost."""
+    rows = []
+    for f in findings:
+        standard = f.standard
+        territory = f.territory
+        rows.append(
+            "\n      <tr>"
+            f'\n        <td class="text-nowrap"><a href="{conditional_escape(f.get_absolute_url())}">'
+            f"{conditional_escape(f.code)}</a></td>"
+            f'\n        <td class="text-nowrap">{f.found_on:%m-%d}</td>'
+            f"\n        <td>{_or_dash(f.category)}"
+            f'<div class="small text-muted">{conditional_escape(f.get_severity_display())}</div></td>'
+            f"\n        <td>{conditional_escape(_truncated(f.description, 50))}"
+            + (
+                f'<div class="small text-muted">{conditional_escape(standard.code)}</div>'
+                if standard
+                else ""
+            )
+            + f"</td>\n        <td>{conditional_escape(_truncated(f.address, 30))}"
+            + (
+                f'<div class="small text-muted">{conditional_escape(territory)}</div>'
+                if territory
+                else ""
+            )
+            + f"</td>\n        <td>{_or_dash(f.unit)}</td>"
+            f'\n        <td class="text-nowrap">{conditional_escape(finding_deadline(f))}</td>'
+            f"\n        <td>{finding_status(f)}</td>"
+            "\n      </tr>\n    "
+        )
+    if not rows:
+        rows.append(
+            format_html(
+                '\n      <tr><td colspan="8" class="text-center text-muted py-4">{}</td></tr>\n    ',
+                _("No findings match."),
+            )
+        )
+    return mark_safe("".join(rows))
+
+
+@register.filter
+def notice_links(order):
+    """The downloads of one supervision order's notice (督办通知单), PDF and Word."""
+    return format_html(
+        '\n<div class="notice-links text-nowrap"><a href="{}" download>{}</a> · '
+        '<a href="{}" download>{}</a></div>\n',
+        pk_url("inspections:supervisionorder_pdf", order.pk),
+        _("Notice (PDF)"),
+        pk_url("inspections:supervisionorder_docx", order.pk),
+        _("Notice (Word)"),
+    )
+
+
+@register.simple_tag
+def supervision_rows(findings):
+    """The supervision list's rows (select_related unit and category, supervision orders
+    prefetched), written as `finding_rows` is."""
+    rows = []
+    for f in findings:
+        orders = "".join(
+            f'<div class="text-nowrap">{conditional_escape(o.number)}</div>{notice_links(o)}'
+            for o in f.supervision_orders.all()
+        )
+        category = conditional_escape(f.category) if f.category is not None else ""
+        rows.append(
+            "\n    <tr>"
+            f'\n      <td class="small">{orders}</td>'
+            '\n      <td><span class="badge text-bg-danger">'
+            f"{conditional_escape(f.get_supervision_level_display())}</span></td>"
+            f'\n      <td><a href="{conditional_escape(f.get_absolute_url())}">'
+            f"{conditional_escape(f.code)}</a> {category}"
+            f'<div class="small text-muted">{conditional_escape(_truncated(f.address, 30))}</div></td>'
+            f"\n      <td>{_or_dash(f.unit)}</td>"
+            f'\n      <td class="text-nowrap">{conditional_escape(finding_deadline(f))}</td>'
+            f"\n      <td>{conditional_escape(f.get_status_display())}</td>"
+            "\n    </tr>\n  "
+        )
+    if not rows:
+        rows.append(
+            format_html(
+                '\n    <tr><td colspan="6" class="text-center text-muted py-4">{}</td></tr>\n  ',
+                _("No findings are under supervision."),
+            )
+        )
+    return mark_safe("".join(rows))
+
+
+@register.simple_tag
+def finding_cards(findings):
+    """Findings as a list of cards (the inbox, an inspection's findings; select_related
+    category and unit), written as `finding_rows` is."""
+    cards = []
+    for f in findings:
+        category = _or_dash(f.category)
+        channel = ""
+        if f.channel:
+            via = _("via %(channel)s") % {"channel": conditional_escape(f.channel)}
+            channel = f' <span class="badge text-bg-light border">{via}</span>'
+        unit = conditional_escape(f.unit) if f.unit is not None else ""
+        cards.append(
+            '\n  <a class="list-group-item list-group-item-action"'
+            f' href="{conditional_escape(f.get_absolute_url())}">'
+            '\n    <div class="d-flex justify-content-between gap-2"><span class="fw-semibold">'
+            f"{category} · {conditional_escape(_truncated(f.address, 28))}</span>"
+            f'<span class="text-muted small text-nowrap">{conditional_escape(f.code)}</span></div>'
+            '\n    <div class="small text-body-secondary">'
+            f"{conditional_escape(_truncated(f.description, 70))}</div>"
+            f'\n    <div class="small mt-1">{finding_status(f)} <span class="text-muted">{unit}'
+            f"</span> {conditional_escape(finding_deadline(f))}{channel}</div>"
+            "\n  </a>\n  "
+        )
+    if not cards:
+        cards.append(
+            format_html(
+                '\n  <div class="list-group-item text-muted small">{}</div>\n  ',
+                _("Nothing here."),
+            )
+        )
+    return mark_safe(f'<div class="list-group mb-3">\n  {"".join(cards)}\n</div>\n')

@@ -1,5 +1,5 @@
-// Unit search boxes (campaign/widgets.py UnitAutocomplete): type part of a unit's name, pick
-// one of the units in your scope. The chosen id goes in a hidden input, which fires "change"
+// Search boxes (campaign/widgets.py Autocomplete: units, standards): type part of a name, pick
+// one of the choices in your scope. The chosen id goes in a hidden input, which fires "change"
 // so htmx filter forms refresh as they do for a drop-down. Delegated listeners: boxes swapped
 // in by htmx work without setting up again.
 (function () {
@@ -39,18 +39,20 @@
       none.textContent = box.dataset.empty;
       p.list.appendChild(none);
     }
-    results.forEach(function (unit) {
+    results.forEach(function (choice) {
       var item = document.createElement("button");
       item.type = "button";
       item.className = "list-group-item list-group-item-action py-2";
       item.setAttribute("role", "option");
-      item.dataset.id = unit.id;
-      item.dataset.name = unit.text;
-      item.textContent = unit.text + " ";
-      var kind = document.createElement("small");
-      kind.className = "text-body-secondary";
-      kind.textContent = unit.kind;
-      item.appendChild(kind);
+      item.dataset.id = choice.id;
+      item.dataset.name = choice.text;
+      item.textContent = choice.text;
+      if (choice.kind) {
+        var kind = document.createElement("small");
+        kind.className = "text-body-secondary";
+        kind.textContent = " " + choice.kind;
+        item.appendChild(kind);
+      }
       p.list.appendChild(item);
     });
     p.list.classList.remove("d-none");
@@ -59,14 +61,15 @@
 
   function search(box) {
     var p = parts(box);
-    var url = box.dataset.url + "?q=" + encodeURIComponent(p.text.value.trim());
+    var url = new URL(box.dataset.url, window.location.href);
+    url.searchParams.set("q", p.text.value.trim());
     fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" })
       .then(function (response) { return response.ok ? response.json() : { results: [] }; })
       .then(function (data) { show(box, data.results); });
   }
 
   document.addEventListener("input", function (event) {
-    var box = event.target.closest("[data-unit-autocomplete]");
+    var box = event.target.closest("[data-autocomplete]");
     if (!box || event.target.dataset.role !== "text") return;
     if (!event.target.value.trim()) choose(box, "", "");
     clearTimeout(timers.get(box));
@@ -74,23 +77,23 @@
   });
 
   document.addEventListener("focusin", function (event) {
-    var box = event.target.closest("[data-unit-autocomplete]");
+    var box = event.target.closest("[data-autocomplete]");
     if (box && event.target.dataset.role === "text") search(box);
   });
 
   document.addEventListener("click", function (event) {
-    var option = event.target.closest("[data-unit-autocomplete] [role=option]");
+    var option = event.target.closest("[data-autocomplete] [role=option]");
     if (option) {
-      choose(option.closest("[data-unit-autocomplete]"), option.dataset.id, option.dataset.name);
+      choose(option.closest("[data-autocomplete]"), option.dataset.id, option.dataset.name);
       return;
     }
-    document.querySelectorAll("[data-unit-autocomplete]").forEach(function (box) {
+    document.querySelectorAll("[data-autocomplete]").forEach(function (box) {
       if (!box.contains(event.target)) close(box);
     });
   });
 
   document.addEventListener("keydown", function (event) {
-    var box = event.target.closest("[data-unit-autocomplete]");
+    var box = event.target.closest("[data-autocomplete]");
     if (!box) return;
     var options = Array.prototype.slice.call(box.querySelectorAll("[role=option]"));
     var at = options.indexOf(document.activeElement);

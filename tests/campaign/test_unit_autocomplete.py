@@ -37,7 +37,7 @@ def test_ledger_and_task_filters_render_a_search_box_not_every_unit(personas, ci
     for url in (reverse("inspections:finding_list"), reverse("tasks:task_list")):
         html = client.get(url).content.decode()
 
-        assert "data-unit-autocomplete" in html
+        assert "data-autocomplete" in html
         assert f'<option value="{city.xiguan1.pk}"' not in html
 
 
@@ -54,3 +54,10 @@ def test_choosing_a_unit_outside_the_scope_is_still_404_on_the_ledger(personas, 
     url = reverse("inspections:finding_list")
 
     assert client.get(url, {"unit": city.xiguan.pk}).status_code == 404
+
+
+def test_a_box_may_leave_out_some_kinds_of_unit(personas, client_for):
+    client = client_for(personas.street_leader)
+    response = client.get(reverse("campaign:unit_autocomplete"), {"exclude": "community"})
+
+    assert [row["text"] for row in response.json()["results"]] == ["东华街道"]

@@ -58,7 +58,8 @@ def test_a_citizen_follows_the_report_to_closed_off(
     sign_in_as(page, live_server, "office")
     url = f"{live_server.url}/ledger/findings/{finding.pk}/"
     page.goto(url)
-    page.select_option("#action-assign select[name=unit]", label="东华街道")
+    page.fill("#action-assign [data-autocomplete] input[type=search]", "东华街道")
+    page.locator("#action-assign [role=option]", has_text="东华街道").first.click()
     with page.expect_navigation():
         page.locator("#action-assign button[type=submit]").click()
     assert "待签收" in page.locator("#finding-status").inner_text()

@@ -53,3 +53,25 @@ def test_below_the_cap_every_count_is_exact(city, personas, client_for):
     assert (counts[Status.CLOSED], counts[Status.VOIDED], counts[Status.ASSIGNED]) == (3, 1, 2)
     assert context["total"] == 6
     assert context["page"].paginator.count == 6
+
+
+def test_counts_are_one_query_and_empty_filters_count_nothing(city, personas, client_for):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    add(city, Status.CLOSED, 2)
+    add(city, Status.ASSIGNED, 1)
+    client = client_for(personas.office_admin)
+    url = reverse("inspections:finding_list")
+
+    with CaptureQueriesContext(connection) as queries:
+        context = client.get(url, {"q": "问题%"}).context
+    assert context["total"] == 0  # "%" is a character to find, not a wildcard
+    assert (
+        len([q for q in queries if 'inspections_finding"' in q["sql"] and "COUNT(" in q["sql"]])
+        == 1
+    )
+
+    # A filter that can match nothing (to_do() for work that is not the person's) counts 0.
+    counts, overdue = Finding.objects.none().status_counts(on=datetime.date.today(), cap=3)
+    assert (counts, overdue) == ({Status.CLOSED: 0, Status.VOIDED: 0}, 0)

@@ -419,3 +419,15 @@ def test_the_home_page_and_navigation_lead_to_the_ledger_by_role(personas, clien
     unit = client_for(personas.street_liaison).get(reverse("home")).content.decode()
     assert reverse("inspections:finding_inbox") in unit
     assert reverse("inspections:finding_create") not in unit
+
+
+def test_the_assign_form_searches_units_instead_of_listing_them(
+    make_finding, personas, city, client_for
+):
+    finding = make_finding("registered")
+    html = client_for(personas.office_admin).get(finding.get_absolute_url()).content.decode()
+
+    assert f'<option value="{city.xiguan1.pk}"' not in html
+    # The suggested unit is chosen; the area box leaves out departments.
+    assert f'name="unit" value="{city.donghua.pk}" data-role="value"' in html
+    assert "/org/units/autocomplete/?exclude=department" in html

@@ -1,0 +1,117 @@
+"""The ledger's rows are written in Python: the same markup, escaped, as the row template
+they replace (kept here as the reference)."""
+
+from django.db.models import Prefetch
+from django.template import Context, Template
+from django.urls import reverse
+
+from campaign.models import EvaluationSystem, IndicatorNode, Standard
+from inspections.models import Finding, SupervisionLevel, SupervisionOrder
+from inspections.templatetags.ledger_tags import finding_cards, finding_rows, supervision_rows
+
+ROW_TEMPLATE = """{% load ledger_tags %}{% for f in page %}
+      <tr>
+        <td class="text-nowrap"><a href="{{ f.get_absolute_url }}">{{ f.code }}</a></td>
+        <td class="text-nowrap">{{ f.found_on|date:"m-d" }}</td>
+        <td>{{ f.category|default:"—" }}<div class="small text-muted">{{ f.get_severity_display }}</div></td>
+        <td>{{ f.description|truncatechars:50 }}{% if f.standard %}<div class="small text-muted">{{ f.standard.code }}</div>{% endif %}</td>
+        <td>{{ f.address|truncatechars:30 }}{% if f.territory %}<div class="small text-muted">{{ f.territory }}</div>{% endif %}</td>
+        <td>{{ f.unit|default:"—" }}</td>
+        <td class="text-nowrap">{{ f|finding_deadline }}</td>
+        <td>{{ f|finding_status }}</td>
+      </tr>
+    {% empty %}
+      <tr><td colspan="8" class="text-center text-muted py-4">{% translate "No findings match." %}</td></tr>
+    {% endfor %}"""  # noqa: E501
+
+
+def test_rows_are_the_markup_of_the_row_template(make_finding, city):
+    system = EvaluationSystem.objects.create(campaign=city.campaign, name="测评体系")
+    node = IndicatorNode.objects.create(system=system, level=0, name="城市管理")
+    standard = Standard.objects.create(system=system, node=node, code="5.1&<", text="无", points=1)
+    make_finding("registered", description="<b>摊点</b> & " + "占道" * 40, address='东华路"1"号')
+    make_finding("assigned", standard=standard, category=None, territory=None)
+    late = make_finding("rectifying", address="<script>")
+    Finding.objects.filter(pk=late.pk).update(supervision_level=SupervisionLevel.NORMAL)
+    findings = list(
+        Finding.objects.select_related("category", "unit", "territory", "standard").order_by("pk")
+    )
+
+    expected = Template("{% load i18n %}" + ROW_TEMPLATE).render(Context({"page": findings}))
+    assert finding_rows(findings) == expected[expected.index("\n") :]
+    assert "&lt;b&gt;摊点&lt;/b&gt; &amp;" in expected
+    assert "5.1&amp;&lt;" in expected
+
+
+def test_an_empty_ledger_says_no_findings_match(personas, client_for):
+    client = client_for(personas.office_admin)
+    html = client.get(reverse("inspections:finding_list"), {"q": "无此问题"}).content.decode()
+
+    expected = Template("{% load i18n %}" + ROW_TEMPLATE).render(Context({"page": []}))
+    assert finding_rows([]) == expected[expected.index("\n") :]
+    assert finding_rows([]) in html
+
+
+# With the notice links as the include (inspections/_notice_links.html) wrote them.
+SUPERVISION_TEMPLATE = """{% load i18n ledger_tags %}{% for f in page %}
+    <tr>
+      <td class="small">{% for o in f.supervision_orders.all %}<div class="text-nowrap">{{ o.number }}</div>
+<div class="notice-links text-nowrap"><a href="{% url 'inspections:supervisionorder_pdf' o.pk %}" download>{% translate "Notice (PDF)" %}</a> · <a href="{% url 'inspections:supervisionorder_docx' o.pk %}" download>{% translate "Notice (Word)" %}</a></div>
+{% endfor %}</td>
+      <td><span class="badge text-bg-danger">{{ f.get_supervision_level_display }}</span></td>
+      <td><a href="{{ f.get_absolute_url }}">{{ f.code }}</a> {{ f.category|default:"" }}<div class="small text-muted">{{ f.address|truncatechars:30 }}</div></td>
+      <td>{{ f.unit|default:"—" }}</td>
+      <td class="text-nowrap">{{ f|finding_deadline }}</td>
+      <td>{{ f.get_status_display }}</td>
+    </tr>
+  {% empty %}
+    <tr><td colspan="6" class="text-center text-muted py-4">{% translate "No findings are under supervision." %}</td></tr>
+  {% endfor %}"""  # noqa: E501
+
+
+def test_supervision_rows_are_the_markup_of_the_row_template(make_finding, personas):
+    both = make_finding("rectifying", address="<东华路>" + "号" * 40)
+    both.supervise(actor=personas.office_admin, level=SupervisionLevel.NORMAL)
+    both.refresh_from_db()
+    both.supervise(actor=personas.office_admin, level=SupervisionLevel.LISTED)
+    one = make_finding("assigned", category=None)
+    one.supervise(actor=personas.office_admin, level=SupervisionLevel.NORMAL)
+    findings = list(
+        Finding.objects.filter(supervision_level__gt=0)
+        .select_related("unit", "category")
+        .prefetch_related(
+            Prefetch("supervision_orders", queryset=SupervisionOrder.objects.order_by("level"))
+        )
+        .order_by("pk")
+    )
+
+    expected = Template(SUPERVISION_TEMPLATE).render(Context({"page": findings}))
+    assert supervision_rows(findings) == expected
+    assert supervision_rows([]) == Template(SUPERVISION_TEMPLATE).render(Context({"page": []}))
+    assert "&lt;东华路&gt;" in expected and expected.count("notice-links") == 3
+
+
+# inspections/_finding_cards.html, which `ledger_tags.finding_cards` replaces.
+CARDS_TEMPLATE = """{% load i18n ledger_tags %}<div class="list-group mb-3">
+  {% for f in findings %}
+  <a class="list-group-item list-group-item-action" href="{{ f.get_absolute_url }}">
+    <div class="d-flex justify-content-between gap-2"><span class="fw-semibold">{{ f.category|default:"—" }} · {{ f.address|truncatechars:28 }}</span><span class="text-muted small text-nowrap">{{ f.code }}</span></div>
+    <div class="small text-body-secondary">{{ f.description|truncatechars:70 }}</div>
+    <div class="small mt-1">{{ f|finding_status }} <span class="text-muted">{{ f.unit|default:"" }}</span> {{ f|finding_deadline }}{% if f.channel %} <span class="badge text-bg-light border">{% blocktranslate with channel=f.channel %}via {{ channel }}{% endblocktranslate %}</span>{% endif %}</div>
+  </a>
+  {% empty %}
+  <div class="list-group-item text-muted small">{% translate "Nothing here." %}</div>
+  {% endfor %}
+</div>
+"""  # noqa: E501
+
+
+def test_cards_are_the_markup_of_the_cards_template(make_finding):
+    make_finding("assigned", description="<i>摊点</i> " + "占道" * 50, channel="12345 <热线>")
+    make_finding("registered", category=None, address="&")
+    findings = list(Finding.objects.select_related("category", "unit").order_by("pk"))
+
+    for shown in (findings, []):
+        expected = Template(CARDS_TEMPLATE).render(Context({"findings": shown}))
+        assert finding_cards(shown) == expected
+    assert "经 12345 &lt;热线&gt;" in finding_cards(findings)
