@@ -134,7 +134,10 @@ def _ranking(request):
     period = values.get("period") or (recent[0][1] if recent else this_week)
     angle = rankings.ANGLE_BY_KEY[values.get("angle") or "composite"]
     visible = dict(
-        Unit.objects.visible_to(request.user).filter(campaign=campaign).values_list("pk", "kind")
+        Unit.objects.visible_to(request.user)
+        .filter(campaign=campaign)
+        .order_by()
+        .values_list("pk", "kind")
     )
     present = set(visible.values())
     kinds = [k for k in Unit.Kind.values if k in present]
