@@ -279,16 +279,46 @@ def week_figures(request):
 
 
 def dashboard(request):
-    """The last frozen week's closure per district and the live open count, in one query."""
-    campaign, _unit_ids_ = _unit_ids(request)
+    """What the dashboard shows, in one statement over the person's units: the last eight
+    frozen weeks summed over their highest units and the latest week's districts (from the
+    snapshots), open and overdue findings and overdue task parts per command office (live),
+    the projected score per evaluation system and the latest bulletin."""
+    import datetime
+
+    campaign, ids = _unit_ids(request)
+    # Campaign-wide people see every unit: no unit list to match (as the page's scope).
+    wide = campaign.pk in scope_for(request.user).wide_campaign_ids
+    today = datetime.date.today()
     rows = _sql(
-        "SELECT u.unit_name, u.found_total, u.closed_total,"
-        " (SELECT COUNT(*) FROM inspections_finding f WHERE f.campaign_id = %s"
-        "  AND f.status IN ('registered','assigned','rectifying','awaiting','returned','disputed'))"
-        " FROM reports_unitsnapshot u WHERE u.snapshot_id = (SELECT id FROM"
-        " reports_periodsnapshot WHERE campaign_id = %s ORDER BY start DESC LIMIT 1)"
-        " AND u.unit_kind = 'district'",
-        [campaign.pk, campaign.pk],
+        "WITH latest AS (SELECT id, period FROM reports_periodsnapshot WHERE campaign_id = %(c)s"
+        "  ORDER BY start DESC LIMIT 8)"
+        " SELECT 'week', l.period, SUM(u.found_week), SUM(u.closed_week) FROM reports_unitsnapshot"
+        "  u JOIN latest l ON l.id = u.snapshot_id JOIN campaign_unit t ON t.id = u.unit_id"
+        "  WHERE (%(wide)s OR u.unit_id = ANY(%(ids)s))"
+        "  AND (t.parent_id IS NULL OR NOT (%(wide)s OR t.parent_id = ANY(%(ids)s)))"
+        "  GROUP BY l.period"
+        " UNION ALL SELECT 'district', u.unit_name, u.found_total, u.closed_total"
+        "  FROM reports_unitsnapshot u WHERE u.snapshot_id = (SELECT id FROM latest LIMIT 1)"
+        "  AND u.unit_kind = 'district' AND (%(wide)s OR u.unit_id = ANY(%(ids)s))"
+        " UNION ALL SELECT 'findings', s.lead_command_office_id::text, COUNT(*),"
+        "  COUNT(*) FILTER (WHERE f.deadline < %(today)s"
+        "  AND f.status IN ('assigned','rectifying','returned','disputed'))"
+        "  FROM inspections_finding f LEFT JOIN campaign_standard s ON s.id = f.standard_id"
+        "  WHERE f.campaign_id = %(c)s"
+        "  AND (%(wide)s OR f.unit_id = ANY(%(ids)s) OR f.territory_id = ANY(%(ids)s))"
+        "  AND f.status IN ('registered','assigned','rectifying','awaiting','returned','disputed')"
+        "  GROUP BY 2"
+        " UNION ALL SELECT 'tasks', t.command_office_id::text, COUNT(*), 0"
+        "  FROM tasks_taskpart p JOIN tasks_task t ON t.id = p.task_id WHERE t.campaign_id = %(c)s"
+        "  AND t.deadline < %(today)s AND p.status IN ('not_started','in_progress','returned')"
+        "  AND (%(wide)s OR p.unit_id = ANY(%(ids)s) OR t.lead_unit_id = ANY(%(ids)s)) GROUP BY 2"
+        " UNION ALL SELECT 'system', e.name, SUM(s.points), SUM(CASE s.assessment WHEN 'met'"
+        "  THEN s.points WHEN 'mostly_met' THEN s.points / 2 ELSE 0 END)"
+        "  FROM campaign_standard s JOIN campaign_evaluationsystem e ON e.id = s.system_id"
+        "  WHERE e.campaign_id = %(c)s AND s.retired_at IS NULL GROUP BY e.id"
+        " UNION ALL (SELECT 'bulletin', document_number, id, 0 FROM reports_bulletin"
+        "  WHERE campaign_id = %(c)s AND status = 'published' ORDER BY start DESC LIMIT 1)",
+        {"c": campaign.pk, "ids": [] if wide else ids, "wide": wide, "today": today},
     )
     return JsonResponse({"rows": rows})
 

@@ -28,7 +28,7 @@ Red and black lists (see `red_black_lists`; sizes in `BulletinSettings`):
 """
 
 import datetime
-from collections import defaultdict
+from collections import defaultdict, namedtuple
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -256,34 +256,83 @@ def live_rows(campaign, period):
 LIVE_MINUTES = 15
 
 
-def _live_cache_key(campaign_id, period):
-    return f"reports:live-week:{campaign_id}:{period}"
+def _live_cache_key(campaign_id, period, kind):
+    return f"reports:live-week:{campaign_id}:{period}:{kind}"
 
 
-def rows_for(campaign, period, kind=None):
-    """(rows, rules dict, frozen?) for a week: the snapshot when there is one, else the live
-    figures a job computed in the last LIVE_MINUTES — or None while that job is running.
-    With `kind`, only the rows of that kind of unit (a ranking compares one kind)."""
-    snapshot = PeriodSnapshot.objects.filter(campaign=campaign, period=period).first()
-    if snapshot is not None:
-        rows = snapshot.units.all()
-        return list(rows.filter(unit_kind=kind) if kind else rows), snapshot.rules, True
-    rows = cached_live_rows(campaign, period)
-    if rows is not None and kind:
-        rows = [row for row in rows if row.unit_kind == kind]
-    return rows, ScoringRule.for_campaign(campaign).as_dict(), False
+def weeks_for(campaign, periods, kind, snapshots=()):
+    """{period: (rows, rules dict, frozen?)} of some weeks, with only the rows of `kind` (a
+    ranking compares one kind): a frozen week's snapshot rows, else the live figures a job
+    computed in the last LIVE_MINUTES — rows None while that job is running. `snapshots` are
+    (pk, period, rules) of weeks already read; the others are read here. At most two queries
+    for frozen weeks: their snapshots, then all their rows together."""
+    known = {period: (pk, rules) for pk, period, rules in snapshots if period in periods}
+    missing = [period for period in periods if period not in known]
+    if missing:
+        read = PeriodSnapshot.objects.filter(campaign=campaign, period__in=missing)
+        known.update({period: (pk, rules) for pk, period, rules in _snapshot_values(read)})
+    rows = defaultdict(list)
+    if known:
+        for values in (
+            UnitSnapshot.objects.filter(
+                snapshot__in=[pk for pk, _rules in known.values()], unit_kind=kind
+            )
+            .order_by()
+            .values_list("snapshot_id", *RankedRow._fields)
+        ):
+            rows[values[0]].append(RankedRow._make(values[1:]))
+    weeks, live_rules = {}, None
+    for period in periods:
+        if period in known:
+            pk, rules = known[period]
+            weeks[period] = (rows[pk], rules, True)
+            continue
+        if live_rules is None:
+            live_rules = ScoringRule.for_campaign(campaign).as_dict()
+        weeks[period] = (cached_live_rows(campaign, period, kind), live_rules, False)
+    return weeks
 
 
-def cached_live_rows(campaign, period):
-    """The unfrozen week's figures if a job computed them lately, else None after asking for
-    them. A page never computes a whole week: the request is an outbox row whose key names the
-    week and the LIVE_MINUTES window, so however many people ask, the week is computed once
-    per window (the unique key is the lock). The rows are kept in the cache, which several
-    web processes share through Redis."""
+class RankedRow(
+    namedtuple(
+        "RankedRow",
+        [
+            "unit_id", "unit_name", "unit_kind", "unit_path", "found_week", "closed_week",
+            "found_total", "closed_total", "open_count", "overdue_count", "tasks_due",
+            "tasks_done", "score",
+        ],
+    )
+):  # fmt: skip
+    """What rankings, red and black lists and their export read of a `UnitSnapshot`, read
+    as values: a city's streets or communities for two weeks are hundreds of rows."""
+
+    __slots__ = ()
+    _rate = staticmethod(UnitSnapshot._rate)
+    closure_rate = UnitSnapshot.closure_rate
+    completion_rate = UnitSnapshot.completion_rate
+    activity = UnitSnapshot.activity
+
+
+def recent_snapshots(campaign, count):
+    """(pk, period, rules) of the campaign's last `count` frozen weeks, newest first."""
+    return _snapshot_values(PeriodSnapshot.objects.filter(campaign=campaign)[:count])
+
+
+def _snapshot_values(snapshots):
+    return list(snapshots.values_list("pk", "period", "rules"))
+
+
+def cached_live_rows(campaign, period, kind):
+    """The unfrozen week's figures of one kind of unit if a job computed them lately, else
+    None after asking for them. A page never computes a whole week: the request is an outbox
+    row whose key names the week and the LIVE_MINUTES window, so however many people ask, the
+    week is computed once per window (the unique key is the lock). The rows are kept in the
+    cache, which several web processes share through Redis, as `RankedRow` values per kind:
+    a page reads back only the kind it ranks."""
     from campaign.outbox import enqueue
     from config.celery import app
 
-    key = _live_cache_key(campaign.pk, period)
+    key = _live_cache_key(campaign.pk, period, kind)
     rows = cache.get(key)
     if rows is not None:
         return rows
@@ -308,8 +357,13 @@ def compute_week(campaign_id, period):
     """Outbox handler: compute an unfrozen week once and keep it for LIVE_MINUTES."""
     from campaign.models import Campaign
 
-    rows = live_rows(Campaign.objects.get(pk=campaign_id), period)
-    cache.set(_live_cache_key(campaign_id, period), rows, LIVE_MINUTES * 60)
+    by_kind = {kind: [] for kind in Unit.Kind.values}
+    for row in live_rows(Campaign.objects.get(pk=campaign_id), period):
+        by_kind[row.unit_kind].append(RankedRow._make(getattr(row, f) for f in RankedRow._fields))
+    cache.set_many(
+        {_live_cache_key(campaign_id, period, kind): rows for kind, rows in by_kind.items()},
+        LIVE_MINUTES * 60,
+    )
 
 
 # --- Rankings -------------------------------------------------------------------------------
@@ -460,13 +514,15 @@ def _list_key(row):
     return (row.score, rate if rate is not None else Decimal(-1), -row.open_count)
 
 
-def _honours(rows, size):
-    """Name at most `size` rows from the front of `rows` (already in list order), whole
-    ties only; see the module docstring."""
+def _honours(rows, size, keys):
+    """Name at most `size` rows from the front of `rows` (already in list order, `keys`
+    their list keys by unit id), whole ties only; see the module docstring."""
     groups = []
-    for row in rows:
-        if groups and _list_key(groups[-1][0]) == _list_key(row):
+    for seen, row in enumerate(rows):
+        if groups and keys[groups[-1][0].unit_id] == keys[row.unit_id]:
             groups[-1].append(row)
+        elif seen >= size:
+            break  # the groups so far decide the list
         else:
             groups.append([row])
     named, place = [], 1
@@ -486,12 +542,15 @@ def _honours(rows, size):
 def red_black_lists(rows, *, size, min_activity):
     """(red, black) `Honours` of one kind of unit; see the module docstring."""
     active = sorted((r for r in rows if r.activity >= min_activity), key=lambda r: r.unit_path)
-    best_first = sorted(active, key=_list_key, reverse=True)
-    red = _honours(best_first, size)
+    keys = {r.unit_id: _list_key(r) for r in active}
+    best_first = sorted(active, key=lambda r: keys[r.unit_id], reverse=True)
+    red = _honours(best_first, size, keys)
     # The units sharing the red list's cut-off place are not black-listed either.
     red_ids = {item.row.unit_id for item in red.named} | red.tied_out_ids
-    worst_first = [r for r in sorted(active, key=_list_key) if r.unit_id not in red_ids]
-    return red, _honours(worst_first, size)
+    worst_first = [
+        r for r in sorted(active, key=lambda r: keys[r.unit_id]) if r.unit_id not in red_ids
+    ]
+    return red, _honours(worst_first, size, keys)
 
 
 # --- Dashboard figures ----------------------------------------------------------------------
@@ -588,9 +647,10 @@ def live_figures(findings, parts, *, today=None):
 
 
 def overdue_by_command_office(live, offices):
-    """[(command office, overdue findings, overdue parts)] from `live_figures`, plus a row for
-    work on no office (office None) when there is any."""
-    result = [(o, live.get(o.pk, (0, 0, 0))[1], live.get(o.pk, (0, 0, 0))[2]) for o in offices]
+    """[(command office's name, overdue findings, overdue parts)] from `live_figures` for
+    `offices` ((pk, name) pairs), plus a row for work on no office (name None) when there is
+    any."""
+    result = [(name, *live.get(pk, (0, 0, 0))[1:]) for pk, name in offices]
     _open, findings, parts = live.get(None, (0, 0, 0))
     if findings or parts:
         result.append((None, findings, parts))
@@ -598,8 +658,9 @@ def overdue_by_command_office(live, offices):
 
 
 def projected_scores(user, campaign):
-    """[(evaluation system, Score)] of the standards `user` may see, from `campaign.scoring`
-    (达标 full points, 基本达标 half, the rest nothing)."""
+    """[(evaluation system's name, Score)] of the standards `user` may see, from
+    `campaign.scoring` (达标 full points, 基本达标 half, the rest nothing); one query of
+    values, systems in their own order (newest year first, then by name)."""
     from campaign import scoring
     from campaign.models import Standard
 
@@ -607,6 +668,20 @@ def projected_scores(user, campaign):
         Standard.objects.visible_to(user)
         .current()
         .filter(system__campaign=campaign)
-        .select_related("system")
+        .order_by("-system__year", "system__name", "system_id")
+        .values_list("system_id", "system__name", "points", "assessment")
     )
-    return list(scoring.roll_up(standards, key=lambda s: s.system).items())
+    scores = {}
+    for system, name, points, assessment in standards:
+        if system not in scores:
+            scores[system] = (name, scoring.Score())
+        scores[system][1].add(Assessed(points, assessment))
+    return list(scores.values())
+
+
+@dataclass(frozen=True, slots=True)
+class Assessed:
+    """What `campaign.scoring` reads of a standard."""
+
+    points: Decimal
+    assessment: str

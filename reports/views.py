@@ -39,7 +39,7 @@ from .forms import (
     RankingForm,
     ScoringRuleForm,
 )
-from .models import Bulletin, BulletinSettings, PeriodSnapshot, ScoringRule
+from .models import Bulletin, BulletinSettings, ScoringRule
 
 # --- Dashboard ---------------------------------------------------------------------------
 
@@ -64,12 +64,23 @@ def dashboard(request):
         findings,
         TaskPart.objects.counted_for(request.user).filter(task__campaign=campaign),
     )
-    offices = list(CommandOffice.objects.visible_to(request.user).filter(campaign=campaign))
-    overdue = rankings.overdue_by_command_office(live, offices)
+    offices = CommandOffice.objects.visible_to(request.user).filter(campaign=campaign)
+    overdue = rankings.overdue_by_command_office(
+        live, offices.order_by("name", "pk").values_list("pk", "name")
+    )
     projected = rankings.projected_scores(request.user, campaign)
+    weeks = [week(period) for period, _o, _c in weekly]
+    offices = [name or _("No command office") for name, _f, _t in overdue]
+    # Each table's rows as shown (report_tags.figure_rows); the charts draw the same figures.
+    rows = {
+        "weekly": [(label, o, c) for label, (_p, o, c) in zip(weeks, weekly, strict=True)],
+        "closure": [(name, total, closed, rate or "—") for name, total, closed, rate in closure],
+        "overdue": [(label, f, t) for label, (_o, f, t) in zip(offices, overdue, strict=True)],
+        "projected": [(name, s.points, s.earned, s.at_risk, s.percent) for name, s in projected],
+    }
     chart_data = {
         "weekly": {
-            "labels": [week(p) for p, _o, _c in weekly],
+            "labels": weeks,
             "opened": [o for _p, o, _c in weekly],
             "closed": [c for _p, _o, c in weekly],
         },
@@ -78,26 +89,28 @@ def dashboard(request):
             "rates": [float(rate) if rate is not None else 0 for *_rest, rate in closure],
         },
         "overdue": {
-            "labels": [str(o) if o else _("No command office") for o, _f, _t in overdue],
+            "labels": offices,
             "findings": [f for _o, f, _t in overdue],
             "tasks": [t for _o, _f, t in overdue],
         },
         "projected": {
-            "labels": [str(system) for system, _s in projected],
+            "labels": [name for name, _s in projected],
             "earned": [float(score.earned) for _s, score in projected],
             "at_risk": [float(score.at_risk) for _s, score in projected],
         },
     }
-    latest = Bulletin.objects.visible_to(request.user).filter(campaign=campaign).first()
+    latest = (
+        Bulletin.objects.visible_to(request.user)
+        .filter(campaign=campaign)
+        .only("pk", "document_number")
+        .first()
+    )
     return render(
         request,
         "reports/dashboard.html",
         {
-            "weekly": weekly,
-            "closure": closure,
             "as_of": as_of,
-            "overdue": overdue,
-            "projected": projected,
+            "rows": rows,
             "chart_data": chart_data,
             "latest_bulletin": latest,
             "open_count": sum(f[0] for f in live.values()),
@@ -115,29 +128,32 @@ def _ranking(request):
     campaign = current_campaign_or_404(request)
     form = RankingForm(request.GET or None)
     values = form.cleaned_data if form.is_valid() else {}
-    latest = PeriodSnapshot.objects.filter(campaign=campaign).first()
+    # The last two frozen weeks: the default week and, usually, the one before it.
+    recent = rankings.recent_snapshots(campaign, 2)
     this_week = periods.iso_period(timezone.localdate())
-    period = values.get("period") or (latest.period if latest else this_week)
+    period = values.get("period") or (recent[0][1] if recent else this_week)
     angle = rankings.ANGLE_BY_KEY[values.get("angle") or "composite"]
-    visible = set(
-        Unit.objects.visible_to(request.user).filter(campaign=campaign).values_list("pk", "kind")
+    visible = dict(
+        Unit.objects.visible_to(request.user)
+        .filter(campaign=campaign)
+        .order_by()
+        .values_list("pk", "kind")
     )
-    visible_ids = {pk for pk, _kind in visible}
-    kinds = [k for k in Unit.Kind.values if any(kind == k for _pk, kind in visible)]
+    present = set(visible.values())
+    kinds = [k for k in Unit.Kind.values if k in present]
     kind = values.get("kind") or (kinds[0] if kinds else Unit.Kind.DISTRICT)
     # An unfrozen week is computed by a job; until it is ready the page says so and polls.
-    rows, rules, frozen = rankings.rows_for(campaign, period, kind)
-    previous_rows, previous_rules, _f = rankings.rows_for(
-        campaign, periods.previous_period(period), kind
-    )
+    previous = periods.previous_period(period)
+    weeks = rankings.weeks_for(campaign, [period, previous], kind, snapshots=recent)
+    rows, rules, frozen = weeks[period]
+    previous_rows, previous_rules, _f = weeks[previous]
     computing = rows is None or previous_rows is None
     items, red, black = [], [], []
     if not computing:
         items = rankings.ranking(rows, previous_rows, angle, rules, previous_rules, kind)
-        of_kind = [r for r in rows if r.unit_kind == kind]
         list_settings = BulletinSettings.for_campaign(campaign)
         red, black = rankings.red_black_lists(
-            of_kind, size=list_settings.list_size, min_activity=list_settings.list_min_activity
+            rows, size=list_settings.list_size, min_activity=list_settings.list_min_activity
         )
     return {
         "form": form,
@@ -149,14 +165,11 @@ def _ranking(request):
         "kind": kind,
         "kind_label": Unit.Kind(kind).label,
         "kinds": [(k, Unit.Kind(k).label) for k in kinds],
-        "items": [i for i in items if i.row.unit_id in visible_ids],
-        "red": [i for i in red.named if i.row.unit_id in visible_ids] if red else [],
-        "black": [i for i in black.named if i.row.unit_id in visible_ids] if black else [],
+        "items": [i for i in items if i.row.unit_id in visible],
+        "red": [i for i in red.named if i.row.unit_id in visible] if red else [],
+        "black": [i for i in black.named if i.row.unit_id in visible] if black else [],
         "rules": rules,
         "this_week": this_week,
-        "periods": list(
-            PeriodSnapshot.objects.filter(campaign=campaign).values_list("period", flat=True)[:12]
-        ),
     }
 
 

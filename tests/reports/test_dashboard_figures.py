@@ -161,5 +161,5 @@ def test_an_unfrozen_week_is_not_computed_for_the_dashboard(
     page = client_for(personas.leader).get(reverse("reports:dashboard"))
 
     assert page.status_code == 200
-    assert page.context["open_count"] == 1 and page.context["weekly"] == []
+    assert page.context["open_count"] == 1 and page.context["rows"]["weekly"] == []
     assert "尚无已冻结的周数据" in page.content.decode()

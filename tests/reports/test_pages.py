@@ -1,6 +1,7 @@
 """Reports pages × personas: who sees what, who may act, and list pages' query budgets."""
 
 import io
+import re
 from decimal import Decimal
 
 import openpyxl
@@ -14,6 +15,7 @@ from campaign.models import Unit
 from campaign.outbox import relay
 from reports.bulletins import make_bulletin
 from reports.models import Bulletin, ScoringRule
+from reports.periods import previous_period
 from reports.rankings import take_snapshot
 
 from .conftest import WEEK, day, make_finding
@@ -271,3 +273,43 @@ def test_the_office_rewrites_a_drafts_text_and_the_pdf_follows(personas, draft, 
     client.post(url, {"summary": "改动", "requirements": "改动"})
     draft.refresh_from_db()
     assert draft.summary == "本周全市创建工作总体平稳。"
+
+
+def test_the_ranking_reads_both_weeks_rows_at_once_and_shows_each_units_move(
+    personas, city, client_for
+):
+    c = city.campaign
+    # Last week the east lost two points and the west none; this week the west lost one.
+    make_finding(c, city.donghua1, found_on=day(-6))
+    make_finding(c, city.donghua1, found_on=day(-5))
+    make_finding(c, city.xiguan1, found_on=day(2))
+    take_snapshot(campaign=c, period=previous_period(WEEK))
+    take_snapshot(campaign=c, period=WEEK)
+    client = client_for(personas.leader)
+
+    with CaptureQueriesContext(connection) as ctx:
+        page = client.get(reverse("reports:ranking_list")).content.decode()
+
+    snapshot_reads = [q["sql"] for q in ctx.captured_queries if "reports_" in q["sql"]]
+    assert sum('FROM "reports_periodsnapshot"' in sql for sql in snapshot_reads) == 1
+    assert sum('FROM "reports_unitsnapshot"' in sql for sql in snapshot_reads) == 1
+    table = page[page.index('id="ranking-table"') : page.index("</table>")]
+    rows = [re.sub(r"^[^>]*>|<[^>]+>", " ", row).split() for row in table.split("<tr")[2:]]
+    assert [row[:4] for row in rows] == [
+        ["1", "东城区", "100.00", "↑1"],
+        ["2", "西城区", "99.00", "↓1"],
+    ]
+
+
+def test_the_ranking_rows_escape_unit_names_and_mark_unranked_units(personas, city, client_for):
+    city.west.name = "西城区<b>"
+    city.west.save()
+    make_finding(city.campaign, city.donghua1, found_on=day(1))
+    take_snapshot(campaign=city.campaign, period=WEEK)
+    url = reverse("reports:ranking_list") + f"?period={WEEK}&angle=closure"
+
+    page = client_for(personas.leader).get(url).content.decode()
+
+    assert "西城区&lt;b&gt;" in page and "西城区<b>" not in page
+    # The west found nothing: no closure rate, so not ranked, listed last and greyed.
+    assert '<tr class="text-muted">\n      <td>—</td>\n      <td>西城区&lt;b&gt;' in page
