@@ -2,10 +2,12 @@
 
 import datetime
 import functools
+import unicodedata
 from urllib.parse import urlencode
 
 from django import template
 from django.urls import resolve, reverse
+from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 
 from campaign import access
@@ -60,3 +62,11 @@ def to_do_tiles(make_filter, wanted, list_url):
         }
         for query, label in wanted
     ]
+
+
+def truncated(text, length):
+    """`text|truncatechars:length` for rows written in Python: a Truncator (a walk over every
+    character) only for text longer than `length`."""
+    if len(text) <= length:
+        return unicodedata.normalize("NFC", text)  # all that Truncator does to it
+    return Truncator(text).chars(length)

@@ -1,16 +1,13 @@
 """The ledger's tags: its part of the home page, and its rows and badges written in Python."""
 
-import unicodedata
-
 from django import template
 from django.urls import reverse
 from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import mark_safe
-from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 
 from campaign.links import pk_url
-from campaign.templatetags.site_tags import to_do_tiles
+from campaign.templatetags.site_tags import to_do_tiles, truncated
 from inspections.filters import TO_DO, FindingFilter, to_do_keys
 from inspections.models import Finding
 
@@ -80,13 +77,6 @@ def finding_deadline(finding):
     return format_html("<span>{}</span>", finding.deadline.isoformat())
 
 
-def _truncated(text, length):
-    """`text|truncatechars:length`, skipping Truncator's per-character walk for short text."""
-    if len(text) <= length:
-        return unicodedata.normalize("NFC", text)  # what Truncator returns for it
-    return Truncator(text).chars(length)
-
-
 def _or_dash(value):
     return conditional_escape(value) if value is not None else "—"
 
@@ -106,13 +96,13 @@ def finding_rows(findings):
             f'\n        <td class="text-nowrap">{f.found_on:%m-%d}</td>'
             f"\n        <td>{_or_dash(f.category)}"
             f'<div class="small text-muted">{conditional_escape(f.get_severity_display())}</div></td>'
-            f"\n        <td>{conditional_escape(_truncated(f.description, 50))}"
+            f"\n        <td>{conditional_escape(truncated(f.description, 50))}"
             + (
                 f'<div class="small text-muted">{conditional_escape(standard.code)}</div>'
                 if standard
                 else ""
             )
-            + f"</td>\n        <td>{conditional_escape(_truncated(f.address, 30))}"
+            + f"</td>\n        <td>{conditional_escape(truncated(f.address, 30))}"
             + (
                 f'<div class="small text-muted">{conditional_escape(territory)}</div>'
                 if territory
@@ -164,7 +154,7 @@ def supervision_rows(findings):
             f"{conditional_escape(f.get_supervision_level_display())}</span></td>"
             f'\n      <td><a href="{conditional_escape(f.get_absolute_url())}">'
             f"{conditional_escape(f.code)}</a> {category}"
-            f'<div class="small text-muted">{conditional_escape(_truncated(f.address, 30))}</div></td>'
+            f'<div class="small text-muted">{conditional_escape(truncated(f.address, 30))}</div></td>'
             f"\n      <td>{_or_dash(f.unit)}</td>"
             f'\n      <td class="text-nowrap">{conditional_escape(finding_deadline(f))}</td>'
             f"\n      <td>{conditional_escape(f.get_status_display())}</td>"
@@ -196,10 +186,10 @@ def finding_cards(findings):
             '\n  <a class="list-group-item list-group-item-action"'
             f' href="{conditional_escape(f.get_absolute_url())}">'
             '\n    <div class="d-flex justify-content-between gap-2"><span class="fw-semibold">'
-            f"{category} · {conditional_escape(_truncated(f.address, 28))}</span>"
+            f"{category} · {conditional_escape(truncated(f.address, 28))}</span>"
             f'<span class="text-muted small text-nowrap">{conditional_escape(f.code)}</span></div>'
             '\n    <div class="small text-body-secondary">'
-            f"{conditional_escape(_truncated(f.description, 70))}</div>"
+            f"{conditional_escape(truncated(f.description, 70))}</div>"
             f'\n    <div class="small mt-1">{finding_status(f)} <span class="text-muted">{unit}'
             f"</span> {conditional_escape(finding_deadline(f))}{channel}</div>"
             "\n  </a>\n  "

@@ -3,17 +3,14 @@
 Badges and rows are written here, not included per row: two includes and a dozen lookups
 per row were most of the task list's render. The markup is the templates' it replaced."""
 
-import unicodedata
-
 from django import template
 from django.urls import reverse
 from django.utils.html import conditional_escape
 from django.utils.safestring import mark_safe
-from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from campaign.templatetags.site_tags import to_do_tiles
+from campaign.templatetags.site_tags import to_do_tiles, truncated
 from tasks.filters import TO_DO, TaskFilter, to_do_keys
 from tasks.models import Task
 
@@ -94,13 +91,6 @@ def part_badges(part):
     return mark_safe(f'<span class="text-nowrap">{html}</span>')
 
 
-def _truncated(text, length):
-    """`truncatechars`: a Truncator is built only for text longer than `length`."""
-    if len(text) <= length:
-        return unicodedata.normalize("NFC", text)  # all that Truncator does to it
-    return Truncator(text).chars(length)
-
-
 @register.filter
 def task_row(task, can_manage):
     """One row of the task list (tasks/_task_table.html): `task` from the list's rows, with
@@ -115,7 +105,7 @@ def task_row(task, can_manage):
     late = " text-danger fw-semibold" if task.light == "red" else ""
     cells = [
         select,
-        f'<td><a href="{e(task.get_absolute_url())}">{e(_truncated(task.title, 80))}</a></td>',
+        f'<td><a href="{e(task.get_absolute_url())}">{e(truncated(task.title, 80))}</a></td>',
         f'<td class="text-nowrap">{e(task.lead_unit_name)}</td>',
         '<td class="d-none d-lg-table-cell small">'
         f"{'、'.join(e(name) for name in task.responsible_names) or '—'}</td>",
