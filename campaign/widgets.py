@@ -15,7 +15,7 @@ class Autocomplete(forms.Widget):
     For a `ModelChoiceField` whose queryset is already scoped: the field still validates the
     chosen id against it, the page carries only the chosen object's name, and the box asks
     `url_name` (JSON `{"results": [{"id", "text", "kind"?}]}`) for matches as the person types
-    (static/js/unit-autocomplete.js).
+    (static/js/autocomplete.js).
     """
 
     template_name = None  # drawn by render()
