@@ -627,9 +627,8 @@ def audit_export(request):
 
 def _system_or_404(request, pk):
     campaign = current_campaign_or_404(request)
-    return get_visible_or_404(
-        request.user, EvaluationSystem.objects.filter(campaign=campaign), pk=pk
-    )
+    systems = EvaluationSystem.objects.filter(campaign=campaign).select_related("campaign")
+    return get_visible_or_404(request.user, systems, pk=pk)
 
 
 def _can_edit_standard(user, standard, campaign):
@@ -796,6 +795,13 @@ def _tree_rows(nodes, standards, level_names):
     return rows
 
 
+# The columns of a standard's row in the tree (drawn by indicator_tags.tree_rows).
+TREE_COLUMNS = [
+    "pk", "node_id", "code", "text", "points", "methods", "is_veto", "difficulty",
+    "lead_command_office__name", "lead_unit__name", "deadline", "assessment",
+]  # fmt: skip
+
+
 def system_detail(request, pk):
     """The tree: items, [indicators], contents and standards with points rolled up per level."""
     system = _system_or_404(request, pk)
@@ -804,8 +810,10 @@ def system_detail(request, pk):
     standard_filter = StandardFilter(
         request.GET, queryset=standards, request=request, campaign=campaign
     )
-    shown = list(standard_filter.qs)
-    nodes = list(system.nodes.current().order_by("position"))
+    # Value rows: the tree shows a few columns of hundreds of standards.
+    shown = list(standard_filter.qs.values_list(*TREE_COLUMNS, named=True))
+    nodes = system.nodes.current().order_by("position")
+    nodes = list(nodes.values_list("pk", "parent_id", "level", "code", "name", named=True))
     rows = _tree_rows(nodes, shown, system.level_names)
     context = {
         "system": system,
