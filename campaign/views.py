@@ -6,7 +6,8 @@ from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import Count, F, Prefetch, Q
+from django.db.models import Count, F, OuterRef, Prefetch, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.http import Http404, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -116,21 +117,28 @@ def campaign_switch(request):
 
 def unit_tree(request):
     campaign = current_campaign_or_404(request)
+    # Head count per unit as a subquery, computed for the page's rows only (a GROUP BY over
+    # the joined memberships sorted every unit of the city first).
+    people = (
+        Membership.objects.filter(unit=OuterRef("pk"))
+        .order_by()
+        .values("unit")
+        .annotate(n=Count("*"))
+        .values("n")
+    )
     units = (
         Unit.objects.visible_to(request.user)
         .filter(campaign=campaign)
-        .annotate(parent_name=F("parent__name"), people_count=Count("memberships", distinct=True))
-        .order_by("path")  # Meta.ordering is dropped in GROUP BY queries
+        .annotate(parent_name=F("parent__name"), people_count=Coalesce(Subquery(people), 0))
+        .order_by("path")
     )
     unit_filter = UnitFilter(request.GET, queryset=units, request=request)
-    page = Paginator(unit_filter.qs, 200).get_page(request.GET.get("page"))
-    # Indent from the person's own top unit, not from the city's root. The kind's label is
-    # looked up here once per row (get_kind_display rebuilds the choices on every call).
-    top = min((unit.depth for unit in page), default=0)
-    kinds = {value: str(label) for value, label in Unit.Kind.choices}
-    for unit in page:
-        unit.indent = min(unit.depth - top, 4)
-        unit.kind_label = kinds[unit.kind]
+    rows = unit_filter.qs.values(*UNIT_COLUMNS)
+    page = Paginator(rows, 200).get_page(request.GET.get("page"))
+    # Indent from the person's own top unit, not from the city's root.
+    top = min((row["depth"] for row in page), default=0)
+    for row in page:
+        row["indent"] = min(row["depth"] - top, 4)
     context = {
         "filter": unit_filter,
         "page": page,
@@ -141,6 +149,10 @@ def unit_tree(request):
     response = render(request, template, context)
     response["Vary"] = "HX-Request"
     return response
+
+
+# The columns of a unit's row in the unit tree (drawn by unit_tags.unit_rows).
+UNIT_COLUMNS = ["pk", "name", "short_name", "kind", "depth", "parent_name", "people_count"]
 
 
 def unit_autocomplete(request):

@@ -9,7 +9,7 @@ from django.utils.safestring import mark_safe
 from django.utils.text import Truncator
 from django.utils.translation import gettext, ngettext
 
-from campaign.links import pk_url
+from campaign.links import pk_url_parts
 from campaign.models import Standard
 from campaign.scoring import format_points
 
@@ -62,12 +62,13 @@ def tree_rows(rows):
         )
     }
     projected, veto = escape(gettext("projected")), escape(gettext("veto"))
+    url = pk_url_parts("campaign:standard_detail")
     html = []
     for row in rows:
         if row["node"]:
             html.append(_node_row(row, projected))
         else:
-            html.append(_standard_row(row, labels, veto))
+            html.append(_standard_row(row, labels, veto, url))
     return mark_safe("".join(html))
 
 
@@ -89,7 +90,7 @@ def _node_row(row, projected):
     )
 
 
-def _standard_row(row, labels, veto):
+def _standard_row(row, labels, veto, url):
     s = row["standard"]
     # Combining characters only shorten the count, so a short text needs no Truncator.
     text = s.text if len(s.text) <= 120 else Truncator(s.text).chars(120)
@@ -106,7 +107,7 @@ def _standard_row(row, labels, veto):
     colour = ASSESSMENT_BADGES.get(s.assessment, "text-bg-light border")
     return (
         f'<tr>\n<td class="tree-indent-{row["level"]}">'
-        f'<a href="{pk_url("campaign:standard_detail", s.pk)}" class="text-decoration-none">'
+        f'<a href="{url[0]}{s.pk}{url[1]}" class="text-decoration-none">'
         f'<span class="text-muted me-1">{escape(s.code)}</span>{escape(text)}</a>\n{badges}</td>\n'
         f'<td class="text-end">{format_points(s.points)}</td>\n'
         f'<td class="d-none d-md-table-cell small">{methods}</td>\n'
