@@ -68,6 +68,7 @@ from .models import (
     Standard,
     Unit,
 )
+from .pagination import get_page
 from .services import (
     apply_organisation,
     end_membership,
@@ -134,7 +135,7 @@ def unit_tree(request):
     )
     unit_filter = UnitFilter(request.GET, queryset=units, request=request)
     rows = unit_filter.qs.values(*UNIT_COLUMNS)
-    page = Paginator(rows, 200).get_page(request.GET.get("page"))
+    page = get_page(rows, 200, request.GET.get("page"))
     # Indent from the person's own top unit, not from the city's root.
     top = min((row["depth"] for row in page), default=0)
     for row in page:
