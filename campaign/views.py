@@ -8,15 +8,16 @@ from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Count, F, OuterRef, Prefetch, Q, Subquery
 from django.db.models.functions import Coalesce
-from django.http import Http404, HttpResponseRedirect, JsonResponse
+from django.http import Http404, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.services import set_password
 
-from . import scoring
+from . import scoring, tree_cache
 from .access import (
     account_admin,
     auditor,
@@ -823,22 +824,33 @@ def system_detail(request, pk):
     standard_filter = StandardFilter(
         request.GET, queryset=standards, request=request, campaign=campaign
     )
-    # Value rows: the tree shows a few columns of hundreds of standards.
-    shown = list(standard_filter.qs.values_list(*TREE_COLUMNS, named=True))
-    nodes = system.nodes.current().order_by("position")
-    nodes = list(nodes.values_list("pk", "parent_id", "level", "code", "name", named=True))
-    rows = _tree_rows(nodes, shown, system.level_names)
-    context = {
-        "system": system,
-        "filter": standard_filter,
-        "rows": rows,
-        "total": scoring.tally(shown),
-        "searching": any(request.GET.get(k) for k in standard_filter.filters),
-        "can_edit": scope_for(request.user).is_office_admin(campaign),
-        "depth": system.depth,
-    }
-    template = "campaign/_system_tree.html" if request.htmx else "campaign/system_detail.html"
-    response = render(request, template, context)
+    searching = any(request.GET.get(k) for k in standard_filter.filters)
+
+    def tree():
+        # Value rows: the tree shows a few columns of hundreds of standards.
+        shown = list(standard_filter.qs.values_list(*TREE_COLUMNS, named=True))
+        nodes = system.nodes.current().order_by("position")
+        nodes = list(nodes.values_list("pk", "parent_id", "level", "code", "name", named=True))
+        context = {
+            "rows": _tree_rows(nodes, shown, system.level_names),
+            "total": scoring.tally(shown),
+            "searching": searching,
+        }
+        return render_to_string("campaign/_system_tree.html", context, request)
+
+    # The unfiltered tree is drawn once per version of the system (tree_cache says when
+    # that changes), language and scope; a search draws its own.
+    table = tree() if searching else tree_cache.get_or_render(system, request.user, tree)
+    if request.htmx:
+        response = HttpResponse(table)
+    else:
+        context = {
+            "system": system,
+            "filter": standard_filter,
+            "tree": table,
+            "can_edit": scope_for(request.user).is_office_admin(campaign),
+        }
+        response = render(request, "campaign/system_detail.html", context)
     response["Vary"] = "HX-Request"
     return response
 
