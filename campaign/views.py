@@ -836,7 +836,7 @@ def system_detail(request, pk):
             "total": scoring.tally(shown),
             "searching": searching,
         }
-        return render_to_string("campaign/_system_tree.html", context, request)
+        return render_to_string("campaign/_system_tree.html", context)  # no context processors
 
     # The unfiltered tree is drawn once per version of the system (tree_cache says when
     # that changes), language and scope; a search draws its own.
