@@ -260,7 +260,7 @@ def bulletin_list(request):
     bulletins = (
         Bulletin.objects.visible_to(request.user)
         .filter(campaign=campaign)
-        .select_related("published_by", "created_by")
+        .select_related("published_by")
         .defer("data")
     )
     filterset = BulletinFilter(request.GET or None, queryset=bulletins)
