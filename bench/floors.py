@@ -194,6 +194,38 @@ def task(request, pk):
     return JsonResponse({"row": row, "events": list(events), "updates": list(updates)})
 
 
+def points(request):
+    """The point register's page: 50 points with the columns a row shows, and the open findings
+    the person may see at those points, counted for the page's points only."""
+    from django.db.models import Count
+
+    from fieldwork.filters import PointFilter
+    from fieldwork.models import Point
+    from inspections.models import OPEN, Finding
+
+    campaign = current_campaign_or_404(request)
+    qs = PointFilter(
+        request.GET or None,
+        queryset=Point.objects.visible_to(request.user).filter(campaign=campaign),
+        campaign=campaign,
+        user=request.user,
+    ).qs.order_by("type__position", "name", "pk")
+    fields = [
+        "pk", "name", "is_active", "latitude", "longitude", "type__name", "address",
+        "territory__name", "unit__name", "department__name",
+    ]  # fmt: skip
+    rows = _page(qs, request, 50, fields)
+    open_findings = dict(
+        Finding.objects.visible_to(request.user)
+        .filter(point_id__in=[row["pk"] for row in rows], status__in=OPEN)
+        .values_list("point_id")
+        .annotate(n=Count("pk"))
+    )
+    for row in rows:
+        row["open_findings"] = open_findings.get(row["pk"], 0)
+    return JsonResponse({"rows": rows})
+
+
 def bulletins(request):
     from reports.models import Bulletin
 
@@ -271,6 +303,7 @@ urlpatterns = [
     path("systems/<int:pk>/", standards),
     path("findings/<int:pk>/", finding),
     path("tasks/<int:pk>/", task),
+    path("points/", points),
     path("bulletins/", bulletins),
     path("rankings/", rankings),
     path("week/", week_figures),

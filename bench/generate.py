@@ -3,8 +3,8 @@
     .venv/bin/python bench/generate.py --size city [--seed 1]     (into DATABASE_URL)
 
 `generate(size, seed=…)` builds one campaign: the unit tree with three people per unit, an
-evaluation system, tasks with their history, findings with their ledger events, and weekly
-snapshots. Big tables go in with PostgreSQL COPY (explicit ids, sequences reset after);
+evaluation system, tasks with their history, findings with their ledger events, inspection
+points (a third of the findings logged at one), and weekly snapshots. Big tables go in with PostgreSQL COPY (explicit ids, sequences reset after);
 on SQLite, with bulk inserts. Every random choice comes from one `random.Random(seed)`, so
 two runs of the same size and seed make the same city.
 """
@@ -36,15 +36,17 @@ class Size:
     tasks: int
     findings: int
     weeks: int
+    points_per_community: int
 
 
 SIZES = {
     # A few seconds on SQLite: enough rows for every page and query shape (the CI run).
-    "smoke": Size(2, 3, 3, 4, 3, 6, 20, 60, 400, 4),
+    "smoke": Size(2, 3, 3, 4, 3, 6, 20, 60, 400, 4, 2),
     # The same city as "city" with a tenth of the findings: page times must not grow between.
-    "20k": Size(9, 9, 9, 60, 12, 90, 200, 10_000, 20_000, 150),
-    # ~880 units, ~2,650 people, 200 standards, 10k tasks, 220k findings, ~1.3M history rows.
-    "city": Size(9, 9, 9, 60, 12, 90, 200, 10_000, 220_000, 150),
+    "20k": Size(9, 9, 9, 60, 12, 90, 200, 10_000, 20_000, 150, 5),
+    # ~880 units, ~2,650 people, 200 standards, 10k tasks, 220k findings, ~1.3M history rows,
+    # ~3,600 inspection points.
+    "city": Size(9, 9, 9, 60, 12, 90, 200, 10_000, 220_000, 150, 5),
 }
 
 # The personas the runner signs in as (usernames are fixed; every password is "demo1234").
@@ -559,6 +561,52 @@ def add_findings(campaign, size, *, units, territories, standards, people, rng, 
 # --- Snapshots -----------------------------------------------------------------------------------
 
 
+def add_points(campaign, size, *, communities, departments, rng):
+    """`size.points_per_community` points in each community, of the usual types, responsible
+    the community (or its street), some managed by a department, with a location; then a
+    third of the findings are placed at a point of their own territory."""
+    from django.db import connection
+
+    from fieldwork.models import Point
+    from fieldwork.services import ensure_point_types
+    from inspections.models import Finding
+
+    types = list(ensure_point_types(campaign))
+    points = Writer(
+        Point,
+        ["campaign", "type", "name", "address", "latitude", "longitude", "territory", "unit",
+         "department", "is_active", "created_at", "version"],
+    )  # fmt: skip
+    created = _aware(TODAY - datetime.timedelta(weeks=size.weeks))
+    rows = []
+    for community in communities:
+        for n in range(size.points_per_community):
+            kind = types[rng.randrange(len(types))]
+            rows.append(
+                (
+                    campaign.pk, kind.pk, f"{community.name}{kind.name}{n + 1}",
+                    f"{community.name}{n + 1}号", Decimal(f"{30 + rng.random() / 5:.6f}"),
+                    Decimal(f"{120 + rng.random() / 5:.6f}"), community.pk,
+                    community.pk if n % 3 else community.parent_id,
+                    departments[rng.randrange(len(departments))].pk if n % 4 == 0 else None,
+                    n % 17 != 16, created, 1,
+                )
+            )  # fmt: skip
+    points.write(rows)
+    points.close()
+    point, finding = Point._meta.db_table, Finding._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {finding} SET point_id = p.id FROM (SELECT id, territory_id,"
+            f" ROW_NUMBER() OVER (PARTITION BY territory_id ORDER BY id) - 1 AS k"
+            f" FROM {point}) p WHERE p.territory_id = {finding}.territory_id"
+            f" AND p.k = {finding}.id %% %s AND {finding}.campaign_id = %s"
+            f" AND {finding}.id %% 3 = 0",
+            [size.points_per_community, campaign.pk],
+        )
+    return len(rows)
+
+
 def add_snapshots(campaign, size, *, units, rng):
     """`size.weeks` frozen weeks up to the last one before TODAY, with plausible figures per unit
     (rankings and trends read these; the figures are generated, not recomputed)."""
@@ -700,6 +748,10 @@ def generate(size_name, *, seed=1, log=print):
         )
         step("findings", size.findings)
         step("finding events", finding_events)
+        step(
+            "points",
+            add_points(campaign, size, communities=communities, departments=departments, rng=rng),
+        )
         weeks, unit_rows = add_snapshots(campaign, size, units=units, rng=rng)
         step("snapshot weeks", weeks)
         step("unit snapshots", unit_rows)

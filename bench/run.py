@@ -101,6 +101,9 @@ def pages(ids):
             PERSONAS,
         ),
         ("bulletins", "/reports/bulletins/", "/_floor/bulletins/", PERSONAS),
+        ("points", "/field/points/", "/_floor/points/", PERSONAS),
+        ("map", "/field/map/", None, PERSONAS),
+        ("map data", "/field/map/data/", None, PERSONAS),
     ]
 
 
@@ -134,9 +137,12 @@ def get(client, url):
 
 
 def count_queries(client, url):
+    """The queries of one request after a first one: a page's steady state, whatever an
+    earlier visit left to do (an unsaved week's figures are computed once, by a job)."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
+    get(client, url)
     with CaptureQueriesContext(connection) as queries:
         get(client, url)
     return len(queries)

@@ -12,11 +12,11 @@ from decimal import Decimal
 
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models, transaction
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from campaign.links import pk_url
 from campaign.models import AppendOnlyModel, AuditEntry, Campaign, Person, Standard, Unit
 from campaign.transitions import not_possible_message, rule
 
@@ -153,8 +153,7 @@ class Point(models.Model):
         return self.name
 
     def get_absolute_url(self):
-
-        return reverse("fieldwork:point_detail", args=[self.pk])
+        return pk_url("fieldwork:point_detail", self.pk)
 
     @property
     def has_location(self):
@@ -364,7 +363,7 @@ class Round(models.Model):
         return self.name
 
     def get_absolute_url(self):
-        return reverse("fieldwork:round_detail", args=[self.pk])
+        return pk_url("fieldwork:round_detail", self.pk)
 
     @property
     def is_withheld(self):

@@ -19,10 +19,11 @@ from campaign.access import (
     scope_for,
 )
 from campaign.actions import act
+from campaign.links import pk_url
 from campaign.models import AuditEntry
 from campaign.transitions import DomainError, allowed_actions, require_action
 from campaign.uploads import import_page
-from inspections.models import OPEN, Finding
+from inspections.models import OPEN, Finding, Status, finding_code
 from inspections.permissions import can_log
 from inspections.views import _htmx_or_page, _ledger_filter
 
@@ -63,11 +64,17 @@ def _point_filter(request, campaign):
     return point_filter
 
 
-def _open_findings_count(user):
-    """A point's open findings as this person may see them (a round's findings stay hidden
-    from units until it is released: `Finding.objects.visible_to`)."""
-    visible = Finding.objects.visible_to(user).values("pk")
-    return Count("findings", filter=Q(findings__status__in=OPEN, findings__in=visible))
+def _open_findings_at(point_ids, user):
+    """{point id: its open findings as this person may see them} for these points (a page of
+    them), in one grouped query: a round's findings stay hidden from units until it is
+    released (`Finding.objects.visible_to`)."""
+    return dict(
+        Finding.objects.visible_to(user)
+        .filter(point_id__in=point_ids, status__in=OPEN)
+        .order_by()
+        .values_list("point_id")
+        .annotate(n=Count("pk"))
+    )
 
 
 def point_list(request):
@@ -75,14 +82,17 @@ def point_list(request):
     campaign = current_campaign_or_404(request)
     ensure_point_types(campaign)
     point_filter = _point_filter(request, campaign)
-    points = (
-        point_filter.qs.select_related("type", "territory", "unit", "department")
-        .annotate(open_findings=_open_findings_count(request.user))
-        .order_by("type__position", "name", "pk")
+    points = point_filter.qs.select_related("type", "territory", "unit", "department").order_by(
+        "type__position", "name", "pk"
     )
+    page = Paginator(points, 50).get_page(request.GET.get("page"))
+    page.object_list = list(page.object_list)
+    open_findings = _open_findings_at([point.pk for point in page], request.user)
+    for point in page:
+        point.open_findings = open_findings.get(point.pk, 0)
     context = {
         "filter": point_filter,
-        "page": Paginator(points, 50).get_page(request.GET.get("page")),
+        "page": page,
         "can_edit": scope_for(request.user).is_office_admin(campaign),
     }
     return _htmx_or_page(
@@ -293,42 +303,51 @@ def map_data(request):
     )
     findings = list(
         findings.filter(located)
-        .select_related("point", "unit")
-        .order_by("-found_on", "-pk")[: MAP_MARKER_CAP + 1]
-    )
+        .order_by("-found_on", "-pk")
+        .values(
+            "pk", "found_on", "latitude", "longitude", "point__latitude", "point__longitude",
+            "status", "description", "unit__name",
+        )[: MAP_MARKER_CAP + 1]
+    )  # fmt: skip
     points = list(
         _points(request, campaign)
         .filter(is_active=True, latitude__isnull=False, longitude__isnull=False)
-        .select_related("type")
-        .annotate(open_findings=_open_findings_count(request.user))
-        .order_by("pk")[: MAP_MARKER_CAP + 1]
+        .order_by("pk")
+        .values("pk", "name", "type__name", "latitude", "longitude")[: MAP_MARKER_CAP + 1]
     )
     truncated = len(findings) > MAP_MARKER_CAP or len(points) > MAP_MARKER_CAP
+    points, findings = points[:MAP_MARKER_CAP], findings[:MAP_MARKER_CAP]
+    open_findings = _open_findings_at([p["pk"] for p in points], request.user)
+    status_labels = dict(Status.choices)
     return JsonResponse(
         {
             "points": [
                 {
-                    "name": p.name,
-                    "type": p.type.name,
-                    "lat": float(p.latitude),
-                    "lng": float(p.longitude),
-                    "open": p.open_findings,
-                    "url": p.get_absolute_url(),
+                    "name": p["name"],
+                    "type": p["type__name"],
+                    "lat": float(p["latitude"]),
+                    "lng": float(p["longitude"]),
+                    "open": open_findings.get(p["pk"], 0),
+                    "url": pk_url("fieldwork:point_detail", p["pk"]),
                 }
-                for p in points[:MAP_MARKER_CAP]
+                for p in points
             ],
             "findings": [
                 {
-                    "code": f.code,
-                    "lat": float(f.latitude if f.latitude is not None else f.point.latitude),
-                    "lng": float(f.longitude if f.longitude is not None else f.point.longitude),
-                    "status": f.status,
-                    "status_label": f.get_status_display(),
-                    "text": f.description[:60],
-                    "unit": str(f.unit or ""),
-                    "url": f.get_absolute_url(),
+                    "code": finding_code(f["found_on"], f["pk"]),
+                    "lat": float(
+                        f["latitude"] if f["latitude"] is not None else f["point__latitude"]
+                    ),
+                    "lng": float(
+                        f["longitude"] if f["longitude"] is not None else f["point__longitude"]
+                    ),
+                    "status": f["status"],
+                    "status_label": status_labels[f["status"]],
+                    "text": f["description"][:60],
+                    "unit": f["unit__name"] or "",
+                    "url": pk_url("inspections:finding_detail", f["pk"]),
                 }
-                for f in findings[:MAP_MARKER_CAP]
+                for f in findings
             ],
             "truncated": truncated,
             "cap": MAP_MARKER_CAP,

@@ -1,6 +1,7 @@
 """Template filters every app's pages share."""
 
 import datetime
+import functools
 from urllib.parse import urlencode
 
 from django import template
@@ -32,7 +33,13 @@ def week(period):
 @register.filter
 def may_open(request, url_name):
     """`{% if request|may_open:"tasks:progress_import" %}`: the page's own rule decides the link."""
-    return access.may_open(request, resolve(reverse(url_name)).func)
+    return access.may_open(request, _view(url_name))
+
+
+@functools.cache
+def _view(url_name):
+    """The view a URL name leads to (the URLconf is fixed once loaded)."""
+    return resolve(reverse(url_name)).func
 
 
 @register.filter

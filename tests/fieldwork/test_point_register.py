@@ -231,3 +231,25 @@ def test_the_menu_calls_the_register_dianwei_not_the_standards_fenzhi(personas, 
         for href, text in re.findall(r'<a class="nav-link[^"]*" href="([^"]+)">([^<]+)</a>', html)
     }
     assert links["/field/points/"] == "点位"
+
+
+def test_each_row_counts_the_points_open_findings_as_the_person_sees_them(
+    personas, client_for, city, make_point, finding_at
+):
+    """Counted for the page's points only: open findings, not voided ones, in scope."""
+    market = make_point("东华农贸市场")
+    station = make_point("西关车站", type="交通场站", territory=city.xiguan)
+    finding_at(market)
+    finding_at(market)
+    finding_at(market).void(actor=personas.office_admin, reason="重复")
+    finding_at(station)
+
+    def counts(person):
+        page = client_for(person).get("/field/points/").content.decode()
+        rows = re.findall(
+            r'<a href="/field/points/(\d+)/">.*?<td class="text-end">(.*?)</td>', page, re.S
+        )
+        return {int(pk): re.sub(r"<[^>]+>", "", cell) for pk, cell in rows}
+
+    assert counts(personas.office_admin) == {market.pk: "2", station.pk: "1"}
+    assert counts(personas.district_leader) == {market.pk: "2"}
