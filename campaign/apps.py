@@ -12,9 +12,11 @@ class CampaignConfig(AppConfig):
 
         from config.celery import log_execution_mode
 
+        from . import tree_cache
         from .uploads import discard_rolled_back_files
 
         log_execution_mode()
+        tree_cache.connect()
         # Files written by a transaction that rolled back go when the request or job ends.
         request_finished.connect(discard_rolled_back_files, dispatch_uid="discard-files")
         task_postrun.connect(discard_rolled_back_files, dispatch_uid="discard-files")

@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy
 
 from .models import AuditEntry, CommandOffice, EvaluationSystem, IndicatorNode, Standard, Unit
 from .services import remember_aliases
+from .tree_cache import touch_trees
 from .workbook import (
     CellProblem,
     RowError,
@@ -1083,6 +1084,7 @@ def apply_indicators(plan, *, campaign, actor, system=None, details=None, mappin
         standard.save()
         standard.responsible_units.set(planned.responsible_units)
     Standard.objects.filter(pk__in=[s.pk for s in diff.removed]).update(retired_at=now)
+    touch_trees(pk=system.pk)  # the retired rows and nodes left the tree without a save
 
     counts = {
         "added": len(diff.added),

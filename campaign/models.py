@@ -1,3 +1,4 @@
+import secrets
 import uuid
 
 from django.conf import settings
@@ -690,6 +691,12 @@ class AuditEntry(AppendOnlyModel):
 # --- The evaluation system (测评体系) -------------------------------------------------------
 
 
+def new_tree_version():
+    # Random, not 1: a system made again in a re-created database never meets a tree cached
+    # for the one that had its id.
+    return secrets.randbelow(2**62)
+
+
 class EvaluationSystemQuerySet(models.QuerySet):
     def visible_to(self, user):
         """Everyone with a role in the campaign sees its systems; the standards inside are scoped."""
@@ -727,6 +734,9 @@ class EvaluationSystem(models.Model):
     level_names = models.JSONField(_("level names"), default=list, blank=True)
     source_filename = models.CharField(_("source file"), max_length=255, blank=True)
     imported_at = models.DateTimeField(_("imported at"), null=True, blank=True)
+    # The cached tree page is keyed by this; `campaign.tree_cache` bumps it in the same
+    # transaction as any change to what the tree shows.
+    tree_version = models.PositiveBigIntegerField(default=new_tree_version, editable=False)
 
     objects = EvaluationSystemQuerySet.as_manager()
 
@@ -737,6 +747,17 @@ class EvaluationSystem(models.Model):
 
     def __str__(self):
         return self.name
+
+    def save(self, *args, **kwargs):
+        # The tree version only moves by `tree_cache.touch_trees`: an instance read before a
+        # bump must not write its old value back.
+        if not self._state.adding and kwargs.get("update_fields") is None:
+            kwargs["update_fields"] = [
+                f.name
+                for f in self._meta.concrete_fields
+                if not f.primary_key and f.name != "tree_version"
+            ]
+        super().save(*args, **kwargs)
 
     def get_absolute_url(self):
         return pk_url("campaign:system_detail", self.pk)

@@ -6,16 +6,18 @@ from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import Count, F, Prefetch, Q
-from django.http import Http404, HttpResponseRedirect, JsonResponse
+from django.db.models import Count, F, OuterRef, Prefetch, Q, Subquery
+from django.db.models.functions import Coalesce
+from django.http import Http404, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.services import set_password
 
-from . import scoring
+from . import scoring, tree_cache
 from .access import (
     account_admin,
     auditor,
@@ -67,6 +69,7 @@ from .models import (
     Standard,
     Unit,
 )
+from .pagination import get_page
 from .services import (
     apply_organisation,
     end_membership,
@@ -116,21 +119,28 @@ def campaign_switch(request):
 
 def unit_tree(request):
     campaign = current_campaign_or_404(request)
+    # Head count per unit as a subquery, computed for the page's rows only (a GROUP BY over
+    # the joined memberships sorted every unit of the city first).
+    people = (
+        Membership.objects.filter(unit=OuterRef("pk"))
+        .order_by()
+        .values("unit")
+        .annotate(n=Count("*"))
+        .values("n")
+    )
     units = (
         Unit.objects.visible_to(request.user)
         .filter(campaign=campaign)
-        .annotate(parent_name=F("parent__name"), people_count=Count("memberships", distinct=True))
-        .order_by("path")  # Meta.ordering is dropped in GROUP BY queries
+        .annotate(parent_name=F("parent__name"), people_count=Coalesce(Subquery(people), 0))
+        .order_by("path")
     )
     unit_filter = UnitFilter(request.GET, queryset=units, request=request)
-    page = Paginator(unit_filter.qs, 200).get_page(request.GET.get("page"))
-    # Indent from the person's own top unit, not from the city's root. The kind's label is
-    # looked up here once per row (get_kind_display rebuilds the choices on every call).
-    top = min((unit.depth for unit in page), default=0)
-    kinds = {value: str(label) for value, label in Unit.Kind.choices}
-    for unit in page:
-        unit.indent = min(unit.depth - top, 4)
-        unit.kind_label = kinds[unit.kind]
+    rows = unit_filter.qs.values(*UNIT_COLUMNS)
+    page = get_page(rows, 200, request.GET.get("page"))
+    # Indent from the person's own top unit, not from the city's root.
+    top = min((row["depth"] for row in page), default=0)
+    for row in page:
+        row["indent"] = min(row["depth"] - top, 4)
     context = {
         "filter": unit_filter,
         "page": page,
@@ -141,6 +151,10 @@ def unit_tree(request):
     response = render(request, template, context)
     response["Vary"] = "HX-Request"
     return response
+
+
+# The columns of a unit's row in the unit tree (drawn by unit_tags.unit_rows).
+UNIT_COLUMNS = ["pk", "name", "short_name", "kind", "depth", "parent_name", "people_count"]
 
 
 def unit_autocomplete(request):
@@ -641,9 +655,8 @@ def audit_export(request):
 
 def _system_or_404(request, pk):
     campaign = current_campaign_or_404(request)
-    return get_visible_or_404(
-        request.user, EvaluationSystem.objects.filter(campaign=campaign), pk=pk
-    )
+    systems = EvaluationSystem.objects.filter(campaign=campaign).select_related("campaign")
+    return get_visible_or_404(request.user, systems, pk=pk)
 
 
 def _can_edit_standard(user, standard, campaign):
@@ -810,6 +823,13 @@ def _tree_rows(nodes, standards, level_names):
     return rows
 
 
+# The columns of a standard's row in the tree (drawn by indicator_tags.tree_rows).
+TREE_COLUMNS = [
+    "pk", "node_id", "code", "text", "points", "methods", "is_veto", "difficulty",
+    "lead_command_office__name", "lead_unit__name", "deadline", "assessment",
+]  # fmt: skip
+
+
 def system_detail(request, pk):
     """The tree: items, [indicators], contents and standards with points rolled up per level."""
     system = _system_or_404(request, pk)
@@ -818,20 +838,33 @@ def system_detail(request, pk):
     standard_filter = StandardFilter(
         request.GET, queryset=standards, request=request, campaign=campaign
     )
-    shown = list(standard_filter.qs)
-    nodes = list(system.nodes.current().order_by("position"))
-    rows = _tree_rows(nodes, shown, system.level_names)
-    context = {
-        "system": system,
-        "filter": standard_filter,
-        "rows": rows,
-        "total": scoring.tally(shown),
-        "searching": any(request.GET.get(k) for k in standard_filter.filters),
-        "can_edit": scope_for(request.user).is_office_admin(campaign),
-        "depth": system.depth,
-    }
-    template = "campaign/_system_tree.html" if request.htmx else "campaign/system_detail.html"
-    response = render(request, template, context)
+    searching = any(request.GET.get(k) for k in standard_filter.filters)
+
+    def tree():
+        # Value rows: the tree shows a few columns of hundreds of standards.
+        shown = list(standard_filter.qs.values_list(*TREE_COLUMNS, named=True))
+        nodes = system.nodes.current().order_by("position")
+        nodes = list(nodes.values_list("pk", "parent_id", "level", "code", "name", named=True))
+        context = {
+            "rows": _tree_rows(nodes, shown, system.level_names),
+            "total": scoring.tally(shown),
+            "searching": searching,
+        }
+        return render_to_string("campaign/_system_tree.html", context)  # no context processors
+
+    # The unfiltered tree is drawn once per version of the system (tree_cache says when
+    # that changes), language and scope; a search draws its own.
+    table = tree() if searching else tree_cache.get_or_render(system, request.user, tree)
+    if request.htmx:
+        response = HttpResponse(table)
+    else:
+        context = {
+            "system": system,
+            "filter": standard_filter,
+            "tree": table,
+            "can_edit": scope_for(request.user).is_office_admin(campaign),
+        }
+        response = render(request, "campaign/system_detail.html", context)
     response["Vary"] = "HX-Request"
     return response
 

@@ -61,8 +61,9 @@ def due_period(bulletin_settings, now=None):
     return iso_period(covered)
 
 
-def default_period(campaign, now=None):
-    """The week a bulletin made now would cover, per the campaign's settings."""
-    bulletin_settings = BulletinSettings.for_campaign(campaign)
+def default_period(campaign, now=None, *, bulletin_settings=None):
+    """The week a bulletin made now would cover, per the campaign's settings (read here
+    unless the caller has them)."""
+    bulletin_settings = bulletin_settings or BulletinSettings.for_campaign(campaign)
     today = timezone.localdate(now) if now else timezone.localdate()
     return iso_period(today - datetime.timedelta(days=7 * bulletin_settings.covers))

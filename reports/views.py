@@ -2,7 +2,6 @@
 
 from django.contrib import messages
 from django.core.exceptions import SuspiciousFileOperation
-from django.core.paginator import Paginator
 from django.db.models import FileField
 from django.db.models.fields.files import FieldFile
 from django.http import FileResponse, Http404
@@ -23,6 +22,7 @@ from campaign.access import (
 from campaign.actions import act
 from campaign.documents import MIME_DOCX
 from campaign.models import CommandOffice, Unit
+from campaign.pagination import get_page
 from campaign.templatetags.site_tags import week
 from campaign.transitions import allowed_actions
 from campaign.uploads import private_file_response
@@ -273,19 +273,20 @@ def bulletin_list(request):
     bulletins = (
         Bulletin.objects.visible_to(request.user)
         .filter(campaign=campaign)
-        .select_related("published_by", "created_by")
+        .select_related("published_by")
         .defer("data")
     )
     filterset = BulletinFilter(request.GET or None, queryset=bulletins)
-    page = Paginator(filterset.qs, 25).get_page(request.GET.get("page"))
-    is_office = scope_for(request.user).is_office_admin(campaign)
     context = {
         "filter": filterset,
-        "page": page,
-        "is_office": is_office,
-        "create_form": BulletinCreateForm(initial={"period": periods.default_period(campaign)}),
-        "settings": BulletinSettings.for_campaign(campaign),
+        "page": get_page(filterset.qs, 25, request.GET.get("page")),
+        "is_office": scope_for(request.user).is_office_admin(campaign),
     }
+    if context["is_office"]:  # the form to make a bulletin, for the office only
+        bulletin_settings = BulletinSettings.for_campaign(campaign)
+        period = periods.default_period(campaign, bulletin_settings=bulletin_settings)
+        context["create_form"] = BulletinCreateForm(initial={"period": period})
+        context["settings"] = bulletin_settings
     template = "reports/_bulletin_table.html" if request.htmx else "reports/bulletin_list.html"
     response = render(request, template, context)
     response["Vary"] = "HX-Request"

@@ -70,7 +70,7 @@ def test_unit_page_never_links_to_ancestors_out_of_scope(personas, city, client_
 
 def test_unit_tree_lists_only_the_visible_subtree(personas, city, client_for):
     response = client_for(personas.street_leader).get("/org/units/")
-    page = [unit.name for unit in response.context["page"]]
+    page = [unit["name"] for unit in response.context["page"]]
     assert page == ["东华街道", "东华第1社区", "东华第2社区"]
 
 

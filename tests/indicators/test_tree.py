@@ -3,6 +3,7 @@
 import io
 from decimal import Decimal
 
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -52,9 +53,11 @@ def test_tree_page_query_count_is_the_same_for_few_and_many_standards(personas, 
     for person in (personas.office_admin, personas.street_leader, personas.command_staff):
         client = client_for(person)
         client.get(few.get_absolute_url())  # warm the session and scope
-        assert count_queries(client, few.get_absolute_url()) == count_queries(
-            client, many.get_absolute_url()
-        )
+        cache.clear()  # drawn, then from the cache
+        for _drawn_then_cached in range(2):
+            assert count_queries(client, few.get_absolute_url()) == count_queries(
+                client, many.get_absolute_url()
+            )
 
 
 def test_score_and_archive_query_counts_do_not_grow_either(personas, city, client_for):
@@ -88,7 +91,9 @@ def test_tree_rolls_points_up_per_level_and_filters_keep_the_matching_branches(
     assert surveys.standard_count == 3
     office = sample_system.standards.get(text__startswith="城市空气质量").lead_command_office
     by_office = client.get(url, {"command_office": office.pk}).context["rows"]
-    assert all(r["standard"].lead_command_office == office for r in by_office if "standard" in r)
+    assert all(
+        r["standard"].lead_command_office__name == office.name for r in by_office if "standard" in r
+    )
     searched = client.get(url, {"q": "垃圾分类"}).context
     assert searched["total"].standard_count == 1
     htmx = client.get(url, {"q": "垃圾"}, headers={"HX-Request": "true"})
