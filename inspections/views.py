@@ -143,17 +143,16 @@ def finding_list(request):
     filtered = ledger_filter.qs
     today = timezone.localdate()
     counts, overdue_count = filtered.status_counts(on=today, cap=COUNT_CAP)
-    shown = dict(counts)
-    for status in (Status.CLOSED, Status.VOIDED):
-        shown[status] = f"{COUNT_CAP}+" if counts[status] > COUNT_CAP else counts[status]
-    capped = any(counts[s] > COUNT_CAP for s in (Status.CLOSED, Status.VOIDED))
+    # A capped count reads one past the cap (so it knows there are more) and shows "1000+".
+    capped = [s for s in (Status.CLOSED, Status.VOIDED) if counts[s] > COUNT_CAP]
+    shown = {**counts, **dict.fromkeys(capped, f"{COUNT_CAP}+")}
     paginator = Paginator(filtered.select_related(*ROW_RELATED).only(*ROW_FIELDS), 30)
     paginator.count = sum(counts.values())
     context = {
         "filter": ledger_filter,
         "page": paginator.get_page(request.GET.get("page")),
         "counts": [(value, label, shown.get(value, 0)) for value, label in Status.choices],
-        "total": f"{paginator.count}+" if capped else paginator.count,
+        "total": f"{paginator.count - len(capped)}+" if capped else paginator.count,
         "overdue_count": overdue_count,
         "today": today,
     }

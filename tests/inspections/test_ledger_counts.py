@@ -75,3 +75,25 @@ def test_counts_are_one_query_and_empty_filters_count_nothing(city, personas, cl
     # A filter that can match nothing (to_do() for work that is not the person's) counts 0.
     counts, overdue = Finding.objects.none().status_counts(on=datetime.date.today(), cap=3)
     assert (counts, overdue) == ({Status.CLOSED: 0, Status.VOIDED: 0}, 0)
+
+
+def test_closed_findings_are_counted_up_to_a_thousand(city, personas, client_for):
+    """A district's closed history is not read to the end on every page: counting up to
+    10,000 of them took 29 ms at city size, twice the page's time with a tenth of the ledger."""
+    Finding.objects.bulk_create(
+        Finding(
+            campaign=city.campaign,
+            source="routine",
+            description=f"已销号{i}",
+            unit=city.donghua1,
+            territory=city.donghua1,
+            status=Status.CLOSED,
+        )
+        for i in range(1_001)
+    )
+
+    context = client_for(personas.office_admin).get(reverse("inspections:finding_list")).context
+    counts = {value: n for value, _label, n in context["counts"]}
+
+    assert counts[Status.CLOSED] == "1000+"
+    assert context["total"] == "1000+"
