@@ -31,6 +31,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from campaign.access import scope_for
+from campaign.models import AuditEntry
 from campaign.scoring import PARTIAL_CREDIT
 from campaign.transitions import Change, DomainError, transition
 from inspections.models import Finding, Inspection, Source
@@ -81,6 +82,15 @@ def create_round(
             created_by=actor,
         )
         new.inspectors.set(inspectors)
+        # Recorded here, in the round's transaction, so a round made by a schedule is in the
+        # log as one made by hand is (actor None: the system).
+        AuditEntry.record(
+            actor=actor,
+            action=AuditEntry.Action.CREATE,
+            obj=new,
+            summary=_("Created the sampling round %(round)s") % {"round": new},
+            changes={"quotas": new.quotas},
+        )
     return new
 
 

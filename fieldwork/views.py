@@ -453,13 +453,6 @@ def round_create(request):
             inspectors=data["inspectors"],
             mostly_met_weight=data["mostly_met_weight"],
         )
-        AuditEntry.record(
-            actor=request.user,
-            action=AuditEntry.Action.CREATE,
-            obj=new,
-            summary=_("Created the sampling round %(round)s") % {"round": new},
-            changes={"quotas": new.quotas},
-        )
         messages.success(request, _("The round is saved: draw its sample now."))
         return redirect(new)
     return render(request, "fieldwork/round_form.html", {"form": form})

@@ -138,3 +138,15 @@ def test_only_the_schedules_inspectors_and_the_office_start_its_round(
     # A second click gives the same round back.
     assert client_for(personas.inspector).post(url).url == started.get_absolute_url()
     assert weekly.rounds.count() == 1
+
+
+def test_a_scheduled_rounds_creation_is_recorded_like_one_made_by_hand(weekly, personas, today):
+    from campaign.models import AuditEntry
+
+    the_round = rounds.start_scheduled_round(weekly, actor=None, on=TODAY, seed=1)
+    created = AuditEntry.objects.filter(
+        object_type="fieldwork.round", object_id=str(the_round.pk), action="create"
+    )
+    assert [(entry.actor, entry.changes["quotas"]) for entry in created] == [
+        (None, the_round.quotas)
+    ]
