@@ -565,8 +565,13 @@ class Finding(ChoiceLabels, models.Model):
         verbose_name_plural = _("findings")
         ordering = ["-found_on", "-pk"]
         indexes = [
-            # The ledger's default order (newest first), read one page at a time.
-            models.Index(fields=["campaign", "-found_on", "-id"], name="finding_ledger_order"),
+            # The ledger's default order (newest first), read one page at a time. With the
+            # scope's columns included, a unit's page of ids is chosen in the index alone.
+            models.Index(
+                fields=["campaign", "-found_on", "-id"],
+                include=["unit", "territory", "inspection"],
+                name="finding_ledger_scope",
+            ),
             # The supervision list: supervised findings, highest level first, then by deadline.
             models.Index(
                 fields=["campaign", "-supervision_level", "deadline", "id"],

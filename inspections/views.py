@@ -112,12 +112,12 @@ INBOX_ORDER = {
 }
 
 
-# The columns the ledger's rows show (ledger_tags.finding_rows): reading only these keeps
-# thirty rows and their four related objects cheap to build.
-ROW_RELATED = ["category", "unit", "territory", "standard"]
-ROW_FIELDS = [
-    "found_on", "severity", "description", "address", "deadline", "status", "supervision_level",
-    "relapse_of_id", "category__name", "unit__name", "territory__name", "standard__code",
+# The columns the ledger's rows show (ledger_tags.finding_rows), read as values: thirty rows
+# as dicts, not thirty findings with four related objects each.
+ROW_VALUES = [
+    "pk", "found_on", "severity", "description", "address", "deadline", "status",
+    "supervision_level", "relapse_of_id", "category__name", "unit__name", "territory__name",
+    "standard__code",
 ]  # fmt: skip
 
 
@@ -146,11 +146,20 @@ def finding_list(request):
     # A capped count reads one past the cap (so it knows there are more) and shows "1000+".
     capped = [s for s in (Status.CLOSED, Status.VOIDED) if counts[s] > COUNT_CAP]
     shown = {**counts, **dict.fromkeys(capped, f"{COUNT_CAP}+")}
-    paginator = Paginator(filtered.select_related(*ROW_RELATED).only(*ROW_FIELDS), 30)
+    paginator = Paginator(filtered.values("pk"), 30)
     paginator.count = sum(counts.values())
+    page = paginator.get_page(request.GET.get("page"))
+    # The page's ids are chosen first, reading only the ledger_scope index (which holds the
+    # scope's columns), then its rows are read by id, in one query. Choosing rows as they
+    # were read walked a street's findings newest first through the heap, a row for each
+    # finding of the city passed over (page 5 at city size: 12,000 rows, 17 ms).
+    order = filtered.query.order_by or Finding._meta.ordering
+    page.object_list = list(
+        Finding.objects.filter(pk__in=page.object_list).order_by(*order).values(*ROW_VALUES)
+    )
     context = {
         "filter": ledger_filter,
-        "page": paginator.get_page(request.GET.get("page")),
+        "page": page,
         "counts": [(value, label, shown.get(value, 0)) for value, label in Status.choices],
         "total": f"{paginator.count - len(capped)}+" if capped else paginator.count,
         "overdue_count": overdue_count,

@@ -1,6 +1,8 @@
 """The ledger's rows are written in Python: the same markup, escaped, as the row template
 they replace (kept here as the reference)."""
 
+import datetime
+
 from django.db.models import Prefetch
 from django.template import Context, Template
 from django.urls import reverse
@@ -8,6 +10,7 @@ from django.urls import reverse
 from campaign.models import EvaluationSystem, IndicatorNode, Standard
 from inspections.models import Finding, SupervisionLevel, SupervisionOrder
 from inspections.templatetags.ledger_tags import finding_cards, finding_rows, supervision_rows
+from inspections.views import ROW_VALUES
 
 ROW_TEMPLATE = """{% load ledger_tags %}{% for f in page %}
       <tr>
@@ -26,21 +29,31 @@ ROW_TEMPLATE = """{% load ledger_tags %}{% for f in page %}
 
 
 def test_rows_are_the_markup_of_the_row_template(make_finding, city):
+    """The rows are written from value rows (inspections.views.ROW_VALUES), the template
+    read findings: the same findings give the same markup."""
     system = EvaluationSystem.objects.create(campaign=city.campaign, name="测评体系")
     node = IndicatorNode.objects.create(system=system, level=0, name="城市管理")
     standard = Standard.objects.create(system=system, node=node, code="5.1&<", text="无", points=1)
-    make_finding("registered", description="<b>摊点</b> & " + "占道" * 40, address='东华路"1"号')
+    first = make_finding(
+        "registered", description="<b>摊点</b> & " + "占道" * 40, address='东华路"1"号'
+    )
     make_finding("assigned", standard=standard, category=None, territory=None)
     late = make_finding("rectifying", address="<script>")
-    Finding.objects.filter(pk=late.pk).update(supervision_level=SupervisionLevel.NORMAL)
-    findings = list(
-        Finding.objects.select_related("category", "unit", "territory", "standard").order_by("pk")
+    Finding.objects.filter(pk=late.pk).update(
+        supervision_level=SupervisionLevel.NORMAL, deadline=datetime.date(2020, 1, 1)
     )
+    relapse = make_finding("registered")
+    Finding.objects.filter(pk=relapse.pk).update(relapse_of=first, unit=None)
+    findings = Finding.objects.select_related("category", "unit", "territory", "standard")
+    findings = list(findings.order_by("pk"))
 
     expected = Template("{% load i18n %}" + ROW_TEMPLATE).render(Context({"page": findings}))
-    assert finding_rows(findings) == expected[expected.index("\n") :]
+    rows = Finding.objects.order_by("pk").values(*ROW_VALUES)
+    assert finding_rows(rows) == expected[expected.index("\n") :]
     assert "&lt;b&gt;摊点&lt;/b&gt; &amp;" in expected
     assert "5.1&amp;&lt;" in expected
+    assert "overdue" in expected or "逾期" in expected
+    assert expected.count("bg-warning-subtle") == 1  # the relapse
 
 
 def test_an_empty_ledger_says_no_findings_match(personas, client_for):
