@@ -294,7 +294,7 @@ def test_the_ledger_filters_by_status_overdue_and_unit_below(
     url = reverse("inspections:finding_list")
 
     def listed(**params):
-        return [f.pk for f in client.get(url, params).context["page"]]
+        return [f["pk"] for f in client.get(url, params).context["page"]]
 
     assert listed(status="closed") == [closed.pk]
     assert listed(overdue="true") == [late.pk]
