@@ -121,9 +121,9 @@ ROW_VALUES = [
 ]  # fmt: skip
 
 
-# The columns a finding's card shows (ledger_tags.finding_cards).
-CARD_FIELDS = [
-    "found_on", "address", "description", "deadline", "status", "supervision_level",
+# The columns a finding's card shows (ledger_tags.finding_cards), read as values.
+CARD_VALUES = [
+    "pk", "found_on", "address", "description", "deadline", "status", "supervision_level",
     "relapse_of_id", "channel", "category__name", "unit__name",
 ]  # fmt: skip
 
@@ -179,15 +179,15 @@ def finding_export(request):
 def finding_inbox(request):
     """What waits for me: a unit's findings to act on, an inspector's to verify."""
     campaign = current_campaign_or_404(request)
-    visible = (
-        _ledger_queryset(request, campaign).select_related("category", "unit").only(*CARD_FIELDS)
-    )
+    visible = _ledger_queryset(request, campaign)
     sections, more = [], set()
     for key, order in INBOX_ORDER.items():
         if key in to_do_keys(request.user, campaign):
             # One more than is shown says whether the ledger's to-do filter holds more.
             items = list(
-                to_do(visible, key, request.user, campaign).order_by(*order)[: INBOX_SHOWN + 1]
+                to_do(visible, key, request.user, campaign)
+                .order_by(*order)
+                .values(*CARD_VALUES)[: INBOX_SHOWN + 1]
             )
             if len(items) > INBOX_SHOWN:
                 more.add(key)
@@ -708,9 +708,7 @@ def inspection_detail(request, pk):
         request.user, Inspection.objects.select_related("area", "created_by"), pk=pk
     )
     findings = (
-        Finding.objects.visible_to(request.user)
-        .filter(inspection=inspection)
-        .select_related("category", "unit", "territory", "standard")
+        Finding.objects.visible_to(request.user).filter(inspection=inspection).values(*CARD_VALUES)
     )
     return render(
         request,

@@ -194,27 +194,34 @@ def supervision_rows(findings):
 
 
 @register.simple_tag
-def finding_cards(findings):
-    """Findings as a list of cards (the inbox, an inspection's findings; select_related
-    category and unit), written as `finding_rows` is."""
+def finding_cards(rows):
+    """Findings as a list of cards (the inbox, an inspection's findings), from value rows of
+    `inspections.views.CARD_VALUES`, written as `finding_rows` is."""
+    today = timezone.localdate()
+    before, after = pk_url_parts("inspections:finding_detail")
     cards = []
-    for f in findings:
-        category = _or_dash(f.category)
+    for f in rows:
+        status, deadline = f["status"], f["deadline"]
+        overdue = status in UNIT_PENDING and deadline is not None and deadline < today
         channel = ""
-        if f.channel:
-            via = _("via %(channel)s") % {"channel": conditional_escape(f.channel)}
+        if f["channel"]:
+            via = _("via %(channel)s") % {"channel": conditional_escape(f["channel"])}
             channel = f' <span class="badge text-bg-light border">{via}</span>'
-        unit = conditional_escape(f.unit) if f.unit is not None else ""
+        unit = conditional_escape(f["unit__name"]) if f["unit__name"] is not None else ""
         cards.append(
             '\n  <a class="list-group-item list-group-item-action"'
-            f' href="{conditional_escape(f.get_absolute_url())}">'
+            f' href="{before}{f["pk"]}{after}">'
             '\n    <div class="d-flex justify-content-between gap-2"><span class="fw-semibold">'
-            f"{category} · {conditional_escape(truncated(f.address, 28))}</span>"
-            f'<span class="text-muted small text-nowrap">{conditional_escape(f.code)}</span></div>'
+            f"{_or_dash(f['category__name'])} · {conditional_escape(truncated(f['address'], 28))}"
+            "</span>"
+            '<span class="text-muted small text-nowrap">'
+            f"{finding_code(f['found_on'], f['pk'])}</span></div>"
             '\n    <div class="small text-body-secondary">'
-            f"{conditional_escape(truncated(f.description, 70))}</div>"
-            f'\n    <div class="small mt-1">{finding_status(f)} <span class="text-muted">{unit}'
-            f"</span> {conditional_escape(finding_deadline(f))}{channel}</div>"
+            f"{conditional_escape(truncated(f['description'], 70))}</div>"
+            '\n    <div class="small mt-1">'
+            f"{_status_badges(status, f['supervision_level'], f['relapse_of_id'])}"
+            f' <span class="text-muted">{unit}</span>'
+            f" {conditional_escape(_deadline(deadline, overdue))}{channel}</div>"
             "\n  </a>\n  "
         )
     if not cards:

@@ -10,7 +10,7 @@ from django.urls import reverse
 from campaign.models import EvaluationSystem, IndicatorNode, Standard
 from inspections.models import Finding, SupervisionLevel, SupervisionOrder
 from inspections.templatetags.ledger_tags import finding_cards, finding_rows, supervision_rows
-from inspections.views import ROW_VALUES
+from inspections.views import CARD_VALUES, ROW_VALUES
 
 ROW_TEMPLATE = """{% load ledger_tags %}{% for f in page %}
       <tr>
@@ -120,11 +120,24 @@ CARDS_TEMPLATE = """{% load i18n ledger_tags %}<div class="list-group mb-3">
 
 
 def test_cards_are_the_markup_of_the_cards_template(make_finding):
-    make_finding("assigned", description="<i>摊点</i> " + "占道" * 50, channel="12345 <热线>")
+    """The cards are written from value rows (inspections.views.CARD_VALUES), the template
+    read findings: the same findings give the same markup."""
+    first = make_finding(
+        "assigned", description="<i>摊点</i> " + "占道" * 50, channel="12345 <热线>"
+    )
     make_finding("registered", category=None, address="&")
+    late = make_finding("rectifying", address="<东华路>")
+    Finding.objects.filter(pk=late.pk).update(
+        supervision_level=SupervisionLevel.LISTED, deadline=datetime.date(2020, 1, 1), unit=None
+    )
+    relapse = make_finding("registered")
+    Finding.objects.filter(pk=relapse.pk).update(relapse_of=first)
     findings = list(Finding.objects.select_related("category", "unit").order_by("pk"))
+    rows = list(Finding.objects.order_by("pk").values(*CARD_VALUES))
 
-    for shown in (findings, []):
+    for shown, values in ((findings, rows), ([], [])):
         expected = Template(CARDS_TEMPLATE).render(Context({"findings": shown}))
-        assert finding_cards(shown) == expected
-    assert "经 12345 &lt;热线&gt;" in finding_cards(findings)
+        assert finding_cards(values) == expected
+    cards = finding_cards(rows)
+    assert "经 12345 &lt;热线&gt;" in cards and "&lt;东华路&gt;" in cards
+    assert "status-red" in cards and "bg-warning-subtle" in cards
