@@ -326,6 +326,11 @@ def is_id(text):
     return text.isascii() and text.isdigit() and len(text) <= 18
 
 
+def supervision_order_number(year, sequence):
+    """A supervision order's number as printed on its notice (督办〔2026〕12号)."""
+    return gettext("Supervision order 〔%(year)s〕 No. %(seq)s") % {"year": year, "seq": sequence}
+
+
 def overdue_q(on):
     """Waiting for the unit past the deadline: the one rule for "overdue"."""
     return Q(status__in=UNIT_PENDING, deadline__lt=on)
@@ -1386,10 +1391,7 @@ class SupervisionOrder(models.Model):
 
     @property
     def number(self):
-        return gettext("Supervision order 〔%(year)s〕 No. %(seq)s") % {
-            "year": self.year,
-            "seq": self.sequence,
-        }
+        return supervision_order_number(self.year, self.sequence)
 
     @classmethod
     def issue(cls, finding, *, level, by, reason=""):

@@ -6,7 +6,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Count, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -26,6 +26,7 @@ from campaign.actions import act
 from campaign.documents import MIME_DOCX, document_response
 from campaign.exports import export_response
 from campaign.models import AuditEntry, Campaign, Unit
+from campaign.pagination import get_page
 from campaign.ratelimit import too_many_attempts
 from campaign.request_context import client_ip
 from campaign.services import submit_once
@@ -199,9 +200,9 @@ def finding_inbox(request):
     )
 
 
-# The columns the supervision list's rows show (ledger_tags.supervision_rows).
-SUPERVISION_FIELDS = [
-    "found_on", "address", "deadline", "status", "supervision_level", "category__name",
+# The columns the supervision list's rows show (ledger_tags.supervision_rows), read as values.
+SUPERVISION_VALUES = [
+    "pk", "found_on", "address", "deadline", "status", "supervision_level", "category__name",
     "unit__name",
 ]  # fmt: skip
 
@@ -212,17 +213,22 @@ def supervision_list(request):
     findings = (
         _ledger_queryset(request, campaign)
         .filter(supervision_level__gt=0)
-        .select_related("unit", "category")
-        .only(*SUPERVISION_FIELDS)
-        .prefetch_related(
-            Prefetch("supervision_orders", queryset=SupervisionOrder.objects.order_by("level"))
-        )
         .order_by("-supervision_level", "deadline", "pk")
     )
     show = request.GET.get("show", "open")
     if show == "open":
         findings = findings.filter(status__in=OPEN)
-    page = Paginator(findings, 50).get_page(request.GET.get("page"))
+    page = get_page(findings.values(*SUPERVISION_VALUES), 50, request.GET.get("page"))
+    page.object_list = list(page.object_list)
+    orders = {row["pk"]: [] for row in page.object_list}
+    for order in (
+        SupervisionOrder.objects.filter(finding_id__in=orders)
+        .order_by("level")
+        .values("pk", "finding_id", "year", "sequence")
+    ):
+        orders[order["finding_id"]].append(order)
+    for row in page.object_list:
+        row["orders"] = orders[row["pk"]]
     return render(
         request,
         "inspections/supervision_list.html",

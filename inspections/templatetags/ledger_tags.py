@@ -18,6 +18,7 @@ from inspections.models import (
     Status,
     SupervisionLevel,
     finding_code,
+    supervision_order_number,
 )
 
 register = template.Library()
@@ -149,48 +150,62 @@ def finding_rows(rows):
 @register.filter
 def notice_links(order):
     """The downloads of one supervision order's notice (督办通知单), PDF and Word."""
+    return _notice_links(order.pk)
+
+
+def _notice_links(pk):
     return format_html(
         '\n<div class="notice-links text-nowrap"><a href="{}" download>{}</a> · '
         '<a href="{}" download>{}</a></div>\n',
-        pk_url("inspections:supervisionorder_pdf", order.pk),
+        pk_url("inspections:supervisionorder_pdf", pk),
         _("Notice (PDF)"),
-        pk_url("inspections:supervisionorder_docx", order.pk),
+        pk_url("inspections:supervisionorder_docx", pk),
         _("Notice (Word)"),
     )
 
 
 @register.simple_tag
-def supervision_rows(findings):
-    """The supervision list's rows (select_related unit and category, supervision orders
-    prefetched), written as `finding_rows` is."""
-    rows = []
-    for f in findings:
+def supervision_rows(rows):
+    """The supervision list's rows, from value rows of `inspections.views.SUPERVISION_VALUES`
+    each with its orders' values (pk, year, sequence) under "orders", written as
+    `finding_rows` is."""
+    today = timezone.localdate()
+    before, after = pk_url_parts("inspections:finding_detail")
+    html = []
+    for f in rows:
+        status, deadline = f["status"], f["deadline"]
+        overdue = status in UNIT_PENDING and deadline is not None and deadline < today
         orders = "".join(
-            f'<div class="text-nowrap">{conditional_escape(o.number)}</div>{notice_links(o)}'
-            for o in f.supervision_orders.all()
+            '<div class="text-nowrap">'
+            f"{conditional_escape(supervision_order_number(o['year'], o['sequence']))}</div>"
+            f"{_notice_links(o['pk'])}"
+            for o in f["orders"]
         )
-        category = conditional_escape(f.category) if f.category is not None else ""
-        rows.append(
+        category = f["category__name"]
+        category = conditional_escape(category) if category is not None else ""
+        html.append(
             "\n    <tr>"
             f'\n      <td class="small">{orders}</td>'
             '\n      <td><span class="badge text-bg-danger">'
-            f"{conditional_escape(f.get_supervision_level_display())}</span></td>"
-            f'\n      <td><a href="{conditional_escape(f.get_absolute_url())}">'
-            f"{conditional_escape(f.code)}</a> {category}"
-            f'<div class="small text-muted">{conditional_escape(truncated(f.address, 30))}</div></td>'
-            f"\n      <td>{_or_dash(f.unit)}</td>"
-            f'\n      <td class="text-nowrap">{conditional_escape(finding_deadline(f))}</td>'
-            f"\n      <td>{conditional_escape(f.get_status_display())}</td>"
+            f"{conditional_escape(SupervisionLevel(f['supervision_level']).label)}</span></td>"
+            f'\n      <td><a href="{before}{f["pk"]}{after}">'
+            f"{finding_code(f['found_on'], f['pk'])}</a> {category}"
+            f'<div class="small text-muted">{conditional_escape(truncated(f["address"], 30))}'
+            "</div></td>"
+            f"\n      <td>{_or_dash(f['unit__name'])}</td>"
+            f'\n      <td class="text-nowrap">{conditional_escape(_deadline(deadline, overdue))}'
+            "</td>"
+            f"\n      <td>{conditional_escape(Status(status).label)}</td>"
             "\n    </tr>\n  "
         )
-    if not rows:
-        rows.append(
+    if not html:
+        html.append(
             format_html(
                 '\n    <tr><td colspan="6" class="text-center text-muted py-4">{}</td></tr>\n  ',
                 _("No findings are under supervision."),
             )
         )
-    return mark_safe("".join(rows))
+    return mark_safe("".join(html))
 
 
 @register.simple_tag

@@ -10,7 +10,7 @@ from django.urls import reverse
 from campaign.models import EvaluationSystem, IndicatorNode, Standard
 from inspections.models import Finding, SupervisionLevel, SupervisionOrder
 from inspections.templatetags.ledger_tags import finding_cards, finding_rows, supervision_rows
-from inspections.views import CARD_VALUES, ROW_VALUES
+from inspections.views import CARD_VALUES, ROW_VALUES, SUPERVISION_VALUES
 
 ROW_TEMPLATE = """{% load ledger_tags %}{% for f in page %}
       <tr>
@@ -83,12 +83,16 @@ SUPERVISION_TEMPLATE = """{% load i18n ledger_tags %}{% for f in page %}
 
 
 def test_supervision_rows_are_the_markup_of_the_row_template(make_finding, personas):
+    """The rows are written from value rows (inspections.views.SUPERVISION_VALUES) with their
+    orders' values, the template read findings and their orders: the same markup."""
     both = make_finding("rectifying", address="<东华路>" + "号" * 40)
     both.supervise(actor=personas.office_admin, level=SupervisionLevel.NORMAL)
     both.refresh_from_db()
     both.supervise(actor=personas.office_admin, level=SupervisionLevel.LISTED)
+    Finding.objects.filter(pk=both.pk).update(deadline=datetime.date(2020, 1, 1))
     one = make_finding("assigned", category=None)
     one.supervise(actor=personas.office_admin, level=SupervisionLevel.NORMAL)
+    Finding.objects.filter(pk=one.pk).update(unit=None)
     findings = list(
         Finding.objects.filter(supervision_level__gt=0)
         .select_related("unit", "category")
@@ -97,11 +101,28 @@ def test_supervision_rows_are_the_markup_of_the_row_template(make_finding, perso
         )
         .order_by("pk")
     )
+    rows = list(
+        Finding.objects.filter(supervision_level__gt=0).order_by("pk").values(*SUPERVISION_VALUES)
+    )
+    for row in rows:
+        orders = SupervisionOrder.objects.filter(finding_id=row["pk"]).order_by("level")
+        row["orders"] = list(orders.values("pk", "year", "sequence"))
 
     expected = Template(SUPERVISION_TEMPLATE).render(Context({"page": findings}))
-    assert supervision_rows(findings) == expected
+    assert supervision_rows(rows) == expected
     assert supervision_rows([]) == Template(SUPERVISION_TEMPLATE).render(Context({"page": []}))
     assert "&lt;东华路&gt;" in expected and expected.count("notice-links") == 3
+    assert "status-red" in expected
+
+
+def test_the_supervision_list_shows_each_findings_orders(make_finding, personas, client_for):
+    supervised = make_finding("rectifying")
+    supervised.supervise(actor=personas.office_admin, level=SupervisionLevel.NORMAL)
+    make_finding("assigned").supervise(actor=personas.office_admin, level=SupervisionLevel.NORMAL)
+    numbers = [o.number for o in SupervisionOrder.objects.order_by("pk")]
+
+    html = client_for(personas.office_admin).get(reverse("inspections:supervision_list")).content
+    assert all(html.decode().count(number) == 1 for number in numbers)
 
 
 # inspections/_finding_cards.html, which `ledger_tags.finding_cards` replaces.
