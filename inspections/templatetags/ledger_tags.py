@@ -1,6 +1,7 @@
 """The ledger's tags: its part of the home page, and its rows and badges written in Python."""
 
 from django import template
+from django.template.defaulttags import querystring
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import conditional_escape, format_html
@@ -145,6 +146,33 @@ def finding_rows(rows):
             )
         )
     return mark_safe("".join(html))
+
+
+@register.simple_tag(takes_context=True)
+def ledger_count_links(context, counts, overdue_count):
+    """The counts bar's links: one per status with findings, then the overdue ones, each
+    keeping the filters in force (a template loop of querystring tags cost more)."""
+    links = "".join(
+        format_html(
+            '<a class="badge text-bg-light border fw-normal text-decoration-none" href="{}">'
+            "{} <strong>{}</strong></a>",
+            querystring(context, status=value, page=None),
+            label,
+            n,
+        )
+        for value, label, n in counts
+        if n
+    )
+    overdue = ""
+    if overdue_count:
+        overdue = format_html(
+            '<a class="badge text-bg-danger fw-normal text-decoration-none" href="{}">{} '
+            "<strong>{}</strong></a>",
+            querystring(context, overdue="true", page=None),
+            _("Overdue"),
+            overdue_count,
+        )
+    return mark_safe(f"{links}\n  {overdue}")
 
 
 @register.filter

@@ -4,12 +4,17 @@ they replace (kept here as the reference)."""
 import datetime
 
 from django.db.models import Prefetch
-from django.template import Context, Template
+from django.template import Context, RequestContext, Template
 from django.urls import reverse
 
 from campaign.models import EvaluationSystem, IndicatorNode, Standard
-from inspections.models import Finding, SupervisionLevel, SupervisionOrder
-from inspections.templatetags.ledger_tags import finding_cards, finding_rows, supervision_rows
+from inspections.models import Finding, Status, SupervisionLevel, SupervisionOrder
+from inspections.templatetags.ledger_tags import (
+    finding_cards,
+    finding_rows,
+    ledger_count_links,
+    supervision_rows,
+)
 from inspections.views import CARD_VALUES, ROW_VALUES, SUPERVISION_VALUES
 
 ROW_TEMPLATE = """{% load ledger_tags %}{% for f in page %}
@@ -162,3 +167,21 @@ def test_cards_are_the_markup_of_the_cards_template(make_finding):
     cards = finding_cards(rows)
     assert "经 12345 &lt;热线&gt;" in cards and "&lt;东华路&gt;" in cards
     assert "status-red" in cards and "bg-warning-subtle" in cards
+
+
+# The counts bar's links as inspections/_finding_table.html wrote them in a loop.
+COUNT_LINKS_TEMPLATE = """{% load i18n %}{% for value, label, n in counts %}{% if n %}<a class="badge text-bg-light border fw-normal text-decoration-none" href="{% querystring status=value page=None %}">{{ label }} <strong>{{ n }}</strong></a>{% endif %}{% endfor %}
+  {% if overdue_count %}<a class="badge text-bg-danger fw-normal text-decoration-none" href="{% querystring overdue='true' page=None %}">{% translate "Overdue" %} <strong>{{ overdue_count }}</strong></a>{% endif %}"""  # noqa: E501
+
+
+def test_count_links_are_the_markup_of_the_template_loop(rf):
+    request = rf.get("/ledger/", {"q": '<东华路> & "1"', "page": "3", "status": "closed"})
+    shown = [3, 0, "1000+"]
+    counts = [
+        (value, label, n) for (value, label), n in zip(Status.choices[:3], shown, strict=True)
+    ]
+    for overdue_count in (2, 0):
+        context = RequestContext(request, {"counts": counts, "overdue_count": overdue_count})
+        expected = Template(COUNT_LINKS_TEMPLATE).render(context)
+        assert ledger_count_links(context, counts, overdue_count) == expected
+    assert "&amp;" in expected and "page=" not in expected and "1000+" in expected
