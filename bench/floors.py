@@ -37,7 +37,13 @@ def findings(request):
         "address", "territory__name", "unit__name", "deadline", "status", "supervision_level",
         "relapse_of_id",
     ]  # fmt: skip
-    return JsonResponse({"rows": _page(qs, request, 30, fields)}, safe=False)
+    # As the ledger reads its page: the ids in the ledger_scope index first, then their rows.
+    ids = qs.values("pk")
+    number = max(int(request.GET.get("page") or 1), 1)
+    ids = ids[(number - 1) * 30 : number * 30]
+    order = qs.query.order_by or Finding._meta.ordering
+    rows = Finding.objects.filter(pk__in=ids).order_by(*order).values(*fields)
+    return JsonResponse({"rows": list(rows)}, safe=False)
 
 
 def tasks(request):
@@ -119,12 +125,26 @@ def inbox(request):
 
 
 def supervision(request):
-    from inspections.models import Finding
+    """The supervision list's page: 50 supervised findings (open ones unless ?show=all) in its
+    order, with the columns a row shows, and the numbered orders of those findings."""
+    from inspections.models import OPEN, Finding, SupervisionOrder
 
     campaign = current_campaign_or_404(request)
-    qs = Finding.objects.visible_to(request.user).filter(campaign=campaign, supervision_level__gt=0)
-    fields = ["pk", "description", "status", "deadline", "supervision_level", "unit__name"]
-    return JsonResponse({"rows": _page(qs, request, 30, fields)})
+    qs = (
+        Finding.objects.visible_to(request.user)
+        .filter(campaign=campaign, supervision_level__gt=0)
+        .order_by("-supervision_level", "deadline", "pk")
+    )
+    if request.GET.get("show", "open") == "open":
+        qs = qs.filter(status__in=OPEN)
+    fields = [
+        "pk", "found_on", "address", "deadline", "status", "supervision_level", "category__name",
+        "unit__name",
+    ]  # fmt: skip
+    rows = _page(qs, request, 50, fields)
+    orders = SupervisionOrder.objects.filter(finding_id__in=[row["pk"] for row in rows])
+    orders = orders.order_by("level").values("pk", "finding_id", "year", "sequence")
+    return JsonResponse({"rows": rows, "orders": list(orders)})
 
 
 def units(request):

@@ -1,15 +1,26 @@
 """The ledger's tags: its part of the home page, and its rows and badges written in Python."""
 
 from django import template
+from django.template.defaulttags import querystring
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
-from campaign.links import pk_url
+from campaign.links import pk_url, pk_url_parts
 from campaign.templatetags.site_tags import to_do_tiles, truncated
 from inspections.filters import TO_DO, FindingFilter, to_do_keys
-from inspections.models import Finding
+from inspections.models import (
+    STATUS_COLOURS,
+    UNIT_PENDING,
+    Finding,
+    Severity,
+    Status,
+    SupervisionLevel,
+    finding_code,
+    supervision_order_number,
+)
 
 register = template.Library()
 
@@ -40,22 +51,22 @@ def ledger_to_dos(context):
 # here, not included per row (two includes per row were a tenth of the ledger's render).
 
 
-@register.filter
-def finding_status(finding):
+def _status_badges(status, supervision_level, relapse_of_id):
     """The status badge, and the supervision and relapse badges when they apply."""
+    colour = STATUS_COLOURS[status]
     html = format_html(
         '<span class="badge text-bg-{}{}">{}</span>',
-        finding.colour,
-        " border" if finding.colour == "light" else "",
-        finding.get_status_display(),
+        colour,
+        " border" if colour == "light" else "",
+        Status(status).label,
     )
-    if finding.supervision_level:
+    if supervision_level:
         html += format_html(
             ' <span class="badge bg-danger-subtle text-danger-emphasis border'
             ' border-danger-subtle">{}</span>',
-            finding.get_supervision_level_display(),
+            SupervisionLevel(supervision_level).label,
         )
-    if finding.relapse_of_id:
+    if relapse_of_id:
         html += format_html(
             ' <span class="badge bg-warning-subtle text-warning-emphasis border">{}</span>',
             _("Relapse"),
@@ -63,18 +74,27 @@ def finding_status(finding):
     return html
 
 
-@register.filter
-def finding_deadline(finding):
+def _deadline(deadline, overdue):
     """The rectification deadline, red with "overdue" once it has passed; — without one."""
-    if not finding.deadline:
+    if not deadline:
         return "—"
-    if finding.is_overdue():
+    if overdue:
         return format_html(
             '<span class="status-red fw-semibold">{} · {}</span>',
-            finding.deadline.isoformat(),
+            deadline.isoformat(),
             _("overdue"),
         )
-    return format_html("<span>{}</span>", finding.deadline.isoformat())
+    return format_html("<span>{}</span>", deadline.isoformat())
+
+
+@register.filter
+def finding_status(finding):
+    return _status_badges(finding.status, finding.supervision_level, finding.relapse_of_id)
+
+
+@register.filter
+def finding_deadline(finding):
+    return _deadline(finding.deadline, finding.is_overdue())
 
 
 def _or_dash(value):
@@ -82,116 +102,169 @@ def _or_dash(value):
 
 
 @register.simple_tag
-def finding_rows(findings):
-    """The ledger table's rows (select_related category, unit, territory and standard): the
-    markup a per-row template would write, escaped here, at a fraction of its cost."""
-    rows = []
-    for f in findings:
-        standard = f.standard
-        territory = f.territory
-        rows.append(
+def finding_rows(rows):
+    """The ledger table's rows, from value rows of `inspections.views.ROW_VALUES`: the markup
+    a per-row template would write, escaped here, at a fraction of its cost."""
+    today = timezone.localdate()
+    before, after = pk_url_parts("inspections:finding_detail")
+    html = []
+    for f in rows:
+        status, deadline = f["status"], f["deadline"]
+        standard, territory = f["standard__code"], f["territory__name"]
+        overdue = status in UNIT_PENDING and deadline is not None and deadline < today
+        html.append(
             "\n      <tr>"
-            f'\n        <td class="text-nowrap"><a href="{conditional_escape(f.get_absolute_url())}">'
-            f"{conditional_escape(f.code)}</a></td>"
-            f'\n        <td class="text-nowrap">{f.found_on:%m-%d}</td>'
-            f"\n        <td>{_or_dash(f.category)}"
-            f'<div class="small text-muted">{conditional_escape(f.get_severity_display())}</div></td>'
-            f"\n        <td>{conditional_escape(truncated(f.description, 50))}"
+            f'\n        <td class="text-nowrap"><a href="{before}{f["pk"]}{after}">'
+            f"{finding_code(f['found_on'], f['pk'])}</a></td>"
+            f'\n        <td class="text-nowrap">{f["found_on"]:%m-%d}</td>'
+            f"\n        <td>{_or_dash(f['category__name'])}"
+            f'<div class="small text-muted">{conditional_escape(Severity(f["severity"]).label)}'
+            "</div></td>"
+            f"\n        <td>{conditional_escape(truncated(f['description'], 50))}"
             + (
-                f'<div class="small text-muted">{conditional_escape(standard.code)}</div>'
-                if standard
+                f'<div class="small text-muted">{conditional_escape(standard)}</div>'
+                if standard is not None
                 else ""
             )
-            + f"</td>\n        <td>{conditional_escape(truncated(f.address, 30))}"
+            + f"</td>\n        <td>{conditional_escape(truncated(f['address'], 30))}"
             + (
                 f'<div class="small text-muted">{conditional_escape(territory)}</div>'
-                if territory
+                if territory is not None
                 else ""
             )
-            + f"</td>\n        <td>{_or_dash(f.unit)}</td>"
-            f'\n        <td class="text-nowrap">{conditional_escape(finding_deadline(f))}</td>'
-            f"\n        <td>{finding_status(f)}</td>"
-            "\n      </tr>\n    "
+            + f"</td>\n        <td>{_or_dash(f['unit__name'])}</td>"
+            f'\n        <td class="text-nowrap">{conditional_escape(_deadline(deadline, overdue))}'
+            "</td>"
+            f"\n        <td>{_status_badges(status, f['supervision_level'], f['relapse_of_id'])}"
+            "</td>\n      </tr>\n    "
         )
-    if not rows:
-        rows.append(
+    if not html:
+        html.append(
             format_html(
                 '\n      <tr><td colspan="8" class="text-center text-muted py-4">{}</td></tr>\n    ',
                 _("No findings match."),
             )
         )
-    return mark_safe("".join(rows))
+    return mark_safe("".join(html))
+
+
+@register.simple_tag(takes_context=True)
+def ledger_count_links(context, counts, overdue_count):
+    """The counts bar's links: one per status with findings, then the overdue ones, each
+    keeping the filters in force (a template loop of querystring tags cost more)."""
+    links = "".join(
+        format_html(
+            '<a class="badge text-bg-light border fw-normal text-decoration-none" href="{}">'
+            "{} <strong>{}</strong></a>",
+            querystring(context, status=value, page=None),
+            label,
+            n,
+        )
+        for value, label, n in counts
+        if n
+    )
+    overdue = ""
+    if overdue_count:
+        overdue = format_html(
+            '<a class="badge text-bg-danger fw-normal text-decoration-none" href="{}">{} '
+            "<strong>{}</strong></a>",
+            querystring(context, overdue="true", page=None),
+            _("Overdue"),
+            overdue_count,
+        )
+    return mark_safe(f"{links}\n  {overdue}")
 
 
 @register.filter
 def notice_links(order):
     """The downloads of one supervision order's notice (督办通知单), PDF and Word."""
+    return _notice_links(order.pk)
+
+
+def _notice_links(pk):
     return format_html(
         '\n<div class="notice-links text-nowrap"><a href="{}" download>{}</a> · '
         '<a href="{}" download>{}</a></div>\n',
-        pk_url("inspections:supervisionorder_pdf", order.pk),
+        pk_url("inspections:supervisionorder_pdf", pk),
         _("Notice (PDF)"),
-        pk_url("inspections:supervisionorder_docx", order.pk),
+        pk_url("inspections:supervisionorder_docx", pk),
         _("Notice (Word)"),
     )
 
 
 @register.simple_tag
-def supervision_rows(findings):
-    """The supervision list's rows (select_related unit and category, supervision orders
-    prefetched), written as `finding_rows` is."""
-    rows = []
-    for f in findings:
+def supervision_rows(rows):
+    """The supervision list's rows, from value rows of `inspections.views.SUPERVISION_VALUES`
+    each with its orders' values (pk, year, sequence) under "orders", written as
+    `finding_rows` is."""
+    today = timezone.localdate()
+    before, after = pk_url_parts("inspections:finding_detail")
+    html = []
+    for f in rows:
+        status, deadline = f["status"], f["deadline"]
+        overdue = status in UNIT_PENDING and deadline is not None and deadline < today
         orders = "".join(
-            f'<div class="text-nowrap">{conditional_escape(o.number)}</div>{notice_links(o)}'
-            for o in f.supervision_orders.all()
+            '<div class="text-nowrap">'
+            f"{conditional_escape(supervision_order_number(o['year'], o['sequence']))}</div>"
+            f"{_notice_links(o['pk'])}"
+            for o in f["orders"]
         )
-        category = conditional_escape(f.category) if f.category is not None else ""
-        rows.append(
+        category = f["category__name"]
+        category = conditional_escape(category) if category is not None else ""
+        html.append(
             "\n    <tr>"
             f'\n      <td class="small">{orders}</td>'
             '\n      <td><span class="badge text-bg-danger">'
-            f"{conditional_escape(f.get_supervision_level_display())}</span></td>"
-            f'\n      <td><a href="{conditional_escape(f.get_absolute_url())}">'
-            f"{conditional_escape(f.code)}</a> {category}"
-            f'<div class="small text-muted">{conditional_escape(truncated(f.address, 30))}</div></td>'
-            f"\n      <td>{_or_dash(f.unit)}</td>"
-            f'\n      <td class="text-nowrap">{conditional_escape(finding_deadline(f))}</td>'
-            f"\n      <td>{conditional_escape(f.get_status_display())}</td>"
+            f"{conditional_escape(SupervisionLevel(f['supervision_level']).label)}</span></td>"
+            f'\n      <td><a href="{before}{f["pk"]}{after}">'
+            f"{finding_code(f['found_on'], f['pk'])}</a> {category}"
+            f'<div class="small text-muted">{conditional_escape(truncated(f["address"], 30))}'
+            "</div></td>"
+            f"\n      <td>{_or_dash(f['unit__name'])}</td>"
+            f'\n      <td class="text-nowrap">{conditional_escape(_deadline(deadline, overdue))}'
+            "</td>"
+            f"\n      <td>{conditional_escape(Status(status).label)}</td>"
             "\n    </tr>\n  "
         )
-    if not rows:
-        rows.append(
+    if not html:
+        html.append(
             format_html(
                 '\n    <tr><td colspan="6" class="text-center text-muted py-4">{}</td></tr>\n  ',
                 _("No findings are under supervision."),
             )
         )
-    return mark_safe("".join(rows))
+    return mark_safe("".join(html))
 
 
 @register.simple_tag
-def finding_cards(findings):
-    """Findings as a list of cards (the inbox, an inspection's findings; select_related
-    category and unit), written as `finding_rows` is."""
+def finding_cards(rows):
+    """Findings as a list of cards (the inbox, an inspection's findings), from value rows of
+    `inspections.views.CARD_VALUES`, written as `finding_rows` is."""
+    today = timezone.localdate()
+    before, after = pk_url_parts("inspections:finding_detail")
     cards = []
-    for f in findings:
-        category = _or_dash(f.category)
+    for f in rows:
+        status, deadline = f["status"], f["deadline"]
+        overdue = status in UNIT_PENDING and deadline is not None and deadline < today
         channel = ""
-        if f.channel:
-            via = _("via %(channel)s") % {"channel": conditional_escape(f.channel)}
+        if f["channel"]:
+            via = _("via %(channel)s") % {"channel": conditional_escape(f["channel"])}
             channel = f' <span class="badge text-bg-light border">{via}</span>'
-        unit = conditional_escape(f.unit) if f.unit is not None else ""
+        unit = conditional_escape(f["unit__name"]) if f["unit__name"] is not None else ""
         cards.append(
             '\n  <a class="list-group-item list-group-item-action"'
-            f' href="{conditional_escape(f.get_absolute_url())}">'
+            f' href="{before}{f["pk"]}{after}">'
             '\n    <div class="d-flex justify-content-between gap-2"><span class="fw-semibold">'
-            f"{category} · {conditional_escape(truncated(f.address, 28))}</span>"
-            f'<span class="text-muted small text-nowrap">{conditional_escape(f.code)}</span></div>'
+            f"{_or_dash(f['category__name'])} · {conditional_escape(truncated(f['address'], 28))}"
+            "</span>"
+            '<span class="text-muted small text-nowrap">'
+            f"{finding_code(f['found_on'], f['pk'])}</span></div>"
             '\n    <div class="small text-body-secondary">'
-            f"{conditional_escape(truncated(f.description, 70))}</div>"
-            f'\n    <div class="small mt-1">{finding_status(f)} <span class="text-muted">{unit}'
-            f"</span> {conditional_escape(finding_deadline(f))}{channel}</div>"
+            f"{conditional_escape(truncated(f['description'], 70))}</div>"
+            '\n    <div class="small mt-1">'
+            f"{_status_badges(status, f['supervision_level'], f['relapse_of_id'])}"
+            f' <span class="text-muted">{unit}</span>'
+            f" {conditional_escape(_deadline(deadline, overdue))}{channel}</div>"
             "\n  </a>\n  "
         )
     if not cards:

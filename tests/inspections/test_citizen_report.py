@@ -55,7 +55,7 @@ def test_a_citizen_reports_without_signing_in_and_the_office_gets_a_registered_f
     assert str(finding.latitude) == "30.123456" and finding.photos.count() == 1
     inbox = client_for(personas.office_admin).get(reverse("inspections:finding_inbox"))
     triage = {key: items for key, _t, items in inbox.context["sections"]}["triage"]
-    assert [f.pk for f in triage] == [finding.pk]
+    assert [f["pk"] for f in triage] == [finding.pk]
 
 
 def test_a_report_needs_a_real_photo(campaign):

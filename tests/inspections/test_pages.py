@@ -253,7 +253,9 @@ def test_the_unit_inbox_lists_what_waits_for_the_unit(make_finding, personas, cl
     returned = make_finding("returned", address="二号点")
     closed = make_finding("closed", address="三号点")
     response = client_for(personas.street_liaison).get(reverse("inspections:finding_inbox"))
-    sections = {key: [f.pk for f in items] for key, _title, items in response.context["sections"]}
+    sections = {
+        key: [f["pk"] for f in items] for key, _title, items in response.context["sections"]
+    }
     assert sections["acknowledge"] == [assigned.pk]
     assert sections["rectify"] == [returned.pk]
     assert closed.pk not in sum(sections.values(), [])
@@ -262,7 +264,9 @@ def test_the_unit_inbox_lists_what_waits_for_the_unit(make_finding, personas, cl
 def test_the_inspector_inbox_offers_rectifications_to_verify(make_finding, personas, client_for):
     awaiting = make_finding("awaiting")
     response = client_for(personas.inspector).get(reverse("inspections:finding_inbox"))
-    sections = {key: [f.pk for f in items] for key, _title, items in response.context["sections"]}
+    sections = {
+        key: [f["pk"] for f in items] for key, _title, items in response.context["sections"]
+    }
     assert sections["verify"] == [awaiting.pk]
 
 
@@ -294,7 +298,7 @@ def test_the_ledger_filters_by_status_overdue_and_unit_below(
     url = reverse("inspections:finding_list")
 
     def listed(**params):
-        return [f.pk for f in client.get(url, params).context["page"]]
+        return [f["pk"] for f in client.get(url, params).context["page"]]
 
     assert listed(status="closed") == [closed.pk]
     assert listed(overdue="true") == [late.pk]
