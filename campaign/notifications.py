@@ -8,7 +8,7 @@ messages as outbox rows of the same transaction, sent after commit by the relay.
 from django.db import IntegrityError, transaction
 
 from .channels import route
-from .models import Notification
+from .models import Notification, change_unread_counts
 from .outbox import enqueue, handler
 
 
@@ -43,6 +43,7 @@ def notify(
                     url=url,
                     dedupe_key=dedupe_key,
                 )
+                change_unread_counts({person.pk: 1})
         except IntegrityError:
             continue  # already notified about this
         created.append(notification)
