@@ -1,5 +1,6 @@
 import secrets
 import uuid
+from collections import Counter
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
@@ -1129,13 +1130,11 @@ class NotificationQuerySet(models.QuerySet):
             rows = list(self.unread().select_for_update().values_list("pk", "recipient_id"))
             if not rows:
                 return 0
-            Notification.objects.filter(pk__in=[pk for pk, _ in rows]).update(
+            Notification.objects.filter(pk__in=[pk for pk, _recipient in rows]).update(
                 read_at=timezone.now()
             )
-            changes = {}
-            for _pk, recipient_id in rows:
-                changes[recipient_id] = changes.get(recipient_id, 0) - 1
-            change_unread_counts(changes)
+            read = Counter(recipient_id for _pk, recipient_id in rows)
+            change_unread_counts({person_id: -n for person_id, n in read.items()})
         return len(rows)
 
 
@@ -1213,8 +1212,10 @@ class Notification(models.Model):
 
 def change_unread_counts(changes):
     """Add `{person id: change}` to the people's unread counts (in the caller's transaction:
-    the notices' own change and the counts commit together)."""
-    for person_id, change in changes.items():
+    the notices' own change and the counts commit together). The rows are locked in id
+    order, as `notify` does, so two transactions counting for the same people never wait
+    for each other in a circle."""
+    for person_id, change in sorted(changes.items()):
         if change:
             Person.objects.filter(pk=person_id).update(
                 unread_notifications=models.F("unread_notifications") + change

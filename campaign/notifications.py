@@ -30,7 +30,9 @@ def notify(
     nothing new, so daily jobs can run again safely. Returns the notifications created.
     """
     created = []
-    for person in {p.pk: p for p in recipients if p is not None and p.is_active}.values():
+    people = {p.pk: p for p in recipients if p is not None and p.is_active}
+    # In id order: each notice locks its recipient's row (the unread count) until commit.
+    for _pk, person in sorted(people.items()):
         try:
             with transaction.atomic():
                 notification = Notification.objects.create(

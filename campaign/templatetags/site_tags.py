@@ -89,7 +89,8 @@ def navigation_bar(context):
 @functools.lru_cache(maxsize=256)
 def _navigation_parts(language, prefix, has_campaign, roles, may_audit, may_secure, badge, token):
     """The bar drawn in the active `language` and `prefix` (the caller's), split into text
-    and the names of the per-request values between."""
+    and the names of the per-request values between. Kept for the life of the process, like
+    a compiled template: an edited _nav.html shows after a restart."""
     html = render_to_string(
         "_nav.html",
         {
