@@ -9,14 +9,19 @@ class CampaignConfig(AppConfig):
     def ready(self):
         from celery.signals import task_postrun
         from django.core.signals import request_finished
+        from django.db.models.signals import post_delete
 
         from config.celery import log_execution_mode
 
         from . import tree_cache
+        from .models import Notification, notification_deleted
         from .uploads import discard_rolled_back_files
 
         log_execution_mode()
         tree_cache.connect()
+        post_delete.connect(
+            notification_deleted, sender=Notification, dispatch_uid="unread-count-deleted"
+        )
         # Files written by a transaction that rolled back go when the request or job ends.
         request_finished.connect(discard_rolled_back_files, dispatch_uid="discard-files")
         task_postrun.connect(discard_rolled_back_files, dispatch_uid="discard-files")

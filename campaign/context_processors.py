@@ -1,5 +1,4 @@
 from .access import scope_for
-from .models import Notification
 
 
 def navigation(request):
@@ -14,5 +13,6 @@ def navigation(request):
         "current_campaign": campaign,
         "nav_roles": roles,
         "nav_is_office_admin": bool(campaign) and scope.is_office_admin(campaign),
-        "nav_unread_count": Notification.objects.filter(recipient=user).unread().count(),
+        # Kept on the person's row, read by every request already (no count per page).
+        "nav_unread_count": user.unread_notifications,
     }

@@ -1,5 +1,6 @@
 import secrets
 import uuid
+from collections import Counter
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
@@ -82,6 +83,11 @@ class Person(AbstractUser):
     title = models.CharField(_("job title"), max_length=100, blank=True)
     # Set when someone else chose the password: the person must choose their own at next sign-in.
     must_change_password = models.BooleanField(_("must change password"), default=False)
+    # The bell's number on every page, read with the person instead of counted per page. Kept
+    # in the same transaction as every notice made, read, handed over or deleted
+    # (`change_unread_counts`); not a PositiveIntegerField so that a miscount never stops
+    # anyone reading their notices.
+    unread_notifications = models.IntegerField(default=0, editable=False)
 
     class Meta:
         verbose_name = _("person")
@@ -1114,6 +1120,23 @@ class NotificationQuerySet(models.QuerySet):
     def unread(self):
         return self.filter(read_at__isnull=True)
 
+    def mark_read(self):
+        """Mark these notices read and take them off their recipients' unread counts.
+
+        The unread rows are locked first, so two requests reading the same notices count
+        each once. Returns how many were unread.
+        """
+        with transaction.atomic():
+            rows = list(self.unread().select_for_update().values_list("pk", "recipient_id"))
+            if not rows:
+                return 0
+            Notification.objects.filter(pk__in=[pk for pk, _recipient in rows]).update(
+                read_at=timezone.now()
+            )
+            read = Counter(recipient_id for _pk, recipient_id in rows)
+            change_unread_counts({person_id: -n for person_id, n in read.items()})
+        return len(rows)
+
 
 class Notification(models.Model):
     """An in-app message to one person (reminders, overdue warnings, assignments).
@@ -1185,6 +1208,24 @@ class Notification(models.Model):
 
     def __str__(self):
         return self.subject
+
+
+def change_unread_counts(changes):
+    """Add `{person id: change}` to the people's unread counts (in the caller's transaction:
+    the notices' own change and the counts commit together). The rows are locked in id
+    order, as `notify` does, so two transactions counting for the same people never wait
+    for each other in a circle."""
+    for person_id, change in sorted(changes.items()):
+        if change:
+            Person.objects.filter(pk=person_id).update(
+                unread_notifications=models.F("unread_notifications") + change
+            )
+
+
+def notification_deleted(sender, instance, **kwargs):
+    """A notice deleted with its campaign (or otherwise) leaves its recipient's count."""
+    if instance.read_at is None:
+        change_unread_counts({instance.recipient_id: -1})
 
 
 class Channel(models.TextChoices):

@@ -8,7 +8,7 @@ messages as outbox rows of the same transaction, sent after commit by the relay.
 from django.db import IntegrityError, transaction
 
 from .channels import route
-from .models import Notification
+from .models import Notification, change_unread_counts
 from .outbox import enqueue, handler
 
 
@@ -30,7 +30,9 @@ def notify(
     nothing new, so daily jobs can run again safely. Returns the notifications created.
     """
     created = []
-    for person in {p.pk: p for p in recipients if p is not None and p.is_active}.values():
+    people = {p.pk: p for p in recipients if p is not None and p.is_active}
+    # In id order: each notice locks its recipient's row (the unread count) until commit.
+    for _pk, person in sorted(people.items()):
         try:
             with transaction.atomic():
                 notification = Notification.objects.create(
@@ -43,6 +45,7 @@ def notify(
                     url=url,
                     dedupe_key=dedupe_key,
                 )
+                change_unread_counts({person.pk: 1})
         except IntegrityError:
             continue  # already notified about this
         created.append(notification)

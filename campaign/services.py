@@ -9,10 +9,18 @@ from dataclasses import dataclass, field
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .models import AuditEntry, FormSubmission, Membership, Notification, Person, Role, Unit
+from .models import (
+    AuditEntry,
+    FormSubmission,
+    Membership,
+    Notification,
+    Person,
+    Role,
+    Unit,
+    change_unread_counts,
+)
 from .workbook import (
     RowError,
     WorkbookInvalid,
@@ -609,11 +617,13 @@ def hand_over_open_items(*, old, new):
     belonged to the person are the unread notifications of the campaign: they move to the
     successor, or are copied when the old holder keeps another role there (their links may
     still serve them). A notification the successor already has is not duplicated.
+    Both people's unread counts change with them.
     """
     unread = Notification.objects.unread().filter(recipient=old.person, campaign=old.campaign)
     keeps_a_role = Membership.objects.filter(person=old.person, campaign=old.campaign).exists()
     moved = 0
-    for notification in unread:
+    # Locked, so a notice the old holder reads meanwhile is neither moved nor counted twice.
+    for notification in unread.select_for_update():
         if (
             notification.dedupe_key
             and Notification.objects.filter(
@@ -629,9 +639,10 @@ def hand_over_open_items(*, old, new):
             notification.recipient = new.person
             notification.save(update_fields=["recipient"])
         moved += 1
+    change_unread_counts({new.person.pk: moved, old.person.pk: 0 if keeps_a_role else -moved})
     if not keeps_a_role:
         # What did not move (already with the successor) is settled for the old holder.
-        unread.update(read_at=timezone.now())
+        unread.mark_read()
     return moved
 
 

@@ -525,7 +525,7 @@ def notification_list(request):
     response = render(
         request, "campaign/notification_list.html", {"page": page, "unread_ids": unread_ids}
     )
-    Notification.objects.filter(pk__in=unread_ids).update(read_at=timezone.now())
+    Notification.objects.filter(pk__in=unread_ids).mark_read()
     return response
 
 
