@@ -8,6 +8,7 @@ from django.utils.http import urlencode
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+from django_filters.widgets import BaseCSVWidget
 
 
 class Autocomplete(forms.Widget):
@@ -283,16 +284,8 @@ def _panel_field(field):
             f' for="{conditional_escape(field.id_for_label)}">{label}</label></div></div>'
         )
     elif kind == "checkboxselectmultiple":
-        boxes = "".join(
-            f'<span class="form-check form-check-inline">{choice.tag()} <label'
-            f' class="form-check-label" for="{conditional_escape(choice.id_for_label)}">'
-            f"{conditional_escape(choice.choice_label)}</label></span>"
-            for choice in field
-        )
-        html = (
-            f'<fieldset class="col-12"><legend class="form-label small mb-0">{label}</legend>'
-            f"{boxes}</fieldset>"
-        )
+        html = f'<fieldset class="col-12"><legend class="form-label small mb-0">{label}</legend>'
+        html += _panel_check_boxes(field) + "</fieldset>"
     else:
         html = (
             f'<div class="col-12 col-md-4 col-lg-3"><label class="form-label small mb-0"'
@@ -303,18 +296,54 @@ def _panel_field(field):
     return f"\n        \n        {html}\n        \n      "
 
 
+def _panel_check_boxes(field):
+    """A group of check boxes, each beside its label, kept while its choices are the same."""
+
+    def draw():
+        return "".join(
+            f'<span class="form-check form-check-inline">{choice.tag()} <label'
+            f' class="form-check-label" for="{conditional_escape(choice.id_for_label)}">'
+            f"{conditional_escape(choice.choice_label)}</label></span>"
+            for choice in field
+        )
+
+    widget = field.field.widget
+    if type(widget) is not forms.CheckboxSelectMultiple or field.field.localize:
+        return draw()
+    # What BoundField.subwidgets gives each check box.
+    attrs = {"id": widget.attrs.get("id") or field.auto_id}
+    attrs = widget.build_attrs(widget.attrs, field.build_widget_attrs(attrs if attrs["id"] else {}))
+    key = (
+        "check boxes",
+        field.html_name,
+        _key(attrs.items()),
+        tuple(widget.format_value(field.value())),
+        _key(_choices(field.field)),
+    )
+    return _drawn(key, draw)
+
+
 def _panel_widget(field):
     """`str(field)`; a plain drop-down is read straight from its choices (`_plain_select_html`)
     and kept while they are the same (`_drawn`)."""
     widget = field.field.widget
-    if type(widget) is not forms.Select or field.field.localize or field.field.show_hidden_initial:
+    value = field.value()
+    if type(widget).__bases__ == (BaseCSVWidget, forms.Select):  # a FilterSet's sort
+        # BaseCSVWidget.render: its drop-down draws one value, a text box several.
+        if widget._isiterable(value):
+            if len(value) > 1:
+                return str(field)
+            value = value[0] if value else ""
+    elif type(widget) is not forms.Select:
         return str(field)
-    # BoundField.as_widget's attributes and value.
+    if field.field.localize or field.field.show_hidden_initial:
+        return str(field)
+    # BoundField.as_widget's attributes.
     attrs = field.build_widget_attrs({}, widget)
     if field.auto_id and "id" not in widget.attrs:
         attrs.setdefault("id", field.auto_id)
     attrs = widget.build_attrs(widget.attrs, attrs)
-    values = widget.format_value(field.value())
+    values = widget.format_value(value)
     choices = _choices(field.field)
     return _drawn(
         ("select", field.html_name, _key(attrs.items()), tuple(values), _key(choices)),
@@ -333,7 +362,7 @@ def _choices(field):
     return choices + [iterator.choice(row) for row in field.queryset]
 
 
-# Drawn drop-downs by everything they show (`_drawn`), a few hundred kinds at most: the
+# Drawn drop-downs and check boxes by everything they show (`_drawn`), a few hundred at most: the
 # choices of a person's scope in two languages, times the values chosen.
 DRAWN = {}
 DRAWN_SIZE = 1000

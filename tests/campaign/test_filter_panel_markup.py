@@ -194,7 +194,8 @@ def test_a_panel_of_hand_made_fields_is_the_templates_markup(city, personas, rf)
 
 def test_a_changed_choice_shows_on_the_next_drawing(nasty_city, personas, rf):
     """Drawn drop-downs are kept for the next request only while their choices are the same:
-    a new category, a renamed district, point type or chosen unit shows at once."""
+    a new category, a renamed district, point type, command office or chosen unit shows at
+    once."""
     city, person = nasty_city, personas.office_admin
     new = get_template("_filter_panel.html")
 
@@ -208,6 +209,7 @@ def test_a_changed_choice_shows_on_the_next_drawing(nasty_city, personas, rf):
     for make in (ledger, points):
         assert "东城区 " in draw(make, chosen) and "东城区 " in draw(make, chosen)
     assert "垃圾分类" not in draw(ledger, chosen)
+    assert "指挥部（新）" not in draw(tasks, query(status=["returned"]))
     FindingCategory.objects.create(campaign=city.campaign, name="垃圾分类")
     city.east.name = "东城区（新）"
     city.east.save()
@@ -215,9 +217,12 @@ def test_a_changed_choice_shows_on_the_next_drawing(nasty_city, personas, rf):
     city.donghua.save()
     city.point_type.name = "农贸市场（新）"
     city.point_type.save()
+    city.command_office.name = "城市建设指挥部（新）"
+    city.command_office.save()
     ledger_panel, points_panel = draw(ledger, chosen), draw(points, chosen)
     assert "垃圾分类" in ledger_panel
     for panel in (ledger_panel, points_panel):
         assert "东城区（新）" in panel and "东城区 " not in panel
         assert 'value="东华街道（新）"' in panel
     assert "农贸市场（新）" in points_panel
+    assert "指挥部（新）" in draw(tasks, query(status=["returned"]))
