@@ -308,7 +308,8 @@ def _panel_check_boxes(field):
         )
 
     widget = field.field.widget
-    if type(widget) is not forms.CheckboxSelectMultiple or field.field.localize:
+    # Only a list of choices is sure to be what `draw()` reads, as it reads them again.
+    if type(widget) is not forms.CheckboxSelectMultiple or type(field.field.choices) is not list:
         return draw()
     # What BoundField.subwidgets gives each check box.
     attrs = {"id": widget.attrs.get("id") or field.auto_id}
@@ -327,17 +328,17 @@ def _panel_widget(field):
     """`str(field)`; a plain drop-down is read straight from its choices (`_plain_select_html`)
     and kept while they are the same (`_drawn`)."""
     widget = field.field.widget
+    sort = type(widget).__bases__ == (BaseCSVWidget, forms.Select)  # a FilterSet's sort
+    if not (sort or type(widget) is forms.Select) or field.field.localize:
+        return str(field)
+    if field.field.show_hidden_initial:
+        return str(field)
     value = field.value()
-    if type(widget).__bases__ == (BaseCSVWidget, forms.Select):  # a FilterSet's sort
+    if sort and widget._isiterable(value):
         # BaseCSVWidget.render: its drop-down draws one value, a text box several.
-        if widget._isiterable(value):
-            if len(value) > 1:
-                return str(field)
-            value = value[0] if value else ""
-    elif type(widget) is not forms.Select:
-        return str(field)
-    if field.field.localize or field.field.show_hidden_initial:
-        return str(field)
+        if len(value) > 1:
+            return str(field)
+        value = value[0] if value else ""
     # BoundField.as_widget's attributes.
     attrs = field.build_widget_attrs({}, widget)
     if field.auto_id and "id" not in widget.attrs:
