@@ -226,3 +226,16 @@ def test_a_changed_choice_shows_on_the_next_drawing(nasty_city, personas, rf):
         assert 'value="东华街道（新）"' in panel
     assert "农贸市场（新）" in points_panel
     assert "指挥部（新）" in draw(tasks, query(status=["returned"]))
+
+
+def test_the_kept_drawings_are_bounded(monkeypatch):
+    from campaign import widgets
+
+    monkeypatch.setattr(widgets, "DRAWN", {})
+    monkeypatch.setattr(widgets, "DRAWN_SIZE", 3)
+    for n in range(10):
+        assert widgets._drawn(("select", n), lambda n=n: f"<select>{n}</select>") == (
+            f"<select>{n}</select>"
+        )
+        assert len(widgets.DRAWN) <= 3
+    assert widgets._drawn(("select", 9), lambda: "drawn again") == "<select>9</select>"
