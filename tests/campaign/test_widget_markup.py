@@ -64,3 +64,21 @@ def test_autocomplete_written_in_python_is_the_templates_markup(city):
         assert shown[-1] == expected
     assert 'placeholder="全部 &quot;单位&quot; &lt;搜索&gt;" required' in shown[0]
     assert 'value="东华街道"' in shown[1]
+
+
+@pytest.mark.parametrize("widget", [forms.CheckboxSelectMultiple, forms.RadioSelect])
+def test_choices_of_check_boxes_written_in_python_are_the_templates_markup(widget):
+    """`render_option` writes each choice, its label wrapped around it or not."""
+    choices = [("a<b", 'x "&" <y>'), ("Group <g>", [("1", "one"), ("2", "二")]), ("3", "三")]
+    boxes = widget(choices=choices, attrs={"data-x": '"q"'})
+
+    def markup(renderer):
+        whole = boxes.render("f", ["1", "3"], attrs={"id": "id_f"}, renderer=renderer)
+        tags = [
+            boxes._render(option["template_name"], {"widget": option}, renderer)
+            for option in boxes.options("f", ["1", "3"], attrs={"id": "id_f"})
+        ]
+        return whole, tags
+
+    assert markup(FormRenderer()) == markup(TemplatesSetting())
+    assert 'for="id_f_1_0"><input type=' in markup(FormRenderer())[0]
