@@ -140,15 +140,20 @@ class TaskQuerySet(models.QuerySet):
         counted = counted_q(user, part="parts__", task="")
         return self.filter(deadline__lt=on).aggregate(n=Count("parts", filter=owed & counted))["n"]
 
-    def count_lights(self, on=None):
-        """How many of these tasks are red and how many yellow: the light's rule as a filter
-        (the parts joined once), not worked out task by task in every count."""
+    def count_statuses_and_lights(self, on=None):
+        """How many of these tasks are in each status (`{status: n}`) and how many are red
+        and yellow (`{"red": n, "yellow": n}`), in one query: the light's rule as a filter
+        (the parts looked up only for tasks due by the end of the yellow window), not worked
+        out task by task in every count."""
         on = on or timezone.localdate()
-        lit = self.filter(deadline__lte=warning_until(on)).filter(self._parts(owed_q(on)))
-        return lit.aggregate(
-            red=Count("pk", filter=Q(deadline__lt=on)),
-            yellow=Count("pk", filter=Q(deadline__gte=on)),
+        lit = Q(deadline__lte=warning_until(on)) & Q(self._parts(owed_q(on)))
+        counts = self.aggregate(
+            **{status: Count("pk", filter=Q(status=status)) for status in Task.Status.values},
+            red=Count("pk", filter=Q(deadline__lt=on) & lit),
+            yellow=Count("pk", filter=Q(deadline__gte=on) & lit),
         )
+        lights = {light: counts.pop(light) for light in ("red", "yellow")}
+        return counts, lights
 
     def with_light(self, on=None):
         """Each task with `light` for `on` (default today): the worst light of its parts."""

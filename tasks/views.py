@@ -4,7 +4,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import Count, F
+from django.db.models import F
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -97,8 +97,7 @@ def my_tasks(request):
     scope = scope_for(request.user)
     units = [m.unit for m in scope.memberships if m.campaign_id == campaign.pk and m.unit_id]
     tasks = Task.objects.visible_to(request.user).filter(campaign=campaign).for_units(units)
-    by_status = dict(tasks.values_list("status").annotate(n=Count("pk")).order_by())
-    lights = tasks.count_lights()
+    by_status, lights = tasks.count_statuses_and_lights()
     counts = {
         "all": sum(by_status.values()),
         "open": sum(by_status.get(s, 0) for s in Task.OPEN_STATUSES),
