@@ -115,16 +115,14 @@ def my_tasks(request):
     if show in shown:
         tasks = tasks.filter(status__in=shown[show])
     # Red first, then yellow, then by deadline: what needs doing today is at the top. The
-    # page's tasks are chosen with their urgency (their light as a rank), then read.
-    tasks = tasks.with_urgency().order_by("urgency", "deadline", "pk")
-    paginator = Paginator(tasks.values_list("pk", "urgency"), PAGE_SIZE)
+    # page's rows are read with their urgency (their light as a rank), in one query.
+    tasks = _rows(tasks.with_urgency()).order_by("urgency", "deadline", "pk")
+    paginator = Paginator(tasks, PAGE_SIZE)
     paginator.count = counts[show if show in shown else "all"]  # counted above, not again
     page = paginator.get_page(request.GET.get("page"))
-    urgency = dict(page.object_list)
-    rows = _rows(Task.objects.filter(pk__in=urgency)).in_bulk()
-    for pk, rank in urgency.items():
-        rows[pk].light = Task.URGENCY_LIGHTS[rank]
-    page.object_list = [rows[pk] for pk in urgency]
+    page.object_list = list(page.object_list)
+    for task in page.object_list:
+        task.light = Task.URGENCY_LIGHTS[task.urgency]
     return render(
         request,
         "tasks/my_tasks.html",
