@@ -2,11 +2,11 @@
 point was most of the page's own time. The markup is the template's it replaced."""
 
 from django import template
-from django.utils.html import conditional_escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 from campaign.links import pk_url_parts
+from campaign.templatetags.site_tags import escaped
 
 register = template.Library()
 
@@ -15,7 +15,7 @@ register = template.Library()
 def point_row(point):
     """One row of the point register (fieldwork/_point_table.html): `point` is one of the
     view's value rows (`fieldwork.views.POINT_ROW_FIELDS` and `open_findings`)."""
-    e = conditional_escape
+    e = escaped
     before, after = pk_url_parts("fieldwork:point_detail")
     badges = ""
     if not point["is_active"]:

@@ -4,7 +4,6 @@ Badges and rows are written here, not included per row: two includes and a dozen
 per row were most of the task list's render. The markup is the templates' it replaced."""
 
 import functools
-from html import escape
 
 from django import template
 from django.urls import reverse
@@ -15,7 +14,7 @@ from django.utils.translation import get_language, gettext_noop
 from django.utils.translation import gettext as _
 
 from campaign.links import pk_url_parts
-from campaign.templatetags.site_tags import to_do_tiles, truncated
+from campaign.templatetags.site_tags import escaped, to_do_tiles, truncated
 from tasks.filters import TO_DO, TaskFilter, to_do_keys
 from tasks.models import Task
 
@@ -54,37 +53,30 @@ _LIGHT_BADGES = {
 }
 
 
-def _escape(value):
-    """`conditional_escape()` of the plain text a row shows (names, titles, labels): the
-    standard library's escape that Django's calls, without its lazy-text wrapper (a tenth
-    of each row's time at ten per row)."""
-    return escape(str(value))
-
-
 @functools.cache
 def _words(language):
     """A table's translated words, escaped, in `language`: looked up once per language, not
     translated again in every row (a row's badges and cells needed five translations)."""
     with translation.override(language):
         return {
-            "status": {value: _escape(label) for value, label in Task.Status.choices},
-            "priority": {value: _escape(label) for value, label in Task.Priority.choices},
+            "status": {value: escaped(label) for value, label in Task.Status.choices},
+            "priority": {value: escaped(label) for value, label in Task.Priority.choices},
             "task_light": {
                 light: (
-                    f' <span class="badge text-bg-{colour}" title="{_escape(_(title))}">'
-                    f'<i class="bi bi-{icon}"></i> {_escape(_(label))}</span>'
+                    f' <span class="badge text-bg-{colour}" title="{escaped(_(title))}">'
+                    f'<i class="bi bi-{icon}"></i> {escaped(_(label))}</span>'
                 )
                 for light, (colour, title, icon, label) in _LIGHT_BADGES.items()
             },
             "part_light": {
                 light: (
                     f' <span class="badge text-bg-{colour}"><i class="bi bi-{icon}"></i>'
-                    f" {_escape(_(label))}</span>"
+                    f" {escaped(_(label))}</span>"
                 )
                 for light, (colour, _title, icon, label) in _LIGHT_BADGES.items()
             },
-            "select": _escape(_("Select")),
-            "progress": _escape(_("Progress")),
+            "select": escaped(_("Select")),
+            "progress": escaped(_("Progress")),
         }
 
 
@@ -93,14 +85,14 @@ def _status_badge(row, words, extra=""):
     border = " border" if colour == "light" else ""
     return (
         f'<span class="badge text-bg-{colour}{border}{extra}">'
-        f"{words['status'].get(row.status) or _escape(row.get_status_display())}</span>"
+        f"{words['status'].get(row.status) or escaped(row.get_status_display())}</span>"
     )
 
 
 def _task_badges(task, words):
     html = _status_badge(task, words) + words["task_light"].get(task.light, "")
     if task.priority != Task.Priority.NORMAL:
-        label = words["priority"].get(task.priority) or _escape(task.get_priority_display())
+        label = words["priority"].get(task.priority) or escaped(task.get_priority_display())
         html += f' <span class="badge text-bg-light border text-danger">{label}</span>'
     return html
 
@@ -123,7 +115,7 @@ def part_badges(part):
 def task_row(task, can_manage):
     """One row of the task list (tasks/_task_table.html): `task` from the list's rows, with
     `lead_unit_name`, `command_office_name` and `responsible_names`."""
-    e = _escape
+    e = escaped
     words = _words(get_language())
     before, after = pk_url_parts("tasks:task_detail")
     select = ""
@@ -150,7 +142,7 @@ def task_row(task, can_manage):
 @register.filter
 def task_card(task):
     """One card of "my tasks" (phones first): `task` from the list's rows."""
-    e = _escape
+    e = escaped
     words = _words(get_language())
     before, after = pk_url_parts("tasks:task_detail")
     border = {"red": " border-danger", "yellow": " border-warning"}.get(task.light, "")
