@@ -140,13 +140,13 @@ class TaskQuerySet(models.QuerySet):
         counted = counted_q(user, part="parts__", task="")
         return self.filter(deadline__lt=on).aggregate(n=Count("parts", filter=owed & counted))["n"]
 
-    def count_statuses_and_lights(self, on=None):
+    def count_statuses_and_lights(self, on=None, *, until=None):
         """How many of these tasks are in each status (`{status: n}`) and how many are red
         and yellow (`{"red": n, "yellow": n}`), in one query: the light's rule as a filter
         (the parts looked up only for tasks due by the end of the yellow window), not worked
-        out task by task in every count."""
+        out task by task in every count. `until` is `warning_until(on)`, when already read."""
         on = on or timezone.localdate()
-        lit = Q(deadline__lte=warning_until(on)) & Q(self._parts(owed_q(on)))
+        lit = Q(deadline__lte=until or warning_until(on)) & Q(self._parts(owed_q(on)))
         counts = self.aggregate(
             **{status: Count("pk", filter=Q(status=status)) for status in Task.Status.values},
             red=Count("pk", filter=Q(deadline__lt=on) & lit),
@@ -159,17 +159,17 @@ class TaskQuerySet(models.QuerySet):
         """Each task with `light` for `on` (default today): the worst light of its parts."""
         return self.annotate(light=self._light(on, red="red", yellow="yellow", other=""))
 
-    def with_urgency(self, on=None):
+    def with_urgency(self, on=None, *, until=None):
         """Each task with `urgency`: its light as a rank (`Task.URGENCY_LIGHTS`), to sort by
         without working the light out a second time."""
-        return self.annotate(urgency=self._light(on, red=0, yellow=1, other=2))
+        return self.annotate(urgency=self._light(on, red=0, yellow=1, other=2, until=until))
 
-    def _light(self, on, *, red, yellow, other):
+    def _light(self, on, *, red, yellow, other, until=None):
         # The same rule as a part's light, with the deadline read on the task's own row and
         # the parts looked up once, only for tasks due by the end of the yellow window.
         on = on or timezone.localdate()
         return Case(
-            When(deadline__gt=warning_until(on), then=Value(other)),
+            When(deadline__gt=until or warning_until(on), then=Value(other)),
             When(~self._parts(owed_q(on)), then=Value(other)),
             When(deadline__lt=on, then=Value(red)),
             default=Value(yellow),

@@ -39,7 +39,7 @@ from .forms import (
     TaskForm,
     WorkdayOverrideForm,
 )
-from .models import ProgressUpdate, Task, TaskEvidence
+from .models import ProgressUpdate, Task, TaskEvidence, warning_until
 from .permissions import can_manage_any, managed_offices, part_for, task_for
 from .services import (
     apply_progress,
@@ -97,7 +97,10 @@ def my_tasks(request):
     scope = scope_for(request.user)
     units = [m.unit for m in scope.memberships if m.campaign_id == campaign.pk and m.unit_id]
     tasks = Task.objects.visible_to(request.user).filter(campaign=campaign).for_units(units)
-    by_status, lights = tasks.count_statuses_and_lights()
+    # The counts and the page's order read the calendar once, for the same day.
+    on = timezone.localdate()
+    until = warning_until(on)
+    by_status, lights = tasks.count_statuses_and_lights(on, until=until)
     counts = {
         "all": sum(by_status.values()),
         "open": sum(by_status.get(s, 0) for s in Task.OPEN_STATUSES),
@@ -116,7 +119,7 @@ def my_tasks(request):
         tasks = tasks.filter(status__in=shown[show])
     # Red first, then yellow, then by deadline: what needs doing today is at the top. The
     # page's rows are read with their urgency (their light as a rank), in one query.
-    tasks = _rows(tasks.with_urgency()).order_by("urgency", "deadline", "pk")
+    tasks = _rows(tasks.with_urgency(on, until=until)).order_by("urgency", "deadline", "pk")
     paginator = Paginator(tasks, PAGE_SIZE)
     paginator.count = counts[show if show in shown else "all"]  # counted above, not again
     page = paginator.get_page(request.GET.get("page"))
