@@ -176,6 +176,22 @@ class TaskQuerySet(models.QuerySet):
         )
 
 
+def status_colour(status, light):
+    """Bootstrap colour of a task's (or part's) status badge: green accepted, red overdue,
+    yellow near; for list rows read as values as for model instances."""
+    if status == Task.Status.ACCEPTED:
+        return "success"
+    if light == "red":
+        return "danger"
+    if light == "yellow":
+        return "warning"
+    if status == Task.Status.SUBMITTED:
+        return "info"
+    if status == Task.Status.RETURNED:
+        return "secondary"
+    return "light"
+
+
 class Task(ChoiceLabels, models.Model):
     """A piece of work with a lead unit, a deadline and milestones, usually from a standard."""
 
@@ -305,21 +321,9 @@ class Task(ChoiceLabels, models.Model):
 
     @property
     def colour(self):
-        """Bootstrap colour of the status badge: green accepted, red overdue, yellow near.
-
-        Reads the `light` that `with_light()` annotates."""
-        light = getattr(self, "light", "")
-        if self.status == self.Status.ACCEPTED:
-            return "success"
-        if light == "red":
-            return "danger"
-        if light == "yellow":
-            return "warning"
-        if self.status == self.Status.SUBMITTED:
-            return "info"
-        if self.status == self.Status.RETURNED:
-            return "secondary"
-        return "light"
+        """Bootstrap colour of the status badge (`status_colour`), from the `light` that
+        `with_light()` annotates."""
+        return status_colour(self.status, getattr(self, "light", ""))
 
     # --- state changes ---------------------------------------------------------------
     # Every method below is built on `campaign.transitions.transition`: lock, version,

@@ -65,22 +65,29 @@ def _visible_tasks(request):
     return Task.objects.visible_to(request.user).filter(campaign=campaign)
 
 
-def _rows(tasks):
-    """What a list row shows (with `with_light()`): the lead unit's and command office's names
-    as columns, not model instances, and none of the task's other columns."""
-    return tasks.annotate(
-        lead_unit_name=F("lead_unit__name"), command_office_name=F("command_office__name")
-    ).only("title", "deadline", "status", "progress", "priority")
+# What a list row or card shows (tasks.templatetags.task_tags), besides its light.
+ROW_FIELDS = ["pk", "title", "deadline", "status", "progress", "priority"]
+
+
+def _rows(tasks, *annotated):
+    """The list's rows of `tasks` as value rows: the columns a row shows, the lead unit's and
+    command office's names, and the `annotated` values (its light or urgency)."""
+    return tasks.values(
+        *ROW_FIELDS,
+        *annotated,
+        lead_unit_name=F("lead_unit__name"),
+        command_office_name=F("command_office__name"),
+    )
 
 
 def _with_responsible_names(rows):
     """`responsible_names` on each row, in the unit tree's order: one query for the page."""
     names = {}
-    through = Task.responsible_units.through.objects.filter(task_id__in=[t.pk for t in rows])
+    through = Task.responsible_units.through.objects.filter(task_id__in=[t["pk"] for t in rows])
     for task_id, name in through.order_by("unit__path").values_list("task_id", "unit__name"):
         names.setdefault(task_id, []).append(name)
     for task in rows:
-        task.responsible_names = names.get(task.pk, [])
+        task["responsible_names"] = names.get(task["pk"], [])
     return rows
 
 
@@ -119,13 +126,13 @@ def my_tasks(request):
         tasks = tasks.filter(status__in=shown[show])
     # Red first, then yellow, then by deadline: what needs doing today is at the top. The
     # page's rows are read with their urgency (their light as a rank), in one query.
-    tasks = _rows(tasks.with_urgency(on, until=until)).order_by("urgency", "deadline", "pk")
-    paginator = Paginator(tasks, PAGE_SIZE)
+    tasks = _rows(tasks.with_urgency(on, until=until), "urgency")
+    paginator = Paginator(tasks.order_by("urgency", "deadline", "pk"), PAGE_SIZE)
     paginator.count = counts[show if show in shown else "all"]  # counted above, not again
     page = paginator.get_page(request.GET.get("page"))
     page.object_list = list(page.object_list)
     for task in page.object_list:
-        task.light = Task.URGENCY_LIGHTS[task.urgency]
+        task["light"] = Task.URGENCY_LIGHTS[task["urgency"]]
     return render(
         request,
         "tasks/my_tasks.html",
@@ -147,7 +154,11 @@ def task_list(request):
     # list, PostgreSQL hashes every overdue part of the campaign to show fifty rows (56 ms
     # at city size; 1 ms this way). Still one query.
     page.object_list = _with_responsible_names(
-        list(_rows(Task.objects.filter(pk__in=page.object_list).with_light()).order_by(*order))
+        list(
+            _rows(Task.objects.filter(pk__in=page.object_list).with_light(), "light").order_by(
+                *order
+            )
+        )
     )
     manager = can_manage_any(request.user, campaign)
     context = {

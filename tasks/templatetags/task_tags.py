@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from campaign.links import pk_url_parts
 from campaign.templatetags.site_tags import escaped, to_do_tiles, truncated
 from tasks.filters import TO_DO, TaskFilter, to_do_keys
-from tasks.models import Task
+from tasks.models import Task, status_colour
 
 register = template.Library()
 
@@ -80,19 +80,18 @@ def _words(language):
         }
 
 
-def _status_badge(row, words, extra=""):
-    colour = row.colour
+def _status_badge(status, light, words, extra=""):
+    colour = status_colour(status, light)
     border = " border" if colour == "light" else ""
-    return (
-        f'<span class="badge text-bg-{colour}{border}{extra}">'
-        f"{words['status'].get(row.status) or escaped(row.get_status_display())}</span>"
-    )
+    # A value outside the choices is shown as itself, as get_status_display() does.
+    label = words["status"].get(status) or escaped(status)
+    return f'<span class="badge text-bg-{colour}{border}{extra}">{label}</span>'
 
 
-def _task_badges(task, words):
-    html = _status_badge(task, words) + words["task_light"].get(task.light, "")
-    if task.priority != Task.Priority.NORMAL:
-        label = words["priority"].get(task.priority) or escaped(task.get_priority_display())
+def _task_badges(status, light, priority, words):
+    html = _status_badge(status, light, words) + words["task_light"].get(light, "")
+    if priority != Task.Priority.NORMAL:
+        label = words["priority"].get(priority) or escaped(priority)
         html += f' <span class="badge text-bg-light border text-danger">{label}</span>'
     return html
 
@@ -100,70 +99,77 @@ def _task_badges(task, words):
 @register.filter
 def task_badges(task):
     """The status badge, red or yellow when the deadline is past or near, and the priority."""
-    return mark_safe(_task_badges(task, _words(get_language())))
+    words = _words(get_language())
+    return mark_safe(_task_badges(task.status, task.light, task.priority, words))
 
 
 @register.filter
 def part_badges(part):
     """A unit's part: its status badge, red or yellow when its work is late or due soon."""
     words = _words(get_language())
-    html = _status_badge(part, words, " part-status") + words["part_light"].get(part.light, "")
+    html = _status_badge(part.status, part.light, words, " part-status")
+    html += words["part_light"].get(part.light, "")
     return mark_safe(f'<span class="text-nowrap">{html}</span>')
 
 
 @register.filter
 def task_row(task, can_manage):
-    """One row of the task list (tasks/_task_table.html): `task` from the list's rows, with
-    `lead_unit_name`, `command_office_name` and `responsible_names`."""
+    """One row of the task list (tasks/_task_table.html): `task` is one of the list's value
+    rows (`tasks.views.ROW_FIELDS`, `light` and `responsible_names`)."""
     e = escaped
     words = _words(get_language())
     before, after = pk_url_parts("tasks:task_detail")
+    pk, title, light = task["pk"], task["title"], task["light"]
     select = ""
     if can_manage:
         select = (
             '<td class="text-center cell-select"><input class="form-check-input" type="checkbox"'
-            f' name="tasks" value="{task.pk}" aria-label="{words["select"]} {e(task.title)}"></td>'
+            f' name="tasks" value="{pk}" aria-label="{words["select"]} {e(title)}"></td>'
         )
-    late = " text-danger fw-semibold" if task.light == "red" else ""
+    late = " text-danger fw-semibold" if light == "red" else ""
+    badges = _task_badges(task["status"], light, task["priority"], words)
     cells = [
         select,
-        f'<td><a href="{e(f"{before}{task.pk}{after}")}">{e(truncated(task.title, 80))}</a></td>',
-        f'<td class="text-nowrap">{e(task.lead_unit_name)}</td>',
+        f'<td><a href="{e(f"{before}{pk}{after}")}">{e(truncated(title, 80))}</a></td>',
+        f'<td class="text-nowrap">{e(task["lead_unit_name"])}</td>',
         '<td class="d-none d-lg-table-cell small">'
-        f"{'、'.join(e(name) for name in task.responsible_names) or '—'}</td>",
-        f'<td class="d-none d-md-table-cell small">{e(task.command_office_name or "—")}</td>',
-        f'<td class="text-nowrap{late}">{task.deadline.isoformat()}</td>',
-        f'<td class="text-end">{task.progress}%</td>',
-        f'<td class="small">{_task_badges(task, words)}</td>',
+        f"{'、'.join(e(name) for name in task['responsible_names']) or '—'}</td>",
+        f'<td class="d-none d-md-table-cell small">{e(task["command_office_name"] or "—")}</td>',
+        f'<td class="text-nowrap{late}">{task["deadline"].isoformat()}</td>',
+        f'<td class="text-end">{task["progress"]}%</td>',
+        f'<td class="small">{badges}</td>',
     ]
     return mark_safe("<tr>\n        " + "\n        ".join(cells) + "\n      </tr>")
 
 
 @register.filter
 def task_card(task):
-    """One card of "my tasks" (phones first): `task` from the list's rows."""
+    """One card of "my tasks" (phones first): `task` is one of the page's value rows
+    (`tasks.views.ROW_FIELDS` and `light`)."""
     e = escaped
     words = _words(get_language())
     before, after = pk_url_parts("tasks:task_detail")
-    border = {"red": " border-danger", "yellow": " border-warning"}.get(task.light, "")
-    late = "text-danger fw-semibold" if task.light == "red" else ""
-    done = " bg-success" if task.status == Task.Status.ACCEPTED else ""
+    pk, light, progress = task["pk"], task["light"], task["progress"]
+    border = {"red": " border-danger", "yellow": " border-warning"}.get(light, "")
+    late = "text-danger fw-semibold" if light == "red" else ""
+    done = " bg-success" if task["status"] == Task.Status.ACCEPTED else ""
+    badges = _task_badges(task["status"], light, task["priority"], words)
     return mark_safe(
         f'<a class="card text-decoration-none text-body task-card{border}"'
-        f' href="{e(f"{before}{task.pk}{after}")}">\n'
+        f' href="{e(f"{before}{pk}{after}")}">\n'
         '    <div class="card-body py-2">\n'
-        f'      <div class="fw-semibold mb-1">{e(task.title)}</div>\n'
-        f'      <div class="small mb-1">{_task_badges(task, words)}</div>\n'
+        f'      <div class="fw-semibold mb-1">{e(task["title"])}</div>\n'
+        f'      <div class="small mb-1">{badges}</div>\n'
         '      <div class="small text-muted d-flex flex-wrap gap-3">\n'
-        f'        <span><i class="bi bi-building"></i> {e(task.lead_unit_name)}</span>\n'
+        f'        <span><i class="bi bi-building"></i> {e(task["lead_unit_name"])}</span>\n'
         f'        <span class="{late}"><i class="bi bi-calendar-event"></i>'
-        f" {task.deadline.isoformat()}</span>\n"
+        f" {task['deadline'].isoformat()}</span>\n"
         "      </div>\n"
         f'      <div class="progress mt-2" role="progressbar" aria-label="{words["progress"]}"'
-        f' aria-valuenow="{task.progress}" aria-valuemin="0" aria-valuemax="100"'
+        f' aria-valuenow="{progress}" aria-valuemin="0" aria-valuemax="100"'
         ' style="height: 1.1rem">\n'
-        f'        <div class="progress-bar{done}" style="width: {task.progress}%">'
-        f"{task.progress}%</div>\n"
+        f'        <div class="progress-bar{done}" style="width: {progress}%">'
+        f"{progress}%</div>\n"
         "      </div>\n"
         "    </div>\n"
         "  </a>"
