@@ -246,6 +246,47 @@ def points(request):
     return JsonResponse({"rows": rows})
 
 
+def map_data(request):
+    """The map's markers: the located findings the person may see (open ones unless the filter
+    asks for a status), newest first, and their located points in use, at most the cap and one
+    more of each, with the open findings counted at those points; the columns a marker shows."""
+    from django.db.models import Count, Q
+
+    from fieldwork.models import Point
+    from fieldwork.views import MAP_MARKER_CAP
+    from inspections.filters import ledger_filter
+    from inspections.models import OPEN, Finding
+
+    campaign = current_campaign_or_404(request)
+    findings = ledger_filter(request.user, campaign, request.GET).qs
+    if not request.GET.get("status"):
+        findings = findings.filter(status__in=OPEN)
+    located = Q(latitude__isnull=False, longitude__isnull=False) | Q(
+        point__latitude__isnull=False, point__longitude__isnull=False
+    )
+    fields = [
+        "pk", "found_on", "latitude", "longitude", "point__latitude", "point__longitude",
+        "status", "description", "unit__name",
+    ]  # fmt: skip
+    rows = findings.filter(located).order_by("-found_on", "-pk").values(*fields)
+    points = list(
+        Point.objects.visible_to(request.user)
+        .filter(campaign=campaign, is_active=True, latitude__isnull=False, longitude__isnull=False)
+        .order_by("pk")
+        .values("pk", "name", "type__name", "latitude", "longitude")[: MAP_MARKER_CAP + 1]
+    )
+    open_findings = dict(
+        Finding.objects.visible_to(request.user)
+        .filter(point_id__in=[p["pk"] for p in points[:MAP_MARKER_CAP]], status__in=OPEN)
+        .order_by()
+        .values_list("point_id")
+        .annotate(n=Count("pk"))
+    )
+    for point in points:
+        point["open_findings"] = open_findings.get(point["pk"], 0)
+    return JsonResponse({"findings": list(rows[: MAP_MARKER_CAP + 1]), "points": points})
+
+
 def bulletins(request):
     from reports.models import Bulletin
 
@@ -354,6 +395,7 @@ urlpatterns = [
     path("findings/<int:pk>/", finding),
     path("tasks/<int:pk>/", task),
     path("points/", points),
+    path("map/", map_data),
     path("bulletins/", bulletins),
     path("rankings/", rankings),
     path("week/", week_figures),

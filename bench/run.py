@@ -103,7 +103,7 @@ def pages(ids):
         ("bulletins", "/reports/bulletins/", "/_floor/bulletins/", PERSONAS),
         ("points", "/field/points/", "/_floor/points/", PERSONAS),
         ("map", "/field/map/", None, PERSONAS),
-        ("map data", "/field/map/data/", None, PERSONAS),
+        ("map data", "/field/map/data/", "/_floor/map/", PERSONAS),
     ]
 
 

@@ -140,35 +140,56 @@ class TaskQuerySet(models.QuerySet):
         counted = counted_q(user, part="parts__", task="")
         return self.filter(deadline__lt=on).aggregate(n=Count("parts", filter=owed & counted))["n"]
 
-    def count_lights(self, on=None):
-        """How many of these tasks are red and how many yellow: the light's rule as a filter
-        (the parts joined once), not worked out task by task in every count."""
+    def count_statuses_and_lights(self, on=None, *, until=None):
+        """How many of these tasks are in each status (`{status: n}`) and how many are red
+        and yellow (`{"red": n, "yellow": n}`), in one query: the light's rule as a filter
+        (the parts looked up only for tasks due by the end of the yellow window), not worked
+        out task by task in every count. `until` is `warning_until(on)`, when already read."""
         on = on or timezone.localdate()
-        lit = self.filter(deadline__lte=warning_until(on)).filter(self._parts(owed_q(on)))
-        return lit.aggregate(
-            red=Count("pk", filter=Q(deadline__lt=on)),
-            yellow=Count("pk", filter=Q(deadline__gte=on)),
+        lit = Q(deadline__lte=until or warning_until(on)) & Q(self._parts(owed_q(on)))
+        counts = self.aggregate(
+            **{status: Count("pk", filter=Q(status=status)) for status in Task.Status.values},
+            red=Count("pk", filter=Q(deadline__lt=on) & lit),
+            yellow=Count("pk", filter=Q(deadline__gte=on) & lit),
         )
+        lights = {light: counts.pop(light) for light in ("red", "yellow")}
+        return counts, lights
 
     def with_light(self, on=None):
         """Each task with `light` for `on` (default today): the worst light of its parts."""
         return self.annotate(light=self._light(on, red="red", yellow="yellow", other=""))
 
-    def with_urgency(self, on=None):
+    def with_urgency(self, on=None, *, until=None):
         """Each task with `urgency`: its light as a rank (`Task.URGENCY_LIGHTS`), to sort by
         without working the light out a second time."""
-        return self.annotate(urgency=self._light(on, red=0, yellow=1, other=2))
+        return self.annotate(urgency=self._light(on, red=0, yellow=1, other=2, until=until))
 
-    def _light(self, on, *, red, yellow, other):
+    def _light(self, on, *, red, yellow, other, until=None):
         # The same rule as a part's light, with the deadline read on the task's own row and
         # the parts looked up once, only for tasks due by the end of the yellow window.
         on = on or timezone.localdate()
         return Case(
-            When(deadline__gt=warning_until(on), then=Value(other)),
+            When(deadline__gt=until or warning_until(on), then=Value(other)),
             When(~self._parts(owed_q(on)), then=Value(other)),
             When(deadline__lt=on, then=Value(red)),
             default=Value(yellow),
         )
+
+
+def status_colour(status, light):
+    """Bootstrap colour of a task's (or part's) status badge: green accepted, red overdue,
+    yellow near; for list rows read as values as for model instances."""
+    if status == Task.Status.ACCEPTED:
+        return "success"
+    if light == "red":
+        return "danger"
+    if light == "yellow":
+        return "warning"
+    if status == Task.Status.SUBMITTED:
+        return "info"
+    if status == Task.Status.RETURNED:
+        return "secondary"
+    return "light"
 
 
 class Task(ChoiceLabels, models.Model):
@@ -300,21 +321,9 @@ class Task(ChoiceLabels, models.Model):
 
     @property
     def colour(self):
-        """Bootstrap colour of the status badge: green accepted, red overdue, yellow near.
-
-        Reads the `light` that `with_light()` annotates."""
-        light = getattr(self, "light", "")
-        if self.status == self.Status.ACCEPTED:
-            return "success"
-        if light == "red":
-            return "danger"
-        if light == "yellow":
-            return "warning"
-        if self.status == self.Status.SUBMITTED:
-            return "info"
-        if self.status == self.Status.RETURNED:
-            return "secondary"
-        return "light"
+        """Bootstrap colour of the status badge (`status_colour`), from the `light` that
+        `with_light()` annotates."""
+        return status_colour(self.status, getattr(self, "light", ""))
 
     # --- state changes ---------------------------------------------------------------
     # Every method below is built on `campaign.transitions.transition`: lock, version,

@@ -4,7 +4,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import Count, F
+from django.db.models import F
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -39,7 +39,7 @@ from .forms import (
     TaskForm,
     WorkdayOverrideForm,
 )
-from .models import ProgressUpdate, Task, TaskEvidence
+from .models import ProgressUpdate, Task, TaskEvidence, warning_until
 from .permissions import can_manage_any, managed_offices, part_for, task_for
 from .services import (
     apply_progress,
@@ -65,22 +65,29 @@ def _visible_tasks(request):
     return Task.objects.visible_to(request.user).filter(campaign=campaign)
 
 
-def _rows(tasks):
-    """What a list row shows (with `with_light()`): the lead unit's and command office's names
-    as columns, not model instances, and none of the task's other columns."""
-    return tasks.annotate(
-        lead_unit_name=F("lead_unit__name"), command_office_name=F("command_office__name")
-    ).only("title", "deadline", "status", "progress", "priority")
+# What a list row or card shows (tasks.templatetags.task_tags), besides its light.
+ROW_FIELDS = ["pk", "title", "deadline", "status", "progress", "priority"]
+
+
+def _rows(tasks, *annotated):
+    """The list's rows of `tasks` as value rows: the columns a row shows, the lead unit's and
+    command office's names, and the `annotated` values (its light or urgency)."""
+    return tasks.values(
+        *ROW_FIELDS,
+        *annotated,
+        lead_unit_name=F("lead_unit__name"),
+        command_office_name=F("command_office__name"),
+    )
 
 
 def _with_responsible_names(rows):
     """`responsible_names` on each row, in the unit tree's order: one query for the page."""
     names = {}
-    through = Task.responsible_units.through.objects.filter(task_id__in=[t.pk for t in rows])
+    through = Task.responsible_units.through.objects.filter(task_id__in=[t["pk"] for t in rows])
     for task_id, name in through.order_by("unit__path").values_list("task_id", "unit__name"):
         names.setdefault(task_id, []).append(name)
     for task in rows:
-        task.responsible_names = names.get(task.pk, [])
+        task["responsible_names"] = names.get(task["pk"], [])
     return rows
 
 
@@ -97,8 +104,10 @@ def my_tasks(request):
     scope = scope_for(request.user)
     units = [m.unit for m in scope.memberships if m.campaign_id == campaign.pk and m.unit_id]
     tasks = Task.objects.visible_to(request.user).filter(campaign=campaign).for_units(units)
-    by_status = dict(tasks.values_list("status").annotate(n=Count("pk")).order_by())
-    lights = tasks.count_lights()
+    # The counts and the page's order read the calendar once, for the same day.
+    on = timezone.localdate()
+    until = warning_until(on)
+    by_status, lights = tasks.count_statuses_and_lights(on, until=until)
     counts = {
         "all": sum(by_status.values()),
         "open": sum(by_status.get(s, 0) for s in Task.OPEN_STATUSES),
@@ -116,16 +125,14 @@ def my_tasks(request):
     if show in shown:
         tasks = tasks.filter(status__in=shown[show])
     # Red first, then yellow, then by deadline: what needs doing today is at the top. The
-    # page's tasks are chosen with their urgency (their light as a rank), then read.
-    tasks = tasks.with_urgency().order_by("urgency", "deadline", "pk")
-    paginator = Paginator(tasks.values_list("pk", "urgency"), PAGE_SIZE)
+    # page's rows are read with their urgency (their light as a rank), in one query.
+    tasks = _rows(tasks.with_urgency(on, until=until), "urgency")
+    paginator = Paginator(tasks.order_by("urgency", "deadline", "pk"), PAGE_SIZE)
     paginator.count = counts[show if show in shown else "all"]  # counted above, not again
     page = paginator.get_page(request.GET.get("page"))
-    urgency = dict(page.object_list)
-    rows = _rows(Task.objects.filter(pk__in=urgency)).in_bulk()
-    for pk, rank in urgency.items():
-        rows[pk].light = Task.URGENCY_LIGHTS[rank]
-    page.object_list = [rows[pk] for pk in urgency]
+    page.object_list = list(page.object_list)
+    for task in page.object_list:
+        task["light"] = Task.URGENCY_LIGHTS[task["urgency"]]
     return render(
         request,
         "tasks/my_tasks.html",
@@ -147,7 +154,11 @@ def task_list(request):
     # list, PostgreSQL hashes every overdue part of the campaign to show fifty rows (56 ms
     # at city size; 1 ms this way). Still one query.
     page.object_list = _with_responsible_names(
-        list(_rows(Task.objects.filter(pk__in=page.object_list).with_light()).order_by(*order))
+        list(
+            _rows(Task.objects.filter(pk__in=page.object_list).with_light(), "light").order_by(
+                *order
+            )
+        )
     )
     manager = can_manage_any(request.user, campaign)
     context = {

@@ -32,6 +32,21 @@ def test_the_map_data_holds_points_and_open_findings_in_scope(
     assert len(office["points"]) == 2 and len(office["findings"]) == 2
 
 
+def test_a_finding_marker_has_its_own_coordinates_and_its_first_sixty_characters(
+    personas, client_for, make_point, finding_at
+):
+    """The database places each marker and cuts its text (issue 13, scale): the same JSON as
+    placing and cutting them in Python."""
+    market = make_point("东华农贸市场")
+    text = "<b>垃圾&未清运</b>" * 10
+    finding = finding_at(market, description=text, latitude="34.123456", longitude="113.5")
+    marker = markers(client_for(personas.office_admin))["findings"][0]
+    assert (marker["lat"], marker["lng"]) == (34.123456, 113.5)
+    assert marker["text"] == text[:60]
+    assert marker["code"] == finding.code and marker["url"] == finding.get_absolute_url()
+    assert marker["status_label"] == str(finding.get_status_display())
+
+
 def test_the_map_is_filtered_like_the_ledger(personas, client_for, city, make_point, finding_at):
     market = make_point("东华农贸市场")
     station = make_point("西关车站", type="交通场站", territory=city.xiguan)

@@ -68,8 +68,8 @@ def _template(markup):
     return Template("{% load i18n %}" + markup)
 
 
-def _as_templates_wrote_it(markup, **context):
-    with translation.override("zh-hans"):
+def _as_templates_wrote_it(markup, language="zh-hans", **context):
+    with translation.override(language):
         return _template(markup).render(Context(context))
 
 
@@ -109,25 +109,32 @@ def tasks(city):
 def test_the_task_lists_rows_are_the_templates_markup(tasks, personas, client_for):
     page = client_for(personas.office_admin).get(reverse("tasks:task_list")).context["page"]
     rows = list(page.object_list)
-    assert {row.pk for row in rows} == {task.pk for task in tasks}
-    assert {row.light for row in rows} == {"red", "yellow", ""}
+    assert {row["pk"] for row in rows} == {task.pk for task in tasks}
+    assert {row["light"] for row in rows} == {"red", "yellow", ""}
     full = Task.objects.with_light().select_related("lead_unit", "command_office").in_bulk()
-    for row in rows:
-        for can_manage in (True, False):
-            expected = _as_templates_wrote_it(ROW, task=full[row.pk], can_manage=can_manage)
-            with translation.override("zh-hans"):
-                assert task_row(row, can_manage) == expected
+    # In each language in turn: the rows' words are translated once per language.
+    for language in ("zh-hans", "en", "zh-hans"):
+        for row in rows:
+            for can_manage in (True, False):
+                expected = _as_templates_wrote_it(
+                    ROW, language, task=full[row["pk"]], can_manage=can_manage
+                )
+                with translation.override(language):
+                    assert task_row(row, can_manage) == expected
     assert any("&lt;b&gt;&quot;背街小巷&quot; &amp; 环境" in task_row(row, False) for row in rows)
 
 
 def test_my_tasks_cards_are_the_templates_markup(tasks, personas, client_for):
     response = client_for(personas.street_leader).get(reverse("tasks:task_mine"), {"show": "all"})
     cards = list(response.context["page"].object_list)
-    assert {card.pk for card in cards} == {task.pk for task in tasks}
+    assert {card["pk"] for card in cards} == {task.pk for task in tasks}
     full = Task.objects.with_light().select_related("lead_unit").in_bulk()
-    for card in cards:
-        with translation.override("zh-hans"):
-            assert task_card(card) == _as_templates_wrote_it(CARD, task=full[card.pk])
+    for language in ("en", "zh-hans"):
+        for card in cards:
+            with translation.override(language):
+                assert task_card(card) == _as_templates_wrote_it(
+                    CARD, language, task=full[card["pk"]]
+                )
 
 
 def test_the_task_pages_badges_are_the_templates_markup(tasks, personas, client_for):
