@@ -39,6 +39,14 @@ class Scope:
         self.units = [m.unit for m in ms if m.role in UNIT_ROLES]
         self.command_office_ids = {m.command_office_id for m in ms if m.role == Role.COMMAND_STAFF}
 
+    def sees(self, campaign_id):
+        """What decides the rows of `campaign_id` this person sees, as a key for cached views
+        of them: "all" when the campaign is theirs (whatever else they hold), else their
+        units' paths and command offices."""
+        if self.is_superuser or campaign_id in self.wide_campaign_ids:
+            return "all"
+        return repr((self.unit_paths, sorted(self.command_office_ids)))
+
     @cached_property
     def unit_ids(self):
         """Ids of the person's units and every unit below them (one indexed query per request).

@@ -13,12 +13,13 @@ class CampaignConfig(AppConfig):
 
         from config.celery import log_execution_mode
 
-        from . import tree_cache
+        from . import choices_cache, tree_cache
         from .models import Notification, notification_deleted
         from .uploads import discard_rolled_back_files
 
         log_execution_mode()
         tree_cache.connect()
+        choices_cache.connect()
         post_delete.connect(
             notification_deleted, sender=Notification, dispatch_uid="unread-count-deleted"
         )

@@ -31,11 +31,7 @@ def touch_trees(**lookup):
 
 def key(system, user):
     """The cache key of the person's unfiltered tree of `system`."""
-    scope = scope_for(user)
-    if scope.is_superuser or system.campaign_id in scope.wide_campaign_ids:
-        sees = "all"  # the campaign is theirs: every standard, whatever else they hold
-    else:
-        sees = repr((scope.unit_paths, sorted(scope.command_office_ids)))
+    sees = scope_for(user).sees(system.campaign_id)
     parts = repr((system.level_names, get_language(), get_script_prefix(), sees))
     digest = hashlib.blake2b(parts.encode(), digest_size=16).hexdigest()
     return f"system-tree:{system.pk}:{system.tree_version}:{digest}"

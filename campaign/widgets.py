@@ -356,6 +356,9 @@ def _choices(field):
     """A choice field's choices as a list. ModelChoiceIterator reads a model choice field's
     rows through a server-side cursor (three round trips on PostgreSQL); one query will do for
     a drop-down."""
+    kept = getattr(field, "kept_choices", None)  # set by `choices_cache.offer`
+    if kept is not None:
+        return kept()
     if not isinstance(field, forms.ModelChoiceField):
         return list(field.choices)
     iterator = field.choices

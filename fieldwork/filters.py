@@ -3,6 +3,7 @@ from django import forms
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from campaign import choices_cache
 from campaign.models import Unit
 from campaign.widgets import UnitAutocomplete
 
@@ -45,6 +46,9 @@ class PointFilter(django_filters.FilterSet):
         self.filters["type"].queryset = PointType.objects.filter(campaign=campaign)
         self.filters["district"].queryset = units.filter(kind=Unit.Kind.DISTRICT)
         self.filters["unit"].queryset = units
+        fields = self.form.fields
+        choices_cache.offer(fields["type"], campaign, user, "point types")
+        choices_cache.offer(fields["district"], campaign, user, "districts")
 
     @property
     def qs(self):

@@ -6,6 +6,7 @@ from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
+from campaign import choices_cache
 from campaign.access import scope_for
 from campaign.models import Standard, Unit
 from campaign.widgets import StandardAutocomplete, UnitAutocomplete
@@ -171,17 +172,27 @@ class FindingFilter(django_filters.FilterSet):
 
     @cached_property
     def districts(self):
-        """{id: (name, path)} of the districts the person may see, in tree order."""
-        units = Unit.objects.visible_to(self.user).filter(
-            campaign=self.campaign, kind=Unit.Kind.DISTRICT
-        )
-        return {pk: (name, path) for pk, name, path in units.values_list("pk", "name", "path")}
+        """{id: (name, path)} of the districts the person may see, in tree order (kept: not to
+        be changed)."""
+
+        def read():
+            units = Unit.objects.visible_to(self.user).filter(
+                campaign=self.campaign, kind=Unit.Kind.DISTRICT
+            )
+            return {pk: (name, path) for pk, name, path in units.values_list("pk", "name", "path")}
+
+        return choices_cache.choices(self.campaign, self.user, "district paths", read)
 
     @cached_property
     def categories(self):
         # Ordered as Meta.ordering within one campaign, without its join to the campaign.
         categories = FindingCategory.objects.filter(campaign=self.campaign)
-        return list(categories.order_by("position", "name").values_list("pk", "name"))
+        return choices_cache.choices(
+            self.campaign,
+            self.user,
+            "categories",
+            lambda: list(categories.order_by("position", "name").values_list("pk", "name")),
+        )
 
     def search(self, queryset, name, value):
         value = value.strip()

@@ -3,6 +3,7 @@ from django import forms
 from django.db.models import Count, Exists, F, OuterRef, Q, Window
 from django.utils.translation import gettext_lazy as _
 
+from campaign import choices_cache
 from campaign.access import scope_for
 from campaign.models import CommandOffice, IndicatorNode, Unit
 from campaign.widgets import UnitAutocomplete
@@ -118,6 +119,7 @@ class TaskFilter(django_filters.FilterSet):
             .order_by("system", "position")
         )
         self.form.fields["item"].label_from_instance = item_label
+        choices_cache.offer(self.form.fields["command_office"], campaign, user, "command offices")
 
     def filter_todo(self, queryset, name, value):
         return to_do(queryset, value, self.user, self.campaign)

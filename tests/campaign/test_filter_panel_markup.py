@@ -8,7 +8,7 @@ from django.template import engines
 from django.template.loader import get_template
 from django.utils import translation
 
-from campaign.models import EvaluationSystem, IndicatorNode, Standard
+from campaign.models import Campaign, EvaluationSystem, IndicatorNode, Standard
 from fieldwork.filters import PointFilter
 from fieldwork.models import PointType
 from inspections.filters import FindingFilter
@@ -86,17 +86,22 @@ def query(**values):
     return data
 
 
+def fresh(campaign):
+    """The campaign as a request reads it (with its current choices version)."""
+    return Campaign.objects.get(pk=campaign.pk)
+
+
 def ledger(city, person, data):
     # Not `ledger_filter`, which answers 404 to an out-of-scope value: drawn here all the same.
-    return FindingFilter(data, campaign=city.campaign, user=person)
+    return FindingFilter(data, campaign=fresh(city.campaign), user=person)
 
 
 def tasks(city, person, data):
-    return TaskFilter(data, user=person, campaign=city.campaign)
+    return TaskFilter(data, user=person, campaign=fresh(city.campaign))
 
 
 def points(city, person, data):
-    return PointFilter(data, user=person, campaign=city.campaign)
+    return PointFilter(data, user=person, campaign=fresh(city.campaign))
 
 
 def chosen(city):
