@@ -29,14 +29,18 @@ def touch_trees(**lookup):
     EvaluationSystem.objects.filter(**lookup).update(tree_version=F("tree_version") + 1)
 
 
+def sees(campaign_id, user):
+    """What decides which of a campaign's standards `user` sees, for a cache key."""
+    scope = scope_for(user)
+    if scope.is_superuser or campaign_id in scope.wide_campaign_ids:
+        return "all"  # the campaign is theirs: every standard, whatever else they hold
+    return repr((scope.unit_paths, sorted(scope.command_office_ids)))
+
+
 def key(system, user):
     """The cache key of the person's unfiltered tree of `system`."""
-    scope = scope_for(user)
-    if scope.is_superuser or system.campaign_id in scope.wide_campaign_ids:
-        sees = "all"  # the campaign is theirs: every standard, whatever else they hold
-    else:
-        sees = repr((scope.unit_paths, sorted(scope.command_office_ids)))
-    parts = repr((system.level_names, get_language(), get_script_prefix(), sees))
+    sees_ = sees(system.campaign_id, user)
+    parts = repr((system.level_names, get_language(), get_script_prefix(), sees_))
     digest = hashlib.blake2b(parts.encode(), digest_size=16).hexdigest()
     return f"system-tree:{system.pk}:{system.tree_version}:{digest}"
 
