@@ -44,7 +44,7 @@ from campaign.models import Unit
 from campaign.outbox import handler
 from campaign.workdays import WorkdayCalendar
 
-from .models import Bulletin, PeriodSnapshot, ScoringRule, UnitSnapshot
+from .models import Bulletin, BulletinSettings, PeriodSnapshot, ScoringRule, UnitSnapshot
 from .periods import ONE_DAY, normalise_period, period_bounds
 
 TWO_PLACES = Decimal("0.01")
@@ -314,9 +314,26 @@ class RankedRow(
     activity = UnitSnapshot.activity
 
 
-def recent_snapshots(campaign, count):
-    """(pk, period, rules) of the campaign's last `count` frozen weeks, newest first."""
-    return _snapshot_values(PeriodSnapshot.objects.filter(campaign=campaign)[:count])
+LIST_SETTINGS = ("list_size", "list_min_activity")
+
+
+def recent_snapshots_and_lists(campaign, count):
+    """(pk, period, rules) of the campaign's last `count` frozen weeks, newest first, and its
+    red and black lists' settings ({name: value} of LIST_SETTINGS), read together: the
+    rankings page needs both on every visit. Before the first frozen week the settings are
+    read on their own."""
+    values = list(
+        PeriodSnapshot.objects.filter(campaign=campaign)[:count].values_list(
+            "pk", "period", "rules", *(f"campaign__bulletin_settings__{n}" for n in LIST_SETTINGS)
+        )
+    )
+    if not values:
+        saved = BulletinSettings.for_campaign(campaign)
+        return [], {name: getattr(saved, name) for name in LIST_SETTINGS}
+    lists = dict(zip(LIST_SETTINGS, values[0][3:], strict=True))
+    if lists["list_size"] is None:  # none saved (the column is not null): the defaults
+        lists = {n: BulletinSettings._meta.get_field(n).get_default() for n in LIST_SETTINGS}
+    return [row[:3] for row in values], lists
 
 
 def _snapshot_values(snapshots):
