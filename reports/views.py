@@ -269,11 +269,23 @@ def bulletin_settings_edit(request):
 def bulletin_list(request):
     """The archive: every issue with its PDF, newest first."""
     campaign = current_campaign_or_404(request)
+    # The columns a row shows (the publisher by name), not the issue's figures or a person's
+    # whole row.
     bulletins = (
         Bulletin.objects.visible_to(request.user)
         .filter(campaign=campaign)
         .select_related("published_by")
-        .defer("data")
+        .only(
+            "number",
+            "document_number",
+            "period",
+            "is_backfill",
+            "status",
+            "published_at",
+            "pdf",
+            "published_by__name",
+            "published_by__username",
+        )
     )
     filterset = BulletinFilter(request.GET or None, queryset=bulletins)
     context = {
