@@ -600,9 +600,14 @@ class Finding(ChoiceLabels, models.Model):
             models.Index(fields=["campaign", "status", "found_on"]),
             # The overdue job and the overdue filter.
             models.Index(fields=["status", "deadline"]),
-            # The ledger's counts by status and overdue (and the dashboard's live figures),
-            # read from the index alone: 45 ms of heap reads → 1 ms at city size.
-            models.Index(fields=["campaign", "status", "deadline"], name="finding_status_counts"),
+            # The ledger's counts by status and overdue and the dashboard's live figures (per
+            # standard's command office, hence the standard), read from the index alone: 45 ms
+            # of heap reads → 1 ms at city size.
+            models.Index(
+                fields=["campaign", "status", "deadline"],
+                include=["standard"],
+                name="finding_status_counts",
+            ),
             # Near-duplicate warning: open findings of a category at an address.
             models.Index(fields=["campaign", "category", "address"]),
         ]

@@ -28,6 +28,7 @@ Red and black lists (see `red_black_lists`; sizes in `BulletinSettings`):
 """
 
 import datetime
+import hashlib
 from collections import defaultdict, namedtuple
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
@@ -39,11 +40,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from campaign.access import scope_for
 from campaign.models import Unit
 from campaign.outbox import handler
 from campaign.workdays import WorkdayCalendar
 
-from .models import Bulletin, PeriodSnapshot, ScoringRule, UnitSnapshot
+from .models import Bulletin, BulletinSettings, PeriodSnapshot, ScoringRule, UnitSnapshot
 from .periods import ONE_DAY, normalise_period, period_bounds
 
 TWO_PLACES = Decimal("0.01")
@@ -313,9 +315,26 @@ class RankedRow(
     activity = UnitSnapshot.activity
 
 
-def recent_snapshots(campaign, count):
-    """(pk, period, rules) of the campaign's last `count` frozen weeks, newest first."""
-    return _snapshot_values(PeriodSnapshot.objects.filter(campaign=campaign)[:count])
+LIST_SETTINGS = ("list_size", "list_min_activity")
+
+
+def recent_snapshots_and_lists(campaign, count):
+    """(pk, period, rules) of the campaign's last `count` frozen weeks, newest first, and its
+    red and black lists' settings ({name: value} of LIST_SETTINGS), read together: the
+    rankings page needs both on every visit. Before the first frozen week the settings are
+    read on their own."""
+    values = list(
+        PeriodSnapshot.objects.filter(campaign=campaign)[:count].values_list(
+            "pk", "period", "rules", *(f"campaign__bulletin_settings__{n}" for n in LIST_SETTINGS)
+        )
+    )
+    if not values:
+        saved = BulletinSettings.for_campaign(campaign)
+        return [], {name: getattr(saved, name) for name in LIST_SETTINGS}
+    lists = dict(zip(LIST_SETTINGS, values[0][3:], strict=True))
+    if lists["list_size"] is None:  # none saved (the column is not null): the defaults
+        lists = {n: BulletinSettings._meta.get_field(n).get_default() for n in LIST_SETTINGS}
+    return [row[:3] for row in values], lists
 
 
 def _snapshot_values(snapshots):
@@ -575,19 +594,33 @@ def snapshot_figures(campaign, units, *, weeks=8):
     (weekly, closure, period): `weekly` is [(period, found, closed)] for the last `weeks`
     frozen weeks (oldest first) summed over the highest of `units`; `closure` is
     [(district name, found, closed, rate %)] of the visible districts at the end of the
-    latest frozen week, `period`. Two queries whatever the size of the ledger.
+    latest frozen week, `period`. The weeks' rows are read once per set of snapshots and
+    units: the key names each snapshot as last frozen (`taken_at` moves in the transaction
+    that replaces its rows), the highest units and the districts.
     """
     snapshots = list(
         PeriodSnapshot.objects.filter(campaign=campaign)
         .order_by("-start")
-        .values_list("pk", "period")[:weeks]
+        .values_list("pk", "period", "taken_at")[:weeks]
     )
     if not snapshots:
         return [], [], None
     tops = top_units([(pk, path) for pk, path, _kind in units])
     districts = [pk for pk, _path, kind in units if kind == Unit.Kind.DISTRICT]
+    key = _digest_key("reports:dashboard-weeks", campaign.pk, (snapshots, tops, districts))
+    figures = cache.get(key)
+    if figures is None:
+        figures = _snapshot_sums([pk for pk, _period, _taken in snapshots], tops, districts)
+        cache.set(key, figures, CACHE_SECONDS)
+    found, closed, closure = figures
+    weekly = [(period, found.get(pk, 0), closed.get(pk, 0)) for pk, period, _t in snapshots[::-1]]
+    return weekly, closure, snapshots[0][1]
+
+
+def _snapshot_sums(snapshots, tops, districts):
+    """({snapshot: found}, {snapshot: closed}, closure) of `snapshot_figures`."""
     rows = UnitSnapshot.objects.filter(
-        snapshot__in=[pk for pk, _period in snapshots], unit__in={*tops, *districts}
+        snapshot__in=snapshots, unit__in={*tops, *districts}
     ).values_list(
         "snapshot_id",
         "unit_id",
@@ -597,7 +630,7 @@ def snapshot_figures(campaign, units, *, weeks=8):
         "found_total",
         "closed_total",
     )
-    latest = snapshots[0][0]
+    latest = snapshots[0]
     found, closed, closure = defaultdict(int), defaultdict(int), []
     top_ids = set(tops)
     for snapshot, unit, name, found_week, closed_week, found_total, closed_total in rows.order_by(
@@ -609,8 +642,16 @@ def snapshot_figures(campaign, units, *, weeks=8):
         if snapshot == latest and unit in districts:
             rate = UnitSnapshot._rate(closed_total, found_total)
             closure.append((name, found_total, closed_total, rate))
-    weekly = [(period, found[pk], closed[pk]) for pk, period in reversed(snapshots)]
-    return weekly, closure, snapshots[0][1]
+    return dict(found), dict(closed), closure
+
+
+# What the dashboard keeps between visits lives a working day; its keys name every version.
+CACHE_SECONDS = 24 * 3600
+
+
+def _digest_key(prefix, campaign_id, parts):
+    digest = hashlib.blake2b(repr(parts).encode(), digest_size=16).hexdigest()
+    return f"{prefix}:{campaign_id}:{digest}"
 
 
 def live_figures(findings, parts, *, today=None):
@@ -659,8 +700,32 @@ def overdue_by_command_office(live, offices):
 
 def projected_scores(user, campaign):
     """[(evaluation system's name, Score)] of the standards `user` may see, from
-    `campaign.scoring` (达标 full points, 基本达标 half, the rest nothing); one query of
-    values, systems in their own order (newest year first, then by name)."""
+    `campaign.scoring` (达标 full points, 基本达标 half, the rest nothing), systems in their
+    own order (newest year first, then by name). The scores are read once per version of
+    the systems' trees (`campaign.tree_cache` bumps it in the transaction of any change to
+    a standard, its units, a unit or a command office) and per scope."""
+    from campaign.models import EvaluationSystem
+
+    systems = list(
+        EvaluationSystem.objects.filter(campaign=campaign)
+        .order_by("-year", "name", "pk")
+        .values_list("pk", "name", "tree_version")
+    )
+    if not systems:
+        return []
+    versions = [(pk, version) for pk, _name, version in systems]
+    key = _digest_key(
+        "reports:projected", campaign.pk, (versions, scope_for(user).sees(campaign.pk))
+    )
+    scores = cache.get(key)
+    if scores is None:
+        scores = _scores(user, campaign)
+        cache.set(key, scores, CACHE_SECONDS)
+    return [(name, scores[pk]) for pk, name, _version in systems if pk in scores]
+
+
+def _scores(user, campaign):
+    """{system id: Score} of the standards `user` may see (systems with none left out)."""
     from campaign import scoring
     from campaign.models import Standard
 
@@ -668,15 +733,15 @@ def projected_scores(user, campaign):
         Standard.objects.visible_to(user)
         .current()
         .filter(system__campaign=campaign)
-        .order_by("-system__year", "system__name", "system_id")
-        .values_list("system_id", "system__name", "points", "assessment")
+        .order_by()
+        .values_list("system_id", "points", "assessment")
     )
     scores = {}
-    for system, name, points, assessment in standards:
+    for system, points, assessment in standards:
         if system not in scores:
-            scores[system] = (name, scoring.Score())
-        scores[system][1].add(Assessed(points, assessment))
-    return list(scores.values())
+            scores[system] = scoring.Score()
+        scores[system].add(Assessed(points, assessment))
+    return scores
 
 
 @dataclass(frozen=True, slots=True)

@@ -129,7 +129,7 @@ def _ranking(request):
     form = RankingForm(request.GET or None)
     values = form.cleaned_data if form.is_valid() else {}
     # The last two frozen weeks: the default week and, usually, the one before it.
-    recent = rankings.recent_snapshots(campaign, 2)
+    recent, lists = rankings.recent_snapshots_and_lists(campaign, 2)
     this_week = periods.iso_period(timezone.localdate())
     period = values.get("period") or (recent[0][1] if recent else this_week)
     angle = rankings.ANGLE_BY_KEY[values.get("angle") or "composite"]
@@ -151,9 +151,8 @@ def _ranking(request):
     items, red, black = [], [], []
     if not computing:
         items = rankings.ranking(rows, previous_rows, angle, rules, previous_rules, kind)
-        list_settings = BulletinSettings.for_campaign(campaign)
         red, black = rankings.red_black_lists(
-            rows, size=list_settings.list_size, min_activity=list_settings.list_min_activity
+            rows, size=lists["list_size"], min_activity=lists["list_min_activity"]
         )
     return {
         "form": form,
@@ -270,11 +269,23 @@ def bulletin_settings_edit(request):
 def bulletin_list(request):
     """The archive: every issue with its PDF, newest first."""
     campaign = current_campaign_or_404(request)
+    # The columns a row shows (the publisher by name), not the issue's figures or a person's
+    # whole row.
     bulletins = (
         Bulletin.objects.visible_to(request.user)
         .filter(campaign=campaign)
         .select_related("published_by")
-        .defer("data")
+        .only(
+            "number",
+            "document_number",
+            "period",
+            "is_backfill",
+            "status",
+            "published_at",
+            "pdf",
+            "published_by__name",
+            "published_by__username",
+        )
     )
     filterset = BulletinFilter(request.GET or None, queryset=bulletins)
     context = {

@@ -1,13 +1,15 @@
-"""Table rows of the reports pages written in Python: the ranking (a city's communities are
-hundreds of rows), the red and black lists and the dashboard's figures tables; a template
-loop spent more on them than the pages' queries. The markup is the one the templates wrote,
-values shown as `{{ }}` shows them (localized, escaped)."""
+"""Markup of the reports pages written in Python: the ranking (a city's communities are
+hundreds of rows), the red and black lists, the dashboard's figures tables and the pages'
+tabs; a template loop spent more on them than the pages' queries. The markup is the one the
+templates wrote, values shown as `{{ }}` shows them (localized, escaped)."""
 
 from django import template
+from django.urls import reverse
 from django.utils.formats import localize
 from django.utils.html import conditional_escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 register = template.Library()
 
@@ -80,3 +82,23 @@ def figure_rows(rows, red_column=None):
             cells.append(f'<td class="text-end{red}">{_shown(value)}</td>')
         cells.append("</tr>")
     return mark_safe("".join(cells))
+
+
+# The reports pages' tabs: (key, URL name, icon, label).
+TABS = (
+    ("dashboard", "reports:dashboard", "bi-bar-chart-line", gettext_noop("Dashboard")),
+    ("rankings", "reports:ranking_list", "bi-sort-numeric-down", gettext_noop("Rankings")),
+    ("bulletins", "reports:bulletin_list", "bi-file-earmark-richtext", gettext_noop("Weekly bulletins")),
+    ("rules", "reports:scoringrule_edit", "bi-calculator", gettext_noop("Scoring rules")),
+)  # fmt: skip
+
+
+@register.simple_tag
+def reports_subnav(active):
+    """The reports pages' own tabs, the one named `active` marked."""
+    items = "".join(
+        f'  <li class="nav-item"><a class="nav-link text-nowrap{" active" if key == active else ""}"'
+        f' href="{reverse(name)}"><i class="bi {icon}"></i> {conditional_escape(_(label))}</a></li>\n'
+        for key, name, icon, label in TABS
+    )
+    return mark_safe(f'\n<ul class="nav nav-tabs mb-3">\n{items}</ul>\n')

@@ -23,9 +23,7 @@ def visit(client, url):
     return response.content.decode(), " ".join(q["sql"] for q in queries.captured_queries)
 
 
-def test_a_second_visit_reads_no_choices_and_a_change_shows_on_the_next(
-    city, personas, client_for
-):
+def test_a_second_visit_reads_no_choices_and_a_change_shows_on_the_next(city, personas, client_for):
     client = client_for(personas.office_admin)
     first, _sql = visit(client, "/ledger/")
     page, sql = visit(client, "/ledger/")
