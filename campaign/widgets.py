@@ -231,15 +231,24 @@ class FormRenderer(TemplatesSetting):
         return super().render(template_name, context, request=request)
 
 
-def filter_panel(form, *, action, target, panel, fields_html=None):
+def filter_panel(form, *, action, target, panel, fields_html=None, filterset=None):
     """A list's filter panel (templates/_filter_panel.html draws it with `{% filter_panel %}`):
     written here because every list page draws one, and the template's loop over a dozen
     fields cost more than the rest of the page's template. `fields_html` replaces the form's
-    fields when a list has no FilterSet (the rankings)."""
+    fields when a list has no FilterSet (the rankings). Given a `filterset` with a
+    `panel_key()` instead of its form, its fields are kept under that key (`_drawn`), and its
+    form is built only when they are drawn."""
     panel, action, target = (conditional_escape(text) for text in (panel, action, target))
     title = conditional_escape(gettext("Filters and sorting"))
-    if fields_html is None:
-        fields_html = "".join(_panel_field(field) for field in form)
+    if fields_html is None and filterset is not None:
+        key = filterset.panel_key()
+        if key is None:
+            fields_html = _fields_html(filterset.form)
+        else:
+            key = ("panel", type(filterset), key)
+            fields_html = _drawn(key, lambda: _fields_html(filterset.form))
+    elif fields_html is None:
+        fields_html = _fields_html(form)
     return mark_safe(
         f'<button class="btn btn-outline-secondary w-100 mb-2 d-md-none" type="button"'
         f' data-bs-toggle="offcanvas" data-bs-target="#{panel}" aria-controls="{panel}">'
@@ -270,6 +279,10 @@ def filter_panel(form, *, action, target, panel, fields_html=None):
         f"  </div>\n"
         f"</div>"
     )
+
+
+def _fields_html(form):
+    return "".join(_panel_field(field) for field in form)
 
 
 def _panel_field(field):
