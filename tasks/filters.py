@@ -120,6 +120,9 @@ class TaskFilter(django_filters.FilterSet):
         )
         self.form.fields["item"].label_from_instance = item_label
         choices_cache.offer(self.form.fields["command_office"], campaign, user, "command offices")
+        # Kept too: a task made, deleted, handed to other units or given another item, and an
+        # item or system renamed, change the campaign's choices version (tasks.signals).
+        choices_cache.offer(self.form.fields["item"], campaign, user, "task items")
 
     def filter_todo(self, queryset, name, value):
         return to_do(queryset, value, self.user, self.campaign)

@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from campaign import choices_cache
 from campaign.models import (
     UNIT_ROLES,
     AuditEntry,
@@ -307,6 +308,8 @@ def generate_tasks(plan, *, campaign, actor, priority=Task.Priority.NORMAL, keys
                     for unit_id, role in _part_roles(p).items()
                 ]
             )
+            # Made in bulk, without the signals that change the filter choices' version.
+            choices_cache.touch(campaign.pk)
             TaskEvent.objects.bulk_create(
                 [
                     TaskEvent(
