@@ -6,8 +6,11 @@ from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import F
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
+from django.urls import get_script_prefix
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -168,12 +171,26 @@ def task_list(request):
         # map, bulletin): a shared task with two late streets is one row and two overdue parts.
         "overdue_parts": task_filter.qs.count_overdue_parts(request.user),
         "can_manage": manager,
-        "bulk_form": BulkForm(campaign=campaign, tasks=Task.objects.none()) if manager else None,
+        "bulk_actions": bulk_actions(campaign) if manager else "",
     }
     template = "tasks/_task_table.html" if request.htmx else "tasks/task_list.html"
     response = render(request, template, context)
     response["Vary"] = "HX-Request"
     return response
+
+
+# The bulk changes' card: an unbound form whose unit box draws no choices, the same for every
+# manager, so drawn once per language and script prefix.
+BULK_ACTIONS = {}
+
+
+def bulk_actions(campaign):
+    key = (get_language(), get_script_prefix())
+    html = BULK_ACTIONS.get(key)
+    if html is None:
+        form = BulkForm(campaign=campaign, tasks=Task.objects.none())
+        html = BULK_ACTIONS[key] = render_to_string("tasks/_bulk_actions.html", {"bulk_form": form})
+    return html
 
 
 def task_export(request):

@@ -169,3 +169,38 @@ def test_the_battle_maps_cells_are_the_templates_markup(city, tasks, personas, c
         with translation.override("zh-hans"):
             expected = _as_templates_wrote_it(CELLS, office=office, cells=cells)
             assert battle_row(office, cells) == expected
+
+
+BULK_ACTIONS = (
+    '<div class="card card-body mt-3" id="bulk-actions">\n'
+    '  <div class="fw-semibold mb-2">{% translate "Change the ticked tasks" %}</div>\n'
+    '  <div class="row g-2 align-items-end">\n'
+    '    <div class="col-md-2"><label class="form-label small" for="id_action">{{ bulk_form.action.label }}</label>{{ bulk_form.action }}</div>\n'
+    '    <div class="col-md-3"><label class="form-label small" for="id_lead_unit">{{ bulk_form.lead_unit.label }}</label>{{ bulk_form.lead_unit }}</div>\n'
+    '    <div class="col-md-2"><label class="form-label small" for="id_deadline">{{ bulk_form.deadline.label }}</label>{{ bulk_form.deadline }}</div>\n'
+    '    <div class="col-md-2"><label class="form-label small" for="id_working_days">{{ bulk_form.working_days.label }}</label>{{ bulk_form.working_days }}</div>\n'
+    '    <div class="col-md-2"><label class="form-label small" for="id_note">{{ bulk_form.note.label }}</label>{{ bulk_form.note }}</div>\n'
+    '    <div class="col-md-1"><button class="btn btn-danger w-100" type="submit" data-confirm="{% translate "Change all ticked tasks?" %}">{% translate "Apply" %}</button></div>\n'
+    "  </div>\n"
+    "</div>\n"
+)  # fmt: skip
+
+
+def test_the_bulk_changes_card_is_the_templates_markup_drawn_once_per_language(
+    city, personas, client_for
+):
+    from tasks.forms import BulkForm
+    from tasks.views import bulk_actions
+
+    page = client_for(personas.office_admin).get(reverse("tasks:task_list")).content.decode()
+    for language in ("en", "zh-hans", "en"):
+        form = BulkForm(campaign=city.campaign, tasks=Task.objects.none())
+        expected = _as_templates_wrote_it(BULK_ACTIONS, language, bulk_form=form)
+        with translation.override(language):
+            assert bulk_actions(city.campaign) == expected
+        if language == "zh-hans":
+            assert expected + "</form>" in page
+    assert (
+        'id="bulk-actions"'
+        not in client_for(personas.street_leader).get(reverse("tasks:task_list")).content.decode()
+    )
