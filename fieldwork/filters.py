@@ -4,6 +4,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from campaign import choices_cache
+from campaign.filters import LightFilterSet
 from campaign.models import Unit
 from campaign.widgets import UnitAutocomplete
 
@@ -13,7 +14,7 @@ from .models import Point, PointType
 SCOPED_FILTERS = {"type", "district", "unit"}
 
 
-class PointFilter(django_filters.FilterSet):
+class PointFilter(LightFilterSet):
     """The point register's filters; unit choices are the person's own units only."""
 
     q = django_filters.CharFilter(label=_("Search"), method="search")

@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from campaign import choices_cache
 from campaign.access import scope_for
+from campaign.filters import LightFilterSet
 from campaign.models import CommandOffice, IndicatorNode, Unit
 from campaign.widgets import UnitAutocomplete
 
@@ -50,7 +51,7 @@ def item_label(item):
     return item.name
 
 
-class TaskFilter(django_filters.FilterSet):
+class TaskFilter(LightFilterSet):
     """The task list's filters; the unit, office and item choices are scoped to the person."""
 
     q = django_filters.CharFilter(label=_("Search"), method="search")
