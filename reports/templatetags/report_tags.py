@@ -4,6 +4,7 @@ tabs; a template loop spent more on them than the pages' queries. The markup is 
 templates wrote, values shown as `{{ }}` shows them (localized, escaped)."""
 
 from django import template
+from django.conf import settings
 from django.urls import reverse
 from django.utils.formats import localize
 from django.utils.html import conditional_escape
@@ -17,7 +18,11 @@ DASH = "—"
 
 
 def _shown(value):
-    """A value as the template language shows it."""
+    """A value as the template language shows it. A whole number is its digits unless
+    thousands are grouped: what `localize` makes of it, without its three format look-ups
+    (most cells are counts)."""
+    if type(value) is int and not settings.USE_THOUSAND_SEPARATOR:
+        return str(value)
     return conditional_escape(localize(value))
 
 
