@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from campaign import choices_cache
 from campaign.access import (
     current_campaign_or_404,
     get_visible_or_404,
@@ -286,7 +287,13 @@ def bulletin_list(request):
         "is_office": scope_for(request.user).is_office_admin(campaign),
     }
     if context["is_office"]:  # the form to make a bulletin, for the office only
-        bulletin_settings = BulletinSettings.for_campaign(campaign)
+        # Kept per campaign version, which saving or deleting the settings changes (apps.py).
+        bulletin_settings = choices_cache.choices(
+            campaign,
+            request.user,
+            "bulletin settings",
+            lambda: BulletinSettings.for_campaign(campaign),
+        )
         period = periods.default_period(campaign, bulletin_settings=bulletin_settings)
         context["create_form"] = BulletinCreateForm(initial={"period": period})
         context["settings"] = bulletin_settings
