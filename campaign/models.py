@@ -130,8 +130,8 @@ class Campaign(models.Model):
     end_date = models.DateField(_("end date"))
     is_active = models.BooleanField(_("active"), default=True)
     # Changed (to a new random value) in the same transaction as any unit, command office,
-    # finding category or point type of the campaign: the filter choices kept in
-    # `choices_cache` are keyed by it. Random, not a counter, so a campaign made again after
+    # finding category or point type of the campaign, or its bulletin settings (reports.apps):
+    # the filter choices and the other lists kept in `choices_cache` are keyed by it. Random, not a counter, so a campaign made again after
     # a rollback or a restore never meets what was kept for another.
     choices_version = models.UUIDField(default=uuid.uuid4, editable=False)
 

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.services import set_password
 
-from . import scoring, tree_cache
+from . import choices_cache, scoring, tree_cache
 from .access import (
     account_admin,
     auditor,
@@ -135,16 +135,25 @@ def unit_tree(request):
         .order_by("path")
     )
     unit_filter = UnitFilter(request.GET, queryset=units, request=request)
+    searching = unit_filter.is_bound and any(request.GET.get(k) for k in ("q", "kind"))
     rows = unit_filter.qs.values(*UNIT_COLUMNS)
     page = get_page(rows, 200, request.GET.get("page"))
-    # Indent from the person's own top unit, not from the city's root.
-    top = min((row["depth"] for row in page), default=0)
-    for row in page:
+    if page.number == 1 and page.paginator.per_page == len(page) and not searching:
+        # The whole tree's count under a full first page (the office's, in a city), kept per
+        # campaign version and scope: the version changes with any unit saved or deleted.
+        page.paginator.count = choices_cache.choices(
+            campaign, request.user, "unit count", units.count
+        )
+    # Indent from the person's own top unit, not from the city's root (the page's list, not
+    # the page: a Page is read item by item).
+    rows = page.object_list
+    top = min((row["depth"] for row in rows), default=0)
+    for row in rows:
         row["indent"] = min(row["depth"] - top, 4)
     context = {
         "filter": unit_filter,
         "page": page,
-        "searching": unit_filter.is_bound and any(request.GET.get(k) for k in ("q", "kind")),
+        "searching": searching,
         "can_edit": scope_for(request.user).is_office_admin(campaign),
     }
     template = "campaign/_unit_table.html" if request.htmx else "campaign/unit_tree.html"

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from campaign import choices_cache
 from campaign.access import (
     current_campaign_or_404,
     get_visible_or_404,
@@ -21,7 +22,7 @@ from campaign.access import (
 )
 from campaign.actions import act
 from campaign.documents import MIME_DOCX
-from campaign.models import CommandOffice, Unit
+from campaign.models import Unit
 from campaign.pagination import get_page
 from campaign.templatetags.site_tags import week
 from campaign.transitions import allowed_actions
@@ -54,19 +55,16 @@ def dashboard(request):
     from tasks.models import TaskPart
 
     campaign = current_campaign_or_404(request)
-    units = Unit.objects.visible_to(request.user).filter(campaign=campaign)
-    weekly, closure, as_of = rankings.snapshot_figures(
-        campaign, list(units.values_list("pk", "path", "kind"))
-    )
+    units = rankings.visible_units(campaign, request.user)
+    weekly, closure, as_of = rankings.snapshot_figures(campaign, units)
     # Task figures count each unit's own part of a task.
     findings = Finding.objects.visible_to(request.user).filter(campaign=campaign)
     live = rankings.live_figures(
         findings,
         TaskPart.objects.counted_for(request.user).filter(task__campaign=campaign),
     )
-    offices = CommandOffice.objects.visible_to(request.user).filter(campaign=campaign)
     overdue = rankings.overdue_by_command_office(
-        live, offices.order_by("name", "pk").values_list("pk", "name")
+        live, rankings.visible_command_offices(campaign, request.user)
     )
     projected = rankings.projected_scores(request.user, campaign)
     weeks = [week(period) for period, _o, _c in weekly]
@@ -133,12 +131,7 @@ def _ranking(request):
     this_week = periods.iso_period(timezone.localdate())
     period = values.get("period") or (recent[0][1] if recent else this_week)
     angle = rankings.ANGLE_BY_KEY[values.get("angle") or "composite"]
-    visible = dict(
-        Unit.objects.visible_to(request.user)
-        .filter(campaign=campaign)
-        .order_by()
-        .values_list("pk", "kind")
-    )
+    visible = {pk: kind for pk, _path, kind in rankings.visible_units(campaign, request.user)}
     present = set(visible.values())
     kinds = [k for k in Unit.Kind.values if k in present]
     kind = values.get("kind") or (kinds[0] if kinds else Unit.Kind.DISTRICT)
@@ -294,7 +287,13 @@ def bulletin_list(request):
         "is_office": scope_for(request.user).is_office_admin(campaign),
     }
     if context["is_office"]:  # the form to make a bulletin, for the office only
-        bulletin_settings = BulletinSettings.for_campaign(campaign)
+        # Kept per campaign version, which saving or deleting the settings changes (apps.py).
+        bulletin_settings = choices_cache.choices(
+            campaign,
+            request.user,
+            "bulletin settings",
+            lambda: BulletinSettings.for_campaign(campaign),
+        )
         period = periods.default_period(campaign, bulletin_settings=bulletin_settings)
         context["create_form"] = BulletinCreateForm(initial={"period": period})
         context["settings"] = bulletin_settings
