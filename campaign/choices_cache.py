@@ -1,4 +1,5 @@
-"""The list pages' filter choices, read once per campaign version and scope and kept in the
+"""The campaign's reference data as a person sees it (filter choices, their units and command
+offices, the bulletin settings), read once per campaign version and scope and kept in the
 process.
 
 The filter panels offer the districts, categories, point types, command offices and (on the
@@ -27,8 +28,8 @@ KEPT = {}
 
 
 def choices(campaign, user, kind, read):
-    """The `kind` choices of `campaign` this person may see: `read()` (a list of (id, label)
-    pairs) once per campaign version and scope."""
+    """The `kind` data of `campaign` this person may see: `read()` once per campaign version,
+    language and scope. What it gives is shared by every request: never changed in place."""
     sees = scope_for(user).sees(campaign.pk)
     key = (campaign.pk, campaign.choices_version, kind, get_language(), sees)
     try:
