@@ -19,28 +19,17 @@ from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.utils.translation import get_language
 
 from .access import scope_for
+from .kept import kept
 from .models import Campaign, CommandOffice, Unit
-
-# Kept lists: one per campaign version, kind, language and scope; cleared when this many are
-# kept (a few hundred scopes at most in a city).
-MAX_KEPT = 2000
-KEPT = {}
 
 
 def choices(campaign, user, kind, read):
     """The `kind` data of `campaign` this person may see: `read()` once per campaign version,
-    language and scope. What it gives is shared by every request: never changed in place."""
+    language and scope (`campaign.kept`)."""
     sees = scope_for(user).sees(campaign.pk)
-    key = (campaign.pk, campaign.choices_version, kind, get_language(), sees)
-    try:
-        return KEPT[key]
-    except KeyError:
-        pass
-    value = read()
-    if len(KEPT) >= MAX_KEPT:
-        KEPT.clear()
-    KEPT[key] = value
-    return value
+    return kept(
+        ("choices", campaign.pk, campaign.choices_version, kind, get_language(), sees), read
+    )
 
 
 def offer(field, campaign, user, kind):

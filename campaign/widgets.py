@@ -10,6 +10,8 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django_filters.widgets import BaseCSVWidget
 
+from .kept import kept
+
 
 class Autocomplete(forms.Widget):
     """A search box over the person's scope instead of a drop-down listing every choice.
@@ -236,7 +238,7 @@ def filter_panel(form, *, action, target, panel, fields_html=None, filterset=Non
     written here because every list page draws one, and the template's loop over a dozen
     fields cost more than the rest of the page's template. `fields_html` replaces the form's
     fields when a list has no FilterSet (the rankings). Given a `filterset` with a
-    `panel_key()` instead of its form, its fields are kept under that key (`_drawn`), and its
+    `panel_key()` instead of its form, its fields are kept under that key (`campaign.kept`), and its
     form is built only when they are drawn."""
     panel, action, target = (conditional_escape(text) for text in (panel, action, target))
     title = conditional_escape(gettext("Filters and sorting"))
@@ -246,7 +248,7 @@ def filter_panel(form, *, action, target, panel, fields_html=None, filterset=Non
             fields_html = _fields_html(filterset.form)
         else:
             key = ("panel", type(filterset), key)
-            fields_html = _drawn(key, lambda: _fields_html(filterset.form))
+            fields_html = kept(key, lambda: _fields_html(filterset.form))
     elif fields_html is None:
         fields_html = _fields_html(form)
     return mark_safe(
@@ -334,12 +336,12 @@ def _panel_check_boxes(field):
         tuple(widget.format_value(field.value())),
         _key(_choices(field.field)),
     )
-    return _drawn(key, draw)
+    return kept(key, draw)
 
 
 def _panel_widget(field):
     """`str(field)`; a plain drop-down is read straight from its choices (`_plain_select_html`)
-    and kept while they are the same (`_drawn`)."""
+    and kept while they are the same (`campaign.kept`)."""
     widget = field.field.widget
     sort = type(widget).__bases__ == (BaseCSVWidget, forms.Select)  # a FilterSet's sort
     if not (sort or type(widget) is forms.Select) or field.field.localize:
@@ -359,7 +361,7 @@ def _panel_widget(field):
     attrs = widget.build_attrs(widget.attrs, attrs)
     values = widget.format_value(value)
     choices = _choices(field.field)
-    return _drawn(
+    return kept(
         ("select", field.html_name, _key(attrs.items()), tuple(values), _key(choices)),
         lambda: _plain_select_html(field.html_name, attrs, values, choices),
     )
@@ -369,31 +371,14 @@ def _choices(field):
     """A choice field's choices as a list. ModelChoiceIterator reads a model choice field's
     rows through a server-side cursor (three round trips on PostgreSQL); one query will do for
     a drop-down."""
-    kept = getattr(field, "kept_choices", None)  # set by `choices_cache.offer`
-    if kept is not None:
-        return kept()
+    kept_choices = getattr(field, "kept_choices", None)  # set by `choices_cache.offer`
+    if kept_choices is not None:
+        return kept_choices()
     if not isinstance(field, forms.ModelChoiceField):
         return list(field.choices)
     iterator = field.choices
     choices = [("", field.empty_label)] if field.empty_label is not None else []
     return choices + [iterator.choice(row) for row in field.queryset]
-
-
-# Drawn drop-downs and check boxes by everything they show (`_drawn`), a few hundred at most: the
-# choices of a person's scope in two languages, times the values chosen.
-DRAWN = {}
-DRAWN_SIZE = 1000
-
-
-def _drawn(key, draw):
-    """`draw()`, or what it gave for the same `key` before. The key holds every text the
-    markup shows, so a renamed unit or a new category is a new key, never a stale drawing."""
-    html = DRAWN.get(key)
-    if html is None:
-        if len(DRAWN) >= DRAWN_SIZE:
-            DRAWN.clear()  # rarely reached; starting afresh keeps the bound without bookkeeping
-        html = DRAWN[key] = draw()
-    return html
 
 
 def _key(pairs):

@@ -23,6 +23,7 @@ from campaign.access import (
 )
 from campaign.actions import act
 from campaign.exports import export_response
+from campaign.kept import kept
 from campaign.models import PublishedHolidayYear, Unit, WorkdayOverride
 from campaign.services import submit_once
 from campaign.transitions import DomainError, allowed_actions
@@ -179,18 +180,16 @@ def task_list(request):
     return response
 
 
-# The bulk changes' card: an unbound form whose unit box draws no choices, the same for every
-# manager, so drawn once per language and script prefix.
-BULK_ACTIONS = {}
-
-
 def bulk_actions(campaign):
-    key = (get_language(), get_script_prefix())
-    html = BULK_ACTIONS.get(key)
-    if html is None:
-        form = BulkForm(campaign=campaign, tasks=Task.objects.none())
-        html = BULK_ACTIONS[key] = render_to_string("tasks/_bulk_actions.html", {"bulk_form": form})
-    return html
+    """The bulk changes' card: an unbound form whose unit box draws no choices, the same for
+    every manager, so drawn once per language and URL prefix and kept (`campaign.kept`)."""
+    return kept(
+        ("task bulk actions", get_language(), get_script_prefix()),
+        lambda: render_to_string(
+            "tasks/_bulk_actions.html",
+            {"bulk_form": BulkForm(campaign=campaign, tasks=Task.objects.none())},
+        ),
+    )
 
 
 def task_export(request):

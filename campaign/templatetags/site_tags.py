@@ -18,6 +18,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from campaign import access
+from campaign.kept import kept
 
 register = template.Library()
 
@@ -68,7 +69,8 @@ def navigation_bar(context):
     token = context.get("csrf_token")
     has_token = bool(token) and token != "NOTPROVIDED"  # as {% csrf_token %} decides
     count = context.get("nav_unread_count")
-    parts = _navigation_parts(
+    key = (
+        "navigation bar",
         get_language(),
         get_script_prefix(),
         bool(context.get("current_campaign")),
@@ -78,6 +80,7 @@ def navigation_bar(context):
         bool(count),
         has_token,
     )
+    parts = kept(key, lambda: _navigation_parts(*key[3:]))
     values = {
         "nav_name": conditional_escape(context["user"]),
         "nav_next": escape(request.get_full_path()),
@@ -87,10 +90,9 @@ def navigation_bar(context):
     return mark_safe("".join(values[p] if i % 2 else p for i, p in enumerate(parts)))
 
 
-@functools.lru_cache(maxsize=256)
-def _navigation_parts(language, prefix, has_campaign, roles, may_audit, may_secure, badge, token):
-    """The bar drawn in the active `language` and `prefix` (the caller's), split into text
-    and the names of the per-request values between. Kept for the life of the process, like
+def _navigation_parts(has_campaign, roles, may_audit, may_secure, badge, token):
+    """The bar drawn in the active language and URL prefix, split into text and the names of
+    the per-request values between. Kept for the life of the process (`campaign.kept`), like
     a compiled template: an edited _nav.html shows after a restart."""
     html = render_to_string(
         "_nav.html",

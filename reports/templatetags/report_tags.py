@@ -1,18 +1,19 @@
 """Markup of the reports pages written in Python: the ranking (a city's communities are
-hundreds of rows), the red and black lists, the dashboard's figures tables and the pages'
-tabs; a template loop spent more on them than the pages' queries. The markup is the one the
-templates wrote, values shown as `{{ }}` shows them (localized, escaped)."""
-
-import functools
+hundreds of rows), the red and black lists and the dashboard's figures tables; a template
+loop spent more on them than the pages' queries. The markup is the one the templates wrote,
+values shown as `{{ }}` shows them (localized, escaped)."""
 
 from django import template
 from django.conf import settings
-from django.urls import get_script_prefix, reverse
+from django.template.loader import render_to_string
+from django.urls import get_script_prefix
 from django.utils.formats import localize
 from django.utils.html import conditional_escape
 from django.utils.safestring import mark_safe
-from django.utils.translation import get_language, gettext_noop
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
+
+from campaign.kept import kept
 
 register = template.Library()
 
@@ -92,28 +93,13 @@ def figure_rows(rows, red_column=None):
 
 
 # The reports pages' tabs: (key, URL name, icon, label).
-TABS = (
-    ("dashboard", "reports:dashboard", "bi-bar-chart-line", gettext_noop("Dashboard")),
-    ("rankings", "reports:ranking_list", "bi-sort-numeric-down", gettext_noop("Rankings")),
-    ("bulletins", "reports:bulletin_list", "bi-file-earmark-richtext", gettext_noop("Weekly bulletins")),
-    ("rules", "reports:scoringrule_edit", "bi-calculator", gettext_noop("Scoring rules")),
-)  # fmt: skip
-
-
 @register.simple_tag
 def reports_subnav(active):
-    """The reports pages' own tabs, the one named `active` marked."""
-    return mark_safe(_subnav(active, get_language(), get_script_prefix()))
-
-
-@functools.lru_cache(maxsize=64)
-def _subnav(active, language, prefix):
-    """The tabs drawn in the active `language` and URL `prefix` (the caller's), kept for the
-    life of the process like the navigation bar (site_tags.navigation_bar): four reversed
-    URLs and labels cost every reports page ~0.1 ms."""
-    items = "".join(
-        f'  <li class="nav-item"><a class="nav-link text-nowrap{" active" if key == active else ""}"'
-        f' href="{reverse(name)}"><i class="bi {icon}"></i> {conditional_escape(_(label))}</a></li>\n'
-        for key, name, icon, label in TABS
+    """The reports pages' own tabs (reports/_subnav.html), the one named `active` marked:
+    drawn once per language and URL prefix and kept (`campaign.kept`)."""
+    return mark_safe(
+        kept(
+            ("reports tabs", active, get_language(), get_script_prefix()),
+            lambda: render_to_string("reports/_subnav.html", {"active": active}),
+        )
     )
-    return f'\n<ul class="nav nav-tabs mb-3">\n{items}</ul>\n'

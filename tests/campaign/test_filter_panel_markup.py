@@ -234,13 +234,13 @@ def test_a_changed_choice_shows_on_the_next_drawing(nasty_city, personas, rf):
 
 
 def test_the_kept_drawings_are_bounded(monkeypatch):
-    from campaign import widgets
+    from campaign import kept
 
-    monkeypatch.setattr(widgets, "DRAWN", {})
-    monkeypatch.setattr(widgets, "DRAWN_SIZE", 3)
+    monkeypatch.setattr(kept, "KEPT", {})
+    monkeypatch.setattr(kept, "MAX_KEPT", 3)
     for n in range(10):
-        assert widgets._drawn(("select", n), lambda n=n: f"<select>{n}</select>") == (
+        assert kept.kept(("select", n), lambda n=n: f"<select>{n}</select>") == (
             f"<select>{n}</select>"
         )
-        assert len(widgets.DRAWN) <= 3
-    assert widgets._drawn(("select", 9), lambda: "drawn again") == "<select>9</select>"
+        assert len(kept.KEPT) <= 3
+    assert kept.kept(("select", 9), lambda: "drawn again") == "<select>9</select>"

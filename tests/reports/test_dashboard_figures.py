@@ -9,7 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from campaign import choices_cache
+from campaign import kept
 from campaign.models import Unit
 from inspections.models import Finding, Status
 from reports import rankings
@@ -123,7 +123,7 @@ def test_the_dashboard_reads_the_same_queries_for_a_small_and_a_large_ledger(
     url = reverse("reports:dashboard")
 
     def queries():
-        choices_cache.KEPT.clear()  # each visit reads the units and offices, as a first one
+        kept.KEPT.clear()  # each visit reads the units and offices, as a first one
         with CaptureQueriesContext(connection) as ctx:
             assert client.get(url).status_code == 200
         return [q["sql"] for q in ctx.captured_queries]
