@@ -3,9 +3,10 @@ import copy
 import django_filters
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from .access import auditor
+from .access import auditor, scope_for
 from .models import AuditEntry, Channel, CommandOffice, Delivery, Notification, Standard, Unit
 
 
@@ -35,6 +36,29 @@ class LightFilterSet(django_filters.FilterSet):
     @classmethod
     def get_filters(cls):
         return ShallowCopies(super().get_filters())
+
+    # Filters whose chosen value is drawn with text that the campaign's choices version does
+    # not follow: a panel with one of them chosen is drawn every time, not kept.
+    drawn_when_chosen = ()
+
+    def panel_key(self):
+        """Everything the filter panel shows, as a key for keeping its drawing between
+        requests (campaign.widgets.filter_panel), so that a page whose form is not otherwise
+        needed builds none: the values sent, the language, the person's to-do kinds
+        (`todo_keys`), and the scope and choices version that the scoped choices are read
+        under (a unit's, command office's, category's or item's change moves the version).
+        Needs `campaign`, `user` and `todo_keys` on the FilterSet."""
+        if any(self.data.get(name) for name in self.drawn_when_chosen):
+            return None
+        return (
+            self.campaign.pk,
+            self.campaign.choices_version,
+            get_language(),
+            scope_for(self.user).sees(self.campaign.pk),
+            self.todo_keys,
+            self.is_bound,
+            tuple((name, tuple(self.data.getlist(name))) for name in self.filters),
+        )
 
     @property
     def form(self):

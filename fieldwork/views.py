@@ -100,7 +100,9 @@ def point_list(request):
     ensure_point_types(campaign)
     point_filter = _point_filter(request, campaign)
     points = point_filter.qs.order_by("type__position", "name", "pk")
-    page = get_page(points.values(*POINT_ROW_FIELDS), 50, request.GET.get("page"))
+    page = get_page(
+        points.values(*POINT_ROW_FIELDS), 50, request.GET.get("page"), counted=point_filter.qs
+    )
     page.object_list = with_open_findings(list(page.object_list), request.user)
     context = {
         "filter": point_filter,

@@ -4,7 +4,6 @@ from django.db.models import Q
 from django.http import Http404
 from django.utils import timezone
 from django.utils.functional import cached_property
-from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from campaign import choices_cache
@@ -153,6 +152,9 @@ class FindingFilter(LightFilterSet):
         },
     )
 
+    # A standard's text can change without moving the choices version.
+    drawn_when_chosen = ("standard",)
+
     class Meta:
         model = Finding
         fields = []
@@ -170,25 +172,6 @@ class FindingFilter(LightFilterSet):
         self.filters["category"].extra["choices"] = lambda: self.categories
         self.filters["standard"].queryset = (
             Standard.objects.visible_to(user).filter(system__campaign=campaign).only("code", "text")
-        )
-
-    def panel_key(self):
-        """Everything the filter panel shows, as a key for keeping its drawing between
-        requests (campaign.widgets.filter_panel), so that a page whose form is not otherwise
-        needed builds none: the values sent, the language, the to-do kinds, and the scope and
-        choices version that the units, districts and categories are read under (a unit's,
-        district's or category's change moves the version). None when a standard is chosen:
-        its text can change without moving the version."""
-        if self.data.get("standard"):
-            return None
-        return (
-            self.campaign.pk,
-            self.campaign.choices_version,
-            get_language(),
-            scope_for(self.user).sees(self.campaign.pk),
-            self.todo_keys,
-            self.is_bound,
-            tuple((name, tuple(self.data.getlist(name))) for name in self.filters),
         )
 
     @cached_property

@@ -44,7 +44,6 @@ from .models import (
     Severity,
     Source,
     Status,
-    SupervisionLevel,
 )
 
 
@@ -569,7 +568,3 @@ def _bring_in_closed(finding, item, actor):
         % {"date": item.closed_on.isoformat()},
         data={"imported": True, "closed_on": item.closed_on.isoformat()},
     )
-
-
-def supervision_level_label(level):
-    return SupervisionLevel(level).label

@@ -218,7 +218,9 @@ def supervision_list(request):
     show = request.GET.get("show", "open")
     if show == "open":
         findings = findings.filter(status__in=OPEN)
-    page = get_page(findings.values(*SUPERVISION_VALUES), 50, request.GET.get("page"))
+    page = get_page(
+        findings.values(*SUPERVISION_VALUES), 50, request.GET.get("page"), counted=findings
+    )
     page.object_list = list(page.object_list)
     orders = {row["pk"]: [] for row in page.object_list}
     for order in (

@@ -371,10 +371,6 @@ class UnitSnapshot(models.Model):
         return self._rate(self.tasks_done, self.tasks_due)
 
     @property
-    def on_time_rate(self):
-        return self._rate(self.tasks_on_time, self.tasks_done)
-
-    @property
     def activity(self):
         """The week's work, for the red/black lists' minimum: problems found or closed off
         in the week, problems still open at its end, and tasks due."""

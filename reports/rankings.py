@@ -504,13 +504,6 @@ def with_changes(current, previous):
     return current
 
 
-def group_by_kind(rows):
-    groups = defaultdict(list)
-    for row in rows:
-        groups[row.unit_kind].append(row)
-    return [(kind, groups[kind]) for kind in Unit.Kind.values if groups.get(kind)]
-
-
 def ranking(rows, previous_rows, angle, rules, previous_rules, kind):
     """One ranking of one kind of unit, with last week's places."""
     current = rank_rows([r for r in rows if r.unit_kind == kind], angle, rules)

@@ -98,9 +98,8 @@ class TaskFilter(LightFilterSet):
         super().__init__(*args, **kwargs)
         self.user = user
         self.campaign = campaign
-        self.filters["todo"].extra["choices"] = [
-            (key, TO_DO[key]) for key in to_do_keys(user, campaign)
-        ]
+        self.todo_keys = tuple(to_do_keys(user, campaign))
+        self.filters["todo"].extra["choices"] = [(key, TO_DO[key]) for key in self.todo_keys]
         self.filters["unit"].queryset = (
             Unit.objects.visible_to(user).filter(campaign=campaign).order_by("path")
         )

@@ -45,11 +45,6 @@ from .models import (
 )
 
 
-def warning_working_days():
-    """How many working days before its deadline a task turns yellow (TASK_WARNING_WORKING_DAYS)."""
-    return settings.TASK_WARNING_WORKING_DAYS
-
-
 def unpublished_warning(*dates):
     """A clear warning when any date falls in a year whose holiday schedule is not known."""
     years = unpublished_years(*dates)

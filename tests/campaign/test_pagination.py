@@ -27,3 +27,19 @@ def test_a_full_first_page_and_later_pages_are_djangos(city):
     last = get_page(units, 2, str(first.paginator.num_pages))
     assert list(last) == list(units)[(last.number - 1) * 2 :]
     assert list(get_page(units, 2, "x")) == list(units)[:2]
+
+
+def test_rows_read_with_their_related_names_are_counted_without_the_joins(city):
+    """A page of `values()` over related names (the supervision list, the point register)
+    counts the rows themselves when told which: Django counted through the LEFT JOINs the
+    columns need, 2.7 ms of the supervision list's 9 at city size."""
+    units = Unit.objects.filter(campaign=city.campaign).order_by("path")
+    rows = units.values("pk", "name", "parent__name")
+    total = units.count()
+    for number in ("1", "2"):
+        with CaptureQueriesContext(connection) as queries:
+            page = get_page(rows, 2, number, counted=units)
+            assert page.paginator.count == total
+        (counted,) = [q["sql"] for q in queries if "COUNT(" in q["sql"]]
+        assert "JOIN" not in counted
+        assert list(page) == list(rows)[(page.number - 1) * 2 :][:2]

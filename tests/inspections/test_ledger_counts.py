@@ -97,3 +97,42 @@ def test_closed_findings_are_counted_up_to_a_thousand(city, personas, client_for
 
     assert counts[Status.CLOSED] == "1000+"
     assert context["total"] == "1000+"
+
+
+def test_a_street_counts_each_finding_once_whichever_way_it_sees_it(
+    city, personas, client_for, monkeypatch
+):
+    """A street sees findings handed to its units and findings found in its territory; they
+    are counted way by way (issue 13) and a finding seen both ways is still counted once,
+    capped counts included."""
+    monkeypatch.setattr(views, "COUNT_CAP", 3)
+    late = datetime.date(2020, 1, 1)
+    both = {"unit": city.donghua1, "territory": city.donghua1}
+    territory_only = {"unit": city.xiguan1, "territory": city.donghua}
+    for ways, status, n, extra in [
+        (both, Status.CLOSED, 2, {}),
+        (territory_only, Status.CLOSED, 2, {}),
+        ({"unit": city.donghua, "territory": city.xiguan}, Status.ASSIGNED, 1, {"deadline": late}),
+        ({"unit": None, "territory": city.donghua2}, Status.VOIDED, 1, {}),
+        ({"unit": city.xiguan1, "territory": city.xiguan1}, Status.CLOSED, 3, {}),
+        ({"unit": city.xiguan1, "territory": None}, Status.ASSIGNED, 2, {"deadline": late}),
+    ]:
+        Finding.objects.bulk_create(
+            Finding(campaign=city.campaign, source="routine", description="问题", status=status,
+                    **ways, **extra)
+            for _ in range(n)
+        )  # fmt: skip
+
+    context = client_for(personas.street_leader).get(reverse("inspections:finding_list")).context
+    counts = {value: n for value, _label, n in context["counts"]}
+
+    # Four closed (two seen both ways, two through the territory only): more than the cap.
+    assert counts[Status.CLOSED] == "3+"
+    assert (counts[Status.ASSIGNED], counts[Status.VOIDED]) == (1, 1)
+    assert context["overdue_count"] == 1
+    assert context["total"] == "5+"
+
+    monkeypatch.setattr(views, "COUNT_CAP", 10)
+    context = client_for(personas.street_leader).get(reverse("inspections:finding_list")).context
+    assert {value: n for value, _label, n in context["counts"]}[Status.CLOSED] == 4
+    assert context["total"] == len(context["page"].object_list) == 6
