@@ -9,6 +9,9 @@ from django.utils.translation import gettext_lazy as _
 from .access import auditor, scope_for
 from .models import AuditEntry, Channel, CommandOffice, Delivery, Notification, Standard, Unit
 
+# What a filter's cleaned value is when it was not given one.
+EMPTY = (None, "", [], ())
+
 
 class ShallowCopies(dict):
     """A FilterSet's declared filters, which every instance copies (`copy.deepcopy`) before
@@ -59,6 +62,28 @@ class LightFilterSet(django_filters.FilterSet):
             self.is_bound,
             tuple((name, tuple(self.data.getlist(name))) for name in self.filters),
         )
+
+    @property
+    def qs(self):
+        if not hasattr(self, "_qs"):
+            self._qs = self.applied_to(self.queryset)
+        return self._qs
+
+    def applied_to(self, queryset):
+        """These filters, as asked, applied to `queryset` (`qs` is them applied to the
+        FilterSet's own queryset)."""
+        filtered = queryset.all()
+        if self.is_bound:
+            self.errors  # noqa: B018 (validates the form, as django-filter's qs does)
+            filtered = self.filter_queryset(filtered)
+        return filtered
+
+    def asked(self):
+        """The names of the filters given a value."""
+        if not self.is_bound:
+            return set()
+        self.errors  # noqa: B018 (validates the form)
+        return {name for name, value in self.form.cleaned_data.items() if value not in EMPTY}
 
     @property
     def form(self):

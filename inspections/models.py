@@ -11,6 +11,8 @@ import hashlib
 import math
 import secrets
 import uuid
+from functools import reduce
+from operator import or_
 
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
@@ -364,63 +366,102 @@ def within_metres(queryset, latitude, longitude, metres):
     return sorted(found, key=lambda row: row.distance)
 
 
+# The ways a person sees a finding beyond their campaign (`Scope.q`): the unit it is handed
+# to, the territory it was found in, its standard's command office.
+SIGHT = {"units": ["unit", "territory"], "command_office": "standard__lead_command_office"}
+
+
+def released_q():
+    """Findings not of a sampling round that is still withheld: a round's findings stay with
+    the office and inspectors until it is released, the one rule every page, export, count
+    and to-do reads (`FindingQuerySet.visible_to`)."""
+    from fieldwork.models import Round
+
+    return ~Q(inspection_id__in=Round.objects.withheld().values("inspection_id"))
+
+
 class FindingQuerySet(models.QuerySet):
     def visible_to(self, user):
         """Office, leaders and inspectors see the campaign; units see findings handed to them
         or found in their territory; command staff those on their office's standards — but
         neither units nor command staff see a sampling round's findings before its release."""
         from campaign.access import scope_for
-        from fieldwork.models import Round
 
         scope = scope_for(user)
-        q = scope.q(
-            campaign="campaign",
-            units=["unit", "territory"],
-            command_office="standard__lead_command_office",
-        )
+        q = scope.q(campaign="campaign", **SIGHT)
         if scope.is_superuser or not (scope.unit_paths or scope.command_office_ids):
             return self.filter(q)  # campaign-wide roles only: nothing is withheld from them
-        # A sampling round's findings stay with the office and inspectors until the round is
-        # released: the one rule every page, export, count and to-do reads.
-        withheld = Round.objects.withheld().values("inspection_id")
         wide = Q(campaign__in=scope.wide_campaign_ids)
-        return self.filter(wide | (q & ~Q(inspection_id__in=withheld)))
+        return self.filter(wide | (q & released_q()))
 
     def open(self):
         return self.filter(status__in=OPEN)
 
-    def status_counts(self, *, on, cap):
+    def status_counts(self, *, on, cap, seen_by=None):
         """({status: n}, overdue count) in one query. Open findings are few whatever the
         history and are counted exactly, with those overdue `on` the day; closed and voided
         ones pile up for years and are counted up to `cap + 1` only, so that no page view
-        reads the campaign's whole history."""
-        # One compiled query (compiling costs more than running it here), read three ways:
-        # open findings grouped, closed and voided ones counted up to the cap. PostgreSQL
-        # merges it into each part, which still reads the indexes a query of its own would.
-        found = (
-            self.order_by()
-            .values_list("status")
-            .annotate(late=ExpressionWrapper(overdue_q(on), output_field=models.BooleanField()))
-        )
-        sql, found_params = found.query.get_compiler(self.db, elide_empty=False).as_sql()
-        opened = ", ".join(["%s"] * len(OPEN))
-        parts = [
-            "SELECT status, COUNT(*), COUNT(*) FILTER (WHERE late)"
-            f" FROM ({sql}) found WHERE status IN ({opened}) GROUP BY status"
-        ]
-        params = [*found_params, *(status.value for status in OPEN)]
-        for status in (Status.CLOSED, Status.VOIDED):
-            parts.append(
-                f"SELECT %s, COUNT(*), 0 FROM (SELECT 1 FROM ({sql}) found"
-                " WHERE status = %s LIMIT %s) capped"
+        reads the campaign's whole history.
+
+        `seen_by`: only the findings this person sees are counted, and each way they see
+        them apart (`_seen_apart`), so these may be the campaign's findings filtered but not
+        yet scoped (the ledger's counts: the scope once, not twice)."""
+        # One compiled query per part (compiling costs more than running it here), read
+        # three ways: open findings grouped, closed and voided ones counted up to the cap.
+        parts = []
+        for part in [self] if seen_by is None else self._seen_apart(seen_by):
+            found = (
+                part.order_by()
+                .values_list("status")
+                .annotate(late=ExpressionWrapper(overdue_q(on), output_field=models.BooleanField()))
             )
-            params += [status.value, *found_params, status.value, cap + 1]
+            parts.append(found.query.get_compiler(self.db, elide_empty=False).as_sql())
+        opened = ", ".join(["%s"] * len(OPEN))
+        selects, params = [], []
+        for sql, found_params in parts:
+            selects.append(
+                "SELECT status, COUNT(*), COUNT(*) FILTER (WHERE late)"
+                f" FROM ({sql}) found WHERE status IN ({opened}) GROUP BY status"
+            )
+            params += [*found_params, *(status.value for status in OPEN)]
+        for status in (Status.CLOSED, Status.VOIDED):
+            # The parts one after the other under one limit: once the first reaches the cap
+            # (a district's own units' history), the others are not read at all.
+            capped = " UNION ALL ".join(
+                f"SELECT 1 FROM ({sql}) found WHERE status = %s" for sql, _params in parts
+            )
+            selects.append(f"SELECT %s, COUNT(*), 0 FROM ({capped} LIMIT %s) capped")
+            params.append(status.value)
+            for _sql, found_params in parts:
+                params += [*found_params, status.value]
+            params.append(cap + 1)
         counts, overdue = {}, 0
         with connections[self.db].cursor() as cursor:
-            cursor.execute(" UNION ALL ".join(parts), params)
+            cursor.execute(" UNION ALL ".join(selects), params)
             for status, n, late in cursor.fetchall():
-                counts[status], overdue = n, overdue + late
+                counts[status], overdue = counts.get(status, 0) + n, overdue + late
         return counts, overdue
+
+    def _seen_apart(self, person):
+        """These findings as `person` sees them (`visible_to`), in parts, one per way of
+        seeing, each finding in the first way that sees it: the campaign, then the units
+        they are handed to, the territories they were found in, their standards' command
+        office. Each part is read from its own index: a street sees findings through two
+        columns, and OR-ed the two made PostgreSQL read the rows themselves (a street's
+        capped closed count read a thousand rows from the table, 2.3 ms). The units are one
+        array (`AnyOf`), which a district's ninety do not make costly to plan."""
+        from campaign.access import scope_for
+
+        scope = scope_for(person)
+        if scope.is_superuser or not (scope.unit_paths or scope.command_office_ids):
+            return [self.visible_to(person)]
+        seen = scope.wide() if scope.wide_campaign_ids else []
+        parts = [self.filter(*seen)] if seen else []
+        for way in scope.ways(**SIGHT, as_arrays=True):
+            part = self.filter(way, released_q())
+            parts.append(part.exclude(reduce(or_, seen)) if seen else part)
+            seen.append(way)
+        return parts
 
     def public(self):
         """What the public may see (Open311, the follow-up link): never 暗访 or mock
@@ -505,6 +546,7 @@ class Finding(ChoiceLabels, models.Model):
         related_name="findings_in_territory",
         verbose_name=_("area (属地)"),
         help_text=_("The district, street or community where the problem was found."),
+        db_index=False,  # finding_territory_counts leads with it
     )
     unit = models.ForeignKey(
         Unit,
@@ -513,6 +555,7 @@ class Finding(ChoiceLabels, models.Model):
         blank=True,
         related_name="findings",
         verbose_name=_("responsible unit"),
+        db_index=False,  # finding_unit_counts leads with it
     )
     point = models.ForeignKey(
         "fieldwork.Point",
@@ -607,6 +650,33 @@ class Finding(ChoiceLabels, models.Model):
                 fields=["campaign", "status", "deadline"],
                 include=["standard"],
                 name="finding_status_counts",
+            ),
+            # A unit person's counts, each way they see findings from its own index alone
+            # (FindingQuerySet._seen_apart): the findings handed to their units, then those
+            # found in their territories; the open ones from the smaller partial indexes
+            # (a district's open findings: 546 descents of the full index, 2.8 ms → 0.3 ms).
+            # A street's counts at city size: 4.8 ms → 3.0 ms; a district's 13 → 5 ms.
+            models.Index(
+                fields=["unit", "status", "deadline"],
+                include=["territory", "inspection", "campaign"],
+                name="finding_unit_counts",
+            ),
+            models.Index(
+                fields=["territory", "status", "deadline"],
+                include=["unit", "inspection", "campaign"],
+                name="finding_territory_counts",
+            ),
+            models.Index(
+                fields=["unit"],
+                include=["status", "deadline", "territory", "inspection", "campaign"],
+                condition=Q(status__in=OPEN),
+                name="finding_unit_open",
+            ),
+            models.Index(
+                fields=["territory"],
+                include=["status", "deadline", "unit", "inspection", "campaign"],
+                condition=Q(status__in=OPEN),
+                name="finding_territory_open",
             ),
             # Near-duplicate warning: open findings of a category at an address.
             models.Index(fields=["campaign", "category", "address"]),

@@ -137,13 +137,27 @@ def _ledger_filter(request, campaign):
     return ledger_filter(request.user, campaign, request.GET)
 
 
+# Filters that read only what the counts indexes of a unit person's ways hold (the status,
+# the deadline), and the sort, which no count reads: with no other filter asked, the counts
+# are read way by way (`FindingQuerySet.status_counts(seen_by=…)`).
+COUNTED_APART = {"status", "overdue", "sort"}
+
+
 def finding_list(request):
     """The ledger: every visible finding, filtered, sorted, counted, paginated."""
     campaign = current_campaign_or_404(request)
     ledger_filter = _ledger_filter(request, campaign)
     filtered = ledger_filter.qs
     today = timezone.localdate()
-    counts, overdue_count = filtered.status_counts(on=today, cap=COUNT_CAP)
+    if ledger_filter.asked() <= COUNTED_APART:
+        # Counted way by way (status_counts scopes the campaign's findings itself), each way
+        # from its own index, which holds what these filters read.
+        counted = ledger_filter.applied_to(Finding.objects.filter(campaign=campaign))
+        counts, overdue_count = counted.status_counts(on=today, cap=COUNT_CAP, seen_by=request.user)
+    else:
+        # Other filters have indexes of their own (the search its trigrams), which the
+        # planner may use on the scoped findings read once.
+        counts, overdue_count = filtered.status_counts(on=today, cap=COUNT_CAP)
     # A capped count reads one past the cap (so it knows there are more) and shows "1000+".
     capped = [s for s in (Status.CLOSED, Status.VOIDED) if counts[s] > COUNT_CAP]
     shown = {**counts, **dict.fromkeys(capped, f"{COUNT_CAP}+")}

@@ -661,8 +661,7 @@ def case_candidates(campaign, *, start, end):
     before it began, and never of a sampling round not yet released. Most serious first."""
     from django.db.models import Q
 
-    from fieldwork.models import Round
-    from inspections.models import Finding, FindingPhoto
+    from inspections.models import Finding, FindingPhoto, released_q
     from inspections.models import Status as FindingStatus
 
     before = FindingPhoto.objects.filter(kind=FindingPhoto.Kind.BEFORE).values("finding")
@@ -674,7 +673,7 @@ def case_candidates(campaign, *, start, end):
         )
         .filter(pk__in=after)
         .exclude(status__in=[FindingStatus.REGISTERED, FindingStatus.VOIDED])
-        .exclude(inspection_id__in=Round.objects.withheld().values("inspection_id"))
+        .filter(released_q())
         .filter(Q(closed_at__isnull=True) | Q(closed_at__date__gte=start))
         .select_related("unit", "territory", "category")
         .order_by("-found_on", "pk")[:200]

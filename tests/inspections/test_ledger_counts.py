@@ -136,3 +136,105 @@ def test_a_street_counts_each_finding_once_whichever_way_it_sees_it(
     context = client_for(personas.street_leader).get(reverse("inspections:finding_list")).context
     assert {value: n for value, _label, n in context["counts"]}[Status.CLOSED] == 4
     assert context["total"] == len(context["page"].object_list) == 6
+
+
+PERSONAS = [
+    "office_admin", "leader", "inspector", "command_staff", "district_leader", "street_leader",
+    "street_liaison", "community_leader", "other_district_leader", "department_leader",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("cap", [2, 1000])
+def test_each_persons_counts_are_the_findings_they_see(city, personas, cap):
+    """The counts bar counts a unit person's findings way by way (issue 13): through their
+    units, then through their territories. For every persona and a cap that binds or not,
+    the counts are those of the findings the person sees (`visible_to`): none of another
+    unit's, none of a sampling round not yet released, each finding once."""
+    from collections import Counter
+
+    from campaign.models import EvaluationSystem, IndicatorNode, Standard
+    from fieldwork.models import Round
+    from inspections.models import Inspection, Source
+
+    system = EvaluationSystem.objects.create(campaign=city.campaign, name="测评体系")
+    node = IndicatorNode.objects.create(system=system, level=0, name="城市管理")
+    standard = Standard.objects.create(
+        system=system, node=node, code="1.1", text="无占道经营", points=1,
+        lead_command_office=city.command_office,
+    )  # fmt: skip
+    unreleased = Inspection.objects.create(campaign=city.campaign, kind=Source.MOCK)
+    Round.objects.create(
+        campaign=city.campaign, name="模拟测评", inspection=unreleased,
+        status=Round.Status.COMPLETED,
+    )  # fmt: skip
+    late, units = datetime.date(2020, 1, 1), [None, city.donghua, city.donghua1, city.xiguan1]
+    statuses = [Status.ASSIGNED, Status.RECTIFYING, Status.CLOSED, Status.VOIDED]
+    Finding.objects.bulk_create(
+        Finding(
+            campaign=city.campaign, source="routine", description="问题", status=status,
+            unit=unit, territory=territory, deadline=late if n % 2 else None,
+            standard=standard if n % 3 == 0 else None,
+            inspection=unreleased if n % 5 == 0 else None,
+        )
+        for n, (unit, territory, status) in enumerate(
+            (unit, territory, status)
+            for unit in [*units, city.chengguan]
+            for territory in units
+            for status in statuses
+            for _copy in range(3)
+        )
+    )  # fmt: skip
+    today = datetime.date.today()
+    for name in PERSONAS:
+        person = getattr(personas, name)
+        seen = Finding.objects.visible_to(person).filter(campaign=city.campaign)
+        expected = Counter(seen.values_list("status", flat=True))
+        for status in (Status.CLOSED, Status.VOIDED):
+            expected[status] = min(expected[status], cap + 1)
+        expected_overdue = seen.overdue(on=today).count()
+        # As the ledger counts: the person's filters on the campaign's findings, counted as
+        # the person sees them.
+        asked = Finding.objects.filter(campaign=city.campaign)
+        counts, overdue = asked.status_counts(on=today, cap=cap, seen_by=person)
+        assert {s: n for s, n in counts.items() if n} == +expected, name
+        assert overdue == expected_overdue, name
+        # Counting findings already scoped gives the same.
+        assert seen.status_counts(on=today, cap=cap, seen_by=person) == (counts, overdue), name
+
+
+def test_the_ledgers_counts_are_the_findings_each_person_sees_whatever_the_filters(
+    city, personas, client_for, monkeypatch
+):
+    """Through the page: read way by way without filters or with the status, or on the
+    scoped findings with a search, the counts bar shows what the person sees."""
+    from collections import Counter
+
+    monkeypatch.setattr(views, "COUNT_CAP", 2)
+    units = [None, city.donghua, city.donghua1, city.xiguan1]
+    Finding.objects.bulk_create(
+        Finding(campaign=city.campaign, source="routine", description=f"问题{n % 2}",
+                status=status, unit=unit, territory=territory)
+        for n, (unit, territory, status) in enumerate(
+            (unit, territory, status)
+            for unit in units
+            for territory in units
+            for status in [Status.ASSIGNED, Status.CLOSED, Status.CLOSED, Status.VOIDED]
+        )
+    )  # fmt: skip
+    for name in ["office_admin", "district_leader", "street_liaison", "community_leader"]:
+        person = getattr(personas, name)
+        client = client_for(person)
+        seen = Finding.objects.visible_to(person).filter(campaign=city.campaign)
+        for query, chosen in [
+            ({}, seen),
+            ({"status": "closed"}, seen.filter(status=Status.CLOSED)),
+            ({"q": "问题1"}, seen.filter(description="问题1")),
+        ]:
+            context = client.get(reverse("inspections:finding_list"), query).context
+            shown = {value: n for value, _label, n in context["counts"] if n}
+            capped = {Status.CLOSED, Status.VOIDED}
+            expected = {
+                status: "2+" if status in capped and n > 2 else n
+                for status, n in Counter(chosen.values_list("status", flat=True)).items()
+            }
+            assert shown == expected, (name, query)
