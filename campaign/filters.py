@@ -9,9 +9,6 @@ from django.utils.translation import gettext_lazy as _
 from .access import auditor, scope_for
 from .models import AuditEntry, Channel, CommandOffice, Delivery, Notification, Standard, Unit
 
-# What a filter's cleaned value is when it was not given one.
-EMPTY = (None, "", [], ())
-
 
 class ShallowCopies(dict):
     """A FilterSet's declared filters, which every instance copies (`copy.deepcopy`) before
@@ -79,11 +76,8 @@ class LightFilterSet(django_filters.FilterSet):
         return filtered
 
     def asked(self):
-        """The names of the filters given a value."""
-        if not self.is_bound:
-            return set()
-        self.errors  # noqa: B018 (validates the form)
-        return {name for name, value in self.form.cleaned_data.items() if value not in EMPTY}
+        """The names of the filters given a value in the query."""
+        return {name for name in self.filters if self.data.get(name)}
 
     @property
     def form(self):

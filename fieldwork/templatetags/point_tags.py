@@ -1,12 +1,13 @@
 """The point register's rows, written in Python: a template row with a dozen look-ups per
 point was most of the page's own time. The markup is the template's it replaced."""
 
+from html import escape
+
 from django import template
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 from campaign.links import pk_url_parts
-from campaign.templatetags.site_tags import escaped
 
 register = template.Library()
 
@@ -15,7 +16,7 @@ register = template.Library()
 def point_row(point):
     """One row of the point register (fieldwork/_point_table.html): `point` is one of the
     view's value rows (`fieldwork.views.POINT_ROW_FIELDS` and `open_findings`)."""
-    e = escaped
+    e = escape
     before, after = pk_url_parts("fieldwork:point_detail")
     badges = ""
     if not point["is_active"]:

@@ -81,12 +81,17 @@ def _deadline(deadline, overdue):
     if not deadline:
         return "—"
     if overdue:
-        return format_html(
-            '<span class="status-red fw-semibold">{} · {}</span>',
-            deadline.isoformat(),
-            _("overdue"),
+        late = conditional_escape(_("overdue"))
+        return mark_safe(
+            f'<span class="status-red fw-semibold">{deadline.isoformat()} · {late}</span>'
         )
-    return format_html("<span>{}</span>", deadline.isoformat())
+    return mark_safe(f"<span>{deadline.isoformat()}</span>")
+
+
+def _overdue(status, deadline, today):
+    """Waiting for the unit past its deadline, as `Finding.is_overdue()` decides, from a row's
+    values."""
+    return status in UNIT_PENDING and deadline is not None and deadline < today
 
 
 @register.filter
@@ -99,8 +104,9 @@ def finding_deadline(finding):
     return _deadline(finding.deadline, finding.is_overdue())
 
 
-def _or_dash(value):
-    return conditional_escape(value) if value is not None else "—"
+def _or_dash(text):
+    """A row's text from the database, escaped, or — without one."""
+    return escape(text) if text is not None else "—"
 
 
 @register.simple_tag
@@ -112,13 +118,11 @@ def finding_rows(rows):
     wrapper (six calls a row)."""
     today = timezone.localdate()
     before, after = pk_url_parts("inspections:finding_detail")
-    late = conditional_escape(_("overdue"))
     severities, badges = {}, {}
     html = []
     for f in rows:
         status, deadline = f["status"], f["deadline"]
         standard, territory = f["standard__code"], f["territory__name"]
-        category, unit = f["category__name"], f["unit__name"]
         severity = severities.get(f["severity"])
         if severity is None:
             severity = severities[f["severity"]] = conditional_escape(Severity(f["severity"]).label)
@@ -126,20 +130,13 @@ def finding_rows(rows):
         badge = badges.get(badge_key)
         if badge is None:
             badge = badges[badge_key] = _status_badges(*badge_key)
-        if deadline is None:
-            deadline_html = "—"
-        elif status in UNIT_PENDING and deadline < today:
-            deadline_html = (
-                f'<span class="status-red fw-semibold">{deadline.isoformat()} · {late}</span>'
-            )
-        else:
-            deadline_html = f"<span>{deadline.isoformat()}</span>"
+        deadline_html = _deadline(deadline, _overdue(status, deadline, today))
         html.append(
             "\n      <tr>"
             f'\n        <td class="text-nowrap"><a href="{before}{f["pk"]}{after}">'
             f"{finding_code(f['found_on'], f['pk'])}</a></td>"
             f'\n        <td class="text-nowrap">{f["found_on"]:%m-%d}</td>'
-            f"\n        <td>{escape(category) if category is not None else '—'}"
+            f"\n        <td>{_or_dash(f['category__name'])}"
             f'<div class="small text-muted">{severity}</div></td>'
             f"\n        <td>{escape(truncated(f['description'], 50))}"
             + (
@@ -153,7 +150,7 @@ def finding_rows(rows):
                 if territory is not None
                 else ""
             )
-            + f"</td>\n        <td>{escape(unit) if unit is not None else '—'}</td>"
+            + f"</td>\n        <td>{_or_dash(f['unit__name'])}</td>"
             f'\n        <td class="text-nowrap">{deadline_html}</td>'
             f"\n        <td>{badge}</td>\n      </tr>\n    "
         )
@@ -221,7 +218,7 @@ def supervision_rows(rows):
     html = []
     for f in rows:
         status, deadline = f["status"], f["deadline"]
-        overdue = status in UNIT_PENDING and deadline is not None and deadline < today
+        overdue = _overdue(status, deadline, today)
         orders = "".join(
             '<div class="text-nowrap">'
             f"{conditional_escape(supervision_order_number(o['year'], o['sequence']))}</div>"
@@ -264,7 +261,7 @@ def finding_cards(rows):
     cards = []
     for f in rows:
         status, deadline = f["status"], f["deadline"]
-        overdue = status in UNIT_PENDING and deadline is not None and deadline < today
+        overdue = _overdue(status, deadline, today)
         channel = ""
         if f["channel"]:
             via = _("via %(channel)s") % {"channel": conditional_escape(f["channel"])}

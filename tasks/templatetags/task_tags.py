@@ -4,6 +4,7 @@ Badges and rows are written here, not included per row: two includes and a dozen
 per row were most of the task list's render. The markup is the templates' it replaced."""
 
 import functools
+from html import escape
 
 from django import template
 from django.urls import reverse
@@ -14,7 +15,7 @@ from django.utils.translation import get_language, gettext_noop
 from django.utils.translation import gettext as _
 
 from campaign.links import pk_url_parts
-from campaign.templatetags.site_tags import escaped, to_do_tiles, truncated
+from campaign.templatetags.site_tags import to_do_tiles, truncated
 from tasks.filters import TO_DO, TaskFilter, to_do_keys
 from tasks.models import Task, status_colour
 
@@ -59,24 +60,24 @@ def _words(language):
     translated again in every row (a row's badges and cells needed five translations)."""
     with translation.override(language):
         return {
-            "status": {value: escaped(label) for value, label in Task.Status.choices},
-            "priority": {value: escaped(label) for value, label in Task.Priority.choices},
+            "status": {value: escape(str(label)) for value, label in Task.Status.choices},
+            "priority": {value: escape(str(label)) for value, label in Task.Priority.choices},
             "task_light": {
                 light: (
-                    f' <span class="badge text-bg-{colour}" title="{escaped(_(title))}">'
-                    f'<i class="bi bi-{icon}"></i> {escaped(_(label))}</span>'
+                    f' <span class="badge text-bg-{colour}" title="{escape(_(title))}">'
+                    f'<i class="bi bi-{icon}"></i> {escape(_(label))}</span>'
                 )
                 for light, (colour, title, icon, label) in _LIGHT_BADGES.items()
             },
             "part_light": {
                 light: (
                     f' <span class="badge text-bg-{colour}"><i class="bi bi-{icon}"></i>'
-                    f" {escaped(_(label))}</span>"
+                    f" {escape(_(label))}</span>"
                 )
                 for light, (colour, _title, icon, label) in _LIGHT_BADGES.items()
             },
-            "select": escaped(_("Select")),
-            "progress": escaped(_("Progress")),
+            "select": escape(_("Select")),
+            "progress": escape(_("Progress")),
         }
 
 
@@ -84,14 +85,14 @@ def _status_badge(status, light, words, extra=""):
     colour = status_colour(status, light)
     border = " border" if colour == "light" else ""
     # A value outside the choices is shown as itself, as get_status_display() does.
-    label = words["status"].get(status) or escaped(status)
+    label = words["status"].get(status) or escape(status)
     return f'<span class="badge text-bg-{colour}{border}{extra}">{label}</span>'
 
 
 def _task_badges(status, light, priority, words):
     html = _status_badge(status, light, words) + words["task_light"].get(light, "")
     if priority != Task.Priority.NORMAL:
-        label = words["priority"].get(priority) or escaped(priority)
+        label = words["priority"].get(priority) or escape(priority)
         html += f' <span class="badge text-bg-light border text-danger">{label}</span>'
     return html
 
@@ -116,7 +117,7 @@ def part_badges(part):
 def task_row(task, can_manage):
     """One row of the task list (tasks/_task_table.html): `task` is one of the list's value
     rows (`tasks.views.ROW_FIELDS`, `light` and `responsible_names`)."""
-    e = escaped
+    e = escape
     words = _words(get_language())
     before, after = pk_url_parts("tasks:task_detail")
     pk, title, light = task["pk"], task["title"], task["light"]
@@ -146,7 +147,7 @@ def task_row(task, can_manage):
 def task_card(task):
     """One card of "my tasks" (phones first): `task` is one of the page's value rows
     (`tasks.views.ROW_FIELDS` and `light`)."""
-    e = escaped
+    e = escape
     words = _words(get_language())
     before, after = pk_url_parts("tasks:task_detail")
     pk, light, progress = task["pk"], task["light"], task["progress"]

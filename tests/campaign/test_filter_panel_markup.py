@@ -244,3 +244,70 @@ def test_the_kept_drawings_are_bounded(monkeypatch):
         )
         assert len(kept.KEPT) <= 3
     assert kept.kept(("select", 9), lambda: "drawn again") == "<select>9</select>"
+
+
+# --- Panels kept under their FilterSet's panel_key (the ledger, the task list) -----------------
+
+
+def draw_list_panel(filterset, *, from_form=False):
+    """A list's panel as the page draws it from its FilterSet (kept under its `panel_key()`),
+    or with `from_form` as the old template drew it from the form."""
+    context = {"action": "/list/?a=1&b=<2>", "target": "#t", "panel": "p"}
+    if from_form:
+        return engines["django"].from_string(OLD_PANEL).render({**context, "form": filterset.form})
+    return get_template("_filter_panel.html").render({**context, "filterset": filterset})
+
+
+def kept_panels(city):
+    """Each list whose panel is kept, with the values it is drawn with: those of `chosen()`,
+    and a page, a standard chosen (drawn, not kept), and every ledger filter but the standard
+    (kept)."""
+    return [(make, data) for make, data in chosen(city) if make in (ledger, tasks)] + [
+        (ledger, query(page="5")),
+        (
+            ledger,
+            query(
+                q=NASTY,
+                todo="supervised",
+                status="open",
+                unit=str(city.donghua.pk),
+                district=str(city.east.pk),
+                category=str(city.category.pk),
+                severity="serious",
+                source="inspection",
+                supervision="1",
+                overdue="on",
+                found_after="2026-01-01",
+                found_before="not a date",
+                sort="-deadline",
+            ),
+        ),
+        (ledger, query(standard=str(city.standard.pk), status=["open", "closed"])),
+        (
+            tasks,
+            query(
+                q=NASTY,
+                todo="report",
+                status=["not_started", "returned"],
+                unit=str(city.donghua.pk),
+                command_office=str(city.command_office.pk),
+                item=str(city.item.pk),
+                deadline_after="2026-01-01",
+                deadline_before="not a date",
+                overdue="on",
+                priority="high",
+            ),
+        ),
+        (tasks, query(unit="not a number", page="3")),
+    ]
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+@pytest.mark.parametrize("who", ["office_admin", "street_liaison"])
+def test_a_kept_panel_drawn_or_kept_is_the_templates_markup(nasty_city, personas, language, who):
+    person = getattr(personas, who)
+    with translation.override(language):
+        for make, data in kept_panels(nasty_city):
+            old = draw_list_panel(make(nasty_city, person, data.copy()), from_form=True)
+            assert draw_list_panel(make(nasty_city, person, data.copy())) == old  # drawn
+            assert draw_list_panel(make(nasty_city, person, data.copy())) == old  # kept

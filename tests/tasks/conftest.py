@@ -7,7 +7,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
-from campaign.models import WorkdayOverride
+from campaign.models import EvaluationSystem, IndicatorNode, Standard, WorkdayOverride
 from campaign.workdays import seed_from_package
 from tasks.models import Task, TaskEvent
 
@@ -34,6 +34,24 @@ def make_task(city, *, lead_unit=None, responsible=(), deadline=None, office=Tru
         task.parts.update(**state)
     TaskEvent.objects.create(task=task, kind=TaskEvent.Kind.CREATED, to_status=task.status)
     return task
+
+
+def generation_standard(city, *, system_name):
+    """A system with one item, one content and one standard led by 市城管局 for 城市建设指挥部,
+    to generate tasks from: (system, item, content, standard)."""
+    system = EvaluationSystem.objects.create(campaign=city.campaign, name=system_name)
+    item = IndicatorNode.objects.create(system=system, level=0, name="公共环境")
+    content = IndicatorNode.objects.create(system=system, parent=item, level=1, name="市容环境")
+    standard = Standard.objects.create(
+        system=system,
+        node=content,
+        code="1.1",
+        text="主次干道整洁",
+        points=2,
+        lead_unit=city.chengguan,
+        lead_command_office=city.command_office,
+    )
+    return system, item, content, standard
 
 
 def part_of(task, unit):

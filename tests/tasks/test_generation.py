@@ -7,10 +7,12 @@ import pytest
 from django.urls import reverse
 
 from campaign.management.commands.seed_demo import COMMAND_OFFICES
-from campaign.models import CommandOffice, EvaluationSystem, IndicatorNode, Standard, Unit
+from campaign.models import CommandOffice, Standard, Unit
 from campaign.services import apply_organisation, read_organisation
 from tasks.models import Task, TaskEvent
 from tasks.services import GenerationMode, generate_tasks, plan_generation
+
+from .conftest import generation_standard
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 DEADLINE = datetime.date(2026, 9, 30)
@@ -136,18 +138,7 @@ def test_units_people_cannot_generate(sample_system, personas, client_for):
 
 
 def test_generation_works_from_standards_built_directly(city, personas):
-    system = EvaluationSystem.objects.create(campaign=city.campaign, name="测试体系")
-    item = IndicatorNode.objects.create(system=system, level=0, name="公共环境")
-    content = IndicatorNode.objects.create(system=system, parent=item, level=1, name="市容环境")
-    standard = Standard.objects.create(
-        system=system,
-        node=content,
-        code="1.1",
-        text="主次干道整洁",
-        points=2,
-        lead_unit=city.chengguan,
-        lead_command_office=city.command_office,
-    )
+    system, item, content, standard = generation_standard(city, system_name="测试体系")
     standard.responsible_units.set([city.east, city.west])
     orphan = Standard.objects.create(
         system=system, node=content, text="无责任单位", points=1, position=2

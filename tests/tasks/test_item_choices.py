@@ -4,12 +4,12 @@ made, moved or deleted, or an item renamed, shown on the very next request."""
 
 import datetime
 
-from campaign.models import EvaluationSystem, IndicatorNode, Standard
+from campaign.models import EvaluationSystem, IndicatorNode
 from tasks.models import Task
 from tasks.services import GenerationMode, generate_tasks, plan_generation
 
 from ..campaign.test_choices_cache import options, visit
-from .conftest import TODAY, make_task
+from .conftest import TODAY, generation_standard, make_task
 
 LIST = "/tasks/"
 
@@ -74,18 +74,7 @@ def test_a_task_handed_to_another_unit_moves_its_item_between_people(city, perso
 def test_generated_tasks_show_their_items_on_the_next_request(city, personas, client_for):
     client = client_for(personas.office_admin)
     assert items(client)[0] == []
-    system = EvaluationSystem.objects.create(campaign=city.campaign, name="测评体系")
-    item = IndicatorNode.objects.create(system=system, level=0, name="公共环境")
-    content = IndicatorNode.objects.create(system=system, parent=item, level=1, name="市容环境")
-    standard = Standard.objects.create(
-        system=system,
-        node=content,
-        code="1.1",
-        text="主次干道整洁",
-        points=2,
-        lead_unit=city.chengguan,
-        lead_command_office=city.command_office,
-    )
+    system, item, content, standard = generation_standard(city, system_name="测评体系")
     standard.responsible_units.set([city.east])
     plan = plan_generation(
         system=system, mode=GenerationMode.PER_STANDARD, deadline=datetime.date(2026, 9, 30)
