@@ -114,6 +114,33 @@ def _aware(day, hour=9, minute=0):
     return timezone.make_aware(naive, timezone.get_default_timezone())
 
 
+@dataclass(frozen=True)
+class Part:
+    """A unit's part of a generated task, as `Task.rolled_up` reads it."""
+
+    unit: int
+    role: str
+    status: str
+    progress: int
+    submitted_at: datetime.datetime | None
+    accepted_at: datetime.datetime | None
+
+
+def _part(unit_id, role, status, deadline, rng):
+    """A part in `status`: handed in a few days before the deadline (and not after the data's
+    today), accepted two days after."""
+    handed_in = status in ("submitted", "accepted")
+    submitted = _aware(min(deadline - datetime.timedelta(days=rng.randrange(0, 10)), TODAY), 15)
+    return Part(
+        unit_id,
+        role,
+        status,
+        100 if handed_in else 0 if status == "not_started" else rng.randrange(10, 90, 10),
+        submitted if handed_in else None,
+        submitted + datetime.timedelta(days=2) if status == "accepted" else None,
+    )
+
+
 # --- Organisation ----------------------------------------------------------------------------
 
 
@@ -269,7 +296,7 @@ def add_tasks(campaign, size, *, standards, items, offices, lead_units, people, 
         children.setdefault(unit.parent_id, []).append(unit.pk)
     office_admin = people[OFFICE]
     start = TODAY - datetime.timedelta(weeks=size.weeks)
-    specs = []  # (standard, lead unit, deadline, status)
+    specs = []  # (standard, lead unit, deadline, status of the lead unit's part)
     for standard in standards:
         for lead in rng.sample(lead_units, min(per_standard, len(lead_units))):
             if len(specs) < size.tasks:
@@ -280,6 +307,38 @@ def add_tasks(campaign, size, *, standards, items, offices, lead_units, people, 
                     else rng.choice([Status.NOT_STARTED, Status.IN_PROGRESS, Status.SUBMITTED])
                 )
                 specs.append((standard, lead, deadline, status))
+
+    # The units beside the lead: one to three responsible units below it, now and then a
+    # cooperating unit.
+    others = []  # per task, {unit id: role}
+    for _standard, lead, _deadline, _status in specs:
+        below = children.get(lead.pk, [])
+        beside = dict.fromkeys(rng.sample(below, min(len(below), rng.randint(1, 3))), "responsible")
+        if rng.random() < 0.3:
+            beside.setdefault(lead_units[rng.randrange(len(lead_units))].pk, "cooperating")
+        beside.pop(lead.pk, None)
+        others.append(beside)
+
+    # One part per unit, each with its own state as the units would have left it: a task
+    # accepted has every answering part accepted, one handed in has them handed in or
+    # accepted; now and then a cooperating unit never reported. The task's own state is
+    # rolled up from its parts by the application's rule (`Task.rolled_up`).
+    parts = []  # per task, [part]
+    for (_standard, lead, deadline, status), beside in zip(specs, others, strict=True):
+        units = [(lead.pk, "lead", status)]
+        for unit_id, role in beside.items():
+            if role == "cooperating" and rng.random() < 0.2:
+                units.append((unit_id, role, Status.NOT_STARTED))
+            elif status == Status.ACCEPTED:
+                units.append((unit_id, role, Status.ACCEPTED))
+            elif status == Status.SUBMITTED:
+                units.append((unit_id, role, rng.choice([Status.SUBMITTED, Status.ACCEPTED])))
+            elif status == Status.RETURNED:
+                units.append((unit_id, role, rng.choice(list(Status))))
+            else:
+                units.append((unit_id, role, rng.choice([Status.NOT_STARTED, Status.IN_PROGRESS])))
+        parts.append([_part(unit_id, role, state, deadline, rng) for unit_id, role, state in units])
+
     tasks = Writer(
         Task,
         [
@@ -305,10 +364,9 @@ def add_tasks(campaign, size, *, standards, items, offices, lead_units, people, 
     item_of = {s.pk: s.node.parent_id for s in standards}
     first = tasks.next_id
     rows = []
-    for standard, lead, deadline, status in specs:
+    for (standard, lead, deadline, _status), task_parts in zip(specs, parts, strict=True):
         created = _aware(deadline - datetime.timedelta(days=rng.randrange(20, 60)))
-        done = status == Status.ACCEPTED
-        submitted = _aware(deadline - datetime.timedelta(days=rng.randrange(0, 10)), 15)
+        rolled, _required = Task.rolled_up(task_parts)
         rows.append(
             (
                 campaign.pk,
@@ -320,40 +378,30 @@ def add_tasks(campaign, size, *, standards, items, offices, lead_units, people, 
                 lead.pk,
                 deadline,
                 "normal",
-                status,
-                100 if status in (Status.ACCEPTED, Status.SUBMITTED) else rng.randrange(0, 90, 10),
+                rolled["status"],
+                rolled["progress"],
                 1,
                 office_admin.pk,
                 created,
                 created,
-                submitted if status in (Status.ACCEPTED, Status.SUBMITTED) else None,
-                submitted + datetime.timedelta(days=2) if done else None,
+                rolled["submitted_at"],
+                rolled["accepted_at"],
             )
         )
     tasks.write(rows)
     tasks.close()
     task_ids = range(first, tasks.next_id)
 
-    others = {}  # task id → [(unit id, role)] of the units beside the lead
-    for field in ("responsible_units", "cooperating_units"):
-        through = getattr(Task, field).through
-        m2m = Writer(through, ["task", "unit"])
-        rows = []
-        for task_id, (_standard, lead, _d, _s) in zip(task_ids, specs, strict=True):
-            below = children.get(lead.pk, [])
-            if field == "responsible_units" and below:
-                rows += [
-                    (task_id, u) for u in rng.sample(below, min(len(below), rng.randint(1, 3)))
-                ]
-            elif field == "cooperating_units" and rng.random() < 0.3:
-                rows.append((task_id, lead_units[rng.randrange(len(lead_units))].pk))
-        m2m.write(rows)
+    for field, role in (("responsible_units", "responsible"), ("cooperating_units", "cooperating")):
+        m2m = Writer(getattr(Task, field).through, ["task", "unit"])
+        m2m.write(
+            (task_id, unit_id)
+            for task_id, beside in zip(task_ids, others, strict=True)
+            for unit_id, its_role in beside.items()
+            if its_role == role
+        )
         m2m.close()
-        role = "responsible" if field == "responsible_units" else "cooperating"
-        for task_id, unit_id in rows:
-            others.setdefault(task_id, {}).setdefault(unit_id, role)
 
-    # One part per unit: the lead unit's carries the task's state, the others have not started.
     from tasks.models import TaskPart
 
     part_writer = Writer(
@@ -363,17 +411,16 @@ def add_tasks(campaign, size, *, standards, items, offices, lead_units, people, 
     )  # fmt: skip
     lead_part = {}
     part_rows = []
-    stored = Task.objects.filter(pk__in=list(task_ids)).values_list(
-        "pk", "lead_unit", "status", "progress", "updated_at", "submitted_at", "accepted_at"
-    )
-    for pk, lead_id, status, progress, updated, submitted_at, accepted_at in stored:
-        lead_part[pk] = part_writer.next_id + len(part_rows)
-        part_rows.append(
-            (pk, lead_id, "lead", status, progress, 1, updated, submitted_at, accepted_at)
-        )
-        for unit_id, role in others.get(pk, {}).items():
-            if unit_id != lead_id:
-                part_rows.append((pk, unit_id, role, "not_started", 0, 1, updated, None, None))
+    for task_id, task_parts, (*_spec, deadline, _status) in zip(
+        task_ids, parts, specs, strict=True
+    ):
+        lead_part[task_id] = part_writer.next_id + len(part_rows)
+        updated = _aware(deadline - datetime.timedelta(days=1), 16)
+        part_rows += [
+            (task_id, p.unit, p.role, p.status, p.progress, 1, updated, p.submitted_at,
+             p.accepted_at)
+            for p in task_parts
+        ]  # fmt: skip
     part_writer.write(part_rows)
     part_writer.close()
 

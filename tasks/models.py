@@ -358,32 +358,43 @@ class Task(ChoiceLabels, models.Model):
             data=data,
         )
 
-    def roll_up(self):
-        """Set the task's status, progress and dates from its parts (call it in the part's
-        transaction, with the task row locked). Accepted when every part that answers for
-        the task (lead and responsible units) is accepted; cooperating parts never hold it up."""
-        parts = list(self.parts.all())
+    @classmethod
+    def rolled_up(cls, parts):
+        """The task's status, progress and dates from its parts (anything with a part's
+        role, status, progress, submitted_at and accepted_at), with the parts that answer for
+        it (lead and responsible units; cooperating parts never hold it up). Accepted when
+        every one of those is accepted, submitted when each is submitted or accepted."""
         required = [p for p in parts if p.role != TaskPart.Role.COOPERATING] or parts
         statuses = {p.status for p in required}
-        if statuses == {self.Status.ACCEPTED}:
-            status = self.Status.ACCEPTED
-        elif statuses <= {self.Status.SUBMITTED, self.Status.ACCEPTED}:
-            status = self.Status.SUBMITTED
-        elif statuses == {self.Status.NOT_STARTED}:
-            status = self.Status.NOT_STARTED
+        if statuses == {cls.Status.ACCEPTED}:
+            status = cls.Status.ACCEPTED
+        elif statuses <= {cls.Status.SUBMITTED, cls.Status.ACCEPTED}:
+            status = cls.Status.SUBMITTED
+        elif statuses == {cls.Status.NOT_STARTED}:
+            status = cls.Status.NOT_STARTED
         else:
-            status = self.Status.IN_PROGRESS
-        self.status = status
-        self.progress = round(sum(p.progress for p in required) / len(required)) if required else 0
+            status = cls.Status.IN_PROGRESS
         handed_in = [p.submitted_at for p in required if p.submitted_at]
-        self.submitted_at = (
-            max(handed_in)
-            if status != self.Status.NOT_STARTED and len(handed_in) == len(required)
-            else None
-        )
         accepted = [p.accepted_at for p in required if p.accepted_at]
-        self.accepted_at = max(accepted) if status == self.Status.ACCEPTED else None
-        self.save(update_fields=["status", "progress", "submitted_at", "accepted_at"])
+        fields = {
+            "status": status,
+            "progress": round(sum(p.progress for p in required) / len(required)) if required else 0,
+            "submitted_at": (
+                max(handed_in)
+                if status != cls.Status.NOT_STARTED and len(handed_in) == len(required)
+                else None
+            ),
+            "accepted_at": max(accepted) if status == cls.Status.ACCEPTED else None,
+        }
+        return fields, required
+
+    def roll_up(self):
+        """Set the task's status, progress and dates from its parts (`rolled_up`; call it in
+        the part's transaction, with the task row locked)."""
+        fields, required = self.rolled_up(list(self.parts.all()))
+        for field, value in fields.items():
+            setattr(self, field, value)
+        self.save(update_fields=list(fields))
         # A milestone is reached by the task when every part that answers for it reached it.
         for milestone in self.milestones.filter(reached_at__isnull=True):
             if all(milestone in p.milestones_reached.all() for p in required):

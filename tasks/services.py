@@ -6,10 +6,14 @@ import datetime
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import reduce
+from operator import or_
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Avg, Count, Prefetch, Q
+from django.db.models import Avg, Case, Count, F, Prefetch, Q, When
+from django.db.models.functions import Substr
+from django.db.models.lookups import In
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -569,14 +573,15 @@ def check_deadlines(*, today=None):
 # --- The battle map (挂图作战) ------------------------------------------------------------------
 
 
-def aggregates():
-    """The battle map's counts of parts per group; the lights are today's."""
+def aggregates(on):
+    """The battle map's counts of parts per group, with the lights of `on` (each light's
+    own rule as a filter, not the light worked out for every part and compared)."""
     return {
         "total": Count("pk"),
         "accepted": Count("pk", filter=Q(status=Task.Status.ACCEPTED)),
         "submitted": Count("pk", filter=Q(status=Task.Status.SUBMITTED)),
-        "overdue": Count("pk", filter=Q(light="red")),
-        "warning": Count("pk", filter=Q(light="yellow")),
+        "overdue": Count("pk", filter=overdue_q(on)),
+        "warning": Count("pk", filter=due_soon_q(on)),
         "progress_avg": Avg("progress"),
     }
 
@@ -651,18 +656,38 @@ def build_battle_map(tasks, *, visible_units):
 
     Parts roll up to the nearest column on the part's unit path, so a district's column
     (when its streets are not columns) counts the work of its streets and communities.
+    They are grouped by their unit's path cut at the longest column path, which keeps every
+    column on it whole, not by unit: the office's map read one group per office and unit
+    (6,400 at city size) to fill 69 columns. A part under no column has its unit's own.
     """
     visible = {u.pk: u for u in visible_units}
-    parts = TaskPart.objects.filter(task__in=tasks).with_light()
-    by_office_unit = parts.order_by().values("task__command_office", "unit", "unit__path")
-    by_office_unit = by_office_unit.annotate(**aggregates())
+    counted = aggregates(timezone.localdate())
+    parts = TaskPart.objects.filter(task__in=tasks)
+    columns_by_length = {}
+    for unit in visible_units:
+        columns_by_length.setdefault(len(unit.path), []).append(unit.path)
+    under_a_column = [
+        Q(In(Substr("unit__path", 1, length), paths)) for length, paths in columns_by_length.items()
+    ]
+    by_office_unit = (
+        parts.order_by()
+        .values(
+            "task__command_office",
+            cut=Substr("unit__path", 1, max(columns_by_length, default=0)),
+            own=(
+                Case(When(reduce(or_, under_a_column), then=None), default="unit")
+                if under_a_column
+                else F("unit")
+            ),
+        )
+        .annotate(**counted)
+    )
     grid, office_totals, unit_totals, columns = {}, {}, {}, {}
     total = Cell()
     for row in by_office_unit:
-        path_ids = [int(p) for p in row["unit__path"].strip("/").split("/") if p]
-        # The nearest column on the unit's path: a district's own column shows its own
-        # part; its streets' columns show theirs (with their communities rolled in).
-        column = next((pk for pk in reversed(path_ids) if pk in visible), row["unit"])
+        # The cut path's whole steps (its last may be cut short): the nearest column on it.
+        path_ids = [int(p) for p in row["cut"].split("/")[1:-1]]
+        column = row["own"] or next(pk for pk in reversed(path_ids) if pk in visible)
         columns[column] = True
         office = row["task__command_office"]
         grid.setdefault((office, column), Cell()).add(row)
@@ -670,7 +695,7 @@ def build_battle_map(tasks, *, visible_units):
         unit_totals.setdefault(column, Cell()).add(row)
         total.add(row)
     by_item = {}
-    for row in parts.order_by().values("task__item").annotate(**aggregates()):
+    for row in parts.order_by().values("task__item").annotate(**counted):
         by_item.setdefault(row["task__item"], Cell()).add(row)
 
     from campaign.models import CommandOffice

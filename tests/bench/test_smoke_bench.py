@@ -81,3 +81,20 @@ def test_the_same_seed_builds_the_same_city(db):
     assert len(first) == 400
     assert fingerprint(7) == first
     assert fingerprint(8) != first
+
+
+def test_each_generated_task_is_in_the_state_its_parts_roll_up_to(smoke_city):
+    """The generator once stored accepted tasks whose responsible units had not started: a
+    state the application never reaches, which left two thirds of the city's parts owed
+    for years and counted overdue on every page."""
+    from tasks.models import Task, TaskPart
+
+    tasks = Task.objects.filter(campaign=smoke_city).prefetch_related("parts")
+    stored = ["status", "progress", "submitted_at", "accepted_at"]
+
+    for task in tasks:
+        rolled, required = Task.rolled_up(list(task.parts.all()))
+        assert {field: getattr(task, field) for field in stored} == rolled, task.pk
+        if task.status == Task.Status.ACCEPTED:
+            assert {part.status for part in required} == {TaskPart.Status.ACCEPTED}
+    assert len({task.status for task in tasks}) > 1

@@ -7,7 +7,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from tasks.models import Task
+from tasks.models import Task, TaskPart
 from tasks.services import build_battle_map
 
 from .conftest import make_task
@@ -136,3 +136,49 @@ def test_the_task_page_uses_the_same_number_of_queries_for_2_and_12_reports(
     small = count_queries(client, task.get_absolute_url())
     report(10)
     assert count_queries(client, task.get_absolute_url()) == small
+
+
+@pytest.mark.parametrize(
+    "columns",
+    [
+        ["east", "west", "chengguan"],  # the office: the top of the tree
+        ["east", "donghua", "xinshi"],  # a district: itself and its streets
+        ["donghua", "donghua1", "donghua2"],  # a street: parts elsewhere are their own columns
+        ["xiguan1"],  # a community: every other unit is a column of its own
+    ],
+)
+def test_each_part_is_counted_in_the_nearest_column_on_its_units_path(city, personas, columns):
+    """The battle map groups parts by their unit's path cut at the deepest column, not by
+    unit (the office's map read 6,400 groups at city size, one per office × unit, for 69
+    columns). A part under a column counts in the nearest one on its path; a part under
+    none counts in its own unit's column."""
+    from campaign.models import Unit
+
+    make_task(city, lead_unit=city.east, responsible=[city.donghua, city.xinshi1], deadline=PAST)
+    make_task(city, lead_unit=city.donghua, responsible=[city.donghua1, city.donghua2])
+    make_task(
+        city,
+        lead_unit=city.chengguan,
+        responsible=[city.xiguan1, city.donghua1],
+        office=False,
+        status="accepted",
+    )
+    make_task(city, lead_unit=city.xiguan, responsible=[city.xiguan1], deadline=PAST)
+    visible = [getattr(city, name) for name in columns]
+    columns_ids = {unit.pk for unit in visible}
+    tasks = Task.objects.filter(campaign=city.campaign)
+
+    data = build_battle_map(tasks, visible_units=visible)
+
+    expected = {}
+    for part in TaskPart.objects.filter(task__in=tasks).with_light().select_related("task"):
+        unit = Unit.objects.get(pk=part.unit_id)
+        on_path = [pk for pk in [unit.pk, *reversed(unit.ancestor_ids)] if pk in columns_ids]
+        column = on_path[0] if on_path else part.unit_id
+        cell = expected.setdefault((part.task.command_office_id, column), [0, 0, 0])
+        cell[0] += 1
+        cell[1] += part.status == Task.Status.ACCEPTED
+        cell[2] += part.light == "red"
+    got = {key: [c.total, c.accepted, c.overdue] for key, c in data.grid.items()}
+    assert got == expected
+    assert sorted(u.pk for u in data.units) == sorted({column for _office, column in expected})
