@@ -108,18 +108,30 @@ def pages(ids):
 
 
 def sample(func, *, repeat, budget=SECONDS_PER_ITEM, cpu=None):
-    """Seconds per call: one warm-up, then up to `repeat` timed calls within `budget`; with
-    a `cpu` list, this process's CPU seconds per call are appended to it (on a shared
-    machine the wall clock also measures the neighbours)."""
-    func()
-    samples, spent = [], 0.0
-    while len(samples) < repeat and (len(samples) < 3 or spent < budget):
-        started, started_cpu = time.perf_counter(), time.process_time()
+    """Seconds per call: one warm-up, then up to `repeat` timed calls within `budget` (after
+    at least three); with a `cpu` list, this process's CPU seconds per call are appended to
+    it (on a shared machine the wall clock also measures the neighbours)."""
+    (samples,) = sample_in_turns([func], repeat=repeat, budget=budget, cpus=[cpu])
+    return samples
+
+
+def sample_in_turns(funcs, *, repeat, budget=SECONDS_PER_ITEM, cpus=None):
+    """`sample` for several calls timed in turns (a page, then its floor, then the page …),
+    a list of seconds per call for each: a stretch when the machine runs slower (a busy
+    neighbour on a shared host) slows both alike. Timed one after the other, a page's ratio
+    to its floor moved by ±0.4 between runs on such a machine."""
+    cpus = cpus or [None] * len(funcs)
+    for func in funcs:
         func()
-        samples.append(time.perf_counter() - started)
-        if cpu is not None:
-            cpu.append(time.process_time() - started_cpu)
-        spent += samples[-1]
+    samples, spent = [[] for _func in funcs], 0.0
+    while len(samples[0]) < repeat and (len(samples[0]) < 3 or spent < budget * len(funcs)):
+        for func, times, cpu in zip(funcs, samples, cpus, strict=True):
+            started, started_cpu = time.perf_counter(), time.process_time()
+            func()
+            times.append(time.perf_counter() - started)
+            if cpu is not None:
+                cpu.append(time.process_time() - started_cpu)
+            spent += times[-1]
     return samples
 
 
@@ -208,16 +220,17 @@ def time_pages(campaign, *, repeat, log, only=None):
             page_url = url.format(**ids)
             queries = count_queries(client, page_url)
             cpu, floor_cpu = [], []
-            samples = sample(lambda: get(client, page_url), repeat=repeat, cpu=cpu)  # noqa: B023
-            floor = (
-                sample(
-                    lambda: get(client, floor_url.format(**ids)),  # noqa: B023
+            if floor_url:
+                samples, floor = sample_in_turns(
+                    [
+                        lambda: get(client, page_url),  # noqa: B023
+                        lambda: get(client, floor_url.format(**ids)),  # noqa: B023
+                    ],
                     repeat=repeat,
-                    cpu=floor_cpu,
+                    cpus=[cpu, floor_cpu],
                 )
-                if floor_url
-                else sign_in
-            )
+            else:
+                samples, floor = sample(lambda: get(client, page_url), repeat=repeat), sign_in  # noqa: B023
             results.append(item(name, persona, samples, floor, queries, floor_url is None))
             if floor_cpu:
                 # This process's CPU (Python: ORM, templates) apart from the database's and the
@@ -319,11 +332,15 @@ def time_pdf(campaign, *, repeat, log):
             campaign=campaign, period=latest.period, auto_publish=False
         )
     html = render_to_string("reports/pdf/bulletin.html", bulletin_context(bulletin))
-    floor = sample(
-        lambda: HTML(string=html, base_url="static:/", url_fetcher=LocalFilesOnly()).write_pdf(),
+    pdf, floor = sample_in_turns(
+        [
+            lambda: render_bulletin_pdf_bytes(bulletin),
+            lambda: HTML(
+                string=html, base_url="static:/", url_fetcher=LocalFilesOnly()
+            ).write_pdf(),
+        ],
         repeat=repeat,
     )
-    pdf = sample(lambda: render_bulletin_pdf_bytes(bulletin), repeat=repeat)
     result = item("bulletin PDF", "job", pdf, floor, None)
     log(result)
     return [result]
@@ -402,15 +419,18 @@ def time_exports(campaign, *, repeat, log, memory=False, job_only=False):
 
     results = []
     floor_cpu, job_cpu = [], []
-    floor = sample(openpyxl_alone, repeat=repeat, cpu=floor_cpu)
+    job, floor = sample_in_turns(
+        [lambda: export_through_the_web(office, cutoff), openpyxl_alone],
+        repeat=repeat,
+        cpus=[job_cpu, floor_cpu],
+    )
     for kind in () if job_only else ("xlsx", "csv"):
         samples = sample(lambda: export(kind), repeat=repeat)  # noqa: B023
         results.append(item(f"ledger export {kind} ({count:,} rows)", "job", samples, floor, None))
         if memory and kind == "xlsx":
             results[-1]["peak_mib"] = peak_mib(lambda: export("xlsx"))
         log(results[-1])
-    samples = sample(lambda: export_through_the_web(office, cutoff), repeat=repeat, cpu=job_cpu)
-    results.append(item(f"ledger export job ({count:,} rows)", "web+job", samples, floor, None))
+    results.append(item(f"ledger export job ({count:,} rows)", "web+job", job, floor, None))
     add_cpu(results[-1], job_cpu, floor_cpu)
     if memory:
         small = since(EXPORT_ROWS // 10)
