@@ -87,6 +87,7 @@ def test_each_generated_task_is_in_the_state_its_parts_roll_up_to(smoke_city):
     """The generator once stored accepted tasks whose responsible units had not started: a
     state the application never reaches, which left two thirds of the city's parts owed
     for years and counted overdue on every page."""
+    from bench.generate import TODAY, _aware
     from tasks.models import Task, TaskPart
 
     tasks = Task.objects.filter(campaign=smoke_city).prefetch_related("parts")
@@ -98,3 +99,7 @@ def test_each_generated_task_is_in_the_state_its_parts_roll_up_to(smoke_city):
         if task.status == Task.Status.ACCEPTED:
             assert {part.status for part in required} == {TaskPart.Status.ACCEPTED}
     assert len({task.status for task in tasks}) > 1
+    # Nothing is handed in after the data's today (tasks due later were handed in early).
+    handed_in = TaskPart.objects.filter(task__campaign=smoke_city, submitted_at__isnull=False)
+    assert handed_in.exists()
+    assert not handed_in.filter(submitted_at__gt=_aware(TODAY, 23, 59)).exists()

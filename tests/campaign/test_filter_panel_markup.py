@@ -104,45 +104,49 @@ def points(city, person, data):
     return PointFilter(data, user=person, campaign=fresh(city.campaign))
 
 
+def every_ledger_filter(city):
+    """The ledger's filters, each with a value (one of them not a date)."""
+    return query(
+        q=NASTY,
+        todo="supervised",
+        status="open",
+        unit=str(city.donghua.pk),
+        district=str(city.east.pk),
+        category=str(city.category.pk),
+        severity="serious",
+        source="inspection",
+        standard=str(city.standard.pk),
+        supervision="1",
+        overdue="on",
+        found_after="2026-01-01",
+        found_before="not a date",
+        sort="-deadline",
+    )
+
+
+def every_task_filter(city):
+    """The task list's filters, each with a value."""
+    return query(
+        q=NASTY,
+        todo="report",
+        status=["not_started", "returned"],
+        unit=str(city.donghua.pk),
+        command_office=str(city.command_office.pk),
+        item=str(city.item.pk),
+        deadline_after="2026-03-01",
+        overdue="on",
+        priority="urgent",
+    )
+
+
 def chosen(city):
     """Each list's filters with a value in every field (one of them not a date)."""
     return [
         (ledger, query()),
-        (
-            ledger,
-            query(
-                q=NASTY,
-                todo="supervised",
-                status="open",
-                unit=str(city.donghua.pk),
-                district=str(city.east.pk),
-                category=str(city.category.pk),
-                severity="serious",
-                source="inspection",
-                standard=str(city.standard.pk),
-                supervision="1",
-                overdue="on",
-                found_after="2026-01-01",
-                found_before="not a date",
-                sort="-deadline",
-            ),
-        ),
+        (ledger, every_ledger_filter(city)),
         (ledger, query(sort="deadline,-status", unit="not a number")),
         (tasks, query()),
-        (
-            tasks,
-            query(
-                q=NASTY,
-                todo="report",
-                status=["not_started", "returned"],
-                unit=str(city.donghua.pk),
-                command_office=str(city.command_office.pk),
-                item=str(city.item.pk),
-                deadline_after="2026-03-01",
-                overdue="on",
-                priority="urgent",
-            ),
-        ),
+        (tasks, every_task_filter(city)),
         (points, query()),
         (
             points,
@@ -262,42 +266,17 @@ def kept_panels(city):
     """Each list whose panel is kept, with the values it is drawn with: those of `chosen()`,
     and a page, a standard chosen (drawn, not kept), and every ledger filter but the standard
     (kept)."""
+    every_but_the_standard = every_ledger_filter(city)
+    del every_but_the_standard["standard"]
+    other_task_dates = every_task_filter(city)
+    for name, value in (("deadline_after", "2026-01-01"), ("deadline_before", "not a date")):
+        other_task_dates[name] = value
+    other_task_dates["priority"] = "high"
     return [(make, data) for make, data in chosen(city) if make in (ledger, tasks)] + [
         (ledger, query(page="5")),
-        (
-            ledger,
-            query(
-                q=NASTY,
-                todo="supervised",
-                status="open",
-                unit=str(city.donghua.pk),
-                district=str(city.east.pk),
-                category=str(city.category.pk),
-                severity="serious",
-                source="inspection",
-                supervision="1",
-                overdue="on",
-                found_after="2026-01-01",
-                found_before="not a date",
-                sort="-deadline",
-            ),
-        ),
+        (ledger, every_but_the_standard),
         (ledger, query(standard=str(city.standard.pk), status=["open", "closed"])),
-        (
-            tasks,
-            query(
-                q=NASTY,
-                todo="report",
-                status=["not_started", "returned"],
-                unit=str(city.donghua.pk),
-                command_office=str(city.command_office.pk),
-                item=str(city.item.pk),
-                deadline_after="2026-01-01",
-                deadline_before="not a date",
-                overdue="on",
-                priority="high",
-            ),
-        ),
+        (tasks, other_task_dates),
         (tasks, query(unit="not a number", page="3")),
     ]
 

@@ -182,3 +182,36 @@ def test_each_part_is_counted_in_the_nearest_column_on_its_units_path(city, pers
     got = {key: [c.total, c.accepted, c.overdue] for key, c in data.grid.items()}
     assert got == expected
     assert sorted(u.pk for u in data.units) == sorted({column for _office, column in expected})
+
+
+def test_the_map_reads_one_group_per_office_and_column_not_one_per_unit(
+    city, personas, monkeypatch
+):
+    """The office's map read a group for every unit with a part (6,400 at city size, over
+    300 ms) and added each to its column in Python: five units under one column were five
+    groups, now one."""
+    from campaign.models import Unit
+    from tasks import services
+
+    make_task(
+        city,
+        lead_unit=city.east,
+        responsible=[city.donghua, city.xinshi, city.donghua1, city.xinshi1],
+    )
+    grouped = []
+    add = services.Cell.add
+
+    def counted_add(cell, row):
+        if "task__command_office" in row and all(row is not seen for seen in grouped):
+            grouped.append(row)
+        add(cell, row)
+
+    monkeypatch.setattr(services.Cell, "add", counted_add)
+
+    data = build_battle_map(
+        Task.objects.filter(campaign=city.campaign),
+        visible_units=list(Unit.objects.filter(campaign=city.campaign, depth=0)),
+    )
+
+    assert data.grid[(city.command_office.pk, city.east.pk)].total == 5
+    assert len(grouped) == 1
