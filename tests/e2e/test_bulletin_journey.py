@@ -9,6 +9,7 @@ import docx
 import pytest
 from django.core.files.base import ContentFile
 from PIL import Image
+from playwright.sync_api import expect
 
 from inspections.models import Finding, FindingPhoto, Severity, Source, Status
 from reports.models import Bulletin, BulletinSettings
@@ -75,7 +76,7 @@ def test_the_office_publishes_the_weeks_bulletin_and_a_leader_reads_the_dashboar
     page.get_by_role("button", name="印发所选案例").click()
     page.wait_for_load_state()
     assert "东华第1社区" in page.locator(".bulletin").inner_text()
-    assert page.locator(".bulletin .photos img").count() == 2
+    expect(page.locator(".bulletin .photos img")).to_have_count(2)
 
     page.get_by_role("button", name="印发").first.click()
     page.locator("#confirm-publish").click()

@@ -5,6 +5,7 @@ closes it off (销号); the link then shows it closed with the after-photo — a
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from campaign.models import Role
 from inspections.models import Finding, FindingCategory, Status
@@ -29,7 +30,7 @@ def test_a_citizen_follows_the_report_to_closed_off(
 
     # 1. A citizen, not signed in, reports with a category, a photo and their phone number.
     page.goto(f"{live_server.url}/ledger/report/{city.campaign.pk}/")
-    assert page.locator("#public-header").is_visible()
+    expect(page.locator("#public-header")).to_be_visible()
     assert "某市" in page.locator("#public-header").inner_text()
     icon = page.locator("label.category-choice", has_text="占道经营").locator("img")
     assert page.evaluate("(img) => img.complete && img.naturalWidth > 0", icon.element_handle())
@@ -52,7 +53,7 @@ def test_a_citizen_follows_the_report_to_closed_off(
     page.goto(link)
     assert page.locator("#reference").inner_text().strip() == reference
     assert page.locator("#follow-status").inner_text().strip() == "处理中"
-    assert page.locator("#after-photos").count() == 0
+    expect(page.locator("#after-photos")).to_have_count(0)
 
     # 3. The office assigns it to the street, which rectifies with an after-photo.
     sign_in_as(page, live_server, "office")
@@ -94,7 +95,7 @@ def test_a_citizen_follows_the_report_to_closed_off(
     assert page.locator("#follow-status").inner_text().strip() == "已办结"
     assert "已销号" in page.locator("#follow-note").inner_text()
     photo = page.locator("#after-photos img")
-    assert photo.count() == 1
+    expect(photo).to_have_count(1)
     assert page.evaluate("(img) => img.complete && img.naturalWidth > 0", photo.element_handle())
     shown = page.request.get(live_server.url + photo.get_attribute("src")).body()
     after = Finding.objects.get().photos.get(kind="after")
@@ -115,7 +116,7 @@ def test_a_citizen_follows_the_report_to_closed_off(
         "复核人意见",
     ]:
         assert private not in text, private
-    assert page.locator("img").count() == 2  # the brand and the after-photo
+    expect(page.locator("img")).to_have_count(2)  # the brand and the after-photo
 
 
 def test_a_wrong_follow_up_token_is_not_found(phone_page, live_server, campaign):

@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from campaign.services import apply_organisation, read_organisation
 
@@ -36,7 +37,7 @@ def test_office_imports_the_sample_workbook_and_sees_the_tree_with_its_total_poi
     assert page.locator("#import-total-points").inner_text() == "31.5"
     for label, count in (("测评项目", "9"), ("测评内容", "22"), ("测评标准", "28")):
         assert label in summary.inner_text() and count in summary.inner_text()
-    assert page.locator("#unit-mapping").count() == 0
+    expect(page.locator("#unit-mapping")).to_have_count(0)
 
     page.get_by_role("button", name="确认导入").click()
     page.wait_for_url(f"{live_server.url}/org/systems/*/")

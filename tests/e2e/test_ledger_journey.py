@@ -5,6 +5,7 @@ import re
 
 import pytest
 from PIL import Image
+from playwright.sync_api import expect
 
 from campaign.models import Role
 from inspections.models import Finding, FindingCategory, Status
@@ -51,7 +52,7 @@ def test_a_finding_goes_from_the_phone_to_closed_off(
     finding = Finding.objects.get()
     assert finding.status == Status.ASSIGNED and finding.unit == city.donghua
     assert "待签收" in page.locator("#finding-status").inner_text()
-    assert page.locator("#before-photos img").count() == 1
+    expect(page.locator("#before-photos img")).to_have_count(1)
     thumb = page.locator("#before-photos img").get_attribute("src")
     response = page.request.get(f"{live_server.url}{thumb}")
     assert response.status == 200, response.status
@@ -71,12 +72,12 @@ def test_a_finding_goes_from_the_phone_to_closed_off(
     with page.expect_navigation():
         page.locator("#action-submit button[type=submit]").click()
     assert "待复核" in page.locator("#finding-status").inner_text()
-    assert page.locator("#action-verify").count() == 0  # the unit cannot verify itself
+    expect(page.locator("#action-verify")).to_have_count(0)  # the unit cannot verify itself
 
     # 3. Another inspector verifies: passed, closed off.
     sign_in_as(page, live_server, "inspector2")
     page.goto(url)
-    assert page.locator("#after-photos img").count() == 1
+    expect(page.locator("#after-photos img")).to_have_count(1)
     # The verification form is offered to this inspector (slow machines: wait for it).
     page.wait_for_selector("#action-verify", timeout=30_000)
     page.locator("#action-verify input[name=passed][value='1']").check()

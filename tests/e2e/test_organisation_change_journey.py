@@ -6,6 +6,7 @@ import io
 
 import openpyxl
 import pytest
+from playwright.sync_api import expect
 
 from campaign.models import Membership, Person, Role
 from campaign.notifications import notify
@@ -54,7 +55,7 @@ def test_an_import_that_changes_a_liaison_previews_ends_starts_and_hands_over(
     )
     page.get_by_role("button", name="检查并预览").click()
     change = page.locator("#people-changes + ul li.role-change")
-    assert change.count() == 1
+    expect(change).to_have_count(1)
     text = change.inner_text()
     assert "东华街道" in text and "朱涛" in text and "钱新" in text and "新人员" in text
     assert Membership.objects.get(pk=old.pk).ended_at is None  # nothing written yet

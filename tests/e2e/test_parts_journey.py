@@ -5,6 +5,7 @@ and the rankings show each street's own state."""
 import datetime
 
 import pytest
+from playwright.sync_api import expect
 
 from campaign.models import Membership, Person, Role
 from reports.models import ScoringRule
@@ -23,7 +24,7 @@ def report_own_part(page, live_server, username, task, text):
     page.goto(f"{live_server.url}/tasks/{task.pk}/")
     # The person's own part and its form come first; the other unit is folded away.
     own = page.locator("section.own-part").first
-    assert own.is_visible()
+    expect(own).to_be_visible()
     assert page.locator("#other-parts").get_attribute("open") is None
     form_top = page.locator("#report-progress").bounding_box()["y"]
     assert form_top < page.locator("#other-parts").bounding_box()["y"]

@@ -5,6 +5,7 @@ import datetime
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from campaign.models import Role
 from inspections.models import Finding, Severity, Source, Status
@@ -114,15 +115,15 @@ def test_on_a_phone_tasks_are_cards_and_the_filters_slide_in(
     row = page.locator("#task-table tbody tr").first
     assert row.evaluate("r => getComputedStyle(r).display") == "block"
     deadline = row.locator("td[data-label='完成时限']")
-    assert deadline.is_visible()
+    expect(deadline).to_be_visible()
     panel = page.locator("#task-filters")
-    assert not panel.is_visible()
+    expect(panel).to_be_hidden()
     page.get_by_role("button", name="筛选与排序").click()
     page.wait_for_selector("#task-filters.show")
     # A filter changes the list in place (htmx) and the address keeps it.
     page.check("#id_overdue")
     page.wait_for_url(f"{live_server.url}/tasks/?overdue=on")
-    assert page.locator("#task-table tbody tr").count() == 2  # one is due today, not overdue
+    expect(page.locator("#task-table tbody tr")).to_have_count(2)  # one is due today, not overdue
 
 
 def test_the_bulletin_and_the_dashboard_fit_a_phone(narrow_page, live_server, city, long_rows):

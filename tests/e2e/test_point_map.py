@@ -5,6 +5,7 @@ import datetime
 from decimal import Decimal
 
 import pytest
+from playwright.sync_api import expect
 
 from fieldwork.models import Point
 from fieldwork.services import ensure_point_types
@@ -71,9 +72,9 @@ def test_the_map_draws_points_and_findings_without_any_outside_request(
     login(page, live_server, "office")
     page.goto(f"{live_server.url}/field/map/")
     page.wait_for_selector("#map[data-loaded='1']")
-    assert page.locator("path.map-marker-point").count() == 2
-    assert page.locator("path.map-marker-finding").count() == 1
-    assert page.locator("img.leaflet-tile").count() == 0
+    expect(page.locator("path.map-marker-point")).to_have_count(2)
+    expect(page.locator("path.map-marker-finding")).to_have_count(1)
+    expect(page.locator("img.leaflet-tile")).to_have_count(0)
     assert "2" in page.text_content("#map-count")
     # A marker opens its popup with a link to the point.
     page.locator("path.map-marker-finding").click(force=True)

@@ -9,6 +9,7 @@ import io
 import pytest
 from openpyxl import Workbook
 from PIL import Image
+from playwright.sync_api import expect
 
 from campaign.models import EvaluationSystem, IndicatorNode, Standard
 from fieldwork.models import Point, PointType, Round
@@ -138,7 +139,7 @@ def test_a_mock_evaluation_from_import_to_release(
     office.click("#main-form button[type=submit]")
     office.fill("#action-draw input[name=seed]", "20261125")
     office.click("#action-draw button")
-    assert office.locator("#samples tbody tr").count() == 6
+    expect(office.locator("#samples tbody tr")).to_have_count(6)
     assert "20261125" in office.text_content("#draws")
     the_round = Round.objects.get(name="11月模拟测评")
     strata = sorted((s.point.type_id, s.district_id) for s in the_round.sampled_points.all())
@@ -158,7 +159,7 @@ def test_a_mock_evaluation_from_import_to_release(
         phone.goto(f"{live_server.url}/field/rounds/")
         phone.locator("#my-points a").first.click()
         cards = phone.locator("fieldset.observation")
-        assert cards.count() == 2
+        expect(cards).to_have_count(2)
         for j, result in enumerate(results):
             card = cards.nth(j)
             card.locator(f"input[value={result}]").check()
@@ -167,7 +168,7 @@ def test_a_mock_evaluation_from_import_to_release(
                 card.locator("input[type=file]").set_input_files(photo_bytes((200, 40 * j, 40)))
         phone.click("#observe-form button[type=submit]")
         phone.wait_for_url(f"{live_server.url}/field/rounds/{the_round.pk}/")
-    assert phone.locator("#my-points").count() == 0
+    expect(phone.locator("#my-points")).to_have_count(0)
     phone.click("#action-complete button")
     phone.wait_for_selector("#round-status")
     findings = list(Finding.objects.filter(inspection=the_round.inspection))
@@ -186,13 +187,13 @@ def test_a_mock_evaluation_from_import_to_release(
     assert unit.goto(f"{live_server.url}/field/rounds/{the_round.pk}/").status == 404
     unit.goto(f"{live_server.url}/field/map/")
     unit.wait_for_selector("#map[data-loaded='1']")
-    assert unit.locator("path.map-marker-finding").count() == 0
+    expect(unit.locator("path.map-marker-finding")).to_have_count(0)
 
     # 6. The office sees both findings on the map and the report's figures:
     #    12 observations; 达标 7, 基本达标 3, 不达标 2 → (7 + 3 × 0.5) / 12 = 70.83 → 70.8 %.
     office.goto(f"{live_server.url}/field/map/")
     office.wait_for_selector("#map[data-loaded='1']")
-    assert office.locator("path.map-marker-finding").count() == 2
+    expect(office.locator("path.map-marker-finding")).to_have_count(2)
     office.goto(f"{live_server.url}/field/rounds/{the_round.pk}/report/")
     assert office.text_content("#points-sampled").strip() == "6"
     assert office.text_content("#standards-observed").strip() == "3"

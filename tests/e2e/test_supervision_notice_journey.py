@@ -8,6 +8,7 @@ import re
 import docx
 import pypdf
 import pytest
+from playwright.sync_api import expect
 
 from campaign.documents import MIME_DOCX
 from inspections.models import FindingEvent, SupervisionOrder
@@ -78,7 +79,7 @@ def test_after_a_second_order_the_office_records_the_interview_in_the_browser(
     page.goto(f"{live_server.url}{finding.get_absolute_url()}")
     for level in ("普通督办", "重点督办"):
         # Before the second order there is no interview form to fill in.
-        assert page.locator("#action-interview").count() == 0
+        expect(page.locator("#action-interview")).to_have_count(0)
         page.select_option("#id_supervise_level", label=level)
         with page.expect_navigation():
             page.locator("#action-supervise button[type=submit]").click()

@@ -5,6 +5,7 @@ import io
 
 import pytest
 from PIL import Image
+from playwright.sync_api import expect
 
 from tasks.models import Task, TaskEvent, TaskEvidence
 
@@ -38,7 +39,7 @@ def test_liaison_updates_a_task_with_a_photo_on_a_phone_and_the_command_office_a
     page.get_by_role("link", name="我的任务").first.click()
     page.wait_for_url(f"{live_server.url}/tasks/mine/")
     card = page.locator("#my-tasks a", has_text="背街小巷")
-    assert card.is_visible()
+    expect(card).to_be_visible()
     # Phone first: the card fits the screen without sideways scrolling.
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     card.click()
@@ -55,7 +56,7 @@ def test_liaison_updates_a_task_with_a_photo_on_a_phone_and_the_command_office_a
     page.wait_for_selector(".alert-success")
     assert "待验收" in page.locator("#task-status").inner_text()
     thumb = page.locator("#updates img.evidence-thumb")
-    assert thumb.count() == 1
+    expect(thumb).to_have_count(1)
     # The thumbnail is lazy-loaded: scroll to it, then it must really load (private media view).
     thumb.scroll_into_view_if_needed()
     page.wait_for_function(
