@@ -605,6 +605,12 @@ class TaskPart(ChoiceLabels, models.Model):
         indexes = [
             # Rankings, the bulletin and the battle map: a unit's parts by status.
             models.Index(fields=["unit", "status"]),
+            # What is owed (`owed_q`): the parts still open, few beside those handed in over
+            # the years, and those handed in after a given day, each from its own index.
+            models.Index(
+                fields=["task"], condition=Q(status__in=Task.OPEN_STATUSES), name="task_part_owed"
+            ),
+            models.Index(fields=["submitted_at"], name="task_part_submitted"),
         ]
 
     def __str__(self):
