@@ -3,6 +3,8 @@
     DATABASE_URL=postgres://…/cc_scale_bench .venv/bin/python bench/run.py --size city
     .venv/bin/python bench/run.py --size smoke                     (a throwaway SQLite file)
     .venv/bin/python bench/run.py --size 20k --out a.json ; … --out b.json --compare a.json
+    DATABASE_URL=postgres://…/cc_city … bench/run.py --size city --pages-only \
+        --against 20k postgres://…/cc_20k     (each page at both sizes, in turns)
 
 The city of the named size is generated on first use (bench/generate.py) and reused after
 (`--fresh` rebuilds it). Each page is timed for the office, a district leader and a street
@@ -10,7 +12,9 @@ liaison; each is printed with its median, p95 and query count and its ratio to a
 measured in the same run: for a list, the same scoped query rendered as bare JSON; for
 rankings and the dashboard, one hand-written SQL aggregate; for the bulletin PDF, WeasyPrint
 alone on the same HTML; for exports, openpyxl write-only on the same rows. Results go to a
-JSON file so two runs (two sizes, two commits) can be compared.
+JSON file so two runs (two sizes, two commits) can be compared. `--against SIZE URL` times
+every page at a second size in the same run, in turns with the first, and prints how much
+each page's median grew: two runs minutes apart differed by a third on a shared machine.
 
 `--check-queries FILE` compares each page's query count with a committed budget and exits
 1 on any increase (tests/bench runs this at smoke size); `--write-budget FILE` records one.
@@ -69,6 +73,39 @@ def configure():
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
     clear_url_caches()
+
+
+class TwoDatabases:
+    """The measured city's database and a smaller one's, used in turns by this process
+    (`--against`), so that a page's medians at both sizes are taken in the same stretch of
+    the machine's time, as a page and its floor are. Each side has its own connection,
+    cache key prefix and kept values (`campaign.kept`); `use` switches all three."""
+
+    def __init__(self, url):
+        import dj_database_url
+        from django.core.cache import cache
+        from django.db import connections
+
+        from campaign import kept
+
+        here = connections["default"]
+        parsed = dj_database_url.parse(url)
+        if parsed["ENGINE"] != here.settings_dict["ENGINE"]:
+            sys.exit("--against needs a database of the same kind as DATABASE_URL.")
+        where = {key: parsed[key] for key in ("NAME", "USER", "PASSWORD", "HOST", "PORT")}
+        there = type(here)({**here.settings_dict, **where}, "default")
+        self.sides = {
+            "here": (here, cache.key_prefix, kept.KEPT),
+            "against": (there, f"{cache.key_prefix}-against", {}),
+        }
+
+    def use(self, side):
+        from django.core.cache import cache
+        from django.db import connections
+
+        from campaign import kept
+
+        connections["default"], cache.key_prefix, kept.KEPT = self.sides[side]
 
 
 # --- What is measured ------------------------------------------------------------------------
@@ -203,11 +240,24 @@ def query_counts(campaign):
     }
 
 
-def time_pages(campaign, *, repeat, log, only=None):
+def time_pages(campaign, *, repeat, log, only=None, against=None):
+    """Every page for every persona, in turns with its floor; with `against` (a
+    `TwoDatabases` and the campaign there), also the page and its floor there, in the same
+    turns: each result then carries `against_median_ms` and `growth` (this median over that)."""
     from django.test import Client
 
-    ids = object_ids(campaign)
-    signed_in = clients()
+    sides = {"here": (campaign, None)}
+    if against:
+        databases, there = against
+        sides["against"] = (there, databases)
+    setups = {}
+    for side, (side_campaign, databases) in sides.items():
+        if databases:
+            databases.use(side)
+        setups[side] = (object_ids(side_campaign), clients())
+    if against:
+        databases.use("here")
+    ids, signed_in = setups["here"]
     anonymous = Client()
     sign_in = sample(lambda: get(anonymous, "/login/"), repeat=repeat)
     results = [item("sign-in page", "anonymous", sign_in, None, 0)]
@@ -216,28 +266,47 @@ def time_pages(campaign, *, repeat, log, only=None):
         if only and name not in only:
             continue
         for persona in personas:
-            client = signed_in[persona]
-            page_url = url.format(**ids)
-            queries = count_queries(client, page_url)
-            cpu, floor_cpu = [], []
+            calls = []
+            for side in sides:
+                side_ids, side_clients = setups[side]
+                client, page_url = side_clients[persona], url.format(**side_ids)
+                calls.append(_on(side, against, lambda c=client, u=page_url: get(c, u)))
+                if floor_url:
+                    floor = floor_url.format(**side_ids)
+                    calls.append(_on(side, against, lambda c=client, u=floor: get(c, u)))
+            if against:
+                databases.use("here")
+            queries = count_queries(signed_in[persona], url.format(**ids))
+            cpus = [[] for _call in calls]
+            timed = sample_in_turns(calls, repeat=repeat, cpus=cpus)
+            if against:
+                databases.use("here")
+            floor = timed[1] if floor_url else sign_in
+            results.append(item(name, persona, timed[0], floor, queries, floor_url is None))
             if floor_url:
-                samples, floor = sample_in_turns(
-                    [
-                        lambda: get(client, page_url),  # noqa: B023
-                        lambda: get(client, floor_url.format(**ids)),  # noqa: B023
-                    ],
-                    repeat=repeat,
-                    cpus=[cpu, floor_cpu],
-                )
-            else:
-                samples, floor = sample(lambda: get(client, page_url), repeat=repeat), sign_in  # noqa: B023
-            results.append(item(name, persona, samples, floor, queries, floor_url is None))
-            if floor_cpu:
                 # This process's CPU (Python: ORM, templates) apart from the database's and the
                 # neighbours' time, which the wall clock also counts on a shared machine.
-                add_cpu(results[-1], cpu, floor_cpu)
+                add_cpu(results[-1], cpus[0], cpus[1])
+            if against:
+                there = timed[2 if floor_url else 1]
+                results[-1]["against_median_ms"], _p95 = summary(there)
+                results[-1]["growth"] = round(summary(timed[0])[0] / summary(there)[0], 2)
+                if floor_url:
+                    results[-1]["against_floor_ms"], _p95 = summary(timed[3])
             log(results[-1])
     return results
+
+
+def _on(side, against, call):
+    """`call` on `side`'s database (on the only one without `against`)."""
+    if not against:
+        return call
+
+    def switched():
+        against[0].use(side)
+        call()
+
+    return switched
 
 
 def item(name, who, samples, floor, queries, floor_is_sign_in=False):
@@ -499,6 +568,8 @@ def memory_note(result):
             f"  CPU {result['cpu_ms']:.0f} vs {result['floor_cpu_ms']:.0f} ms"
             f" = {result['cpu_ratio']}"
         )
+    if "growth" in result:
+        note += f"  × {result['growth']} of {result['against_median_ms']:.1f} ms"
     if "peak_mib" in result:
         small = result.get("peak_mib_10k")
         note += f"  peak {result['peak_mib']} MiB" + (f" (10k: {small} MiB)" if small else "")
@@ -543,6 +614,12 @@ def main():
     parser.add_argument("--memory", action="store_true", help="Peak memory of the export.")
     parser.add_argument("--out", help="Write the results here (JSON).")
     parser.add_argument("--compare", help="A previous run's JSON to compare with.")
+    parser.add_argument(
+        "--against",
+        nargs=2,
+        metavar=("SIZE", "DATABASE_URL"),
+        help="Also time every page at this size (its database), in turns with this one.",
+    )
     parser.add_argument("--check-queries", metavar="FILE", help="Fail on query-count increases.")
     parser.add_argument("--write-budget", metavar="FILE", help="Record the query counts.")
     args = parser.parse_args()
@@ -577,7 +654,15 @@ def main():
             job_only=True,
         )
     elif not args.jobs_only:
-        results += time_pages(campaign, repeat=args.repeat, log=print_row, only=args.only)
+        against = None
+        if args.against:
+            databases = TwoDatabases(args.against[1])
+            databases.use("against")
+            against = (databases, city(args.against[0], fresh=False))
+            databases.use("here")
+        results += time_pages(
+            campaign, repeat=args.repeat, log=print_row, only=args.only, against=against
+        )
     if not args.pages_only and not args.exports_only:
         results += time_jobs(
             campaign, repeat=max(3, args.repeat // 5), log=print_row, memory=args.memory

@@ -1,6 +1,12 @@
 """The bench runner's timing: a page and its floor are timed in turns."""
 
-from bench.run import sample_in_turns
+import pytest
+from django.core.cache import cache
+from django.db import connection, connections
+
+from bench.run import TwoDatabases, _on, sample_in_turns
+from campaign import kept
+from campaign.models import Campaign
 
 
 def test_a_page_and_its_floor_are_timed_in_turns():
@@ -11,3 +17,40 @@ def test_a_page_and_its_floor_are_timed_in_turns():
 
     assert calls == ["page", "floor"] * 6  # a warm-up each, then five turns
     assert len(page) == len(floor) == 5
+
+
+def test_with_a_second_database_each_call_runs_on_its_own_side():
+    used = []
+
+    class Databases:
+        def use(self, side):
+            used.append(side)
+
+    against = (Databases(), "the smaller city")
+    calls = [_on(side, against, lambda: None) for side in ("here", "here", "against", "against")]
+    sample_in_turns(calls, repeat=3)
+
+    assert used == ["here", "here", "against", "against"] * 4  # a warm-up each, three turns
+    assert _on("here", None, len) is len  # one database: the call as it is
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="a second PostgreSQL connection")
+@pytest.mark.django_db
+def test_two_databases_switch_the_connection_the_cache_and_the_kept_values(city):
+    """The second side is another connection (it does not see this test's uncommitted
+    campaign), with its own cache keys and kept values; switching back restores all three."""
+    settings = connection.settings_dict
+    url = f"postgres://{settings['USER']}@{settings['HOST']}:{settings['PORT']}/{settings['NAME']}"
+    here = connections["default"]
+    databases = TwoDatabases(url)
+    try:
+        databases.use("against")
+        assert not Campaign.objects.filter(pk=city.campaign.pk).exists()
+        assert cache.key_prefix.endswith("-against")
+        assert kept.KEPT == {}
+    finally:
+        databases.use("here")
+        databases.sides["against"][0].close()
+    assert connections["default"] is here
+    assert Campaign.objects.filter(pk=city.campaign.pk).exists()
+    assert not cache.key_prefix.endswith("-against")
