@@ -22,6 +22,7 @@ each page's median grew: two runs minutes apart differed by a third on a shared 
 
 import argparse
 import datetime
+import functools
 import json
 import os
 import statistics
@@ -75,37 +76,44 @@ def configure():
     clear_url_caches()
 
 
-class TwoDatabases:
-    """The measured city's database and a smaller one's, used in turns by this process
-    (`--against`), so that a page's medians at both sizes are taken in the same stretch of
-    the machine's time, as a page and its floor are. Each side has its own connection,
-    cache key prefix and kept values (`campaign.kept`); `use` switches all three."""
+class Databases:
+    """The databases this process times pages on, each a side: the measured city's
+    ("here") and, with `--against`, a smaller city's ("against"), used in turns so that a
+    page's medians at both sizes are taken in the same stretch of the machine's time, as a
+    page and its floor are. Each side has its own connection, cache key prefix and kept
+    values (`campaign.kept`); `use` switches all three."""
 
-    def __init__(self, url):
+    def __init__(self, against_url=None):
         import dj_database_url
         from django.core.cache import cache
         from django.db import connections
 
         from campaign import kept
 
+        self._connections, self._cache, self._kept = connections, cache, kept
         here = connections["default"]
-        parsed = dj_database_url.parse(url)
-        if parsed["ENGINE"] != here.settings_dict["ENGINE"]:
-            sys.exit("--against needs a database of the same kind as DATABASE_URL.")
-        where = {key: parsed[key] for key in ("NAME", "USER", "PASSWORD", "HOST", "PORT")}
-        there = type(here)({**here.settings_dict, **where}, "default")
-        self.sides = {
-            "here": (here, cache.key_prefix, kept.KEPT),
-            "against": (there, f"{cache.key_prefix}-against", {}),
-        }
+        self.sides = {"here": (here, cache.key_prefix, kept.KEPT)}
+        if against_url:
+            parsed = dj_database_url.parse(against_url)
+            if parsed["ENGINE"] != here.settings_dict["ENGINE"]:
+                sys.exit("--against needs a database of the same kind as DATABASE_URL.")
+            where = {key: parsed[key] for key in ("NAME", "USER", "PASSWORD", "HOST", "PORT")}
+            there = type(here)({**here.settings_dict, **where}, "default")
+            self.sides["against"] = (there, f"{cache.key_prefix}-against", {})
 
     def use(self, side):
-        from django.core.cache import cache
-        from django.db import connections
+        self._connections["default"], self._cache.key_prefix, self._kept.KEPT = self.sides[side]
 
-        from campaign import kept
+    def on(self, side, call):
+        """`call`, made on `side`'s database; with one database, `call` as it is."""
+        if len(self.sides) == 1:
+            return call
 
-        connections["default"], cache.key_prefix, kept.KEPT = self.sides[side]
+        def switched():
+            self.use(side)
+            call()
+
+        return switched
 
 
 # --- What is measured ------------------------------------------------------------------------
@@ -240,73 +248,52 @@ def query_counts(campaign):
     }
 
 
-def time_pages(campaign, *, repeat, log, only=None, against=None):
-    """Every page for every persona, in turns with its floor; with `against` (a
-    `TwoDatabases` and the campaign there), also the page and its floor there, in the same
-    turns: each result then carries `against_median_ms` and `growth` (this median over that)."""
+def time_pages(databases, campaigns, *, repeat, log, only=None):
+    """Every page for every persona, in turns with its floor and, on every side of
+    `databases` (`campaigns` holds each side's city), the page and floor there: a second
+    side's median goes on the result as `against_median_ms`, and `growth` is this median over
+    that one."""
     from django.test import Client
 
-    sides = {"here": (campaign, None)}
-    if against:
-        databases, there = against
-        sides["against"] = (there, databases)
     setups = {}
-    for side, (side_campaign, databases) in sides.items():
-        if databases:
-            databases.use(side)
-        setups[side] = (object_ids(side_campaign), clients())
-    if against:
-        databases.use("here")
-    ids, signed_in = setups["here"]
+    for side, campaign in campaigns.items():
+        databases.use(side)
+        setups[side] = (object_ids(campaign), clients())
+    databases.use("here")
+    here_ids, signed_in = setups["here"]
     anonymous = Client()
     sign_in = sample(lambda: get(anonymous, "/login/"), repeat=repeat)
     results = [item("sign-in page", "anonymous", sign_in, None, 0)]
     log(results[-1])
-    for name, url, floor_url, personas in pages(ids):
+    for name, url, floor_url, personas in pages(here_ids):
         if only and name not in only:
             continue
+        urls = [url, floor_url] if floor_url else [url]
         for persona in personas:
-            calls = []
-            for side in sides:
-                side_ids, side_clients = setups[side]
-                client, page_url = side_clients[persona], url.format(**side_ids)
-                calls.append(_on(side, against, lambda c=client, u=page_url: get(c, u)))
-                if floor_url:
-                    floor = floor_url.format(**side_ids)
-                    calls.append(_on(side, against, lambda c=client, u=floor: get(c, u)))
-            if against:
-                databases.use("here")
-            queries = count_queries(signed_in[persona], url.format(**ids))
+            # Per side, the page then its floor: here's first, then the other side's.
+            calls = [
+                databases.on(side, functools.partial(get, people[persona], u.format(**ids)))
+                for side, (ids, people) in setups.items()
+                for u in urls
+            ]
+            queries = count_queries(signed_in[persona], url.format(**here_ids))
             cpus = [[] for _call in calls]
             timed = sample_in_turns(calls, repeat=repeat, cpus=cpus)
-            if against:
-                databases.use("here")
+            databases.use("here")
             floor = timed[1] if floor_url else sign_in
             results.append(item(name, persona, timed[0], floor, queries, floor_url is None))
             if floor_url:
                 # This process's CPU (Python: ORM, templates) apart from the database's and the
                 # neighbours' time, which the wall clock also counts on a shared machine.
                 add_cpu(results[-1], cpus[0], cpus[1])
-            if against:
-                there = timed[2 if floor_url else 1]
-                results[-1]["against_median_ms"], _p95 = summary(there)
-                results[-1]["growth"] = round(summary(timed[0])[0] / summary(there)[0], 2)
+            if len(timed) > len(urls):  # the other side's page (and floor)
+                there = [summary(samples)[0] for samples in timed[len(urls) :]]
+                results[-1]["against_median_ms"] = there[0]
+                results[-1]["growth"] = round(results[-1]["median_ms"] / there[0], 2)
                 if floor_url:
-                    results[-1]["against_floor_ms"], _p95 = summary(timed[3])
+                    results[-1]["against_floor_ms"] = there[1]
             log(results[-1])
     return results
-
-
-def _on(side, against, call):
-    """`call` on `side`'s database (on the only one without `against`)."""
-    if not against:
-        return call
-
-    def switched():
-        against[0].use(side)
-        call()
-
-    return switched
 
 
 def item(name, who, samples, floor, queries, floor_is_sign_in=False):
@@ -654,14 +641,13 @@ def main():
             job_only=True,
         )
     elif not args.jobs_only:
-        against = None
+        databases, campaigns = Databases(args.against and args.against[1]), {"here": campaign}
         if args.against:
-            databases = TwoDatabases(args.against[1])
             databases.use("against")
-            against = (databases, city(args.against[0], fresh=False))
+            campaigns["against"] = city(args.against[0], fresh=False)
             databases.use("here")
         results += time_pages(
-            campaign, repeat=args.repeat, log=print_row, only=args.only, against=against
+            databases, campaigns, repeat=args.repeat, log=print_row, only=args.only
         )
     if not args.pages_only and not args.exports_only:
         results += time_jobs(

@@ -4,7 +4,7 @@ import pytest
 from django.core.cache import cache
 from django.db import connection, connections
 
-from bench.run import TwoDatabases, _on, sample_in_turns
+from bench.run import Databases, sample_in_turns
 from campaign import kept
 from campaign.models import Campaign
 
@@ -19,30 +19,27 @@ def test_a_page_and_its_floor_are_timed_in_turns():
     assert len(page) == len(floor) == 5
 
 
-def test_with_a_second_database_each_call_runs_on_its_own_side():
+def test_with_a_second_database_each_call_runs_on_its_own_side(monkeypatch):
     used = []
-
-    class Databases:
-        def use(self, side):
-            used.append(side)
-
-    against = (Databases(), "the smaller city")
-    calls = [_on(side, against, lambda: None) for side in ("here", "here", "against", "against")]
+    databases = Databases()
+    assert databases.on("here", len) is len  # one database: the call as it is
+    databases.sides["against"] = databases.sides["here"]
+    monkeypatch.setattr(databases, "use", used.append)
+    calls = [databases.on(side, lambda: None) for side in ("here", "here", "against", "against")]
     sample_in_turns(calls, repeat=3)
 
     assert used == ["here", "here", "against", "against"] * 4  # a warm-up each, three turns
-    assert _on("here", None, len) is len  # one database: the call as it is
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="a second PostgreSQL connection")
 @pytest.mark.django_db
-def test_two_databases_switch_the_connection_the_cache_and_the_kept_values(city):
+def test_a_second_database_switches_the_connection_the_cache_and_the_kept_values(city):
     """The second side is another connection (it does not see this test's uncommitted
     campaign), with its own cache keys and kept values; switching back restores all three."""
     settings = connection.settings_dict
     url = f"postgres://{settings['USER']}@{settings['HOST']}:{settings['PORT']}/{settings['NAME']}"
     here = connections["default"]
-    databases = TwoDatabases(url)
+    databases = Databases(url)
     try:
         databases.use("against")
         assert not Campaign.objects.filter(pk=city.campaign.pk).exists()

@@ -19,13 +19,13 @@ from tasks.models import Task
 from .conftest import TODAY, make_task
 
 
-def plan(queryset):
-    sql, params = queryset.query.sql_with_params()
+def plan(sql, params=()):
     with connection.cursor() as cursor:
         # The test's hundred tasks fit in a page or two, which PostgreSQL would read whole
         # whatever the query; told not to, what is left shows whether an index can answer.
         cursor.execute("SET LOCAL enable_seqscan = off")
         cursor.execute("ANALYZE tasks_task")
+        cursor.execute("ANALYZE tasks_taskpart")
         cursor.execute(f"EXPLAIN {sql}", params)
         return "\n".join(row[0] for row in cursor.fetchall())
 
@@ -54,7 +54,8 @@ def test_a_street_sees_the_tasks_of_each_way_once(personas, tasks_of_every_way):
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="query plans of PostgreSQL")
 def test_a_streets_tasks_are_read_by_id_not_by_scanning_the_campaign(personas, tasks_of_every_way):
-    counted = plan(Task.objects.visible_to(personas.street_liaison).values("pk"))
+    seen = Task.objects.visible_to(personas.street_liaison).values("pk")
+    counted = plan(*seen.query.sql_with_params())
     # The ways' ids are gathered once; the tasks are then read through the primary key.
     assert "Index Cond: (id = ANY" in counted, counted
 
@@ -72,18 +73,13 @@ def late_tasks(city):
 def test_the_overdue_parts_count_reads_the_owed_parts_not_every_part(city, personas, late_tasks):
     """The task list's overdue count. Owed parts are few beside those handed in over the
     years: the open ones are read from the partial index `task_part_owed`, those handed in
-    after the day from the index of hand-in times.
-    Without the second, no index answers the OR of the two, and every part of the campaign
-    was read to keep the owed ones (at city size 25,000 read to keep 3,700)."""
+    after the day from the index of hand-in times. Without the second, no index answers the
+    OR of the two, and every part of the campaign was read to keep the owed ones (at city
+    size 25,000 read to keep 3,700)."""
     tasks = Task.objects.filter(campaign=city.campaign)
     with CaptureQueriesContext(connection) as queries:
         assert tasks.count_overdue_parts(personas.office_admin, on=TODAY) == 4
-    with connection.cursor() as cursor:
-        cursor.execute("SET LOCAL enable_seqscan = off")
-        cursor.execute("ANALYZE tasks_task")
-        cursor.execute("ANALYZE tasks_taskpart")
-        cursor.execute(f"EXPLAIN {queries[-1]['sql']}")
-        counted = "\n".join(row[0] for row in cursor.fetchall())
+    counted = plan(queries[-1]["sql"])  # the count as it was sent, its values in place
     # Both sides of the OR from an index (the open parts from `task_part_owed` or, in a
     # table this small, the units' index), put together before any part is read.
     assert "BitmapOr" in counted, counted
