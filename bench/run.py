@@ -15,6 +15,8 @@ alone on the same HTML; for exports, openpyxl write-only on the same rows. Resul
 JSON file so two runs (two sizes, two commits) can be compared. `--against SIZE URL` times
 every page at a second size in the same run, in turns with the first, and prints how much
 each page's median grew: two runs minutes apart differed by a third on a shared machine.
+The pages' run ends with the scale issue's bars (`bars`): how many pages meet each, and which
+do not.
 
 `--check-queries FILE` compares each page's query count with a committed budget and exits
 1 on any increase (tests/bench runs this at smoke size); `--write-budget FILE` records one.
@@ -150,6 +152,52 @@ def pages(ids):
         ("map", "/field/map/", None, PERSONAS),
         ("map data", "/field/map/data/", "/_floor/map/", PERSONAS),
     ]
+
+
+# What the scale issue holds pages to, read from a run by `bars`: list pages (and the
+# reports) for the office and a street liaison against their floors and their median at a
+# smaller city, and every page's median against one bound.
+LIST_PAGES = (
+    "ledger", "ledger page 5", "ledger open", "ledger search", "ledger inbox", "supervision",
+    "tasks", "my tasks", "units", "standards", "bulletins", "points", "map data",
+)  # fmt: skip
+REPORT_PAGES = ("dashboard", "rankings", "rankings this week")
+BARS_FOR = ("office", "street")
+MAX_RATIO, MAX_GROWTH, MAX_MEDIAN_MS = 1.5, 1.3, 300
+
+
+def bars(results):
+    """[(bar, results held to it, those over it as "page · who value")] for a run's pages;
+    the growth bar holds nothing without `--against`."""
+
+    def held(names, key):
+        return [
+            r
+            for r in results
+            if r["name"] in names and r["who"] in BARS_FOR and r.get(key) is not None
+        ]
+
+    own_floor = [r for r in held(LIST_PAGES, "ratio") if r["floor"] == "own"]
+    reports = [r for r in held(REPORT_PAGES, "ratio") if r["floor"] == "own"]
+    checks = [
+        (f"list pages ≤ {MAX_RATIO}× their floor", own_floor, "ratio", MAX_RATIO),
+        (f"list pages ≤ {MAX_GROWTH}× their median at --against", held(LIST_PAGES, "growth"),
+         "growth", MAX_GROWTH),
+        (f"rankings, dashboard ≤ {MAX_RATIO}× their floor", reports, "ratio", MAX_RATIO),
+        (f"every page ≤ {MAX_MEDIAN_MS} ms median", [r for r in results if r["who"] != "anonymous"],
+         "median_ms", MAX_MEDIAN_MS),
+    ]  # fmt: skip
+    return [
+        (bar, held_to, [f"{r['name']} · {r['who']} {r[key]}" for r in held_to if r[key] > most])
+        for bar, held_to, key, most in checks
+    ]
+
+
+def print_bars(page_bars):
+    print(f"\nthe scale issue's bars ({', '.join(BARS_FOR)} for the first three)")
+    for bar, held_to, over in page_bars:
+        met = f"{len(held_to) - len(over)} of {len(held_to)}" if held_to else "not measured"
+        print(f"  {bar:<46}{met:>12}" + (f"   over: {', '.join(over)}" if over else ""))
 
 
 def sample(func, *, repeat, budget=SECONDS_PER_ITEM, cpu=None):
@@ -631,7 +679,7 @@ def main():
         f"{'page or job':<36}{'who':<10}{'queries':>8}{'median':>10}{'p95':>10}"
         f"{'floor':>10}{'ratio':>8}"
     )
-    results = []
+    results, page_bars = [], []
     if args.exports_only:
         results += time_exports(
             campaign,
@@ -649,6 +697,8 @@ def main():
         results += time_pages(
             databases, campaigns, repeat=args.repeat, log=print_row, only=args.only
         )
+        page_bars = bars(results)
+        print_bars(page_bars)
     if not args.pages_only and not args.exports_only:
         results += time_jobs(
             campaign, repeat=max(3, args.repeat // 5), log=print_row, memory=args.memory
@@ -661,6 +711,10 @@ def main():
                     "database": connection.vendor,
                     "at": datetime.datetime.now().isoformat(timespec="seconds"),
                     "results": results,
+                    "bars": [
+                        {"bar": bar, "held": len(held_to), "over": over}
+                        for bar, held_to, over in page_bars
+                    ],
                 },
                 ensure_ascii=False,
                 indent=1,

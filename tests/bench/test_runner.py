@@ -4,7 +4,7 @@ import pytest
 from django.core.cache import cache
 from django.db import connection, connections
 
-from bench.run import Databases, sample_in_turns
+from bench.run import Databases, bars, sample_in_turns
 from campaign import kept
 from campaign.models import Campaign
 
@@ -51,3 +51,38 @@ def test_a_second_database_switches_the_connection_the_cache_and_the_kept_values
     assert connections["default"] is here
     assert Campaign.objects.filter(pk=city.campaign.pk).exists()
     assert not cache.key_prefix.endswith("-against")
+
+
+def page(name, who, median, floor=None, growth=None, floor_kind="own"):
+    result = {"name": name, "who": who, "median_ms": median}
+    if floor:
+        result.update(floor_ms=floor, floor=floor_kind, ratio=round(median / floor, 2))
+    if growth:
+        result["growth"] = growth
+    return result
+
+
+def test_the_bars_name_each_page_over_them_for_the_office_and_the_street():
+    results = [
+        page("ledger", "office", 14, floor=10, growth=1.1),  # within every bar
+        page("ledger search", "office", 19, floor=11.8, growth=1.36),  # over two
+        page("ledger", "district", 40, floor=10, growth=2.0),  # not held to the first three
+        page("finding", "street", 30, floor=10),  # a detail page: not a list
+        page("map", "street", 12, floor=1, floor_kind="sign-in page"),  # no floor of its own
+        page("rankings", "street", 16, floor=10),
+        page("battle map", "district", 301),  # every page: over 300 ms
+    ]
+    (ratio, growth, reports, slowest) = bars(results)
+
+    assert ratio[2] == ["ledger search · office 1.61"]
+    assert [r["name"] for r in ratio[1]] == ["ledger", "ledger search"]
+    assert growth[2] == ["ledger search · office 1.36"]
+    assert reports[2] == ["rankings · street 1.6"]
+    assert slowest[2] == ["battle map · district 301"]
+    assert len(slowest[1]) == len(results)
+
+
+def test_without_a_second_size_the_growth_bar_holds_no_page():
+    (_ratio, growth, _reports, _slowest) = bars([page("ledger", "office", 16, floor=10)])
+
+    assert growth[1] == []
