@@ -37,13 +37,18 @@ def findings(request):
         "address", "territory__name", "unit__name", "deadline", "status", "supervision_level",
         "relapse_of_id",
     ]  # fmt: skip
-    # As the ledger reads its page: the ids in the ledger_scope index first, then their rows.
-    ids = qs.values("pk")
+    return JsonResponse({"rows": _page_by_ids(qs, request, 30, fields)}, safe=False)
+
+
+def _page_by_ids(qs, request, size, fields):
+    """`_page` as the ledger and the supervision list read theirs: the page's ids from the
+    index that holds the scope's columns first, then their rows by id."""
+    from inspections.models import Finding
+
     number = max(int(request.GET.get("page") or 1), 1)
-    ids = ids[(number - 1) * 30 : number * 30]
+    ids = qs.values("pk")[(number - 1) * size : number * size]
     order = qs.query.order_by or Finding._meta.ordering
-    rows = Finding.objects.filter(pk__in=ids).order_by(*order).values(*fields)
-    return JsonResponse({"rows": list(rows)}, safe=False)
+    return list(Finding.objects.filter(pk__in=ids).order_by(*order).values(*fields))
 
 
 def tasks(request):
@@ -141,7 +146,7 @@ def supervision(request):
         "pk", "found_on", "address", "deadline", "status", "supervision_level", "category__name",
         "unit__name",
     ]  # fmt: skip
-    rows = _page(qs, request, 50, fields)
+    rows = _page_by_ids(qs, request, 50, fields)
     orders = SupervisionOrder.objects.filter(finding_id__in=[row["pk"] for row in rows])
     orders = orders.order_by("level").values("pk", "finding_id", "year", "sequence")
     return JsonResponse({"rows": rows, "orders": list(orders)})

@@ -627,8 +627,13 @@ class Finding(ChoiceLabels, models.Model):
                 name="finding_ledger_scope",
             ),
             # The supervision list: supervised findings, highest level first, then by deadline.
+            # Both include the scope's columns, so that a page's ids are chosen in the index
+            # alone (as the ledger's are in finding_ledger_scope): a street's list read every
+            # supervised finding of the city from the table to keep its own (3,000 rows for
+            # 33 at city size, 7 ms).
             models.Index(
                 fields=["campaign", "-supervision_level", "deadline", "id"],
+                include=["unit", "territory", "inspection"],
                 condition=Q(supervision_level__gt=0),
                 name="finding_supervised_order",
             ),
@@ -636,6 +641,7 @@ class Finding(ChoiceLabels, models.Model):
             # supervised are correlated, which the planner cannot see in the index above).
             models.Index(
                 fields=["campaign", "-supervision_level", "deadline", "id"],
+                include=["unit", "territory", "inspection"],
                 condition=Q(supervision_level__gt=0, status__in=OPEN),
                 name="finding_supervised_open",
             ),

@@ -232,10 +232,16 @@ def supervision_list(request):
     show = request.GET.get("show", "open")
     if show == "open":
         findings = findings.filter(status__in=OPEN)
+    # The page's ids first, from the supervised findings' index (which holds the scope's
+    # columns), then their rows by id, as the ledger reads its page.
     page = get_page(
-        findings.values(*SUPERVISION_VALUES), 50, request.GET.get("page"), counted=findings
+        findings.values_list("pk", flat=True), 50, request.GET.get("page"), counted=findings
     )
-    page.object_list = list(page.object_list)
+    page.object_list = list(
+        Finding.objects.filter(pk__in=page.object_list)
+        .order_by(*findings.query.order_by)
+        .values(*SUPERVISION_VALUES)
+    )
     orders = {row["pk"]: [] for row in page.object_list}
     for order in (
         SupervisionOrder.objects.filter(finding_id__in=orders)

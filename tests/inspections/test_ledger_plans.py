@@ -12,9 +12,10 @@ import pytest
 from django.db import connection
 from django.http import QueryDict
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 
 from inspections.filters import ledger_filter
-from inspections.models import Finding
+from inspections.models import Finding, SupervisionLevel
 
 pytestmark = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="query plans of PostgreSQL (CI runs on it)"
@@ -111,3 +112,32 @@ def test_the_dashboards_open_findings_are_counted_from_the_status_counts_index(
     scans = [line for line in plan_sql(figures, sort=True).splitlines() if "Scan" in line]
     (finding_scan,) = [line for line in scans if " on inspections_finding" in line]
     assert "Index Only Scan using finding_status_counts" in finding_scan, "\n".join(scans)
+
+
+@pytest.mark.parametrize(
+    ("show", "index"), [("open", "finding_supervised_open"), ("all", "finding_supervised_order")]
+)
+def test_a_streets_supervision_page_chooses_its_ids_in_the_supervised_index(
+    city, personas, make_finding, client_for, show, index
+):
+    """The supervision list, as the ledger: a street's page of ids is chosen in the index of
+    supervised findings alone, which holds the columns the street's scope reads. Before it
+    did, the street's list read every supervised finding of the city from the table to keep
+    its own (3,000 rows for 33 at city size, 7 ms); without the included columns the test
+    fails."""
+    for n in range(3):
+        finding = make_finding("rectifying", address=f"东华路{n}号")
+        finding.supervise(actor=personas.office_admin, level=SupervisionLevel.NORMAL)
+    client = client_for(personas.street_liaison)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(reverse("inspections:supervision_list"), {"show": show})
+    assert len(response.context["page"]) == 3
+    (ids,) = [
+        q["sql"]
+        for q in queries
+        if q["sql"].startswith('SELECT "inspections_finding"."id" AS "pk" FROM')
+    ]
+    only_indexes(index)
+    scans = [line for line in plan_sql(ids).splitlines() if "Scan" in line]
+    (finding_scan,) = [line for line in scans if " on inspections_finding" in line]
+    assert f"Index Only Scan using {index}" in finding_scan, "\n".join(scans)
