@@ -1,6 +1,7 @@
 """The ledger list, the inbox and the supervision list cost the same queries for 2 or 30 rows."""
 
 import re
+from datetime import timedelta
 
 import pytest
 from django.db import connection
@@ -74,3 +75,26 @@ def test_every_sort_has_a_tie_break_so_pages_never_share_or_skip_a_finding(
         personas.office_admin, Finding.objects.first().campaign, {"sort": sort}
     ).qs.query.order_by
     assert ordering[-1].lstrip("-") == "pk", ordering
+
+
+def test_the_supervision_lists_pages_hold_each_finding_once_in_its_order(
+    personas, client_for, make_finding
+):
+    """A page's ids are chosen first, then their rows read by id: both pages keep the list's
+    order (deadline, then id, within a level) and no finding is on both or on neither."""
+    template = make_finding("rectifying")
+    template.supervise(actor=personas.office_admin, level=SupervisionLevel.NORMAL)
+    grow_to(55, template)
+    for n, pk in enumerate(Finding.objects.order_by("pk").values_list("pk", flat=True)):
+        Finding.objects.filter(pk=pk).update(deadline=template.deadline - timedelta(days=n % 7))
+    client = client_for(personas.street_leader)
+    pages = [
+        client.get(reverse("inspections:supervision_list"), {"page": n}).context["page"]
+        for n in (1, 2)
+    ]
+
+    assert [len(page) for page in pages] == [50, 5]
+    assert pages[0].paginator.count == 55
+    shown = [row["pk"] for page in pages for row in page]
+    in_order = Finding.objects.order_by("deadline", "pk").values_list("pk", flat=True)
+    assert shown == list(in_order)
