@@ -147,7 +147,7 @@ class Scope:
             # `unit_id IN (…) OR id IN (subquery) OR …` each way had its own index but no index
             # answered the whole condition, so all 10,000 tasks of the city were read to show a
             # street its 112: 4 ms a query, three queries per task list (now under 1 ms each).
-            first, *rest = [model.objects.filter(way).order_by().values("pk") for way in ways]
+            first, *rest = [_ids_seen(model, way) for way in ways]
             parts.append(InSet("pk", first.union(*rest, all=True) if rest else first))
         return queryset.filter(reduce(or_, parts) if parts else Q(pk__in=[]))
 
@@ -238,6 +238,23 @@ class AnyOf(Expression):
         column, params = compiler.compile(self.column)
         sql = f"({column} = ANY((SELECT %s)::bigint[]) AND {column} IS NOT NULL)"
         return sql, (*params, self.ids)
+
+
+def _ids_seen(model, way):
+    """The ids of `model`'s rows that `way` sees, as a query of one column. A many-to-many
+    way (`responsible_units__in`) is read from its link table alone: joined to the model's
+    table, a district's tasks were found by hashing all 10,000 task ids of the city for each
+    such way (1.2-1.7 ms each, three times a task list)."""
+    child = way.children[0] if len(way.children) == 1 and not way.negated else None
+    if isinstance(child, tuple):
+        name, _sep, lookup = child[0].partition(LOOKUP_SEP)
+        field = next((f for f in model._meta.many_to_many if f.name == name), None)
+        if field is not None and lookup == "in":
+            link = field.remote_field.through.objects.filter(
+                **{f"{field.m2m_reverse_field_name()}__in": child[1]}
+            )
+            return link.order_by().values(field.m2m_field_name())
+    return model.objects.filter(way).order_by().values("pk")
 
 
 def _single_valued(model, part):
