@@ -114,11 +114,12 @@ class TaskQuerySet(models.QuerySet):
         below = Unit.objects.filter(
             reduce(or_, [Q(path__startswith=unit.path) for unit in units], Q(pk__in=[]))
         ).values("pk")
-        return self.filter(
-            Q(lead_unit__in=below)
-            | Q(pk__in=Task.objects.filter(responsible_units__in=below).values("pk"))
-            | Q(pk__in=Task.objects.filter(cooperating_units__in=below).values("pk"))
+        # The many-to-many ways from their link tables alone, not joined back to the tasks.
+        responsible, cooperating = (
+            link.objects.filter(unit__in=below).values("task")
+            for link in (Task.responsible_units.through, Task.cooperating_units.through)
         )
+        return self.filter(Q(lead_unit__in=below) | Q(pk__in=responsible) | Q(pk__in=cooperating))
 
     def open(self):
         return self.filter(status__in=Task.OPEN_STATUSES)
