@@ -30,6 +30,30 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 celery_app.conf.task_always_eager = True
 
 
+def _own_redis_database():
+    """Under pytest-xdist (`./dev test -n 2`) each process has its own test database, and
+    here its own Redis database too, counted down from REDIS_URL's: every test empties the
+    cache (FLUSHDB, the broker's queues included), and a worker started by one process took
+    the other's jobs, which it then looked for in the wrong test database."""
+    from urllib.parse import urlsplit
+
+    from django.conf import settings
+
+    worker, url = os.environ.get("PYTEST_XDIST_WORKER"), settings.REDIS_URL
+    if not (worker and url):
+        return
+    parts = urlsplit(url)
+    database = (int(parts.path.strip("/") or 0) - 1 - int(worker.removeprefix("gw"))) % 16
+    url = parts._replace(path=f"/{database}").geturl()
+    # Read lazily (the cache on first use, the broker on first connection); the processes
+    # a test starts itself (tests/test_scale_out.py) take it from the environment.
+    os.environ["REDIS_URL"] = settings.REDIS_URL = settings.CELERY_BROKER_URL = url
+    settings.CACHES["default"]["LOCATION"] = celery_app.conf.broker_url = url
+
+
+_own_redis_database()
+
+
 # The pages everyone works in: the link and accessibility walks both visit these.
 MAIN_PAGES = [
     "/",
