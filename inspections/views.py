@@ -265,17 +265,14 @@ def supervision_list(request):
 
 
 def _finding_or_404(request, pk):
+    # Not joined: the inspection and the relapsed finding, which most findings do not have
+    # (an empty link costs no query) and which the page reads once when they do. Each join
+    # doubled the time PostgreSQL spent choosing the query's plan: with both, 2.4 ms of
+    # planning for 0.2 ms of reading; without, 1.0 ms.
     return get_visible_or_404(
         request.user,
         Finding.objects.select_related(
-            "campaign",
-            "category",
-            "unit",
-            "territory",
-            "standard",
-            "inspection",
-            "created_by",
-            "relapse_of",
+            "campaign", "category", "unit", "territory", "standard", "created_by"
         ).prefetch_related("supervision_orders"),
         pk=pk,
     )

@@ -435,3 +435,28 @@ def test_the_assign_form_searches_units_instead_of_listing_them(
     # The suggested unit is chosen; the area box leaves out departments.
     assert f'name="unit" value="{city.donghua.pk}" data-role="value"' in html
     assert "/org/units/autocomplete/?exclude=department" in html
+
+
+def test_a_findings_page_links_its_inspection_and_the_finding_it_relapses(
+    make_finding, personas, client_for, city
+):
+    """The finding's own query joins neither its inspection nor the relapsed finding (most
+    findings have neither, and each join doubled PostgreSQL's planning of the query); the
+    page still shows both."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from inspections.models import Inspection
+
+    old = make_finding("closed")
+    inspection = Inspection.objects.create(campaign=city.campaign, kind="routine", team="第二组")
+    new = make_finding("assigned", relapse_of=old, inspection=inspection)
+    url = reverse("inspections:finding_detail", args=[new.pk])
+    with CaptureQueriesContext(connection) as queries:
+        page = client_for(personas.office_admin).get(url).content.decode()
+
+    assert f'href="{old.get_absolute_url()}">{old.code}</a>' in page
+    assert f'href="{inspection.get_absolute_url()}">' in page
+    (finding_query,) = [q["sql"] for q in queries if f'"id" = {new.pk}' in q["sql"]]
+    assert '"inspections_inspection"' not in finding_query
+    assert 'JOIN "inspections_finding"' not in finding_query
