@@ -147,7 +147,7 @@ class Scope:
             # `unit_id IN (…) OR id IN (subquery) OR …` each way had its own index but no index
             # answered the whole condition, so all 10,000 tasks of the city were read to show a
             # street its 112: 4 ms a query, three queries per task list (now under 1 ms each).
-            first, *rest = [_ids_seen(model, way) for way in ways]
+            first, *rest = [ids_seen(model, way) for way in ways]
             parts.append(InSet("pk", first.union(*rest, all=True) if rest else first))
         return queryset.filter(reduce(or_, parts) if parts else Q(pk__in=[]))
 
@@ -240,8 +240,9 @@ class AnyOf(Expression):
         return sql, (*params, self.ids)
 
 
-def _ids_seen(model, way):
-    """The ids of `model`'s rows that `way` sees, as a query of one column. A many-to-many
+def ids_seen(model, way):
+    """The ids of `model`'s rows that `way` (a Q of one lookup) sees, as a query of one
+    column: the scope's ways here, a task's units in `TaskQuerySet.for_units`. A many-to-many
     way (`responsible_units__in`) is read from its link table alone: joined to the model's
     table, a district's tasks were found by hashing all 10,000 task ids of the city for each
     such way (1.2-1.7 ms each, three times a task list)."""

@@ -30,21 +30,27 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 celery_app.conf.task_always_eager = True
 
 
-def _own_redis_database():
-    """Under pytest-xdist (`./dev test -n 2`) each process has its own test database, and
-    here its own Redis database too, counted down from REDIS_URL's: every test empties the
-    cache (FLUSHDB, the broker's queues included), and a worker started by one process took
-    the other's jobs, which it then looked for in the wrong test database."""
+def own_redis_url(url, worker):
+    """`url` (REDIS_URL) for the pytest-xdist process `worker` ("gw0", "gw1", …): its own
+    database, counted down from the URL's (/15 gives /14 to gw0, /13 to gw1)."""
     from urllib.parse import urlsplit
 
+    parts = urlsplit(url)
+    database = (int(parts.path.strip("/") or 0) - 1 - int(worker.removeprefix("gw"))) % 16
+    return parts._replace(path=f"/{database}").geturl()
+
+
+def _own_redis_database():
+    """Under pytest-xdist (`./dev test -n 2`) each process has its own test database, and
+    here its own Redis database too: every test empties the cache (FLUSHDB, the broker's
+    queues included), and a worker started by one process took the other's jobs, which it
+    then looked for in the wrong test database."""
     from django.conf import settings
 
     worker, url = os.environ.get("PYTEST_XDIST_WORKER"), settings.REDIS_URL
     if not (worker and url):
         return
-    parts = urlsplit(url)
-    database = (int(parts.path.strip("/") or 0) - 1 - int(worker.removeprefix("gw"))) % 16
-    url = parts._replace(path=f"/{database}").geturl()
+    url = own_redis_url(url, worker)
     # Read lazily (the cache on first use, the broker on first connection); the processes
     # a test starts itself (tests/test_scale_out.py) take it from the environment.
     os.environ["REDIS_URL"] = settings.REDIS_URL = settings.CELERY_BROKER_URL = url
