@@ -320,7 +320,7 @@ NEARBY_METRES = 50
 
 def finding_code(found_on, pk):
     """A finding's number as people quote it: the year found and the row number (2026-00042)."""
-    return f"{found_on:%Y}-{pk:05d}" if pk else "—"
+    return f"{found_on.year}-{pk:05d}" if pk else "—"
 
 
 def is_id(text):
@@ -644,6 +644,17 @@ class Finding(ChoiceLabels, models.Model):
                 include=["unit", "territory", "inspection"],
                 condition=Q(supervision_level__gt=0, status__in=OPEN),
                 name="finding_supervised_open",
+            ),
+            # The map's markers: the newest located open findings, and its points' open
+            # findings counted. A finding's place (its coordinates, its point) and the scope's
+            # columns are included, so open findings are walked newest first and the counts
+            # read from the index alone: the office's map read every open finding of the city
+            # and sorted them for the newest thousand (4,700 rows, 15 ms at city size).
+            models.Index(
+                fields=["campaign", "-found_on", "-id"],
+                include=["unit", "territory", "inspection", "point", "latitude", "longitude"],
+                condition=Q(status__in=OPEN),
+                name="finding_open_order",
             ),
             # The ledger's default view: one campaign, by status, newest first.
             models.Index(fields=["campaign", "status", "found_on"]),
