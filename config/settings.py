@@ -6,6 +6,7 @@ DATABASE_URL, REDIS_URL, SECRET_KEY and friends.
 """
 
 import os
+import tempfile
 from pathlib import Path
 
 import dj_database_url
@@ -146,6 +147,12 @@ else:
                     "PRAGMA busy_timeout=20000;"
                     "PRAGMA foreign_keys=ON;"
                 ),
+            },
+            # Tests use a file too, not memory: the browser tests' live server answers from
+            # its own thread, and an in-memory database is one connection both threads share
+            # ("cannot commit transaction - SQL statements in progress" when they overlap).
+            "TEST": {
+                "NAME": str(Path(tempfile.gettempdir()) / f"chuangcheng-test-{os.getpid()}.sqlite3")
             },
         }
     }
