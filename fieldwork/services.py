@@ -10,6 +10,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from campaign import choices_cache
 from campaign.models import AuditEntry, Unit
 from campaign.workbook import (
     RowError,
@@ -47,6 +48,9 @@ def ensure_point_types(campaign):
             ],
             ignore_conflicts=True,
         )
+        # Made in bulk, without the save signals that change the campaign's choices version:
+        # the filters would keep offering the choices read before these existed.
+        choices_cache.touch(campaign.pk)
     return types
 
 

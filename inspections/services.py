@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from campaign import choices_cache
 from campaign.models import AuditEntry, Membership, Notification, Role, Standard, Unit
 from campaign.outbox import handler
 from campaign.transitions import DomainError
@@ -58,6 +59,9 @@ def ensure_categories(campaign):
             ],
             ignore_conflicts=True,
         )
+        # Made in bulk, without the save signals that change the campaign's choices version:
+        # the filters would keep offering the choices read before these existed.
+        choices_cache.touch(campaign.pk)
     return categories.filter(is_active=True)
 
 

@@ -54,3 +54,18 @@ def test_a_command_office_linked_to_a_unit_changes_the_version(city, personas):
     office.units.add(city.donghua)
     linked = Campaign.objects.get(pk=city.campaign.pk).choices_version
     assert len({before, created, linked}) == 3
+
+
+def test_the_usual_categories_are_offered_once_they_are_made(city, personas, client_for):
+    """A campaign is given the usual finding categories in bulk the first time it needs them
+    (no save signals): the ledger's filter offers them on the next page, not the choices it
+    read before they existed (then a filter by one of them answered 404, as if it were
+    another unit's)."""
+    from inspections.models import DEFAULT_CATEGORIES
+    from inspections.services import ensure_categories
+
+    client = client_for(personas.office_admin)
+    assert not set(DEFAULT_CATEGORIES) & set(options(visit(client, "/ledger/")[0], "category"))
+    category = ensure_categories(city.campaign).first()
+    assert set(DEFAULT_CATEGORIES) <= set(options(visit(client, "/ledger/")[0], "category"))
+    assert client.get("/ledger/", {"category": category.pk}).status_code == 200
