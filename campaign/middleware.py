@@ -1,3 +1,5 @@
+import time
+
 from django.conf import settings
 from django.db import connection
 from django.utils import translation
@@ -8,6 +10,9 @@ from .errors import CommitTracker, method_not_allowed
 from .models import AuditEntry, Campaign
 
 SESSION_KEY = "campaign_id"
+# When the session's end was last moved on (seconds since the epoch), and how often at most.
+RENEWED_AT = "renewed_at"
+RENEW_EVERY_SECONDS = 60
 
 
 def current_campaign(request):
@@ -32,6 +37,27 @@ class CurrentCampaignMiddleware:
     def __call__(self, request):
         request.campaign = current_campaign(request)
         return self.get_response(request)
+
+
+class IdleSessionMiddleware:
+    """Sessions end after SESSION_IDLE_MINUTES without a page view: a view moves the end on
+    (the session is saved, SESSION_COOKIE_AGE from now) when it was last moved a minute ago
+    or more. Saved on every request, every page wrote its session's row (three statements);
+    a minute of precision in a thirty-minute timeout is not worth that. Only a signed-in
+    person's session is renewed: an anonymous visit, or one with an ended session's cookie,
+    makes none."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            now = int(time.time())
+            if now - request.session.get(RENEWED_AT, 0) >= RENEW_EVERY_SECONDS:
+                request.session[RENEWED_AT] = now
+        return response
 
 
 class ChosenLanguageMiddleware:

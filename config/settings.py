@@ -79,6 +79,7 @@ MIDDLEWARE = [
     "campaign.middleware.RequestContextMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "campaign.middleware.IdleSessionMiddleware",
     "campaign.middleware.ChosenLanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -232,10 +233,10 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-# Sessions end after this many idle minutes: every request renews the cookie.
+# Sessions end after this many idle minutes: a page view renews the session when it was last
+# renewed a minute ago or more (campaign.middleware.IdleSessionMiddleware).
 SESSION_IDLE_MINUTES = env_int("SESSION_IDLE_MINUTES", 30)
 SESSION_COOKIE_AGE = SESSION_IDLE_MINUTES * 60
-SESSION_SAVE_EVERY_REQUEST = True
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 # Sign-in throttling (campaign.models.LoginAttempt): failures per username at one address,
 # per address across usernames (password spraying), and per username across addresses. The

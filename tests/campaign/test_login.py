@@ -1,8 +1,14 @@
 """Sign-in: every attempt recorded, lockout per username and address, idle sessions end."""
 
+import datetime
+
+from django.contrib.sessions.models import Session
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from campaign.middleware import RENEWED_AT
 from campaign.models import LoginAttempt
 
 
@@ -48,6 +54,58 @@ def test_four_failures_then_success_does_not_lock(personas):
     assert attempt("donghua", "pw").status_code == 302
 
 
-def test_sessions_end_after_thirty_idle_minutes(settings):
+def session_writes(client, url="/"):
+    """The statements a page view wrote to the session table."""
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url).status_code == 200
+    return [
+        q["sql"]
+        for q in queries
+        if q["sql"].startswith(("UPDATE", "INSERT")) and "django_session" in q["sql"]
+    ]
+
+
+def expiry(client):
+    return Session.objects.get(session_key=client.session.session_key).expire_date
+
+
+def test_a_session_is_renewed_at_most_once_a_minute(personas, client_for):
+    """Thirty idle minutes end a session, so a page view moves its end on, but only when the
+    last move is a minute old: moved on every request, every page wrote the session's row
+    (three statements) for a minute of precision nobody needs."""
+    client = client_for(personas.street_liaison)
+    assert len(session_writes(client)) == 1  # the first page after signing in
+    renewed = expiry(client)
+    assert session_writes(client) == [] and session_writes(client, "/ledger/") == []
+    assert expiry(client) == renewed
+
+    session = client.session
+    session[RENEWED_AT] -= 61
+    session.save()
+    Session.objects.filter(session_key=session.session_key).update(
+        expire_date=renewed - datetime.timedelta(seconds=61)
+    )
+    assert len(session_writes(client)) == 1
+    assert expiry(client) >= renewed
+
+
+def test_a_session_ends_after_thirty_idle_minutes(personas, client_for, settings):
     assert settings.SESSION_COOKIE_AGE == 30 * 60
-    assert settings.SESSION_SAVE_EVERY_REQUEST is True
+    client = client_for(personas.street_liaison)
+    before = timezone.now()
+    client.get("/")
+    assert (
+        before + datetime.timedelta(minutes=29)
+        < expiry(client)
+        <= timezone.now() + datetime.timedelta(minutes=30)
+    )
+    Session.objects.update(expire_date=timezone.now() - datetime.timedelta(seconds=1))
+    response = client.get("/ledger/")
+    assert response.status_code == 302 and response["Location"].startswith("/login/")
+    assert not Session.objects.filter(expire_date__gt=timezone.now()).exists()
+
+
+def test_an_anonymous_visit_makes_no_session(db):
+    client = Client()
+    assert client.get("/login/").status_code == 200
+    assert not Session.objects.exists()
