@@ -60,6 +60,12 @@ class IdleSessionMiddleware:
         return response
 
 
+def renewed_at_sign_in(sender, request, user, **kwargs):
+    """Signing in saves a new session: a renewal, so the first pages after it write none."""
+    if request is not None and hasattr(request, "session"):
+        request.session[RENEWED_AT] = int(time.time())
+
+
 class ChosenLanguageMiddleware:
     """Chinese unless the person chose another language (the language cookie).
 
