@@ -140,7 +140,7 @@ class Scope:
         parts = self.wide(campaign)
         ways = self.ways(**ways)
         model = queryset.model
-        if all(_single_valued(model, way) for way in ways):
+        if all(_on_the_row(model, way) for way in ways):
             parts += ways  # columns of the row itself: PostgreSQL ORs their indexes
         elif ways:
             # The ids of every other way, gathered once and looked up by primary key. OR-ed as
@@ -258,24 +258,22 @@ def ids_seen(model, way):
     return model.objects.filter(way).order_by().values("pk")
 
 
-def _single_valued(model, part):
-    """True when `part`, a (lookup, value) pair or a Q of one, matches each row at most once."""
+def _on_the_row(model, part):
+    """True when `part`, a (lookup, value) pair or a Q of one, is a condition on a column of
+    the row itself (`unit__in`), which an index of the row's table answers. A way through a
+    join (`task__lead_unit__in`) is not: OR-ed with another, no index answers the whole
+    condition (a street's dashboard read every task of the city to keep its parts), nor a
+    many-valued one, which may also match a row more than once."""
     if isinstance(part, Q) and len(part.children) == 1 and not part.negated:
         part = part.children[0]
     if not isinstance(part, tuple):
         return False
-    opts = model._meta
-    for name in part[0].split(LOOKUP_SEP):
-        try:
-            field = opts.get_field(name)
-        except FieldDoesNotExist:  # "pk", or the lookup itself ("in")
-            return True
-        if field.many_to_many or field.one_to_many:
-            return False
-        if not field.is_relation:
-            return True
-        opts = field.related_model._meta
-    return True
+    name, *lookups = part[0].split(LOOKUP_SEP)
+    try:
+        field = model._meta.get_field(name)
+    except FieldDoesNotExist:  # "pk"
+        return name == "pk" and len(lookups) <= 1
+    return field.concrete and not field.many_to_many and len(lookups) <= 1
 
 
 def scope_for(user):

@@ -79,19 +79,24 @@ def light_expression(overdue, due_soon):
     )
 
 
-def counted_q(user, *, part="", task="task__"):
-    """The parts a person's figures count (dashboard, task list): campaign-wide roles
-    every part; command staff every part of their office's tasks; unit people their own
-    units' parts and every part of a task their unit leads. A street liaison sees the
-    other streets' parts of a shared task, but counts only their street's. From a task,
-    `part="parts__", task=""`."""
+def counted_ways(*, part="", task="task__"):
+    """The parts a person's figures count (dashboard, task list), as `Scope` lookups:
+    campaign-wide roles every part; command staff every part of their office's tasks; unit
+    people their own units' parts and every part of a task their unit leads. A street
+    liaison sees the other streets' parts of a shared task, but counts only their street's.
+    From a task, `part="parts__", task=""`."""
+    return {
+        "campaign": f"{task}campaign",
+        "units": [f"{part}unit", f"{task}lead_unit"],
+        "command_office": f"{task}command_office",
+    }
+
+
+def counted_q(user, **lookups):
+    """`counted_ways` as one condition."""
     from campaign.access import scope_for
 
-    return scope_for(user).q(
-        campaign=f"{task}campaign",
-        units=[f"{part}unit", f"{task}lead_unit"],
-        command_office=f"{task}command_office",
-    )
+    return scope_for(user).q(**counted_ways(**lookups))
 
 
 class TaskQuerySet(models.QuerySet):
@@ -537,7 +542,12 @@ class TaskPartQuerySet(models.QuerySet):
         return self.filter(task__in=Task.objects.visible_to(user))
 
     def counted_for(self, user):
-        return self.filter(counted_q(user))
+        """The parts `user`'s figures count (`counted_ways`): a unit person's are gathered as ids,
+        their units' parts and the parts of the tasks their units lead, each from its own
+        index (`Scope.filter_pk_in`)."""
+        from campaign.access import scope_for
+
+        return scope_for(user).filter_pk_in(self, **counted_ways())
 
     def overdue(self, on=None):
         return self.filter(overdue_q(on))
