@@ -1,6 +1,7 @@
 """List pages keep a constant query count; the battle map is built from aggregate queries."""
 
 import datetime
+import re
 
 import pytest
 from django.db import connection
@@ -202,7 +203,7 @@ def test_the_map_reads_one_group_per_office_and_column_not_one_per_unit(
     add = services.Cell.add
 
     def counted_add(cell, row):
-        if "task__command_office" in row and all(row is not seen for seen in grouped):
+        if "command_office" in row and all(row is not seen for seen in grouped):
             grouped.append(row)
         add(cell, row)
 
@@ -215,3 +216,18 @@ def test_the_map_reads_one_group_per_office_and_column_not_one_per_unit(
 
     assert data.grid[(city.command_office.pk, city.east.pk)].total == 5
     assert len(grouped) == 1
+
+
+def test_the_battle_map_reads_the_tasks_once(city, personas):
+    """The map's two GROUP BYs start from the tasks and join their parts: from the parts, the
+    tasks were read twice (joined for their office and item, and again as the set of tasks
+    asked for), hashing all 10,000 of the city's twice per query (the office's map at city
+    size: 47 → 38 ms and 31 → 26 ms)."""
+    make_task(city, lead_unit=city.east, responsible=[city.donghua, city.xinshi])
+    tasks = Task.objects.visible_to(personas.office_admin).filter(campaign=city.campaign)
+    with CaptureQueriesContext(connection) as queries:
+        build_battle_map(tasks, visible_units=[city.east, city.west])
+    grouped = [q["sql"] for q in queries if "GROUP BY" in q["sql"]]
+    assert len(grouped) == 2
+    for sql in grouped:
+        assert len(re.findall(r'(?:FROM|JOIN) "tasks_task"(?!\w)', sql)) == 1, sql
