@@ -5,9 +5,11 @@ import datetime
 
 import pytest
 from django.db import connection
+from django.db.models import Q
 from django.test.utils import CaptureQueriesContext
 
 from fieldwork import views
+from inspections.models import OPEN, Finding, Status
 from tests.inspections.test_ledger_plans import only_indexes, plan_sql
 
 pytestmark = pytest.mark.django_db
@@ -148,3 +150,38 @@ def test_the_maps_open_findings_are_read_in_order_from_the_open_findings_index(
     assert "Sort" not in placed_plan, placed_plan
     assert "Index Only Scan using finding_open_order" in counted_plan, counted_plan
     assert '"point_id" IN' not in counted, counted
+
+
+@pytest.mark.parametrize("status", ["", "closed", "assigned"])
+@pytest.mark.parametrize(
+    "persona", ["office_admin", "district_leader", "street_liaison", "command_staff"]
+)
+def test_the_markers_are_the_newest_located_findings_each_person_sees(
+    personas, client_for, city, make_point, finding_at, monkeypatch, persona, status
+):
+    """Whichever way a person sees findings (their units, their territories, their command
+    office's standards), the map shows the newest located ones they see, each once, at most
+    the cap: the same markers as the ledger's scope read in one query."""
+    monkeypatch.setattr(views, "MAP_MARKER_CAP", 4)
+    market = make_point("东华农贸市场")
+    station = make_point("西关车站", type="交通场站", territory=city.xiguan)
+    for n, (point, unit) in enumerate(
+        [(market, city.donghua1), (market, city.xiguan1), (station, city.donghua), (None, None)] * 2
+    ):
+        finding = finding_at(
+            point, found_on=datetime.date(2026, 3, 1 + n), latitude="34.5" if not point else None,
+            longitude="113.5" if not point else None,
+        )  # fmt: skip
+        if unit:
+            finding.assign(actor=personas.office_admin, unit=unit, deadline=None)
+        if n % 3 == 0:
+            Finding.objects.filter(pk=finding.pk).update(status=Status.CLOSED)
+    person = getattr(personas, persona)
+    seen = Finding.objects.visible_to(person).filter(
+        Q(latitude__isnull=False) | Q(point__latitude__isnull=False)
+    )
+    seen = seen.filter(status=status) if status else seen.filter(status__in=OPEN)
+    expected = [f.code for f in seen.order_by("-found_on", "-pk")[:4]]
+    data = markers(client_for(person), **({"status": status} if status else {}))
+    assert [m["code"] for m in data["findings"]] == expected
+    assert data["truncated"] == (seen.count() > 4 or len(data["points"]) > 4)
