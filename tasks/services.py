@@ -667,7 +667,7 @@ def build_battle_map(tasks, *, visible_units):
     """
     visible = {u.pk: u for u in visible_units}
     counted = aggregates(timezone.localdate())
-    parts = tasks.order_by().filter(parts__isnull=False)
+    with_parts = tasks.order_by().filter(parts__isnull=False)
     columns_by_length = {}
     for unit in visible_units:
         columns_by_length.setdefault(len(unit.path), []).append(unit.path)
@@ -675,7 +675,7 @@ def build_battle_map(tasks, *, visible_units):
         Q(In(Substr("parts__unit__path", 1, length), paths))
         for length, paths in columns_by_length.items()
     ]
-    by_office_unit = parts.values(
+    by_office_unit = with_parts.values(
         "command_office",
         cut=Substr("parts__unit__path", 1, max(columns_by_length, default=0)),
         own=(
@@ -697,7 +697,7 @@ def build_battle_map(tasks, *, visible_units):
         unit_totals.setdefault(column, Cell()).add(row)
         total.add(row)
     by_item = {}
-    for row in parts.values("item").annotate(**counted):
+    for row in with_parts.values("item").annotate(**counted):
         by_item.setdefault(row["item"], Cell()).add(row)
 
     from campaign.models import CommandOffice
