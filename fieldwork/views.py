@@ -330,20 +330,25 @@ def map_data(request):
     findings = ledger_filter.qs
     if not request.GET.get("status"):
         findings = findings.filter(status__in=OPEN)
-    located = Q(latitude__isnull=False, longitude__isnull=False) | Q(
-        point__latitude__isnull=False, point__longitude__isnull=False
-    )
+    located_points = Point.objects.filter(latitude__isnull=False, longitude__isnull=False)
+    located = Q(latitude__isnull=False, longitude__isnull=False) | Q(point__in=located_points)
+    # The markers' ids are chosen first, in an index that holds the scope's columns and a
+    # finding's place (finding_open_order, finding_status_order), then their rows are read by
+    # id: choosing rows as they were read walked the campaign's findings of the status newest
+    # first through the table, a row for each finding passed over (a street's closed
+    # findings at city size: 209,000 rows, 430 ms).
+    chosen = findings.filter(located).order_by("-found_on", "-pk").values("pk")
     # Up to 2,000 markers: the database places each finding (its own coordinates, else its
     # point's) and hands over floats and the shown text; each label is translated and each URL
     # reversed once. Per marker in Python, these were most of the response's time at city size.
     findings = list(
-        findings.filter(located)
+        Finding.objects.filter(pk__in=chosen[: MAP_MARKER_CAP + 1])
         .order_by("-found_on", "-pk")
         .values_list(
             "pk", "found_on", _degrees("latitude", "point__latitude"),
             _degrees("longitude", "point__longitude"), "status", Left("description", 60),
             "unit__name",
-        )[: MAP_MARKER_CAP + 1]
+        )
     )  # fmt: skip
     points = list(
         _points(request, campaign)

@@ -656,8 +656,16 @@ class Finding(ChoiceLabels, models.Model):
                 condition=Q(status__in=OPEN),
                 name="finding_open_order",
             ),
-            # The ledger's default view: one campaign, by status, newest first.
-            models.Index(fields=["campaign", "status", "found_on"]),
+            # The ledger and the map filtered by a status (and the capped counts of closed and
+            # voided findings): one campaign, one status, newest first, with the scope's
+            # columns and a finding's place included, as in finding_open_order. A street's
+            # closed findings on the map walked the city's closed ones through the table to
+            # keep its own (209,000 rows, 430 ms at city size).
+            models.Index(
+                fields=["campaign", "status", "-found_on", "-id"],
+                include=["unit", "territory", "inspection", "point", "latitude", "longitude"],
+                name="finding_status_order",
+            ),
             # The overdue job and the overdue filter.
             models.Index(fields=["status", "deadline"]),
             # The ledger's counts by status and overdue and the dashboard's live figures (per

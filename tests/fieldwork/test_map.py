@@ -121,33 +121,42 @@ def test_the_map_page_has_no_inline_script(personas, client_for):
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="query plans of PostgreSQL")
+@pytest.mark.parametrize(
+    ("status", "index"), [("", "finding_open_order"), ("closed", "finding_status_order")]
+)
 @pytest.mark.parametrize("persona", ["office_admin", "street_liaison"])
-def test_the_maps_open_findings_are_read_in_order_from_the_open_findings_index(
-    personas, client_for, make_point, finding_at, persona
+def test_the_maps_markers_are_chosen_in_order_in_the_index_of_their_status(
+    personas, client_for, make_point, finding_at, persona, status, index
 ):
-    """The map reads the newest located open findings, and counts each point's open ones,
-    in `finding_open_order`: open findings only, newest first, with the scope's columns and a
-    finding's place (its coordinates, its point) included. Before it, the office's map read
-    every open finding of the city from the table and sorted them for the newest thousand
-    (4,700 rows, 15 ms at city size), and counted the points' open findings with an IN list
-    of a thousand point ids (planned value by value). Which index the planner prefers on a
-    test's few rows is its own affair: the findings' other indexes are dropped, and the
-    markers must still come from that index in its order (no sort), the counts from it
-    alone (an index-only scan)."""
+    """The map chooses its markers' ids, the newest located findings of the status shown, in
+    an index of that status which holds the scope's columns and a finding's place (its
+    coordinates, its point): open ones in `finding_open_order`, those of a status asked for
+    in `finding_status_order`, read in the index's order (no sort of what it holds) and from
+    the index alone. Before, a street's closed markers walked the city's closed findings
+    newest first through the table to keep its own (209,000 rows, 430 ms at city size); the
+    office's open ones were sorted from every open finding of the city (15 ms). The points'
+    open findings are counted in `finding_open_order` alone, not by an IN list of a thousand
+    point ids (planned value by value). Which index the planner prefers on a test's few rows
+    is its own affair: the findings' other indexes are dropped."""
     market = make_point("东华农贸市场")
     for n in range(3):
         finding_at(market, found_on=datetime.date(2026, 3, 2 + n))
         finding_at(None, latitude="34.5", longitude="113.5")
+    if status:
+        Finding.objects.update(status=status)
     with CaptureQueriesContext(connection) as queries:
-        data = markers(client_for(getattr(personas, persona)))
-    assert len(data["findings"]) == 6 and data["points"][0]["open"] == 3
+        data = markers(
+            client_for(getattr(personas, persona)), **({"status": status} if status else {})
+        )
+    assert len(data["findings"]) == 6 and data["points"][0]["open"] == (0 if status else 3)
     finding_queries = [q["sql"] for q in queries if 'FROM "inspections_finding"' in q["sql"]]
     (placed,) = [sql for sql in finding_queries if "ORDER BY" in sql]
     (counted,) = [sql for sql in finding_queries if "COUNT(" in sql]
-    only_indexes("finding_open_order")
+    only_indexes(index, "finding_open_order")
     placed_plan, counted_plan = plan_sql(placed), plan_sql(counted, sort=True)
-    assert "Index Scan using finding_open_order" in placed_plan, placed_plan
-    assert "Sort" not in placed_plan, placed_plan
+    chosen = placed_plan.split("Limit", 1)[-1]  # the ids chosen, under their LIMIT
+    assert f"Index Only Scan using {index}" in chosen, placed_plan
+    assert "Sort" not in chosen, placed_plan
     assert "Index Only Scan using finding_open_order" in counted_plan, counted_plan
     assert '"point_id" IN' not in counted, counted
 
