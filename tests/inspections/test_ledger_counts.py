@@ -31,6 +31,8 @@ def test_open_findings_are_counted_exactly_and_closed_ones_up_to_the_cap(
     add(city, Status.CLOSED, 5)
     add(city, Status.RECTIFYING, 4, deadline=datetime.date(2020, 1, 1))
     add(city, Status.ASSIGNED, 2)
+    # Past the deadline but waiting for the office, not the unit: not overdue.
+    add(city, Status.AWAITING, 1, deadline=datetime.date(2020, 1, 1))
 
     context = client_for(personas.office_admin).get(reverse("inspections:finding_list")).context
     counts = {value: n for value, _label, n in context["counts"]}
