@@ -159,7 +159,8 @@ def finding_list(request):
     ledger_filter = _ledger_filter(request, campaign)
     filtered = ledger_filter.qs
     today = timezone.localdate()
-    if ledger_filter.asked() <= COUNTED_APART:
+    counted_apart = ledger_filter.asked() <= COUNTED_APART
+    if counted_apart:
         # Counted way by way (status_counts scopes the campaign's findings itself), each way
         # from its own index, which holds what these filters read.
         counted = ledger_filter.applied_to(Finding.objects.filter(campaign=campaign))
@@ -171,14 +172,24 @@ def finding_list(request):
     # A capped count reads one past the cap (so it knows there are more) and shows "1000+".
     capped = [s for s in (Status.CLOSED, Status.VOIDED) if counts[s] > COUNT_CAP]
     shown = {**counts, **dict.fromkeys(capped, f"{COUNT_CAP}+")}
-    paginator = Paginator(filtered.values("pk"), 30)
+    chosen = filtered
+    if not counted_apart and not capped and sum(counts.values()) <= COUNT_CAP:
+        # Few findings match (the counts have just read them all): the page is chosen among
+        # the matches, found by their own filter's index (a search's trigrams), then sorted.
+        # Chosen in the ledger's order, the planner walked the ledger_scope index until
+        # thirty had passed, a row read for each finding passed over (a district's search
+        # at city size: 26,000 rows for 352 matches, 54 ms, and growing with the table).
+        # With the campaign asked of the matches only, no index gives the order to walk.
+        order = filtered.query.order_by or Finding._meta.ordering
+        chosen = Finding.objects.filter(pk__in=filtered.values("pk")).order_by(*order)
+    paginator = Paginator(chosen.values("pk"), 30)
     paginator.count = sum(counts.values())
     page = paginator.get_page(request.GET.get("page"))
     # The page's ids are chosen first, reading only the ledger_scope index (which holds the
     # scope's columns), then its rows are read by id, in one query. Choosing rows as they
     # were read walked a street's findings newest first through the heap, a row for each
     # finding of the city passed over (page 5 at city size: 12,000 rows, 17 ms).
-    _read_rows_by_id(page, filtered, ROW_VALUES)
+    _read_rows_by_id(page, chosen, ROW_VALUES)
     context = {
         "filter": ledger_filter,
         "page": page,
