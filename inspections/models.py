@@ -410,14 +410,10 @@ class FindingQuerySet(models.QuerySet):
         # three ways: open findings grouped, closed and voided ones counted up to the cap.
         parts = []
         for part in [self] if seen_by is None else self._seen_apart(seen_by):
-            # Past the deadline, of any status: only the pending ones' are overdue (overdue_q),
-            # which is asked of each status's count, not of each finding.
             found = (
                 part.order_by()
                 .values_list("status")
-                .annotate(
-                    late=ExpressionWrapper(Q(deadline__lt=on), output_field=models.BooleanField())
-                )
+                .annotate(late=ExpressionWrapper(overdue_q(on), output_field=models.BooleanField()))
             )
             parts.append(found.query.get_compiler(self.db, elide_empty=False).as_sql())
         opened = ", ".join(["%s"] * len(OPEN))
@@ -443,8 +439,7 @@ class FindingQuerySet(models.QuerySet):
         with connections[self.db].cursor() as cursor:
             cursor.execute(" UNION ALL ".join(selects), params)
             for status, n, late in cursor.fetchall():
-                counts[status] = counts.get(status, 0) + n
-                overdue += late if status in UNIT_PENDING else 0
+                counts[status], overdue = counts.get(status, 0) + n, overdue + late
         return counts, overdue
 
     def _seen_apart(self, person):
