@@ -77,6 +77,10 @@ class PointQuerySet(models.QuerySet):
             scope_for(user).q(campaign="campaign", units=["unit", "territory", "department"])
         )
 
+    def located(self):
+        """Points with both coordinates: those the map can place."""
+        return self.filter(latitude__isnull=False, longitude__isnull=False)
+
 
 class Point(models.Model):
     """One place inspectors visit (点位)."""

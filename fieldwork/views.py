@@ -330,8 +330,9 @@ def map_data(request):
     findings = ledger_filter.qs
     if not request.GET.get("status"):
         findings = findings.filter(status__in=OPEN)
-    located_points = Point.objects.filter(latitude__isnull=False, longitude__isnull=False)
-    located = Q(latitude__isnull=False, longitude__isnull=False) | Q(point__in=located_points)
+    located = Q(latitude__isnull=False, longitude__isnull=False) | Q(
+        point__in=Point.objects.located()
+    )
     # The markers' ids are chosen first, in an index that holds the scope's columns and a
     # finding's place (finding_open_order, finding_status_order), then their rows are read by
     # id: choosing rows as they were read walked the campaign's findings of the status newest
@@ -352,7 +353,8 @@ def map_data(request):
     )  # fmt: skip
     points = list(
         _points(request, campaign)
-        .filter(is_active=True, latitude__isnull=False, longitude__isnull=False)
+        .located()
+        .filter(is_active=True)
         .order_by("pk")
         .values_list("pk", "name", "type__name", _degrees("latitude"), _degrees("longitude"))[
             : MAP_MARKER_CAP + 1
