@@ -254,7 +254,8 @@ def points(request):
 def map_data(request):
     """The map's markers: the located findings the person may see (open ones unless the filter
     asks for a status), newest first, and their located points in use, at most the cap and one
-    more of each, with the open findings counted at those points; the columns a marker shows."""
+    more of each, with the open findings counted at those points; the columns that draw a
+    marker (a finding's popup is read when it is opened)."""
     from django.db.models import Count, Q
 
     from fieldwork.models import Point
@@ -269,10 +270,7 @@ def map_data(request):
     located = Q(latitude__isnull=False, longitude__isnull=False) | Q(
         point__latitude__isnull=False, point__longitude__isnull=False
     )
-    fields = [
-        "pk", "found_on", "latitude", "longitude", "point__latitude", "point__longitude",
-        "status", "description", "unit__name",
-    ]  # fmt: skip
+    fields = ["pk", "latitude", "longitude", "point__latitude", "point__longitude", "status"]
     rows = findings.filter(located).order_by("-found_on", "-pk").values(*fields)
     points = list(
         Point.objects.visible_to(request.user)

@@ -17,6 +17,7 @@ urlpatterns = [
     path("point-types/<int:pk>/edit/", views.point_type_edit, name="point_type_edit"),
     path("map/", views.map_view, name="map"),
     path("map/data/", views.map_data, name="map_data"),
+    path("map/findings/<int:pk>/", views.map_popup, name="map_popup"),
     path("hot-spots/", views.hot_spot_list, name="hot_spot_list"),
     # --- Sampling plans and rounds (helper "rounds") ---
     path("rounds/", views.round_list, name="round_list"),

@@ -3,7 +3,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Count, F, FloatField, Q
-from django.db.models.functions import Cast, Coalesce, Left
+from django.db.models.functions import Cast, Coalesce
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -24,7 +24,7 @@ from campaign.models import AuditEntry
 from campaign.pagination import get_page
 from campaign.transitions import DomainError, allowed_actions, require_action
 from campaign.uploads import import_page
-from inspections.models import OPEN, Finding, Status, finding_code
+from inspections.models import OPEN, Finding
 from inspections.permissions import can_log
 from inspections.views import _htmx_or_page, _ledger_filter
 
@@ -324,7 +324,8 @@ def _degrees(*fields):
 def map_data(request):
     """The map's markers as JSON: visible points with a location, and the ledger's findings
     (open ones unless the filter asks for a status) placed by their own coordinates or their
-    point's. At most MAP_MARKER_CAP of each; `truncated` says when there were more."""
+    point's, each as its id, place and status (its popup is read from `popup` when opened).
+    At most MAP_MARKER_CAP of each; `truncated` says when there were more."""
     campaign = current_campaign_or_404(request)
     ledger_filter = _ledger_filter(request, campaign)
     findings = ledger_filter.qs
@@ -333,23 +334,19 @@ def map_data(request):
     located = Q(latitude__isnull=False, longitude__isnull=False) | Q(
         point__in=Point.objects.located()
     )
-    # The markers' ids are chosen first, in an index that holds the scope's columns and a
-    # finding's place (finding_open_order, finding_status_order), then their rows are read by
-    # id: choosing rows as they were read walked the campaign's findings of the status newest
-    # first through the table, a row for each finding passed over (a street's closed
-    # findings at city size: 209,000 rows, 430 ms).
-    chosen = findings.filter(located).order_by("-found_on", "-pk").values("pk")
-    # Up to 2,000 markers: the database places each finding (its own coordinates, else its
-    # point's) and hands over floats and the shown text; each label is translated and each URL
-    # reversed once. Per marker in Python, these were most of the response's time at city size.
+    # The newest located findings, walked in an index of their status that holds the scope's
+    # columns and a marker's place and status (finding_open_order, finding_status_order), and
+    # read from it alone; the database places each one (its coordinates, else its point's).
+    # Walked through the table, a street's closed markers read a row for each closed finding
+    # of the city passed over (209,000 rows, 430 ms at city size); read with their text, unit
+    # and link, a thousand markers were a thousand rows read by id and 600 KB for a phone.
     findings = list(
-        Finding.objects.filter(pk__in=chosen[: MAP_MARKER_CAP + 1])
+        findings.filter(located)
         .order_by("-found_on", "-pk")
         .values_list(
-            "pk", "found_on", _degrees("latitude", "point__latitude"),
-            _degrees("longitude", "point__longitude"), "status", Left("description", 60),
-            "unit__name",
-        )
+            "pk", _degrees("latitude", "point__latitude"),
+            _degrees("longitude", "point__longitude"), "status",
+        )[: MAP_MARKER_CAP + 1]
     )  # fmt: skip
     points = list(
         _points(request, campaign)
@@ -363,9 +360,8 @@ def map_data(request):
     truncated = len(findings) > MAP_MARKER_CAP or len(points) > MAP_MARKER_CAP
     points, findings = points[:MAP_MARKER_CAP], findings[:MAP_MARKER_CAP]
     open_findings = _open_findings_at(request.user, campaign=campaign)
-    status_labels = {value: str(label) for value, label in Status.choices}
     point_url = pk_url_parts("fieldwork:point_detail")
-    finding_url = pk_url_parts("inspections:finding_detail")
+    popup_url = pk_url_parts("fieldwork:map_popup")
     return JsonResponse(
         {
             "points": [
@@ -380,22 +376,21 @@ def map_data(request):
                 for pk, name, type_name, lat, lng in points
             ],
             "findings": [
-                {
-                    "code": finding_code(found_on, pk),
-                    "lat": lat,
-                    "lng": lng,
-                    "status": status,
-                    "status_label": status_labels[status],
-                    "text": text,
-                    "unit": unit or "",
-                    "url": f"{finding_url[0]}{pk}{finding_url[1]}",
-                }
-                for pk, found_on, lat, lng, status, text, unit in findings
+                {"id": pk, "lat": lat, "lng": lng, "status": status}
+                for pk, lat, lng, status in findings
             ],
+            "popup": f"{popup_url[0]}{{id}}{popup_url[1]}",
             "truncated": truncated,
             "cap": MAP_MARKER_CAP,
         }
     )
+
+
+def map_popup(request, pk):
+    """What a finding's marker shows when opened: its number (a link to it), status, the
+    start of its problem and its unit, for those who see it (else 404)."""
+    finding = get_visible_or_404(request.user, Finding.objects.select_related("unit"), pk=pk)
+    return render(request, "fieldwork/_map_popup.html", {"finding": finding})
 
 
 # --- Hot spots -----------------------------------------------------------------------------------

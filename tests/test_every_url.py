@@ -227,6 +227,7 @@ EXPECTED = {
     "field/point-types/<int:pk>/edit/": status(403, office_admin=404),
     "field/map/": EVERYONE,
     "field/map/data/": EVERYONE,
+    "field/map/findings/<int:pk>/": MISSING,
     "field/hot-spots/": EVERYONE,
     # --- fieldwork: sampling rounds and recurring rounds ---
     "field/rounds/": EVERYONE,

@@ -2,6 +2,7 @@
 any other server; and the phone's field form offering the points nearest the inspector."""
 
 import datetime
+import re
 from decimal import Decimal
 
 import pytest
@@ -76,9 +77,12 @@ def test_the_map_draws_points_and_findings_without_any_outside_request(
     expect(page.locator("path.map-marker-finding")).to_have_count(1)
     expect(page.locator("img.leaflet-tile")).to_have_count(0)
     assert "2" in page.text_content("#map-count")
-    # A marker opens its popup with a link to the point.
+    # A marker opens its popup, read when opened, with the problem and a link to it.
     page.locator("path.map-marker-finding").click(force=True)
-    assert "市场门口垃圾堆放" in page.text_content(".leaflet-popup-content")
+    expect(page.locator(".leaflet-popup-content")).to_contain_text("市场门口垃圾堆放")
+    expect(page.locator(".leaflet-popup-content a")).to_have_attribute(
+        "href", re.compile(r"^/ledger/findings/\d+/$")
+    )
     assert outside == []
 
 

@@ -7,6 +7,8 @@ import pytest
 from django.db import connection
 from django.db.models import Q
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils.html import escape
 
 from fieldwork import views
 from inspections.models import OPEN, Finding, Status
@@ -32,26 +34,50 @@ def test_the_map_data_holds_points_and_open_findings_in_scope(
     east = markers(client_for(personas.district_leader))
     assert [p["name"] for p in east["points"]] == ["东华农贸市场"]
     assert east["points"][0]["open"] == 1
-    assert [f["code"] for f in east["findings"]] == [open_here.code]
+    assert [f["id"] for f in east["findings"]] == [open_here.pk]
     # A finding without coordinates of its own is placed at its point, as stored (WGS-84).
     assert (east["findings"][0]["lat"], east["findings"][0]["lng"]) == (34.75, 113.65)
     office = markers(client_for(personas.office_admin))
     assert len(office["points"]) == 2 and len(office["findings"]) == 2
 
 
-def test_a_finding_marker_has_its_own_coordinates_and_its_first_sixty_characters(
-    personas, client_for, make_point, finding_at
+def test_a_finding_marker_carries_what_draws_it_and_its_popup_is_read_when_opened(
+    personas, client_for, city, make_point, finding_at
 ):
-    """The database places each marker and cuts its text (issue 13, scale): the same JSON as
-    placing and cutting them in Python."""
+    """A marker is its finding's id, place and status, nothing more: a thousand markers are
+    read from an index alone and sent to a phone in the field as a few dozen kilobytes (with
+    each one's text, unit and link, 600 KB at city size, its rows read one by one from the
+    table). What a marker's popup shows is read when it is opened, as the person may see it."""
     market = make_point("东华农贸市场")
     text = "<b>垃圾&未清运</b>" * 10
     finding = finding_at(market, description=text, latitude="34.123456", longitude="113.5")
-    marker = markers(client_for(personas.office_admin))["findings"][0]
-    assert (marker["lat"], marker["lng"]) == (34.123456, 113.5)
-    assert marker["text"] == text[:60]
-    assert marker["code"] == finding.code and marker["url"] == finding.get_absolute_url()
-    assert marker["status_label"] == str(finding.get_status_display())
+    finding.assign(actor=personas.office_admin, unit=city.donghua1, deadline=None)
+    data = markers(client_for(personas.office_admin))
+    assert data["findings"] == [
+        {"id": finding.pk, "lat": 34.123456, "lng": 113.5, "status": "assigned"}
+    ]
+    popup_url = data["popup"].replace("{id}", str(finding.pk))
+    response = client_for(personas.office_admin).get(popup_url)
+    assert response.status_code == 200
+    popup = response.content.decode()
+    assert f'href="{finding.get_absolute_url()}"' in popup and finding.code in popup
+    assert str(finding.get_status_display()) in popup and city.donghua1.name in popup
+    # The start of the problem, escaped: text, never markup.
+    assert escape(text[:50]) in popup and escape(text) not in popup and "<b>" not in popup
+    assert response["Content-Type"].startswith("text/html")
+
+
+def test_a_popup_is_only_read_by_those_who_see_the_finding(
+    personas, client_for, city, make_point, finding_at
+):
+    station = make_point("西关车站", type="交通场站", territory=city.xiguan)
+    theirs = finding_at(station)
+    theirs.assign(actor=personas.office_admin, unit=city.xiguan1, deadline=None)
+    popup = reverse("fieldwork:map_popup", args=[theirs.pk])
+    assert client_for(personas.district_leader).get(popup).status_code == 404
+    assert client_for(personas.office_admin).get(popup).status_code == 200
+    missing = reverse("fieldwork:map_popup", args=[theirs.pk + 1000])
+    assert client_for(personas.office_admin).get(missing).status_code == 404
 
 
 def test_the_map_is_filtered_like_the_ledger(personas, client_for, city, make_point, finding_at):
@@ -134,7 +160,8 @@ def test_the_maps_markers_are_chosen_in_order_in_the_index_of_their_status(
     in `finding_status_order`, read in the index's order (no sort of what it holds) and from
     the index alone. Before, a street's closed markers walked the city's closed findings
     newest first through the table to keep its own (209,000 rows, 430 ms at city size); the
-    office's open ones were sorted from every open finding of the city (15 ms). The points'
+    office's open ones were sorted from every open finding of the city (15 ms). A marker's
+    place and status are read from the index too. The points'
     open findings are counted in `finding_open_order` alone, not by an IN list of a thousand
     point ids (planned value by value). Which index the planner prefers on a test's few rows
     is its own affair: the findings' other indexes are dropped."""
@@ -157,6 +184,10 @@ def test_the_maps_markers_are_chosen_in_order_in_the_index_of_their_status(
     chosen = placed_plan.split("Limit", 1)[-1]  # the ids chosen, under their LIMIT
     assert f"Index Only Scan using {index}" in chosen, placed_plan
     assert "Sort" not in chosen, placed_plan
+    # A marker's place and status are in the index: no finding's row is read (by id, after
+    # choosing them, a thousand rows read one by one at city size).
+    read = [line for line in placed_plan.splitlines() if " on inspections_finding" in line]
+    assert read and all("Index Only Scan" in line for line in read), placed_plan
     assert "Index Only Scan using finding_open_order" in counted_plan, counted_plan
     assert '"point_id" IN' not in counted, counted
 
@@ -190,7 +221,7 @@ def test_the_markers_are_the_newest_located_findings_each_person_sees(
         Q(latitude__isnull=False) | Q(point__latitude__isnull=False)
     )
     seen = seen.filter(status=status) if status else seen.filter(status__in=OPEN)
-    expected = [f.code for f in seen.order_by("-found_on", "-pk")[:4]]
+    expected = [f.pk for f in seen.order_by("-found_on", "-pk")[:4]]
     data = markers(client_for(person), **({"status": status} if status else {}))
-    assert [m["code"] for m in data["findings"]] == expected
+    assert [m["id"] for m in data["findings"]] == expected
     assert data["truncated"] == (seen.count() > 4 or len(data["points"]) > 4)

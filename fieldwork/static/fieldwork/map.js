@@ -52,6 +52,20 @@
     return span.innerHTML;
   }
 
+  // The popup's HTML from the server (escaped there); read once, again after a failure.
+  function openPopup(marker, url) {
+    var box = document.getElementById("map");
+    if (marker.popupLoaded) return;
+    marker.popupLoaded = true;
+    fetch(url, { headers: { Accept: "text/html" } })
+      .then(function (r) { if (!r.ok) throw new Error(r.status); return r.text(); })
+      .then(function (html) { marker.setPopupContent(html); })
+      .catch(function () {
+        marker.popupLoaded = false;
+        marker.setPopupContent(text(box.dataset.labelFailed));
+      });
+  }
+
   function draw() {
     var box = document.getElementById("map");
     if (!box || !window.L) return;
@@ -84,9 +98,12 @@
           colours[cls] = colours[cls] || colour(cls);
           var at = shift(f.lat, f.lng);
           bounds.push(at);
-          L.circleMarker(at, { radius: 8, color: "#222", weight: 1, fillColor: colours[cls], fillOpacity: 0.85, className: "map-marker map-marker-finding" })
-            .bindPopup('<a href="' + text(f.url) + '">' + text(f.code) + "</a> " + text(f.status_label) + "<br>" + text(f.text) + (f.unit ? "<br>" + text(f.unit) : ""))
+          var marker = L.circleMarker(at, { radius: 8, color: "#222", weight: 1, fillColor: colours[cls], fillOpacity: 0.85, className: "map-marker map-marker-finding" })
+            .bindPopup(text(box.dataset.labelLoading))
             .addTo(map);
+          // What the popup shows (number, status, problem, unit) is read when it is opened:
+          // the markers themselves carry only their place and status.
+          marker.on("popupopen", function () { openPopup(marker, data.popup.replace("{id}", f.id)); });
         });
         var count = document.getElementById("map-count");
         if (count) {
