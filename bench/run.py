@@ -659,7 +659,13 @@ def main():
     parser.add_argument("--write-budget", metavar="FILE", help="Record the query counts.")
     args = parser.parse_args()
     setup_django()
+    from django.conf import settings
     from django.db import connection
+
+    if not (args.pages_only or settings.CELERY_TASK_ALWAYS_EAGER):
+        # The jobs (the export through the web among them) are timed in this process: sent to
+        # a broker, no worker would run them and the export's page would wait for nothing.
+        parser.error("jobs and exports are timed in this process: run them without REDIS_URL")
 
     campaign = city(args.size, fresh=args.fresh)
     if args.check_queries or args.write_budget:

@@ -1,9 +1,12 @@
 """The bench runner's timing: a page and its floor are timed in turns."""
 
+import sys
+
 import pytest
 from django.core.cache import cache
 from django.db import connection, connections
 
+from bench import run
 from bench.run import Databases, bars, sample_in_turns
 from campaign import kept
 from campaign.models import Campaign
@@ -86,3 +89,15 @@ def test_without_a_second_size_the_growth_bar_holds_no_page():
     (_ratio, growth, _reports, _slowest) = bars([page("ledger", "office", 16, floor=10)])
 
     assert growth[1] == []
+
+
+@pytest.mark.parametrize("only", ["--exports-only", "--jobs-only"])
+def test_jobs_are_not_timed_when_they_would_go_to_a_broker(monkeypatch, settings, capsys, only):
+    """The runner times jobs in its own process: with REDIS_URL set they would be sent to a
+    broker that no worker reads, and the export's page would wait for nothing."""
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    monkeypatch.setattr(run, "setup_django", lambda: None)
+    monkeypatch.setattr(sys, "argv", ["run.py", "--size", "smoke", only])
+    with pytest.raises(SystemExit) as exited:
+        run.main()
+    assert exited.value.code == 2 and "without REDIS_URL" in capsys.readouterr().err
