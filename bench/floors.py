@@ -255,7 +255,7 @@ def map_data(request):
     """The map's markers: the located findings the person may see (open ones unless the filter
     asks for a status), newest first, and their located points in use, at most the cap and one
     more of each, with the open findings counted at those points; the columns that draw a
-    marker (a finding's popup is read when it is opened)."""
+    marker, each finding's as an array (its popup is read when it is opened)."""
     from django.db.models import Count, Q
 
     from fieldwork.models import Point
@@ -271,7 +271,7 @@ def map_data(request):
         point__latitude__isnull=False, point__longitude__isnull=False
     )
     fields = ["pk", "latitude", "longitude", "point__latitude", "point__longitude", "status"]
-    rows = findings.filter(located).order_by("-found_on", "-pk").values(*fields)
+    rows = findings.filter(located).order_by("-found_on", "-pk").values_list(*fields)
     points = list(
         Point.objects.visible_to(request.user)
         .filter(campaign=campaign, is_active=True, latitude__isnull=False, longitude__isnull=False)

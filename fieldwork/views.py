@@ -324,8 +324,9 @@ def _degrees(*fields):
 def map_data(request):
     """The map's markers as JSON: visible points with a location, and the ledger's findings
     (open ones unless the filter asks for a status) placed by their own coordinates or their
-    point's, each as its id, place and status (its popup is read from `popup` when opened).
-    At most MAP_MARKER_CAP of each; `truncated` says when there were more."""
+    point's, each as its id, place and status (an array, in the order of `finding_fields`;
+    its popup is read from `popup` when opened). At most MAP_MARKER_CAP of each; `truncated`
+    says when there were more."""
     campaign = current_campaign_or_404(request)
     ledger_filter = _ledger_filter(request, campaign)
     findings = ledger_filter.qs
@@ -375,10 +376,10 @@ def map_data(request):
                 }
                 for pk, name, type_name, lat, lng in points
             ],
-            "findings": [
-                {"id": pk, "lat": lat, "lng": lng, "status": status}
-                for pk, lat, lng, status in findings
-            ],
+            # Each marker an array, as the database hands it over: a thousand small objects
+            # were a thousand dicts built and their keys written a thousand times.
+            "finding_fields": ["id", "lat", "lng", "status"],
+            "findings": findings,
             "popup": f"{popup_url[0]}{{id}}{popup_url[1]}",
             "truncated": truncated,
             "cap": MAP_MARKER_CAP,

@@ -189,6 +189,7 @@ def test_units_see_nothing_of_a_round_before_release(
         # The map's markers and the point register's counts too.
         markers = client.get(reverse("fieldwork:map_data")).json()
         assert markers["findings"] == [] and all(p["open"] == 0 for p in markers["points"])
+        assert client.get(reverse("fieldwork:map_popup", args=[finding.pk])).status_code == 404
     assert Finding.objects.visible_to(personas.inspector).count() == 1
     office_markers = client_for(personas.office_admin).get(reverse("fieldwork:map_data")).json()
     assert len(office_markers["findings"]) == 1

@@ -93,7 +93,9 @@
             .bindPopup('<a href="' + text(p.url) + '">' + text(p.name) + "</a><br>" + text(p.type) + " · " + p.open + " " + text(box.dataset.labelOpen))
             .addTo(map);
         });
-        data.findings.forEach(function (f) {
+        data.findings.forEach(function (values) {
+          var f = {};
+          data.finding_fields.forEach(function (field, i) { f[field] = values[i]; });
           var cls = STATUS_CLASS[f.status] || "map-status-pending";
           colours[cls] = colours[cls] || colour(cls);
           var at = shift(f.lat, f.lng);
