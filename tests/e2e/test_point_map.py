@@ -86,6 +86,20 @@ def test_the_map_draws_points_and_findings_without_any_outside_request(
     assert outside == []
 
 
+def test_a_popup_opened_after_the_session_ended_says_so_instead_of_showing_the_sign_in_page(
+    browser_page, live_server, personas, city
+):
+    points_and_findings(city, personas)
+    page = browser_page
+    login(page, live_server, "office")
+    page.goto(f"{live_server.url}/field/map/")
+    page.wait_for_selector("#map[data-loaded='1']")
+    page.context.clear_cookies()  # signed out elsewhere, or the session expired
+    page.locator("path.map-marker-finding").click(force=True)
+    expect(page.locator(".leaflet-popup-content")).to_contain_text("未能读取这条问题")
+    expect(page.locator(".leaflet-popup-content input")).to_have_count(0)
+
+
 def test_gcj02_tiles_get_shifted_coordinates_for_display_only(browser_page, live_server, personas):
     page = browser_page
     login(page, live_server, "office")

@@ -52,13 +52,14 @@
     return span.innerHTML;
   }
 
-  // The popup's HTML from the server (escaped there); read once, again after a failure.
+  // The popup's HTML from the server (escaped there); read once, again after a failure. A
+  // redirect is the sign-in page (the session has ended), not the popup.
   function openPopup(marker, url) {
     var box = document.getElementById("map");
     if (marker.popupLoaded) return;
     marker.popupLoaded = true;
     fetch(url, { headers: { Accept: "text/html" } })
-      .then(function (r) { if (!r.ok) throw new Error(r.status); return r.text(); })
+      .then(function (r) { if (!r.ok || r.redirected) throw new Error(r.status); return r.text(); })
       .then(function (html) { marker.setPopupContent(html); })
       .catch(function () {
         marker.popupLoaded = false;
