@@ -1,8 +1,12 @@
 import time
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from django.conf import settings
 from django.db import connection
+from django.http import HttpResponse
+from django.http.response import HttpResponseRedirectBase
 from django.utils import translation
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext
 
 from . import request_context
@@ -132,3 +136,34 @@ class RequestContextMiddleware:
             return response
         finally:
             request_context.deactivate(token)
+
+
+class HtmxRedirectMiddleware:
+    """A request htmx sends for part of a page (a list's filters, a polled export job, the
+    nearby findings) that is answered with a redirect sends the whole page there (204 with
+    `HX-Redirect`): when the session had ended, the sign-in page was followed inside the
+    request and drawn inside the list it was to refresh; so was the account gate's. A `next`
+    in the redirect becomes the page in the address bar (`HX-Current-URL`, of this site), not
+    the address of the part. Outside the sign-in checks, so that it sees their redirects."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if request.headers.get("HX-Request") != "true" or not isinstance(
+            response, HttpResponseRedirectBase
+        ):
+            return response
+        target = urlsplit(response["Location"])
+        query = parse_qsl(target.query, keep_blank_values=True)
+        current = urlsplit(request.headers.get("HX-Current-URL", ""))
+        if any(key == "next" for key, _value in query) and url_has_allowed_host_and_scheme(
+            current.geturl(), allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        ):
+            here = current.path + (f"?{current.query}" if current.query else "")
+            query = [(key, here if key == "next" else value) for key, value in query]
+        whole_page = HttpResponse(status=204)
+        whole_page["HX-Redirect"] = target._replace(query=urlencode(query)).geturl()
+        whole_page.cookies = response.cookies
+        return whole_page

@@ -83,6 +83,8 @@ MIDDLEWARE = [
     "campaign.middleware.ChosenLanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
+    # Outside the sign-in checks: their redirects of an htmx request move the whole page.
+    "campaign.middleware.HtmxRedirectMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django_otp.middleware.OTPMiddleware",

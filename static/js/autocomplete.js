@@ -64,7 +64,8 @@
     var url = new URL(box.dataset.url, window.location.href);
     url.searchParams.set("q", p.text.value.trim());
     fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" })
-      .then(function (response) { return response.ok ? response.json() : { results: [] }; })
+      // Redirected: the session has ended and this is the sign-in page; no choices then.
+      .then(function (response) { return response.ok && !response.redirected ? response.json() : { results: [] }; })
       .then(function (data) { show(box, data.results); });
   }
 
