@@ -3,11 +3,10 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from django.conf import settings
 from django.db import connection
-from django.http import HttpResponse
 from django.http.response import HttpResponseRedirectBase
 from django.utils import translation
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext
+from django_htmx.http import HttpResponseClientRedirect
 
 from . import request_context
 from .errors import CommitTracker, method_not_allowed
@@ -144,26 +143,23 @@ class HtmxRedirectMiddleware:
     `HX-Redirect`): when the session had ended, the sign-in page was followed inside the
     request and drawn inside the list it was to refresh; so was the account gate's. A `next`
     in the redirect becomes the page in the address bar (`HX-Current-URL`, of this site), not
-    the address of the part. Outside the sign-in checks, so that it sees their redirects."""
+    the address of the part. Between django-htmx's middleware (`request.htmx`) and the
+    sign-in checks, so that it sees their redirects."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
         response = self.get_response(request)
-        if request.headers.get("HX-Request") != "true" or not isinstance(
-            response, HttpResponseRedirectBase
-        ):
+        if not request.htmx or not isinstance(response, HttpResponseRedirectBase):
             return response
         target = urlsplit(response["Location"])
         query = parse_qsl(target.query, keep_blank_values=True)
-        current = urlsplit(request.headers.get("HX-Current-URL", ""))
-        if any(key == "next" for key, _value in query) and url_has_allowed_host_and_scheme(
-            current.geturl(), allowed_hosts={request.get_host()}, require_https=request.is_secure()
-        ):
-            here = current.path + (f"?{current.query}" if current.query else "")
+        here = request.htmx.current_url_abs_path
+        if here:
             query = [(key, here if key == "next" else value) for key, value in query]
-        whole_page = HttpResponse(status=204)
-        whole_page["HX-Redirect"] = target._replace(query=urlencode(query)).geturl()
+        whole_page = HttpResponseClientRedirect(
+            target._replace(query=urlencode(query)).geturl(), status=204
+        )
         whole_page.cookies = response.cookies
         return whole_page

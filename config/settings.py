@@ -83,6 +83,8 @@ MIDDLEWARE = [
     "campaign.middleware.ChosenLanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
+    # request.htmx, for every middleware after it.
+    "django_htmx.middleware.HtmxMiddleware",
     # Outside the sign-in checks: their redirects of an htmx request move the whole page.
     "campaign.middleware.HtmxRedirectMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -93,7 +95,6 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
-    "django_htmx.middleware.HtmxMiddleware",
     "campaign.middleware.CurrentCampaignMiddleware",
     # Last, so its 413 page has the person and campaign; it still runs before any view
     # (or CSRF check) reads the body.

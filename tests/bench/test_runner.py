@@ -101,3 +101,19 @@ def test_jobs_are_not_timed_when_they_would_go_to_a_broker(monkeypatch, settings
     with pytest.raises(SystemExit) as exited:
         run.main()
     assert exited.value.code == 2 and "without REDIS_URL" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("budget", ["--check-queries", "--write-budget"])
+def test_a_query_budget_run_is_not_refused_with_a_broker(monkeypatch, settings, tmp_path, budget):
+    """Counting each page's queries times no job: it runs with REDIS_URL set as well."""
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    budget_file = tmp_path / "budget.json"
+    budget_file.write_text("{}")
+    monkeypatch.setattr(run, "setup_django", lambda: None)
+    monkeypatch.setattr(run, "city", lambda size, fresh: None)
+    monkeypatch.setattr(run, "query_counts", lambda campaign: {})
+    monkeypatch.setattr(sys, "argv", ["run.py", "--size", "smoke", budget, str(budget_file)])
+    try:
+        run.main()  # the written budget returns, the checked one exits with its outcome
+    except SystemExit as exited:
+        assert exited.code == 0

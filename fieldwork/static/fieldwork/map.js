@@ -54,8 +54,7 @@
 
   // The popup's HTML from the server (escaped there); read once, again after a failure. A
   // redirect is the sign-in page (the session has ended), not the popup.
-  function openPopup(marker, url) {
-    var box = document.getElementById("map");
+  function openPopup(marker, url, failed) {
     if (marker.popupLoaded) return;
     marker.popupLoaded = true;
     fetch(url, { headers: { Accept: "text/html" } })
@@ -63,7 +62,7 @@
       .then(function (html) { marker.setPopupContent(html); })
       .catch(function () {
         marker.popupLoaded = false;
-        marker.setPopupContent(text(box.dataset.labelFailed));
+        marker.setPopupContent(text(failed));
       });
   }
 
@@ -106,7 +105,7 @@
             .addTo(map);
           // What the popup shows (number, status, problem, unit) is read when it is opened:
           // the markers themselves carry only their place and status.
-          marker.on("popupopen", function () { openPopup(marker, data.popup.replace("{id}", f.id)); });
+          marker.on("popupopen", function () { openPopup(marker, data.popup.replace("{id}", f.id), box.dataset.labelFailed); });
         });
         var count = document.getElementById("map-count");
         if (count) {
