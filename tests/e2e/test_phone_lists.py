@@ -138,3 +138,13 @@ def test_the_bulletin_and_the_dashboard_fit_a_phone(narrow_page, live_server, ci
         assert page.evaluate("document.documentElement.scrollWidth") <= 360, path
     chart = page.locator("#chart-closure svg")
     assert chart.bounding_box()["width"] <= 360
+
+
+def test_the_sign_in_pages_do_not_scroll_sideways_at_360_px(narrow_page, live_server, personas):
+    """The first page on a phone, and the one a session's end leads to: its centred column's
+    row was wider than the phone's narrower page margins (362 px)."""
+    page = narrow_page
+    for path in ("/login/", "/login/?next=%2Fledger%2F", "/account/activate/"):
+        page.goto(f"{live_server.url}{path}")
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert (width, page.evaluate(OVERFLOW)) == (360, []), path
