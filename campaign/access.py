@@ -14,7 +14,12 @@ from dataclasses import dataclass, field
 from functools import cached_property, reduce, wraps
 from operator import or_
 
-from django.core.exceptions import EmptyResultSet, FieldDoesNotExist, PermissionDenied
+from django.core.exceptions import (
+    EmptyResultSet,
+    FieldDoesNotExist,
+    FullResultSet,
+    PermissionDenied,
+)
 from django.db.models import BooleanField, Expression, F, Q
 from django.db.models.constants import LOOKUP_SEP
 from django.http import Http404
@@ -212,14 +217,25 @@ class AnyOf(Expression):
     reads only when the query runs, `= ANY((SELECT %s)::bigint[])`: written as an IN list,
     a district's 91 unit ids were weighed one by one in every part of a query that reads
     them in several (planning the ledger's counts for a district: 9.8 ms, now 2 ms). An IN
-    list elsewhere. A row whose column is empty is never one of them, excluded or not."""
+    list elsewhere. A row whose column is empty is never one of them, excluded or not.
+
+    `~AnyOf(…)`, the rows whose column is none of them (or empty), is for passing over rows
+    read through an index of another column: on PostgreSQL the ids are a set hashed once per
+    query, `NOT (column IN (SELECT unnest(…)))`. The array compared with every row read was
+    a district's ninety ids walked for each of its territories' findings (2.4 ms of its
+    counts at city size, now a tenth of that, and the query plans faster)."""
 
     conditional = True
     output_field = BooleanField()
 
-    def __init__(self, column, ids):
+    def __init__(self, column, ids, *, negated=False):
         super().__init__()
-        self.column, self.ids = F(column), list(ids)
+        self.column, self.ids, self.negated = F(column), list(ids), negated
+
+    def __invert__(self):
+        inverted = self.copy()
+        inverted.negated = not self.negated
+        return inverted
 
     def get_source_expressions(self):
         return [self.column]
@@ -227,17 +243,23 @@ class AnyOf(Expression):
     def set_source_expressions(self, expressions):
         (self.column,) = expressions
 
+    def _sql(self, column, listed):
+        sql = f"({column} {listed} AND {column} IS NOT NULL)"
+        return f"NOT {sql}" if self.negated else sql
+
     def as_sql(self, compiler, connection):
         if not self.ids:
-            raise EmptyResultSet
+            raise FullResultSet if self.negated else EmptyResultSet
         column, params = compiler.compile(self.column)
         listed = ", ".join(["%s"] * len(self.ids))
-        return f"({column} IN ({listed}) AND {column} IS NOT NULL)", (*params, *self.ids)
+        return self._sql(column, f"IN ({listed})"), (*params, *self.ids)
 
     def as_postgresql(self, compiler, connection):
         column, params = compiler.compile(self.column)
-        sql = f"({column} = ANY((SELECT %s)::bigint[]) AND {column} IS NOT NULL)"
-        return sql, (*params, self.ids)
+        listed = (
+            "IN (SELECT unnest(%s::bigint[]))" if self.negated else "= ANY((SELECT %s)::bigint[])"
+        )
+        return self._sql(column, listed), (*params, self.ids)
 
 
 def ids_seen(model, way):
