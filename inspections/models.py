@@ -414,28 +414,31 @@ class FindingQuerySet(models.QuerySet):
                 .annotate(late=ExpressionWrapper(overdue_q(on), output_field=models.BooleanField()))
             )
             parts.append(found.query.get_compiler(self.db, elide_empty=False).as_sql())
+        # Each part written once, as a named query the three reads inline (NOT MATERIALIZED:
+        # a street's closed findings are read only up to the cap, not gathered first).
+        named = ", ".join(
+            f"found{n} AS NOT MATERIALIZED ({sql})" for n, (sql, _) in enumerate(parts)
+        )
+        params = [param for _sql, found_params in parts for param in found_params]
         opened = ", ".join(["%s"] * len(OPEN))
-        selects, params = [], []
-        for sql, found_params in parts:
+        selects = []
+        for n in range(len(parts)):
             selects.append(
                 "SELECT status, COUNT(*), COUNT(*) FILTER (WHERE late)"
-                f" FROM ({sql}) found WHERE status IN ({opened}) GROUP BY status"
+                f" FROM found{n} WHERE status IN ({opened}) GROUP BY status"
             )
-            params += [*found_params, *(status.value for status in OPEN)]
+            params += [status.value for status in OPEN]
         for status in (Status.CLOSED, Status.VOIDED):
             # The parts one after the other under one limit: once the first reaches the cap
             # (a district's own units' history), the others are not read at all.
             capped = " UNION ALL ".join(
-                f"SELECT 1 FROM ({sql}) found WHERE status = %s" for sql, _params in parts
+                f"SELECT 1 FROM found{n} WHERE status = %s" for n in range(len(parts))
             )
             selects.append(f"SELECT %s, COUNT(*), 0 FROM ({capped} LIMIT %s) capped")
-            params.append(status.value)
-            for _sql, found_params in parts:
-                params += [*found_params, status.value]
-            params.append(cap + 1)
+            params += [status.value, *[status.value] * len(parts), cap + 1]
         counts, overdue = {}, 0
         with connections[self.db].cursor() as cursor:
-            cursor.execute(" UNION ALL ".join(selects), params)
+            cursor.execute(f"WITH {named} " + " UNION ALL ".join(selects), params)
             for status, n, late in cursor.fetchall():
                 counts[status], overdue = counts.get(status, 0) + n, overdue + late
         return counts, overdue
