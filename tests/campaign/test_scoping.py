@@ -86,3 +86,31 @@ def test_moving_a_unit_moves_its_whole_subtree(personas, city):
     assert community.ancestor_ids == [city.west.pk, city.donghua.pk]
     assert community.depth == 2
     assert "东华第1社区" not in names(Unit.objects.visible_to(personas.district_leader))
+
+
+@pytest.mark.parametrize("ids", ["none", "one", "many"])
+def test_any_of_and_its_negation_split_the_rows_between_them(city, ids):
+    """`AnyOf(column, ids)` keeps the rows whose column is one of the ids and `~AnyOf` the
+    others, a row with the column empty among them: on PostgreSQL the negation is a set of
+    the ids hashed once, elsewhere an IN list, and with no ids the one keeps nothing and the
+    other everything."""
+    from campaign.access import AnyOf
+    from inspections.models import Finding
+
+    units = list(Unit.objects.order_by("pk"))
+    for unit in [*units, None]:
+        Finding.objects.create(
+            campaign=city.campaign, source="routine", description="问题", unit=unit
+        )
+    chosen = {"none": [], "one": units[:1], "many": units[:-1]}[ids]
+    expected = {unit.pk for unit in chosen}
+
+    def units_of(findings):
+        return sorted(findings.values_list("unit_id", flat=True), key=lambda pk: pk or 0)
+
+    kept = Finding.objects.filter(AnyOf("unit", [unit.pk for unit in chosen]))
+    passed_over = Finding.objects.filter(~AnyOf("unit", [unit.pk for unit in chosen]))
+    assert units_of(kept) == sorted(expected)
+    assert units_of(passed_over) == units_of(Finding.objects.exclude(unit_id__in=expected))
+    assert None in units_of(passed_over)
+    assert passed_over.count() + kept.count() == Finding.objects.count()

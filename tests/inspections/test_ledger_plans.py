@@ -57,6 +57,20 @@ def only_indexes(*patterns):
             cursor.execute(f'DROP INDEX "{index}"')
 
 
+def counts_sql(city, person, make_finding):
+    """The SQL of the ledger's counts for `person` (three open findings of theirs), with the
+    findings' indexes other than those of a unit person's ways dropped (`only_indexes`)."""
+    for n in range(3):
+        make_finding("assigned", address=f"东华路{n}号")
+    asked = ledger_filter(person, city.campaign, QueryDict())
+    counted = asked.applied_to(Finding.objects.filter(campaign=city.campaign))
+    with CaptureQueriesContext(connection) as queries:
+        counted.status_counts(on=datetime.date.today(), cap=1000, seen_by=person)
+    (counts,) = [q["sql"] for q in queries if "COUNT(*)" in q["sql"]]
+    only_indexes("finding_unit_%", "finding_territory_%")
+    return counts
+
+
 @pytest.mark.parametrize(
     ("asked", "index"), [("", "finding_ledger_scope"), ("status=closed", "finding_status_order")]
 )
@@ -85,15 +99,7 @@ def test_a_streets_counts_read_only_the_indexes_of_its_ways(city, personas, make
     test's few rows is its own affair: the other indexes of the table are dropped for the
     test (`only_indexes`), and each part must still be an index-only scan of its way's
     index, which it is only if that index covers it."""
-    for n in range(3):
-        make_finding("assigned", address=f"东华路{n}号")
-    person = personas.street_liaison
-    asked = ledger_filter(person, city.campaign, QueryDict())
-    counted = asked.applied_to(Finding.objects.filter(campaign=city.campaign))
-    with CaptureQueriesContext(connection) as queries:
-        counted.status_counts(on=datetime.date.today(), cap=1000, seen_by=person)
-    (counts,) = [q["sql"] for q in queries if "COUNT(*)" in q["sql"]]
-    only_indexes("finding_unit_%", "finding_territory_%")
+    counts = counts_sql(city, personas.street_liaison, make_finding)
     # Open findings are grouped by status, so sorted after the index is read.
     scans = [line for line in plan_sql(counts, sort=True).splitlines() if "Scan" in line]
     finding_scans = [line for line in scans if " on inspections_finding" in line]
@@ -114,15 +120,7 @@ def test_a_unit_persons_counts_pass_over_the_findings_counted_already_by_a_hashe
     of them walked for every finding the part reads: a district's ninety unit ids were
     compared with each of its territories' findings, 700 closed and voided ones at city
     size, 2.4 ms of its counts' 4.8 ms. With the array walked the test fails."""
-    for n in range(3):
-        make_finding("assigned", address=f"东华路{n}号")
-    person = getattr(personas, persona)
-    asked = ledger_filter(person, city.campaign, QueryDict())
-    counted = asked.applied_to(Finding.objects.filter(campaign=city.campaign))
-    with CaptureQueriesContext(connection) as queries:
-        counted.status_counts(on=datetime.date.today(), cap=1000, seen_by=person)
-    (counts,) = [q["sql"] for q in queries if "COUNT(*)" in q["sql"]]
-    only_indexes("finding_unit_%", "finding_territory_%")
+    counts = counts_sql(city, getattr(personas, persona), make_finding)
     plan = plan_sql(counts, sort=True)
     assert "unit_id <> ALL" not in plan, plan
     # Each part's findings pass over a withheld round's (a hashed subplan of the rounds);
