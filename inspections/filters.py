@@ -50,7 +50,7 @@ def to_do(queryset, key, user, campaign):
         return queryset.filter(status__in=OPEN, supervision_level__gt=0)
     if key not in to_do_keys(user, campaign):
         return queryset.none()
-    mine = Q(unit_id__in=scope.unit_ids)
+    mine = Q(unit__any=scope.unit_ids)
     if key == "acknowledge":
         return queryset.filter(mine, status=Status.ASSIGNED)
     if key == "rectify":
@@ -62,7 +62,7 @@ def to_do(queryset, key, user, campaign):
     if key == "verify":
         # Never offer someone their own unit's rectification to verify.
         own = [*scope.unit_ids, *(pk for unit in scope.units for pk in unit.ancestor_ids)]
-        return queryset.filter(status=Status.AWAITING).exclude(unit_id__in=own)
+        return queryset.filter(status=Status.AWAITING).exclude(unit__any=own)
     if key == "triage":
         return queryset.filter(status=Status.REGISTERED)
     return queryset.filter(status=Status.DISPUTED)  # "decide"
