@@ -192,7 +192,8 @@ class AnyId(Lookup):
     district's 91 unit ids was checked and prepared in Python and quoted into the query one
     by one, in every scoped query (a district leader's home page built 56 such lists, 3,900
     values prepared per request: 139 ms at city size, 110 ms with arrays). A row whose key is
-    empty is never one of them."""
+    empty is never one of them. (`AnyOf` hides the ids from the planner instead, for a query
+    that reads them in several parts, each of which it would weigh them in.)"""
 
     lookup_name = "any"
 
