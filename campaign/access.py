@@ -249,8 +249,8 @@ class AnyOf(Expression):
     `~AnyOf(…)`, the rows whose column is none of them (or empty), is for passing over rows
     read through an index of another column: on PostgreSQL the ids are a set hashed once per
     query, `NOT (column IN (SELECT unnest(…)))`. The array compared with every row read was
-    a district's ninety ids walked for each of its territories' findings (2.4 ms of its
-    counts at city size, now a tenth of that, and the query plans faster)."""
+    a district's ninety ids walked for each of its territories' findings: its counts at city
+    size executed in 6.5 ms, now 3.0 ms, and plan no slower."""
 
     conditional = True
     output_field = BooleanField()
