@@ -72,6 +72,12 @@ app.conf.beat_schedule = {
         "task": "inspections.jobs.escalate_overdue_findings",
         "schedule": crontab(hour=6, minute=40),
     },
+    # Ledger: the counts kept for the office's counts bar, folded to a row per status (every
+    # ten minutes; the triggers only add rows, so that no two changes wait on one count).
+    "compact-finding-tallies": {
+        "task": "inspections.jobs.compact_finding_tallies",
+        "schedule": crontab(minute="*/10"),
+    },
     # Reports: every 15 minutes, each campaign whose bulletin weekday/time has come gets that
     # week's bulletin (第N期) made once — the unique (campaign, week) claim stops repeats.
     "produce-due-bulletins": {

@@ -12,7 +12,16 @@ from campaign.filters import LightFilterSet
 from campaign.models import Standard, Unit
 from campaign.widgets import StandardAutocomplete, UnitAutocomplete
 
-from .models import OPEN, Finding, FindingCategory, Severity, Source, Status, SupervisionLevel
+from .models import (
+    OPEN,
+    Finding,
+    FindingCategory,
+    FindingTally,
+    Severity,
+    Source,
+    Status,
+    SupervisionLevel,
+)
 
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"})
 
@@ -226,6 +235,24 @@ class FindingFilter(LightFilterSet):
         if value:
             return queryset.overdue(on=timezone.localdate())
         return queryset
+
+    def status_counts(self, *, on, cap):
+        """The counts bar when only filters the counts indexes hold are asked (the ledger's
+        COUNTED_APART): `FindingQuerySet.status_counts` read way by way the person sees
+        findings; for a person who sees the whole campaign, with only the status asked (and
+        the sort, which no count reads), summed from the tally PostgreSQL keeps
+        (`FindingTally`), with the overdue ones counted from their index."""
+        findings = self.applied_to(Finding.objects.filter(campaign=self.campaign))
+        if (
+            self.asked() <= {"status", "sort"}
+            and FindingTally.is_kept(findings.db)
+            and scope_for(self.user).sees(self.campaign.pk) == "all"
+        ):
+            counted = FindingTally.objects.filter(campaign=self.campaign)
+            if status := self.is_bound and self.form.cleaned_data.get("status"):
+                counted = self.filter_status(counted, "status", status)
+            return counted.status_counts(findings.overdue(on=on), cap=cap)
+        return findings.status_counts(on=on, cap=cap, seen_by=self.user)
 
 
 # Filters whose choices are scoped: asking for a value outside them is asking for

@@ -1,5 +1,5 @@
-"""Background jobs of the ledger: the daily overdue run. (Notices after a transition are
-outbox rows, delivered by the outbox relay.)"""
+"""Background jobs of the ledger: the daily overdue run and the folding of the kept counts.
+(Notices after a transition are outbox rows, delivered by the outbox relay.)"""
 
 from celery import shared_task
 
@@ -17,3 +17,13 @@ def escalate_overdue_findings(on=None):
     from .services import escalate_overdue
 
     return escalate_overdue(on=datetime.date.fromisoformat(on) if on else None)
+
+
+@shared_task(acks_late=True, time_limit=300)
+def compact_finding_tallies():
+    """Every ten minutes: fold the rows the triggers added to `FindingTally` into one per
+    campaign and status, so the counts bar sums a few rows. Safe to re-run or to run twice at
+    once (the sums never change)."""
+    from .models import FindingTally
+
+    FindingTally.objects.compact()

@@ -164,10 +164,9 @@ def finding_list(request):
     today = timezone.localdate()
     counted_apart = ledger_filter.asked() <= COUNTED_APART
     if counted_apart:
-        # Counted way by way (status_counts scopes the campaign's findings itself), each way
-        # from its own index, which holds what these filters read.
-        counted = ledger_filter.applied_to(Finding.objects.filter(campaign=campaign))
-        counts, overdue_count = counted.status_counts(on=today, cap=COUNT_CAP, seen_by=request.user)
+        # Counted way by way, each way from its own index, which holds what these filters
+        # read, or summed from the tally the database keeps (FindingFilter.status_counts).
+        counts, overdue_count = ledger_filter.status_counts(on=today, cap=COUNT_CAP)
     else:
         # Other filters have indexes of their own (the search its trigrams), which the
         # planner may use on the scoped findings read once.
