@@ -1339,7 +1339,10 @@ class FindingTallyQuerySet(models.QuerySet):
                 cursor.execute(tally.COMPACT)
 
     def rebuild(self):
-        """Count the findings again (after a restore made with the triggers disabled)."""
+        """Count the findings again: the migration that installs the triggers does, and so
+        should whoever writes findings with the triggers off (a data-only load run with
+        session_replication_role = replica); `manage.py restore` brings the tally back with
+        the findings, from the same snapshot."""
         if FindingTally.is_kept(self.db):
             with transaction.atomic(using=self.db), connections[self.db].cursor() as cursor:
                 cursor.execute(tally.REBUILD)

@@ -16,12 +16,20 @@ ROOT = Path(__file__).resolve().parents[2]
 
 INVENTORY = """
 import json
+from collections import Counter
 from django.core.files.storage import default_storage
+from django.db.models import Sum
 from campaign.uploads import referenced_files
-from inspections.models import Finding, FindingPhoto
+from inspections.models import Finding, FindingPhoto, FindingTally
 from reports.models import Bulletin
 files = referenced_files()
+kept = FindingTally.objects.values_list("campaign", "status").annotate(n=Sum("n"))
 print(json.dumps({
+    # PostgreSQL's kept counts come back with the findings, not counted twice.
+    "tally_is_the_count": (
+        {(c, s): n for c, s, n in kept if n}
+        == dict(Counter(Finding.objects.values_list("campaign", "status")))
+    ) if FindingTally.is_kept() else None,
     "findings": sorted(Finding.objects.values_list("id", "description", "status")),
     "photos": sorted(p.image.name for p in FindingPhoto.objects.all()),
     "bulletins": sorted(Bulletin.objects.values_list("period", "number", "status")),
@@ -54,9 +62,11 @@ def round_trip(source, target, archive):
     before = inventory(source)
     assert before["findings"] and before["photos"] and before["bulletins"]
     assert before["files_on_disk"]
+    assert before["tally_is_the_count"] is not False
     manage(source, "backup", "--output", str(archive))
     manage(target, "restore", str(archive))
     assert inventory(target) == before
+    return before
 
 
 def site_env(tmp_path, name, **extra):
@@ -100,11 +110,12 @@ def two_postgresql_databases():
 
 def test_a_postgresql_site_is_restored_whole_into_an_empty_one(tmp_path, two_postgresql_databases):
     source_url, target_url = two_postgresql_databases
-    round_trip(
+    restored = round_trip(
         site_env(tmp_path, "source", DATABASE_URL=source_url),
         site_env(tmp_path, "target", DATABASE_URL=target_url),
         tmp_path / "site.tar",
     )
+    assert restored["tally_is_the_count"] is True
 
 
 def test_restore_refuses_a_site_that_is_not_empty(tmp_path):
