@@ -78,6 +78,12 @@ app.conf.beat_schedule = {
         "task": "inspections.jobs.compact_finding_tallies",
         "schedule": crontab(minute="*/10"),
     },
+    # Ledger: the kept counts checked against the findings and counted again where they
+    # disagree (03:50 daily; the findings' writers wait for it, a tenth of a second).
+    "check-finding-tallies": {
+        "task": "inspections.jobs.check_finding_tallies",
+        "schedule": crontab(hour=3, minute=50),
+    },
     # Reports: every 15 minutes, each campaign whose bulletin weekday/time has come gets that
     # week's bulletin (第N期) made once — the unique (campaign, week) claim stops repeats.
     "produce-due-bulletins": {

@@ -1343,9 +1343,22 @@ class FindingTallyQuerySet(models.QuerySet):
         should whoever writes findings with the triggers off (a data-only load run with
         session_replication_role = replica); `manage.py restore` brings the tally back with
         the findings, from the same snapshot."""
-        if FindingTally.is_kept(self.db):
-            with transaction.atomic(using=self.db), connections[self.db].cursor() as cursor:
-                cursor.execute(tally.REBUILD)
+        self.check_against_findings(always=True)
+
+    def check_against_findings(self, *, always=False, wait="10s"):
+        """[(campaign id, status, kept, counted)] where the tally and the findings disagree,
+        read with the findings' writers held off (waiting at most `wait` for them); where
+        any do (or `always`), the tally is counted again from the findings."""
+        if not FindingTally.is_kept(self.db):
+            return []
+        with transaction.atomic(using=self.db), connections[self.db].cursor() as cursor:
+            cursor.execute("SELECT set_config('lock_timeout', %s, true)", [wait])
+            cursor.execute(tally.HOLD_FINDINGS)
+            cursor.execute(tally.DIFFERENCES)
+            wrong = cursor.fetchall()
+            if wrong or always:
+                cursor.execute(tally.RECOUNT)
+        return wrong
 
 
 class FindingTally(models.Model):

@@ -5,7 +5,9 @@ The triggers only ever add rows (a status's count goes up by one row of +n and d
 -n): a count kept in place would be one row that every transition of the campaign updates,
 so two people's transitions would wait on each other, an import would hold it for its whole
 transaction, and opposite moves could deadlock. The rows are summed when read and folded into
-one per campaign and status by `compact_finding_tallies` (beat, every ten minutes).
+one per campaign and status by `compact_finding_tallies` (beat, every ten minutes), and
+checked against the findings every night by `check_finding_tallies`, which counts them again
+where they disagree (findings written with the triggers off).
 
 Each trigger fires once per statement and reads the statement's rows as a table, so a bulk
 import or a bulk update writes one row per campaign and status it touched, not one per
@@ -66,13 +68,30 @@ DROP FUNCTION inspections_finding_tally_updated();
 DROP FUNCTION inspections_finding_tally_deleted();
 """
 
-# Counted again from the findings, with their writers held off (SHARE lets reads on) so that
-# none commits a change the count has not seen and the triggers' row has not yet been added.
-REBUILD = """
-LOCK TABLE inspections_finding IN SHARE MODE;
+# The findings held still while the tally is compared with them or counted again: SHARE mode
+# lets reads go on and makes writers wait, so no change commits between the two counts.
+HOLD_FINDINGS = "LOCK TABLE inspections_finding IN SHARE MODE"
+
+# The tally counted again from the findings.
+RECOUNT = """
 DELETE FROM inspections_findingtally;
 INSERT INTO inspections_findingtally (campaign_id, status, n)
 SELECT campaign_id, status, COUNT(*) FROM inspections_finding GROUP BY campaign_id, status;
+"""
+
+# Where the tally and the findings disagree: (campaign, status, kept, counted).
+DIFFERENCES = """
+SELECT campaign_id, status, COALESCE(kept, 0), COALESCE(counted, 0)
+FROM (
+    SELECT campaign_id, status, SUM(n) AS kept FROM inspections_findingtally
+    GROUP BY campaign_id, status
+) tallied
+FULL JOIN (
+    SELECT campaign_id, status, COUNT(*) AS counted FROM inspections_finding
+    GROUP BY campaign_id, status
+) found USING (campaign_id, status)
+WHERE COALESCE(kept, 0) <> COALESCE(counted, 0)
+ORDER BY campaign_id, status
 """
 
 # Every row folded into one per campaign and status (none where the sum is 0), in one

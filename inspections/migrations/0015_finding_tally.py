@@ -10,7 +10,8 @@ def keep_tally(apps, schema_editor):
     """On PostgreSQL: the triggers, then the findings counted as they are now (issue 13)."""
     if schema_editor.connection.vendor == "postgresql":
         schema_editor.execute(tally.TRIGGERS)
-        schema_editor.execute(tally.REBUILD)
+        schema_editor.execute(tally.HOLD_FINDINGS)
+        schema_editor.execute(tally.RECOUNT)
 
 
 def stop_keeping_tally(apps, schema_editor):

@@ -17,7 +17,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from campaign.models import Campaign
-from inspections.jobs import compact_finding_tallies
+from inspections.jobs import check_finding_tallies, compact_finding_tallies
 from inspections.models import Finding, FindingTally, Status
 
 postgres_only = pytest.mark.skipif(
@@ -130,6 +130,28 @@ def test_rebuilding_the_tally_counts_the_findings_again(city):
     FindingTally.objects.rebuild()
 
     assert tallied(city.campaign) == counted(city.campaign) == {"closed": 3, "assigned": 2}
+
+
+@pytest.mark.django_db
+def test_a_tally_that_disagrees_with_the_findings_is_counted_again_at_night(city, caplog):
+    """Findings written with the triggers off (a data-only load as a replica) leave the tally
+    wrong: the nightly check finds where, logs it as an error and counts again."""
+    campaign = city.campaign
+    findings(campaign, Status.CLOSED, 3)
+    assert check_finding_tallies() == []
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]
+
+    FindingTally.objects.create(campaign=campaign, status=Status.ASSIGNED, n=2)
+    FindingTally.objects.create(campaign=campaign, status=Status.CLOSED, n=-1)
+
+    assert check_finding_tallies() == [
+        (campaign.pk, Status.ASSIGNED, 2, 0),
+        (campaign.pk, Status.CLOSED, 2, 3),
+    ]
+    assert tallied(campaign) == counted(campaign) == {Status.CLOSED: 3}
+    (error,) = [r for r in caplog.records if r.levelname == "ERROR"]
+    assert "counted again" in error.getMessage()
+    assert check_finding_tallies() == []
 
 
 @pytest.mark.django_db(transaction=True)
