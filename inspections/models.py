@@ -301,6 +301,8 @@ STATUS_COLOURS = {
 # Waiting for the unit: these count as overdue once the deadline has passed.
 UNIT_PENDING = [Status.ASSIGNED, Status.RECTIFYING, Status.RETURNED, Status.DISPUTED]
 OPEN = [Status.REGISTERED, Status.AWAITING, *UNIT_PENDING]
+# Closed off or voided: no longer open, and piling up for years (counts stop at a cap).
+ENDED = [Status.CLOSED, Status.VOIDED]
 # Unannounced sources: their findings never leave the office (Open311, follow-up links).
 HIDDEN_SOURCES = [Source.UNDERCOVER, Source.MOCK]
 # What a citizen reads about each status (the follow-up link, Open311's status_notes).
@@ -433,7 +435,7 @@ class FindingQuerySet(models.QuerySet):
                 f" FROM found{n} WHERE status IN ({opened}) GROUP BY status"
             )
             params += [status.value for status in OPEN]
-        for status in (Status.CLOSED, Status.VOIDED):
+        for status in ENDED:
             # The parts one after the other under one limit: once the first reaches the cap
             # (a district's own units' history), the others are not read at all.
             capped = " UNION ALL ".join(
@@ -744,7 +746,7 @@ class Finding(ChoiceLabels, models.Model):
     @property
     def public_status(self):
         """Open311's two states: closed once closed off or voided, open before."""
-        return "closed" if self.status in (Status.CLOSED, Status.VOIDED) else "open"
+        return "closed" if self.status in ENDED else "open"
 
     @property
     def public_status_note(self):
@@ -1318,7 +1320,7 @@ class FindingTallyQuerySet(models.QuerySet):
         late_sql, late_params = (
             overdue.order_by().values("pk").query.get_compiler(self.db, elide_empty=False).as_sql()
         )
-        counts, late = dict.fromkeys((Status.CLOSED, Status.VOIDED), 0), 0
+        counts, late = dict.fromkeys(ENDED, 0), 0
         with connections[self.db].cursor() as cursor:
             cursor.execute(
                 f"SELECT status, total, 0 FROM ({sql}) sums"
@@ -1327,8 +1329,7 @@ class FindingTallyQuerySet(models.QuerySet):
             )
             for status, total, overdue_n in cursor.fetchall():
                 if status is not None and total:
-                    capped = status in (Status.CLOSED, Status.VOIDED)
-                    counts[status] = min(total, cap + 1) if capped else total
+                    counts[status] = min(total, cap + 1) if status in ENDED else total
                 late += overdue_n
         return counts, late
 
@@ -1338,17 +1339,13 @@ class FindingTallyQuerySet(models.QuerySet):
             with connections[self.db].cursor() as cursor:
                 cursor.execute(tally.COMPACT)
 
-    def rebuild(self):
-        """Count the findings again: the migration that installs the triggers does, and so
-        should whoever writes findings with the triggers off (a data-only load run with
-        session_replication_role = replica); `manage.py restore` brings the tally back with
-        the findings, from the same snapshot."""
-        self.check_against_findings(always=True)
-
-    def check_against_findings(self, *, always=False, wait="10s"):
+    def check_against_findings(self, *, wait="10s"):
         """[(campaign id, status, kept, counted)] where the tally and the findings disagree,
         read with the findings' writers held off (waiting at most `wait` for them); where
-        any do (or `always`), the tally is counted again from the findings."""
+        any do, the tally is counted again from the findings. The nightly job runs it; so
+        should whoever writes findings with the triggers off (a data-only load run with
+        session_replication_role = replica). `manage.py restore` brings the tally back with
+        the findings, from the same snapshot."""
         if not FindingTally.is_kept(self.db):
             return []
         with transaction.atomic(using=self.db), connections[self.db].cursor() as cursor:
@@ -1356,7 +1353,7 @@ class FindingTallyQuerySet(models.QuerySet):
             cursor.execute(tally.HOLD_FINDINGS)
             cursor.execute(tally.DIFFERENCES)
             wrong = cursor.fetchall()
-            if wrong or always:
+            if wrong:
                 cursor.execute(tally.RECOUNT)
         return wrong
 

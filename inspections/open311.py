@@ -43,7 +43,7 @@ from campaign.request_context import client_ip
 from campaign.uploads import private_file_response
 
 from . import services
-from .models import OPEN, Finding, FindingCategory, FindingPhoto, Open311Key, Status, is_id
+from .models import ENDED, OPEN, Finding, FindingCategory, FindingPhoto, Open311Key, is_id
 
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
 # The date of the last change to this endpoint's behaviour (discovery's changeset).
@@ -253,7 +253,7 @@ def _search(request, findings):
     if statuses == {"open"}:
         findings = findings.filter(status__in=OPEN)
     elif statuses == {"closed"}:
-        findings = findings.filter(status__in=[Status.CLOSED, Status.VOIDED])
+        findings = findings.filter(status__in=ENDED)
     start = (
         _moment("start_date", request.GET["start_date"]) if request.GET.get("start_date") else None
     )

@@ -56,6 +56,7 @@ from .forms import (
     VerifyForm,
 )
 from .models import (
+    ENDED,
     OPEN,
     Finding,
     FindingCategory,
@@ -172,7 +173,7 @@ def finding_list(request):
         # planner may use on the scoped findings read once.
         counts, overdue_count = filtered.status_counts(on=today, cap=COUNT_CAP)
     # A capped count reads one past the cap (so it knows there are more) and shows "1000+".
-    capped = [s for s in (Status.CLOSED, Status.VOIDED) if counts[s] > COUNT_CAP]
+    capped = [s for s in ENDED if counts[s] > COUNT_CAP]
     shown = {**counts, **dict.fromkeys(capped, f"{COUNT_CAP}+")}
     chosen = filtered
     if not counted_apart and not capped and sum(counts.values()) <= COUNT_CAP:

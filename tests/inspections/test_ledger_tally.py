@@ -123,12 +123,12 @@ def test_compacting_keeps_the_sums_in_one_row_per_campaign_and_status(city):
 
 
 @pytest.mark.django_db
-def test_rebuilding_the_tally_counts_the_findings_again(city):
+def test_a_tally_never_kept_is_counted_from_the_findings_at_night(city):
     findings(city.campaign, Status.CLOSED, 3)
     findings(city.campaign, Status.ASSIGNED, 2)
     FindingTally.objects.all().delete()  # as if it had never been kept
 
-    FindingTally.objects.rebuild()
+    check_finding_tallies()
 
     assert tallied(city.campaign) == counted(city.campaign) == {"closed": 3, "assigned": 2}
 
