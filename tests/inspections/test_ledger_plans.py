@@ -190,8 +190,11 @@ def test_a_searchs_open_and_voided_matches_are_counted_from_trigram_indexes_of_t
     and all, then kept its status (the office's 建设路1 at city size: 3,067 matches for 73
     open ones, 2.9 ms, and 2.1 ms for 82 voided ones). The open and the voided findings have
     trigram indexes of their own, a few percent of the ledger, which each count reads
-    instead (0.3 and 0.4 ms); without them the test fails. Bitmap scans are the only way a
-    GIN index is read, so, unlike the tests above, this one leaves them on."""
+    instead (0.3 and 0.4 ms); without them the test fails. As above, which index the planner
+    prefers on a test's few rows (and a test database's unvacuumed GIN entries) is its own
+    affair: the findings' other indexes are dropped, and each count must still be answered
+    from its status's index. Bitmap scans are the only way a GIN index is read, so, unlike
+    the tests above, this one leaves them on."""
     for n in range(3):
         make_finding("assigned", address=f"建设路{n}号")
         make_finding("voided", address=f"建设路{n + 3}号")
@@ -202,9 +205,7 @@ def test_a_searchs_open_and_voided_matches_are_counted_from_trigram_indexes_of_t
         counts, _overdue = searched.status_counts(on=datetime.date.today(), cap=1000)
     assert (counts["assigned"], counts["voided"]) == (3, 3)
     (sql,) = [q["sql"] for q in queries if "COUNT(*)" in q["sql"]]
-    # Of the findings' indexes, only the trigram ones: the others' order or status are not
-    # what is checked (the closed count still reads the whole ledger's, up to the cap).
-    only_indexes("finding_%trgm", "finding_search_%")
+    only_indexes("finding_search_%")
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")
         cursor.execute("ANALYZE inspections_finding")
