@@ -9,30 +9,17 @@ instead (still correct, no faster). SQLite has no such index and keeps scanning.
 
 from django.db import migrations
 
-INDEXES = {
-    "finding_description_trgm": "UPPER(description::text) gin_trgm_ops",
-    "finding_address_trgm": "UPPER(address::text) gin_trgm_ops",
-}
-
-
-def create(apps, schema_editor):
-    if schema_editor.connection.vendor != "postgresql":
-        return
-    schema_editor.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
-    for name, expression in INDEXES.items():
-        schema_editor.execute(
-            f"CREATE INDEX IF NOT EXISTS {name} ON inspections_finding USING gin ({expression})"
-        )
-
-
-def drop(apps, schema_editor):
-    if schema_editor.connection.vendor != "postgresql":
-        return
-    for name in INDEXES:
-        schema_editor.execute(f"DROP INDEX IF EXISTS {name}")
+from ._findings_indexes import on_findings
 
 
 class Migration(migrations.Migration):
     dependencies = [("inspections", "0002_list_order_indexes")]
 
-    operations = [migrations.RunPython(create, drop)]
+    operations = [
+        on_findings(
+            {
+                "finding_description_trgm": "USING gin (UPPER(description::text) gin_trgm_ops)",
+                "finding_address_trgm": "USING gin (UPPER(address::text) gin_trgm_ops)",
+            }
+        )
+    ]
