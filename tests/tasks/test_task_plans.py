@@ -179,7 +179,7 @@ def test_the_dashboards_overdue_parts_read_the_late_tasks_from_the_list_index_al
     parts = TaskPart.objects.counted_for(personas.office_admin).filter(task__campaign=city.campaign)
     with CaptureQueriesContext(connection) as queries:
         live = live_figures(findings, parts, today=TODAY)
-    assert sum(parts for _open, _overdue, parts in live.values()) == 4
+    assert sum(n for _open, _overdue, n in live.values()) == 4
     (figures,) = [q["sql"] for q in queries if "tasks_taskpart" in q["sql"]]
     read = set(re.findall(r'"tasks_task"\."(\w+)"', figures))
     with connection.cursor() as cursor:
