@@ -7,6 +7,7 @@ to the query would undo: with the index as it was before (no included columns) t
 fails."""
 
 import datetime
+import re
 
 import pytest
 from django.db import connection
@@ -15,7 +16,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from inspections.filters import ledger_filter
-from inspections.models import Finding, SupervisionLevel
+from inspections.models import OPEN, Finding, SupervisionLevel
 
 pytestmark = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="query plans of PostgreSQL (CI runs on it)"
@@ -214,6 +215,21 @@ def test_a_searchs_open_and_voided_matches_are_counted_from_trigram_indexes_of_t
     assert "on finding_search_open" in branches[0], plan  # grouped open statuses first
     assert "on finding_search_voided" in branches[-1], plan  # closed, then voided
     assert "finding_search_" not in branches[1], plan
+
+
+@pytest.mark.django_db
+def test_the_open_findings_search_index_holds_exactly_the_open_statuses():
+    """finding_search_open is written in SQL (0016), not declared on the model, so
+    makemigrations would not notice the open statuses change: the open count asks for
+    `status IN OPEN`, which the index's condition must be for the planner to read it. Should
+    a status become open or stop being so, this test says the index needs a migration."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_get_expr(indpred, indrelid) FROM pg_index"
+            " WHERE indexrelid = 'finding_search_open'::regclass"
+        )
+        (condition,) = cursor.fetchone()
+    assert set(re.findall(r"'(\w+)'", condition)) == {status.value for status in OPEN}
 
 
 @pytest.mark.parametrize("persona", ["district_leader", "street_liaison"])
