@@ -52,11 +52,16 @@ def warning_until(on):
 
 
 def owed_q(on, *, status="status", submitted_at="submitted_at"):
-    """Work not handed in by the end of `on`: still open, or submitted only after that day."""
+    """Work not handed in by the end of `on`: still open, or submitted only after that day.
+    Nothing is handed in after the end of today, so from today on the status alone says it:
+    the open parts are read from their own index, not OR-ed with the hand-in times."""
+    still_open = Q(**{f"{status}__in": Task.OPEN_STATUSES})
+    if on >= timezone.localdate():
+        return still_open
     # The day's end as a moment, not each row's timestamp converted to a local date.
     next_day = on + datetime.timedelta(days=1)
     next_day = timezone.make_aware(datetime.datetime.combine(next_day, datetime.time()))
-    return Q(**{f"{status}__in": Task.OPEN_STATUSES}) | Q(**{f"{submitted_at}__gte": next_day})
+    return still_open | Q(**{f"{submitted_at}__gte": next_day})
 
 
 def overdue_q(on=None, *, deadline="task__deadline", **owed):
@@ -625,8 +630,13 @@ class TaskPart(ChoiceLabels, models.Model):
             models.Index(fields=["unit", "status"]),
             # What is owed (`owed_q`): the parts still open, few beside those handed in over
             # the years, and those handed in after a given day, each from its own index.
+            # Today's count reads the open parts from theirs alone: it holds what the count
+            # reads of a part (its task, and the part and unit counted).
             models.Index(
-                fields=["task"], condition=Q(status__in=Task.OPEN_STATUSES), name="task_part_owed"
+                fields=["task"],
+                include=["id", "unit"],
+                condition=Q(status__in=Task.OPEN_STATUSES),
+                name="task_part_owed",
             ),
             models.Index(fields=["submitted_at"], name="task_part_submitted"),
         ]
