@@ -14,6 +14,7 @@ from campaign.widgets import StandardAutocomplete, UnitAutocomplete
 
 from .models import (
     OPEN,
+    UNIT_PENDING,
     Finding,
     FindingCategory,
     FindingTally,
@@ -252,7 +253,20 @@ class FindingFilter(LightFilterSet):
             if status := self.is_bound and self.form.cleaned_data.get("status"):
                 counted = self.filter_status(counted, "status", status)
             return counted.status_counts(findings.overdue(on=on), cap=cap)
-        return findings.status_counts(on=on, cap=cap, seen_by=self.user)
+        return findings.status_counts(
+            on=on, cap=cap, seen_by=self.user, statuses=self.counted_statuses()
+        )
+
+    def counted_statuses(self):
+        """The statuses the findings kept may have, as the status and overdue filters say
+        (every status when neither is asked): the counts bar reads no other."""
+        asked = self.form.cleaned_data if self.is_bound else {}
+        statuses = Status.values
+        if status := asked.get("status"):
+            statuses = OPEN if status == "open" else [status]
+        if asked.get("overdue"):
+            statuses = [status for status in statuses if status in UNIT_PENDING]
+        return statuses
 
 
 # Filters whose choices are scoped: asking for a value outside them is asking for

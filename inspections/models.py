@@ -399,7 +399,7 @@ class FindingQuerySet(models.QuerySet):
     def open(self):
         return self.filter(status__in=OPEN)
 
-    def status_counts(self, *, on, cap, seen_by=None):
+    def status_counts(self, *, on, cap, seen_by=None, statuses=None):
         """({status: n}, overdue count) in one query. Open findings are few whatever the
         history and are counted exactly, with those overdue `on` the day; closed and voided
         ones pile up for years and are counted up to `cap + 1` only, so that no page view
@@ -407,7 +407,15 @@ class FindingQuerySet(models.QuerySet):
 
         `seen_by`: only the findings this person sees are counted, and each way they see
         them apart (`_seen_apart`), so these may be the campaign's findings filtered but not
-        yet scoped (the ledger's counts: the scope once, not twice)."""
+        yet scoped (the ledger's counts: the scope once, not twice).
+
+        `statuses`: the only statuses these findings can have (`FindingFilter.
+        counted_statuses`); the others count 0 without being read."""
+        counted = set(Status.values if statuses is None else statuses)
+        opened = [status.value for status in OPEN if status in counted]
+        ended = [status for status in ENDED if status in counted]
+        if not (opened or ended):
+            return dict.fromkeys(ENDED, 0), 0
         # One compiled query per part (compiling costs more than running it here), read
         # three ways: open findings grouped, closed and voided ones counted up to the cap.
         # The columns are chosen once, before the findings are parted (a district's or a
@@ -427,15 +435,15 @@ class FindingQuerySet(models.QuerySet):
             f"found{n} AS NOT MATERIALIZED ({sql})" for n, (sql, _) in enumerate(parts)
         )
         params = [param for _sql, found_params in parts for param in found_params]
-        opened = ", ".join(["%s"] * len(OPEN))
         selects = []
-        for n in range(len(parts)):
+        for n in range(len(parts) if opened else 0):
             selects.append(
                 "SELECT status, COUNT(*), COUNT(*) FILTER (WHERE late)"
-                f" FROM found{n} WHERE status IN ({opened}) GROUP BY status"
+                f" FROM found{n} WHERE status IN ({', '.join(['%s'] * len(opened))})"
+                " GROUP BY status"
             )
-            params += [status.value for status in OPEN]
-        for status in ENDED:
+            params += opened
+        for status in ended:
             # The parts one after the other under one limit: once the first reaches the cap
             # (a district's own units' history), the others are not read at all.
             capped = " UNION ALL ".join(
@@ -443,7 +451,7 @@ class FindingQuerySet(models.QuerySet):
             )
             selects.append(f"SELECT %s, COUNT(*), 0 FROM ({capped} LIMIT %s) capped")
             params += [status.value, *[status.value] * len(parts), cap + 1]
-        counts, overdue = {}, 0
+        counts, overdue = dict.fromkeys(ENDED, 0), 0
         with connections[self.db].cursor() as cursor:
             cursor.execute(f"WITH {named} " + " UNION ALL ".join(selects), params)
             for status, n, late in cursor.fetchall():

@@ -171,7 +171,9 @@ def finding_list(request):
     else:
         # Other filters have indexes of their own (the search its trigrams), which the
         # planner may use on the scoped findings read once.
-        counts, overdue_count = filtered.status_counts(on=today, cap=COUNT_CAP)
+        counts, overdue_count = filtered.status_counts(
+            on=today, cap=COUNT_CAP, statuses=ledger_filter.counted_statuses()
+        )
     # A capped count reads one past the cap (so it knows there are more) and shows "1000+".
     capped = [s for s in ENDED if counts[s] > COUNT_CAP]
     shown = {**counts, **dict.fromkeys(capped, f"{COUNT_CAP}+")}
