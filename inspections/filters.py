@@ -221,9 +221,7 @@ class FindingFilter(LightFilterSet):
         return to_do(queryset, value, self.user, self.campaign)
 
     def filter_status(self, queryset, name, value):
-        if value == "open":
-            return queryset.filter(status__in=OPEN)
-        return queryset.filter(status=value)
+        return queryset.filter(status__in=statuses_of(value))
 
     def filter_unit(self, queryset, name, unit):
         return queryset.filter(unit__path__startswith=unit.path)
@@ -261,12 +259,16 @@ class FindingFilter(LightFilterSet):
         """The statuses the findings kept may have, as the status and overdue filters say
         (every status when neither is asked): the counts bar reads no other."""
         asked = self.form.cleaned_data if self.is_bound else {}
-        statuses = Status.values
-        if status := asked.get("status"):
-            statuses = OPEN if status == "open" else [status]
+        statuses = statuses_of(asked["status"]) if asked.get("status") else Status.values
         if asked.get("overdue"):
+            # Overdue findings wait for the unit (`overdue_q`).
             statuses = [status for status in statuses if status in UNIT_PENDING]
         return statuses
+
+
+def statuses_of(value):
+    """The statuses the ledger's status filter keeps for `value`: "open" every open one."""
+    return OPEN if value == "open" else [value]
 
 
 # Filters whose choices are scoped: asking for a value outside them is asking for
