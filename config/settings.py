@@ -133,6 +133,10 @@ if DATABASE_URL:
         # jit_above_cost (a scope the planner overestimates) spent 50-120 ms compiling.
         options = DATABASES["default"].setdefault("OPTIONS", {})
         options["options"] = f"{options.get('options', '')} -c jit=off".strip()
+        # Prepared statements on (psycopg's default threshold; Django turns them off): only
+        # `campaign.statements` asks for them, Django's own cursors bind in the client and
+        # never prepare.
+        options.setdefault("prepare_threshold", 5)
 else:
     # SQLite tuned for concurrent use: WAL lets readers run beside a writer, the
     # busy timeout waits for a lock instead of failing, and IMMEDIATE transactions

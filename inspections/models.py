@@ -31,6 +31,7 @@ from campaign.models import (
     Standard,
     Unit,
 )
+from campaign.statements import fetchall
 from campaign.transitions import Change, DomainError, rule, transition, write_effects
 
 from . import tally
@@ -410,7 +411,12 @@ class FindingQuerySet(models.QuerySet):
         yet scoped (the ledger's counts: the scope once, not twice).
 
         `statuses`: the only statuses these findings can have (`FindingFilter.
-        counted_statuses`); the others count 0 without being read."""
+        counted_statuses`); the others count 0 without being read.
+
+        Read the ways a person sees them (`seen_by`), the counts are one statement for every
+        person of a kind, their units its parameters, which PostgreSQL keeps prepared
+        (`campaign.statements`): these findings must then be filtered by choices only (the
+        ledger's COUNTED_APART filters), not by free text."""
         counted = set(Status.values if statuses is None else statuses)
         opened = [status.value for status in OPEN if status in counted]
         ended = [status for status in ENDED if status in counted]
@@ -451,11 +457,12 @@ class FindingQuerySet(models.QuerySet):
             )
             selects.append(f"SELECT %s, COUNT(*), 0 FROM ({capped} LIMIT %s) capped")
             params += [status.value, *[status.value] * len(parts), cap + 1]
+        # Read the ways a person sees findings, planned once per connection, not on every
+        # view of the ledger (a street's counts at city size: planned in 5.3 ms, run in 1.8).
+        sql = f"WITH {named} " + " UNION ALL ".join(selects)
         counts, overdue = dict.fromkeys(ENDED, 0), 0
-        with connections[self.db].cursor() as cursor:
-            cursor.execute(f"WITH {named} " + " UNION ALL ".join(selects), params)
-            for status, n, late in cursor.fetchall():
-                counts[status], overdue = counts.get(status, 0) + n, overdue + late
+        for status, n, late in fetchall(self.db, sql, params, prepare=seen_by is not None):
+            counts[status], overdue = counts.get(status, 0) + n, overdue + late
         return counts, overdue
 
     def _seen_apart(self, person):

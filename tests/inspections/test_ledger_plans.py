@@ -16,7 +16,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from inspections.filters import ledger_filter
-from inspections.models import OPEN, Finding, SupervisionLevel
+from inspections.models import OPEN, Finding, Status, SupervisionLevel
 
 pytestmark = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="query plans of PostgreSQL (CI runs on it)"
@@ -279,3 +279,35 @@ def test_a_ledger_with_many_matches_walks_the_index_of_its_order(
     assert len(response.context["page"]) == 3  # as many as counted: "2+" closed
     (rows,) = [q["sql"] for q in queries if q["sql"].startswith(PAGE_ROWS) and "LIMIT" in q["sql"]]
     assert "Sort Key: " not in plan_sql(rows.replace("%", "%%")).split("Limit", 1)[-1]
+
+
+def test_a_unit_persons_counts_are_one_statement_prepared_for_every_person_of_their_kind(
+    city, personas, make_finding, client_for
+):
+    """The counts bar of a unit person is planned once per connection, not on every view of
+    the ledger: at city size a street's counts were planned in 5.3 ms and run in 1.8 ms. It
+    is one statement for every person who sees findings the same ways (two district
+    leaders here: their units are its parameters), which PostgreSQL keeps prepared on the
+    connection (`campaign.statements`). The statuses are written in, so that the plan
+    PostgreSQL settles on may still read the partial indexes of the open ones."""
+    make_finding("assigned")
+    make_finding("assigned", unit=city.xiguan, territory=city.xiguan)
+    url = reverse("inspections:finding_list")
+    shown = {}
+    for person in (personas.district_leader, personas.other_district_leader):
+        client = client_for(person)
+        for _view in range(4):
+            shown[person] = {value: n for value, _label, n in client.get(url).context["counts"]}
+    assert shown[personas.district_leader] == {**dict.fromkeys(Status.values, 0), "assigned": 1}
+    assert shown[personas.other_district_leader] == shown[personas.district_leader]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT statement, generic_plans + custom_plans FROM pg_prepared_statements"
+            " WHERE statement LIKE '%%found0%%'"
+        )
+        prepared = cursor.fetchall()
+    assert [runs for _statement, runs in prepared] == [8], prepared
+    ((statement, _runs),) = prepared
+    # Each way's units are a parameter; the statuses are written in.
+    assert statement.count("= ANY((SELECT $") == 2, statement
+    assert "'registered'" in statement and "'closed'" in statement, statement
