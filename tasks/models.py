@@ -612,6 +612,21 @@ class TaskPart(ChoiceLabels, models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
     accepted_at = models.DateTimeField(_("accepted at"), null=True, blank=True)
+    # The task's campaign and deadline, copied onto each of its parts by the database as the
+    # part or the task is written (`tasks.copies`), whatever writes them: the count of a
+    # campaign's overdue parts reads one index of the parts, not every late task of the
+    # campaign hashed to find theirs (the office's task list at city size: 9.3 ms → 0.7).
+    # Read in queries only: an instance keeps what it was made with.
+    task_campaign = models.ForeignKey(
+        Campaign,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_index=False,
+        null=True,
+        editable=False,
+        related_name="+",
+    )
+    task_deadline = models.DateField(null=True, editable=False)
 
     objects = TaskPartQuerySet.as_manager()
 
@@ -639,6 +654,13 @@ class TaskPart(ChoiceLabels, models.Model):
                 name="task_part_owed",
             ),
             models.Index(fields=["submitted_at"], name="task_part_submitted"),
+            # A campaign's overdue parts today (`TaskFilter.count_overdue_parts`): the open
+            # parts by their task's campaign and deadline.
+            models.Index(
+                fields=["task_campaign", "task_deadline"],
+                condition=Q(status__in=Task.OPEN_STATUSES),
+                name="task_part_late",
+            ),
         ]
 
     def __str__(self):

@@ -170,7 +170,7 @@ def task_list(request):
         "page": page,
         # Rows are tasks, but overdue is counted in units' parts everywhere (dashboard, battle
         # map, bulletin): a shared task with two late streets is one row and two overdue parts.
-        "overdue_parts": task_filter.qs.count_overdue_parts(request.user),
+        "overdue_parts": task_filter.count_overdue_parts(),
         "can_manage": manager,
         "bulk_actions": bulk_actions(campaign) if manager else "",
     }
