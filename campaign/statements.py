@@ -7,6 +7,8 @@ and the day as its parameters, it is one statement for every person of a kind (e
 street's liaison, every district's leader), which after five plans made for the values
 PostgreSQL runs with one generic plan (when it costs no more than they did), not planned
 again while the connection lasts (`DB_CONN_MAX_AGE`): the street's counts 8.4 → 2.2 ms.
+The office's counts (the tally summed, the overdue findings counted) are one statement for
+every office and day in the same way.
 
 Text parameters are written into the statement instead: in a count they are choices (a
 status, a round's status), and the planner proves a partial index's condition

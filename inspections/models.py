@@ -1336,16 +1336,17 @@ class FindingTallyQuerySet(models.QuerySet):
             overdue.order_by().values("pk").query.get_compiler(self.db, elide_empty=False).as_sql()
         )
         counts, late = dict.fromkeys(ENDED, 0), 0
-        with connections[self.db].cursor() as cursor:
-            cursor.execute(
-                f"SELECT status, total, 0 FROM ({sql}) sums"
-                f" UNION ALL SELECT NULL, 0, COUNT(*) FROM ({late_sql}) overdue",
-                [*params, *late_params],
-            )
-            for status, total, overdue_n in cursor.fetchall():
-                if status is not None and total:
-                    counts[status] = min(total, cap + 1) if status in ENDED else total
-                late += overdue_n
+        # One statement for every office and day, planned once per connection.
+        for status, total, overdue_n in fetchall(
+            self.db,
+            f"SELECT status, total, 0 FROM ({sql}) sums"
+            f" UNION ALL SELECT NULL, 0, COUNT(*) FROM ({late_sql}) overdue",
+            [*params, *late_params],
+            prepare=True,
+        ):
+            if status is not None and total:
+                counts[status] = min(total, cap + 1) if status in ENDED else total
+            late += overdue_n
         return counts, late
 
     def compact(self):

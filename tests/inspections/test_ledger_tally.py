@@ -217,3 +217,26 @@ def test_the_offices_counts_are_read_from_the_tally_and_a_streets_from_its_findi
         if "status" not in query and "overdue" not in query:
             expected[Status.CLOSED] = 3
         assert counts == expected, (persona, query)
+
+
+@pytest.mark.django_db
+def test_the_offices_counts_are_one_statement_prepared_for_every_office_and_day(
+    city, personas, client_for
+):
+    """The office's counts (the tally summed, the overdue findings counted) are planned once
+    per connection like a unit person's (`campaign.statements`): the campaign and the day are
+    parameters, so every office person's view of the ledger runs the same statement."""
+    findings(city.campaign, Status.CLOSED, 3, unit=city.donghua1, territory=city.donghua1)
+    client, url = client_for(personas.office_admin), reverse("inspections:finding_list")
+    for _view in range(4):
+        counts = {value: n for value, _label, n in client.get(url).context["counts"] if n}
+    assert counts == {Status.CLOSED: 3}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT statement, generic_plans + custom_plans FROM pg_prepared_statements"
+            " WHERE statement LIKE '%%inspections_findingtally%%'"
+        )
+        prepared = cursor.fetchall()
+    assert [runs for _statement, runs in prepared] == [4], prepared
+    ((statement, _runs),) = prepared
+    assert '"campaign_id" = $1' in statement and "'assigned'" in statement, statement
