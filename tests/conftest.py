@@ -210,6 +210,20 @@ def client_for(db):
     return make
 
 
+def prepared_statements(fragment):
+    """[(statement, times run)] of the statements this connection keeps prepared whose text
+    holds `fragment` (`campaign.statements`; PostgreSQL only)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT statement, generic_plans + custom_plans FROM pg_prepared_statements"
+            " WHERE strpos(statement, %s) > 0",
+            [fragment],
+        )
+        return cursor.fetchall()
+
+
 def wait_until(condition, timeout=60):
     """Poll `condition` until it holds (True) or `timeout` seconds pass (False): for jobs
     that a real worker runs in another thread or process."""

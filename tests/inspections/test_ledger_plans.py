@@ -17,6 +17,7 @@ from django.urls import reverse
 
 from inspections.filters import ledger_filter
 from inspections.models import OPEN, Finding, Status, SupervisionLevel
+from tests.conftest import prepared_statements
 
 pytestmark = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="query plans of PostgreSQL (CI runs on it)"
@@ -300,12 +301,7 @@ def test_a_unit_persons_counts_are_one_statement_prepared_for_every_person_of_th
             shown[person] = {value: n for value, _label, n in client.get(url).context["counts"]}
     assert shown[personas.district_leader] == {**dict.fromkeys(Status.values, 0), "assigned": 1}
     assert shown[personas.other_district_leader] == shown[personas.district_leader]
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT statement, generic_plans + custom_plans FROM pg_prepared_statements"
-            " WHERE statement LIKE '%%found0%%'"
-        )
-        prepared = cursor.fetchall()
+    prepared = prepared_statements("found0")
     assert [runs for _statement, runs in prepared] == [8], prepared
     ((statement, _runs),) = prepared
     # Each way's units are a parameter; the statuses are written in.

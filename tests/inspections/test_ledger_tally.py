@@ -19,6 +19,7 @@ from django.urls import reverse
 from campaign.models import Campaign
 from inspections.jobs import check_finding_tallies, compact_finding_tallies
 from inspections.models import Finding, FindingTally, Status
+from tests.conftest import prepared_statements
 
 postgres_only = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="kept by PostgreSQL's triggers (CI runs on it)"
@@ -231,12 +232,7 @@ def test_the_offices_counts_are_one_statement_prepared_for_every_office_and_day(
     for _view in range(4):
         counts = {value: n for value, _label, n in client.get(url).context["counts"] if n}
     assert counts == {Status.CLOSED: 3}
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT statement, generic_plans + custom_plans FROM pg_prepared_statements"
-            " WHERE statement LIKE '%%inspections_findingtally%%'"
-        )
-        prepared = cursor.fetchall()
+    prepared = prepared_statements("inspections_findingtally")
     assert [runs for _statement, runs in prepared] == [4], prepared
     ((statement, _runs),) = prepared
     assert '"campaign_id" = $1' in statement and "'assigned'" in statement, statement
