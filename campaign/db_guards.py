@@ -50,7 +50,9 @@ POSTGRESQL_REMOVE = [
 ]
 
 
-def _run(connection, statements):
+def run_statements(connection, statements):
+    """Each of `statements` (SQL without parameters) on `connection`, in order: the database's
+    own rules, installed by migrations (this guard, `tasks.copies`)."""
     with connection.cursor() as cursor:
         for statement in statements:
             cursor.execute(statement)
@@ -58,13 +60,13 @@ def _run(connection, statements):
 
 def install_audit_guard(connection):
     if connection.vendor == "sqlite":
-        _run(connection, SQLITE_INSTALL)
+        run_statements(connection, SQLITE_INSTALL)
     elif connection.vendor == "postgresql":
-        _run(connection, POSTGRESQL_INSTALL)
+        run_statements(connection, POSTGRESQL_INSTALL)
 
 
 def remove_audit_guard(connection):
     if connection.vendor == "sqlite":
-        _run(connection, SQLITE_REMOVE)
+        run_statements(connection, SQLITE_REMOVE)
     elif connection.vendor == "postgresql":
-        _run(connection, POSTGRESQL_REMOVE)
+        run_statements(connection, POSTGRESQL_REMOVE)

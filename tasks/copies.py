@@ -9,6 +9,8 @@ every `migrate` (`TasksConfig.ready`): SQLite rebuilds a table to alter it, and 
 go with the old table.
 """
 
+from campaign.db_guards import run_statements
+
 POSTGRESQL = [
     """
     CREATE OR REPLACE FUNCTION tasks_taskpart_copy_task() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -101,18 +103,13 @@ REMOVE = {
 
 def install(connection):
     """The triggers on `connection`'s database (again: each statement may be run twice)."""
-    _run(connection, {"postgresql": POSTGRESQL, "sqlite": SQLITE}.get(connection.vendor, []))
+    statements = {"postgresql": POSTGRESQL, "sqlite": SQLITE}.get(connection.vendor, [])
+    run_statements(connection, statements)
 
 
 def fill_in(connection):
-    _run(connection, [FILL_IN[connection.vendor]] if connection.vendor in FILL_IN else [])
+    run_statements(connection, [FILL_IN[connection.vendor]] if connection.vendor in FILL_IN else [])
 
 
 def remove(connection):
-    _run(connection, REMOVE.get(connection.vendor, []))
-
-
-def _run(connection, statements):
-    with connection.cursor() as cursor:
-        for statement in statements:
-            cursor.execute(statement)
+    run_statements(connection, REMOVE.get(connection.vendor, []))
