@@ -210,7 +210,9 @@ class FindingFilter(LightFilterSet):
 
     def search(self, queryset, name, value):
         value = value.strip()
-        query = Q(description__icontains=value) | Q(address__icontains=value)
+        # The short address first: each finding a trigram index offers is checked on its row,
+        # and one found by its address is then not also read for its long description.
+        query = Q(address__icontains=value) | Q(description__icontains=value)
         # "2026-00012" or "12" finds a finding by its number.
         tail = value.rsplit("-", 1)[-1]
         if tail.isdecimal():  # not isdigit(): "²" is a digit that int() refuses

@@ -307,3 +307,19 @@ def test_a_unit_persons_counts_are_one_statement_prepared_for_every_person_of_th
     # Each way's units are a parameter; the statuses are written in.
     assert statement.count("= ANY((SELECT $") == 2, statement
     assert "'registered'" in statement and "'closed'" in statement, statement
+
+
+def test_a_search_checks_a_findings_address_before_its_description(city, personas):
+    """A search matches a finding's address or its description, and each finding the trigram
+    indexes offer is checked on its row (a trigram index only narrows the candidates). The
+    address, a few characters, is checked first: a finding found by its address is not also
+    read for its description, ten times as long (the office's 建设路1 at city size: its
+    counts checked 1,156 matching rows, 2.45 → 1.72 ms). A finding found by its description
+    costs one short check more."""
+    searched = ledger_filter(personas.office_admin, city.campaign, QueryDict("q=建设路")).qs
+    sql, params = searched.query.sql_with_params()
+    checks = plan_sql(sql, params, bitmaps=True)
+    (recheck,) = [
+        line for line in checks.splitlines() if "Recheck Cond" in line or "Filter" in line
+    ]
+    assert recheck.index("address") < recheck.index("description"), checks
