@@ -435,7 +435,8 @@ class FindingQuerySet(models.QuerySet):
         opened = [status.value for status in OPEN if status in counted]
         ended = [status for status in ENDED if status in counted]
         if not (opened or ended):
-            return (dict.fromkeys(ENDED, 0), 0, *([[]] if ids else []))
+            nothing = dict.fromkeys(ENDED, 0), 0
+            return (*nothing, []) if ids else nothing
         # One compiled query per part (compiling costs more than running it here), read
         # three ways: open findings grouped, closed and voided ones counted up to the cap.
         # The columns are chosen once, before the findings are parted (a district's or a

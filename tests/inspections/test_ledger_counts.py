@@ -271,6 +271,7 @@ def test_the_ledgers_counts_are_the_findings_each_person_sees_whatever_the_filte
         ({"status": "closed"}, {Status.CLOSED: 1}, 1),
         ({"overdue": "true"}, {Status.ASSIGNED: 1}, 1),
         ({"status": "voided", "overdue": "true"}, {}, 0),
+        ({"q": "问题", "status": "voided", "overdue": "true"}, {}, 0),
     ],
 )
 @pytest.mark.parametrize("persona", ["office_admin", "district_leader", "street_liaison"])
