@@ -5,6 +5,14 @@
 (function () {
   "use strict";
   var timers = new WeakMap();
+  // Each box's newest search: an answer to an older one, or one that comes back after a
+  // choice, is dropped (on a slow connection it redrew the list under the person's tap).
+  var searches = new WeakMap();
+
+  function forget(box) {
+    clearTimeout(timers.get(box));
+    searches.set(box, (searches.get(box) || 0) + 1);
+  }
 
   function parts(box) {
     return {
@@ -22,6 +30,7 @@
 
   function choose(box, id, name) {
     var p = parts(box);
+    forget(box);
     p.text.value = name;
     close(box);
     if (p.value.value !== id) {
@@ -61,12 +70,14 @@
 
   function search(box) {
     var p = parts(box);
+    forget(box);
+    var asked = searches.get(box);
     var url = new URL(box.dataset.url, window.location.href);
     url.searchParams.set("q", p.text.value.trim());
     fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" })
       // Redirected: the session has ended and this is the sign-in page; no choices then.
       .then(function (response) { return response.ok && !response.redirected ? response.json() : { results: [] }; })
-      .then(function (data) { show(box, data.results); });
+      .then(function (data) { if (searches.get(box) === asked) show(box, data.results); });
   }
 
   document.addEventListener("input", function (event) {
