@@ -9,6 +9,7 @@
   // choice, is dropped (on a slow connection it redrew the list under the person's tap).
   var searches = new WeakMap();
 
+  // Drops the box's waiting and unanswered searches.
   function forget(box) {
     clearTimeout(timers.get(box));
     searches.set(box, (searches.get(box) || 0) + 1);
@@ -84,7 +85,7 @@
     var box = event.target.closest("[data-autocomplete]");
     if (!box || event.target.dataset.role !== "text") return;
     if (!event.target.value.trim()) choose(box, "", "");
-    clearTimeout(timers.get(box));
+    forget(box);
     timers.set(box, setTimeout(function () { search(box); }, 200));
   });
 

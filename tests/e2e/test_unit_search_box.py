@@ -1,15 +1,15 @@
-"""The unit search box (static/js/autocomplete.js) on a slow connection: an answer that
-comes back after a newer one, or after a unit was chosen, is dropped. Drawn late, the first
-answer (every unit, asked for when the box took focus) reopened the list over the chosen
-unit, and a tap meant for the submit button landed on some other unit or on nothing."""
+"""The search boxes (static/js/autocomplete.js, here a unit's) on a slow connection: an
+answer that comes back after a newer search, or after a choice, is dropped. Drawn late, the
+answer to the search sent when the box took focus reopened the list over the chosen unit, or
+replaced the choices of what was typed since, and a tap meant for the submit button landed on
+some other unit or on nothing."""
 
 import pytest
 from playwright.sync_api import expect
 
 from campaign.models import Unit
-from inspections.models import FindingCategory, Severity
+from inspections.models import FindingCategory
 from inspections.services import log_finding
-from tests.inspections.conftest import make_photo
 
 from .conftest import login
 
@@ -37,10 +37,8 @@ def test_an_answer_that_comes_back_late_does_not_undo_the_choice(
     finding = log_finding(
         campaign=city.campaign,
         actor=personas.inspector,
-        photos=[make_photo("before.jpg")],
         description="东华路口流动摊点占道经营",
         category=FindingCategory.objects.create(campaign=city.campaign, name="占道经营"),
-        severity=Severity.MINOR,
         address="东华路1号",
         territory=city.donghua,
     )
@@ -75,9 +73,9 @@ def test_an_older_answer_does_not_replace_a_newer_one(browser_page, live_server,
     box = page.locator("[data-autocomplete]").first
     box.locator("input[type=search]").fill("西关")
     expect(box.locator("[role=option]").first).to_contain_text("西关")
-    assert held
+    assert held, "the search sent when the box took focus"
 
-    for request_route in held:  # every unit, answered after the search for 西关
+    for request_route in held:  # every unit (nothing typed yet), answered after 西关's
         request_route.continue_()
     page.wait_for_load_state("networkidle")
 
