@@ -20,7 +20,17 @@ from django.db import OperationalError
 from django.test import Client
 
 from accounts.testing import force_login
-from campaign.models import Campaign, CommandOffice, Membership, Person, Role, Unit
+from campaign.models import (
+    Campaign,
+    CommandOffice,
+    EvaluationSystem,
+    IndicatorNode,
+    Membership,
+    Person,
+    Role,
+    Standard,
+    Unit,
+)
 from config.celery import app as celery_app
 
 # Playwright's sync API runs an event loop in the test thread.
@@ -161,6 +171,24 @@ def city(campaign):
     units.command_office = CommandOffice.objects.create(campaign=campaign, name="城市建设指挥部")
     units.command_office.units.set([units.chengguan, units.east])
     return units
+
+
+@pytest.fixture
+def standards(city):
+    """Three standards, each its own unit's or command office's (the standard pickers' tests)."""
+    system = EvaluationSystem.objects.create(campaign=city.campaign, name="测评体系")
+    node = IndicatorNode.objects.create(system=system, level=0, name="城市管理")
+
+    def make(code, text, **responsibility):
+        return Standard.objects.create(
+            system=system, node=node, code=code, text=text, points=1, **responsibility
+        )
+
+    return {
+        "donghua": make("5.1", "无占道经营", lead_unit=city.donghua),
+        "xiguan": make("5.2", "无乱贴乱画", lead_unit=city.xiguan),
+        "office": make("6.1", "公益广告", lead_command_office=city.command_office),
+    }
 
 
 def make_person(campaign, username, role, *, unit=None, command_office=None, name=None):

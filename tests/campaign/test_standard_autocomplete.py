@@ -1,26 +1,6 @@
 """Standard pickers: a search box over the person's own standards, not a drop-down of all."""
 
-import pytest
 from django.urls import reverse
-
-from campaign.models import EvaluationSystem, IndicatorNode, Standard
-
-
-@pytest.fixture
-def standards(city):
-    system = EvaluationSystem.objects.create(campaign=city.campaign, name="测评体系")
-    node = IndicatorNode.objects.create(system=system, level=0, name="城市管理")
-
-    def make(code, text, **responsibility):
-        return Standard.objects.create(
-            system=system, node=node, code=code, text=text, points=1, **responsibility
-        )
-
-    return {
-        "donghua": make("5.1", "无占道经营", lead_unit=city.donghua),
-        "xiguan": make("5.2", "无乱贴乱画", lead_unit=city.xiguan),
-        "office": make("6.1", "公益广告", lead_command_office=city.command_office),
-    }
 
 
 def labels(client, query=""):

@@ -1,5 +1,5 @@
-"""The search boxes (static/js/autocomplete.js, here a unit's) on a slow connection: an
-answer that comes back after a newer search, or after a choice, is dropped. Drawn late, the
+"""The search boxes (static/js/autocomplete.js: a unit's, a standard's) on a slow connection:
+an answer that comes back after a newer search, or after a choice, is dropped. Drawn late, the
 answer to the search sent when the box took focus reopened the list over the chosen unit, or
 replaced the choices of what was typed since, and a tap meant for the submit button landed on
 some other unit or on nothing."""
@@ -65,19 +65,26 @@ def test_an_answer_that_comes_back_late_does_not_undo_the_choice(
     assert box.locator('[data-role="text"]').input_value() == "新市街道"
 
 
-def test_an_older_answer_does_not_replace_a_newer_one(browser_page, live_server, personas, city):
+@pytest.mark.parametrize(
+    ("field", "searched", "typed"),
+    [("unit", "units", "西关"), ("standard", "standards", "乱贴")],
+)
+def test_an_older_answer_does_not_replace_a_newer_one(
+    browser_page, live_server, personas, standards, field, searched, typed
+):
+    """Both of the ledger's search boxes, its units' and its standards', one script."""
     page = browser_page
     login(page, live_server, personas.office_admin.username)
-    held = held_back(page, "**/units/autocomplete/**")
+    held = held_back(page, f"**/{searched}/autocomplete/**")
     page.goto(f"{live_server.url}/ledger/")
-    box = page.locator("[data-autocomplete]").first
-    box.locator("input[type=search]").fill("西关")
-    expect(box.locator("[role=option]").first).to_contain_text("西关")
+    box = page.locator("[data-autocomplete]", has=page.locator(f"#id_{field}"))
+    box.locator("input[type=search]").fill(typed)
+    expect(box.locator("[role=option]").first).to_contain_text(typed)
     assert held, "the search sent when the box took focus"
 
-    for request_route in held:  # every unit (nothing typed yet), answered after 西关's
+    for request_route in held:  # everything (nothing typed yet), answered after the search
         request_route.continue_()
     page.wait_for_load_state("networkidle")
 
     names = box.locator("[role=option]").all_inner_texts()
-    assert names and all("西关" in name for name in names), names
+    assert names and all(typed in name for name in names), names
