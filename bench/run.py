@@ -335,11 +335,7 @@ def time_pages(databases, campaigns, *, repeat, log, only=None):
                 # neighbours' time, which the wall clock also counts on a shared machine.
                 add_cpu(results[-1], cpus[0], cpus[1])
             if len(timed) > len(urls):  # the other side's page (and floor)
-                there = [summary(samples)[0] for samples in timed[len(urls) :]]
-                results[-1]["against_median_ms"] = there[0]
-                results[-1]["growth"] = round(results[-1]["median_ms"] / there[0], 2)
-                if floor_url:
-                    results[-1]["against_floor_ms"] = there[1]
+                add_against(results[-1], timed[0], *timed[len(urls) :])
             log(results[-1])
     return results
 
@@ -351,8 +347,23 @@ def item(name, who, samples, floor, queries, floor_is_sign_in=False):
         floor_median, _p95 = summary(floor)
         result["floor_ms"] = floor_median
         result["floor"] = "sign-in page" if floor_is_sign_in else "own"
-        result["ratio"] = round(median / floor_median, 2) if floor_median else None
+        result["ratio"] = _times(samples, floor) if floor_median else None
     return result
+
+
+def _times(samples, other):
+    """How many times the median of `samples` is that of `other`, as measured: the bars
+    compare this (a page at 1.503 is over 1.5), the table shows it to two places."""
+    return round(statistics.median(samples) / statistics.median(other), 3)
+
+
+def add_against(result, samples, there, there_floor=None):
+    """The page's median at the other size (and its floor's) on `result`, and `growth`: how
+    many times that median this one is."""
+    result["against_median_ms"] = summary(there)[0]
+    result["growth"] = _times(samples, there)
+    if there_floor:
+        result["against_floor_ms"] = summary(there_floor)[0]
 
 
 def add_cpu(result, cpu, floor_cpu):
@@ -589,7 +600,7 @@ def print_row(result):
     print(
         f"{result['name']:<36}{result['who']:<10}{result['queries'] or '':>8}"
         f"{result['median_ms']:>10.1f}{result['p95_ms']:>10.1f}"
-        f"{result.get('floor_ms', 0):>10.1f}{ratio if ratio is not None else '—':>8}"
+        f"{result.get('floor_ms', 0):>10.1f}{'—' if ratio is None else f'{ratio:.2f}':>8}"
         f"{'  (vs sign-in)' if result.get('floor') == 'sign-in page' else ''}"
         f"{memory_note(result)}",
         flush=True,
@@ -604,7 +615,7 @@ def memory_note(result):
             f" = {result['cpu_ratio']}"
         )
     if "growth" in result:
-        note += f"  × {result['growth']} of {result['against_median_ms']:.1f} ms"
+        note += f"  × {result['growth']:.2f} of {result['against_median_ms']:.1f} ms"
     if "peak_mib" in result:
         small = result.get("peak_mib_10k")
         note += f"  peak {result['peak_mib']} MiB" + (f" (10k: {small} MiB)" if small else "")

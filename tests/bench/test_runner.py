@@ -85,6 +85,26 @@ def test_the_bars_name_each_page_over_them_for_the_office_and_the_street():
     assert len(slowest[1]) == len(results)
 
 
+def test_a_page_just_over_a_bar_is_over_it_however_the_table_rounds():
+    """27.5 ms over a floor of 18.3 is 1.503: the table shows 1.50, the bar counts it over."""
+    result = run.item("ledger search", "office", [0.0275] * 3, [0.0183] * 3, 7)
+
+    (ratio, _growth, _reports, _slowest) = bars([result])
+
+    assert ratio[2] == ["ledger search · office 1.503"]
+
+
+def test_a_page_just_over_the_growth_bar_is_over_it_however_the_table_rounds():
+    """26.05 ms at city size against 20.0 ms at 20k is 1.3025: shown as 1.30, counted over."""
+    result = run.item("map data", "office", [0.02605] * 3, [0.03] * 3, 8)
+    run.add_against(result, [0.02605] * 3, [0.02] * 3, [0.025] * 3)
+
+    (_ratio, growth, _reports, _slowest) = bars([result])
+
+    assert growth[2] == ["map data · office 1.302"]
+    assert result["against_median_ms"] == 20.0 and result["against_floor_ms"] == 25.0
+
+
 def test_without_a_second_size_the_growth_bar_holds_no_page():
     (_ratio, growth, _reports, _slowest) = bars([page("ledger", "office", 16, floor=10)])
 
