@@ -299,8 +299,7 @@ def query_counts(campaign):
 def time_pages(databases, campaigns, *, repeat, log, only=None):
     """Every page for every persona, in turns with its floor and, on every side of
     `databases` (`campaigns` holds each side's city), the page and floor there: a second
-    side's median goes on the result as `against_median_ms`, and `growth` is this median over
-    that one."""
+    side's median and growth go on the result (`add_against`)."""
     from django.test import Client
 
     setups = {}
@@ -358,8 +357,8 @@ def _times(samples, other):
 
 
 def add_against(result, samples, there, there_floor=None):
-    """The page's median at the other size (and its floor's) on `result`, and `growth`: how
-    many times that median this one is."""
+    """The page's median at the other size (and its floor's) on `result`, and `growth`: this
+    median over that one."""
     result["against_median_ms"] = summary(there)[0]
     result["growth"] = _times(samples, there)
     if there_floor:
