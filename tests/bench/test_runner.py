@@ -59,7 +59,7 @@ def test_a_second_database_switches_the_connection_the_cache_and_the_kept_values
 def page(name, who, median, floor=None, growth=None, floor_kind="own"):
     result = {"name": name, "who": who, "median_ms": median}
     if floor:
-        result.update(floor_ms=floor, floor=floor_kind, ratio=round(median / floor, 2))
+        result.update(floor_ms=floor, floor=floor_kind, ratio=run._times([median], [floor]))
     if growth:
         result["growth"] = growth
     return result
