@@ -256,9 +256,9 @@ def map_data(request):
     asks for a status), newest first, and their located points in use, at most the cap and one
     more of each, with the open findings counted at those points; the columns that draw a
     marker, each finding's as an array (its popup is read when it is opened)."""
-    from django.db.models import Count, Q
+    from django.db.models import Count
 
-    from fieldwork.models import Point
+    from fieldwork.models import Point, placed
     from fieldwork.views import MAP_MARKER_CAP
     from inspections.filters import ledger_filter
     from inspections.models import OPEN, Finding
@@ -267,14 +267,12 @@ def map_data(request):
     findings = ledger_filter(request.user, campaign, request.GET).qs
     if not request.GET.get("status"):
         findings = findings.filter(status__in=OPEN)
-    located = Q(latitude__isnull=False, longitude__isnull=False) | Q(
-        point__latitude__isnull=False, point__longitude__isnull=False
-    )
+    located = placed() | placed("point__")
     fields = ["pk", "latitude", "longitude", "point__latitude", "point__longitude", "status"]
     rows = findings.filter(located).order_by("-found_on", "-pk").values_list(*fields)
     points = list(
         Point.objects.visible_to(request.user)
-        .filter(campaign=campaign, is_active=True, latitude__isnull=False, longitude__isnull=False)
+        .filter(placed(), campaign=campaign, is_active=True)
         .order_by("pk")
         .values("pk", "name", "type__name", "latitude", "longitude")[: MAP_MARKER_CAP + 1]
     )

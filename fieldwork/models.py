@@ -67,6 +67,12 @@ class PointType(models.Model):
         return self.name
 
 
+def placed(via=""):
+    """Q: both coordinates set, of the row itself or of the one reached through `via` (a
+    finding placed at its point: "point__"). The one way to say the map can place something."""
+    return models.Q(**{f"{via}latitude__isnull": False, f"{via}longitude__isnull": False})
+
+
 class PointQuerySet(models.QuerySet):
     def visible_to(self, user):
         """Campaign-wide roles see every point; units see points they are responsible for, that
@@ -79,7 +85,7 @@ class PointQuerySet(models.QuerySet):
 
     def located(self):
         """Points with both coordinates: those the map can place."""
-        return self.filter(latitude__isnull=False, longitude__isnull=False)
+        return self.filter(placed())
 
 
 class Point(models.Model):

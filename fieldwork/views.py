@@ -2,7 +2,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import Count, F, FloatField, Q
+from django.db.models import Count, F, FloatField
 from django.db.models.functions import Cast, Coalesce
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -43,7 +43,15 @@ from .forms import (
     RoundScheduleForm,
     districts_of,
 )
-from .models import HotSpotSettings, Point, PointType, Round, RoundSchedule, SampledPoint
+from .models import (
+    HotSpotSettings,
+    Point,
+    PointType,
+    Round,
+    RoundSchedule,
+    SampledPoint,
+    placed,
+)
 from .services import apply_points, ensure_point_types, hot_spots, nearest_points, read_points
 
 # --- Point register (helper "points") ----------------------------------------------------------
@@ -332,9 +340,9 @@ def map_data(request):
     findings = ledger_filter.qs
     if not request.GET.get("status"):
         findings = findings.filter(status__in=OPEN)
-    located = Q(latitude__isnull=False, longitude__isnull=False) | Q(
-        point__in=Point.objects.located()
-    )
+    # Placed by its own coordinates, or by its point's, read through the join that places
+    # its marker (as a list of every placed point, the points were read whole for each map).
+    located = placed() | placed("point__")
     # The newest located findings, walked in an index of their status that holds the scope's
     # columns and a marker's place and status (finding_open_order, finding_status_order), and
     # read from it alone; the database places each one (its coordinates, else its point's).

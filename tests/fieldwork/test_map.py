@@ -192,6 +192,12 @@ def test_the_maps_markers_are_chosen_in_order_in_the_index_of_their_status(
     # choosing them, a thousand rows read one by one at city size).
     read = [line for line in placed_plan.splitlines() if " on inspections_finding" in line]
     assert read and all("Index Only Scan" in line for line in read), placed_plan
+    # A marker placed at its point is placed by the point joined to it, the one read of the
+    # points: not also checked against a list of every placed point of the city (read whole
+    # for every map, and the office's open markers 4.3 → 3.8 ms at city size, a street's
+    # closed ones 41 → 33 ms).
+    points_read = [line for line in placed_plan.splitlines() if " on fieldwork_point" in line]
+    assert len(points_read) == 1, placed_plan
     assert "Index Only Scan using finding_open_order" in counted_plan, counted_plan
     assert '"point_id" IN' not in counted, counted
 
