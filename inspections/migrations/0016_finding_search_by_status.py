@@ -13,9 +13,8 @@ Each index holds both columns searched, so a search is two scans of one index.
 
 from django.db import migrations
 
-from ._findings_indexes import on_findings
+from ._findings_indexes import OPEN_STATUSES, on_findings
 
-OPEN = "'registered', 'awaiting', 'assigned', 'rectifying', 'returned', 'disputed'"
 SEARCHED = "UPPER(description::text) gin_trgm_ops, UPPER(address::text) gin_trgm_ops"
 
 
@@ -25,7 +24,9 @@ class Migration(migrations.Migration):
     operations = [
         on_findings(
             {
-                "finding_search_open": f"USING gin ({SEARCHED}) WHERE status IN ({OPEN})",
+                "finding_search_open": (
+                    f"USING gin ({SEARCHED}) WHERE status IN ({OPEN_STATUSES})"
+                ),
                 "finding_search_voided": f"USING gin ({SEARCHED}) WHERE status = 'voided'",
             }
         )

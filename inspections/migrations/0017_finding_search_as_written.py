@@ -11,9 +11,7 @@ both (pg_trgm folds the case of its trigrams). Same names, same columns and cond
 
 from django.db import migrations
 
-from ._findings_indexes import on_findings
-
-OPEN = "'registered', 'awaiting', 'assigned', 'rectifying', 'returned', 'disputed'"
+from ._findings_indexes import OPEN_STATUSES, on_findings
 
 
 def indexes(column):
@@ -25,7 +23,7 @@ def indexes(column):
     return {
         "finding_description_trgm": f"USING gin ({description})",
         "finding_address_trgm": f"USING gin ({address})",
-        "finding_search_open": f"USING gin ({searched}) WHERE status IN ({OPEN})",
+        "finding_search_open": f"USING gin ({searched}) WHERE status IN ({OPEN_STATUSES})",
         "finding_search_voided": f"USING gin ({searched}) WHERE status = 'voided'",
     }
 
