@@ -312,19 +312,25 @@ def _unit_ids(request):
 
 
 def rankings(request):
-    """One aggregate: this week's rows of the person's units, ranked by score."""
-    campaign, unit_ids = _unit_ids(request)
-    period = request.GET.get("period")
+    """One aggregate: this week's rows of the kind of unit the page ranks for the person (the
+    first kind, in the order of kinds, among the units they see), ranked by score; the
+    person's units among them."""
+    from campaign.models import Unit
+
+    campaign = current_campaign_or_404(request)
+    kinds = dict(
+        Unit.objects.visible_to(request.user).filter(campaign=campaign).values_list("pk", "kind")
+    )
+    kind = next(k for k in Unit.Kind.values if k in kinds.values())
     rows = _sql(
         "SELECT u.unit_id, u.unit_name, u.score, RANK() OVER (ORDER BY u.score DESC)"
         " FROM reports_unitsnapshot u JOIN reports_periodsnapshot p ON p.id = u.snapshot_id"
         " WHERE p.campaign_id = %s AND p.period = COALESCE(%s, (SELECT MAX(period) FROM"
-        " reports_periodsnapshot WHERE campaign_id = %s)) AND u.unit_kind = 'district'"
+        " reports_periodsnapshot WHERE campaign_id = %s)) AND u.unit_kind = %s"
         " ORDER BY 3 DESC",
-        [campaign.pk, period, campaign.pk],
+        [campaign.pk, request.GET.get("period"), campaign.pk, kind],
     )
-    visible = set(unit_ids)
-    return JsonResponse({"rows": [r for r in rows if r[0] in visible]})
+    return JsonResponse({"rows": [r for r in rows if r[0] in kinds]})
 
 
 def week_figures(request):

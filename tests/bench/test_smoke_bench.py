@@ -103,3 +103,16 @@ def test_each_generated_task_is_in_the_state_its_parts_roll_up_to(smoke_city):
     handed_in = TaskPart.objects.filter(task__campaign=smoke_city, submitted_at__isnull=False)
     assert handed_in.exists()
     assert not handed_in.filter(submitted_at__gt=_aware(TODAY, 23, 59)).exists()
+
+
+def test_the_rankings_floor_ranks_the_units_the_page_ranks(smoke_city, settings):
+    """The floor of the rankings is the page's ranking in one SQL aggregate. For a street
+    liaison the page ranks streets (the highest kind of unit the person sees), and the floor
+    ranked districts, none of which the liaison may see: it measured an empty answer."""
+    settings.ROOT_URLCONF = "bench.urls"
+    for persona, client in clients().items():
+        items = client.get("/reports/rankings/").context["items"]
+        floor = client.get("/_floor/rankings/").json()["rows"]
+
+        assert items, persona
+        assert {(row[0], row[3]) for row in floor} == {(i.row.unit_id, i.rank) for i in items}
