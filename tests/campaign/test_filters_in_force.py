@@ -1,0 +1,39 @@
+"""On a phone a list's filter panel is folded behind its button (templates/_filter_panel.html),
+so the list itself says what it is shown with: the search as typed, how many other filters,
+and a link that clears them all. Inside the list's part that htmx redraws, so it follows
+every change of filter."""
+
+import re
+
+import pytest
+
+
+def in_force(html):
+    found = re.search(r'<div [^>]*id="filters-in-force".*?</div>', html, re.S)
+    return found and found.group(0)
+
+
+@pytest.mark.parametrize(
+    "url, other",
+    [("/ledger/", {"status": "closed", "severity": "serious"}), ("/tasks/", {"overdue": "true"})],
+)
+def test_a_list_says_on_a_phone_which_search_and_filters_it_is_shown_with(
+    city, personas, client_for, url, other
+):
+    client = client_for(personas.office_admin)
+    # Only sorted: nothing is filtered, nothing to say.
+    assert in_force(client.get(url, {"sort": "-found_on"}).content.decode()) is None
+
+    for headers in ({}, {"HX-Request": "true"}):
+        html = client.get(url, {"q": "菜市场<b>", **other}, headers=headers).content.decode()
+        shown = in_force(html)
+
+        assert shown, headers
+        assert "d-md-none" in shown  # wider screens show the panel itself
+        assert "搜索“菜市场&lt;b&gt;”" in shown and "<b>" not in shown
+        assert f"另有 {len(other)} 项筛选条件" in shown
+        assert f'href="{url}"' in shown and "清除全部" in shown
+
+    # Filters without a search.
+    shown = in_force(client.get(url, other).content.decode())
+    assert "搜索" not in shown and f"已用 {len(other)} 项筛选条件" in shown
