@@ -7,16 +7,20 @@ import re
 
 import pytest
 
+LISTS = [
+    ("/ledger/", {"status": "closed", "severity": "serious"}),
+    ("/tasks/", {"overdue": "true"}),
+    ("/field/points/", {"inactive": "on"}),
+    ("/org/deliveries/", {"status": "failed"}),
+]
+
 
 def in_force(html):
     found = re.search(r'<div [^>]*id="filters-in-force".*?</div>', html, re.S)
     return found and found.group(0)
 
 
-@pytest.mark.parametrize(
-    "url, other",
-    [("/ledger/", {"status": "closed", "severity": "serious"}), ("/tasks/", {"overdue": "true"})],
-)
+@pytest.mark.parametrize("url, other", LISTS)
 def test_a_list_says_on_a_phone_which_search_and_filters_it_is_shown_with(
     city, personas, client_for, url, other
 ):
@@ -37,3 +41,16 @@ def test_a_list_says_on_a_phone_which_search_and_filters_it_is_shown_with(
     # Filters without a search.
     shown = in_force(client.get(url, other).content.decode())
     assert "搜索" not in shown and f"已用 {len(other)} 项筛选条件" in shown
+
+
+def test_a_list_without_a_search_counts_its_filters(city, personas, client_for):
+    client = client_for(personas.office_admin)
+    assert in_force(client.get("/reports/bulletins/").content.decode()) is None
+
+    for headers in ({}, {"HX-Request": "true"}):
+        html = client.get(
+            "/reports/bulletins/", {"status": "published", "year": "2026"}, headers=headers
+        )
+        shown = in_force(html.content.decode())
+
+        assert "已用 2 项筛选条件" in shown and 'href="/reports/bulletins/"' in shown
