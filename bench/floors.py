@@ -316,12 +316,13 @@ def rankings(request):
     first kind, in the order of kinds, among the units they see), ranked by score; the
     person's units among them."""
     from campaign.models import Unit
+    from reports.rankings import kinds_seen
 
     campaign = current_campaign_or_404(request)
     kinds = dict(
         Unit.objects.visible_to(request.user).filter(campaign=campaign).values_list("pk", "kind")
     )
-    kind = next(k for k in Unit.Kind.values if k in kinds.values())
+    kind = kinds_seen(kinds.values())[0]
     rows = _sql(
         "SELECT u.unit_id, u.unit_name, u.score, RANK() OVER (ORDER BY u.score DESC)"
         " FROM reports_unitsnapshot u JOIN reports_periodsnapshot p ON p.id = u.snapshot_id"

@@ -27,6 +27,11 @@ class ShallowCopies(dict):
         return copies
 
 
+def asked(filterset):
+    """The names of the filters of any FilterSet given a value in the query."""
+    return {name for name in filterset.filters if filterset.data.get(name)}
+
+
 class LightFilterSet(django_filters.FilterSet):
     """A FilterSet that copies its filters one level down (`ShallowCopies`) and builds its form
     from its filters' fields as they are: django-filter makes a form class per request, whose
@@ -76,8 +81,7 @@ class LightFilterSet(django_filters.FilterSet):
         return filtered
 
     def asked(self):
-        """The names of the filters given a value in the query."""
-        return {name for name in self.filters if self.data.get(name)}
+        return asked(self)
 
     @property
     def form(self):

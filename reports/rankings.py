@@ -585,6 +585,13 @@ def visible_units(campaign, user):
     return choices_cache.choices(campaign, user, "units (pk, path, kind)", read)
 
 
+def kinds_seen(kinds):
+    """The kinds of unit among `kinds`, in the order of kinds: a ranking compares one kind,
+    the first of them unless another is asked for."""
+    present = set(kinds)
+    return [kind for kind in Unit.Kind.values if kind in present]
+
+
 def visible_command_offices(campaign, user):
     """(pk, name) of the command offices of `campaign` that `user` may see, by name; kept
     like `visible_units` (the version changes with any command office or its units)."""

@@ -132,8 +132,7 @@ def _ranking(request):
     period = values.get("period") or (recent[0][1] if recent else this_week)
     angle = rankings.ANGLE_BY_KEY[values.get("angle") or "composite"]
     visible = {pk: kind for pk, _path, kind in rankings.visible_units(campaign, request.user)}
-    present = set(visible.values())
-    kinds = [k for k in Unit.Kind.values if k in present]
+    kinds = rankings.kinds_seen(visible.values())
     kind = values.get("kind") or (kinds[0] if kinds else Unit.Kind.DISTRICT)
     # An unfrozen week is computed by a job; until it is ready the page says so and polls.
     previous = periods.previous_period(period)

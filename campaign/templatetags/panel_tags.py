@@ -6,6 +6,7 @@ from django import template
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext, ngettext
 
+from campaign import filters
 from campaign.widgets import filter_panel as draw
 
 register = template.Library()
@@ -35,11 +36,11 @@ def filters_in_force(context, filterset):
     button: the search as typed, how many other filters, and a link to the list without
     them. Sorting is not a filter. Drawn inside the part of the list that htmx redraws, so it
     follows each change; read from the values sent, without building the filters' form."""
-    asked = [
+    asked = {
         name
-        for name, filter_ in filterset.filters.items()
-        if filterset.data.get(name) and not isinstance(filter_, django_filters.OrderingFilter)
-    ]
+        for name in filters.asked(filterset)
+        if not isinstance(filterset.filters[name], django_filters.OrderingFilter)
+    }
     if not asked:
         return ""
     said = []
