@@ -302,27 +302,28 @@ def _sql(sql, params):
         return cursor.fetchall()
 
 
-def _unit_ids(request):
+def _units(request):
+    """The campaign and the units of it the person sees."""
     from campaign.models import Unit
 
     campaign = current_campaign_or_404(request)
-    return campaign, list(
-        Unit.objects.visible_to(request.user).filter(campaign=campaign).values_list("pk", flat=True)
-    )
+    return campaign, Unit.objects.visible_to(request.user).filter(campaign=campaign)
+
+
+def _unit_ids(request):
+    campaign, units = _units(request)
+    return campaign, list(units.values_list("pk", flat=True))
 
 
 def rankings(request):
     """One aggregate: this week's rows of the kind of unit the page ranks for the person (the
     first kind, in the order of kinds, among the units they see), ranked by score; the
     person's units among them."""
-    from campaign.models import Unit
-    from reports.rankings import kinds_seen
+    from reports.rankings import first_kind, kinds_seen
 
-    campaign = current_campaign_or_404(request)
-    kinds = dict(
-        Unit.objects.visible_to(request.user).filter(campaign=campaign).values_list("pk", "kind")
-    )
-    kind = kinds_seen(kinds.values())[0]
+    campaign, units = _units(request)
+    kinds = dict(units.values_list("pk", "kind"))
+    kind = first_kind(kinds_seen(kinds.values()))
     rows = _sql(
         "SELECT u.unit_id, u.unit_name, u.score, RANK() OVER (ORDER BY u.score DESC)"
         " FROM reports_unitsnapshot u JOIN reports_periodsnapshot p ON p.id = u.snapshot_id"

@@ -28,8 +28,9 @@ class ShallowCopies(dict):
 
 
 def asked(filterset):
-    """The names of the filters of any FilterSet given a value in the query."""
-    return {name for name in filterset.filters if filterset.data.get(name)}
+    """The names of the filters of any FilterSet given a value in the query. Spaces are no
+    value: the filters' form strips them, and filters nothing."""
+    return {name for name in filterset.filters if str(filterset.data.get(name) or "").strip()}
 
 
 class LightFilterSet(django_filters.FilterSet):

@@ -592,6 +592,12 @@ def kinds_seen(kinds):
     return [kind for kind in Unit.Kind.values if kind in present]
 
 
+def first_kind(kinds):
+    """The kind a ranking shows unless another is asked for: the first of `kinds` (as
+    `kinds_seen` gives them), districts for a person who sees no unit."""
+    return kinds[0] if kinds else Unit.Kind.DISTRICT
+
+
 def visible_command_offices(campaign, user):
     """(pk, name) of the command offices of `campaign` that `user` may see, by name; kept
     like `visible_units` (the version changes with any command office or its units)."""

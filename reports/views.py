@@ -133,7 +133,7 @@ def _ranking(request):
     angle = rankings.ANGLE_BY_KEY[values.get("angle") or "composite"]
     visible = {pk: kind for pk, _path, kind in rankings.visible_units(campaign, request.user)}
     kinds = rankings.kinds_seen(visible.values())
-    kind = values.get("kind") or (kinds[0] if kinds else Unit.Kind.DISTRICT)
+    kind = values.get("kind") or rankings.first_kind(kinds)
     # An unfrozen week is computed by a job; until it is ready the page says so and polls.
     previous = periods.previous_period(period)
     weeks = rankings.weeks_for(campaign, [period, previous], kind, snapshots=recent)

@@ -47,7 +47,7 @@ def filters_in_force(context, filterset):
     others = len(asked)
     if "q" in asked:
         others -= 1
-        text = gettext("Search “%(text)s”") % {"text": filterset.data["q"]}
+        text = gettext("Search “%(text)s”") % {"text": filterset.data["q"].strip()}
         said.append(format_html('<span class="fw-semibold text-break">{}</span>', text))
     if others:
         text = (

@@ -54,3 +54,14 @@ def test_a_list_without_a_search_counts_its_filters(city, personas, client_for):
         shown = in_force(html.content.decode())
 
         assert "已用 2 项筛选条件" in shown and 'href="/reports/bulletins/"' in shown
+
+
+@pytest.mark.parametrize("url, other", LISTS)
+def test_a_search_of_spaces_is_no_search(city, personas, client_for, url, other):
+    """The filters' form strips what is typed, so a search of spaces filters nothing: the list
+    does not say it is searched, nor count it among its filters."""
+    client = client_for(personas.office_admin)
+    assert in_force(client.get(url, {"q": "  "}).content.decode()) is None
+
+    shown = in_force(client.get(url, {"q": " \t", **other}).content.decode())
+    assert "搜索" not in shown and f"已用 {len(other)} 项筛选条件" in shown
