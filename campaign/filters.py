@@ -54,7 +54,7 @@ class LightFilterSet(django_filters.FilterSet):
         (`todo_keys`), and the scope and choices version that the scoped choices are read
         under (a unit's, command office's, category's or item's change moves the version).
         Needs `campaign`, `user` and `todo_keys` on the FilterSet."""
-        if any(self.data.get(name) for name in self.drawn_when_chosen):
+        if self.asked().intersection(self.drawn_when_chosen):
             return None
         return (
             self.campaign.pk,

@@ -116,3 +116,27 @@ def test_the_rankings_floor_ranks_the_units_the_page_ranks(smoke_city, settings)
 
         assert items, persona
         assert {(row[0], row[3]) for row in floor} == {(i.row.unit_id, i.rank) for i in items}
+
+
+def test_the_rankings_floor_answers_a_person_who_sees_no_unit(smoke_city, settings):
+    """A command office with no units yet: its staff see no unit, and the rankings page shows
+    districts (`reports.rankings.first_kind`). The floor took the first kind the person sees
+    and, finding none, failed (StopIteration, a 500)."""
+    from django.test import Client
+
+    from accounts.testing import force_login
+    from campaign.models import CommandOffice, Membership, Person, Role
+
+    settings.ROOT_URLCONF = "bench.urls"
+    office = CommandOffice.objects.create(campaign=smoke_city, name="新设指挥部")
+    person = Person.objects.create_user(username="new_cmd", password="pw", name="钱新")
+    Membership.objects.create(
+        person=person, campaign=smoke_city, role=Role.COMMAND_STAFF, command_office=office
+    )
+    client = force_login(Client(), person)
+
+    page = client.get("/reports/rankings/")
+    floor = client.get("/_floor/rankings/")
+
+    assert page.status_code == floor.status_code == 200
+    assert floor.json()["rows"] == [] and not page.context["items"]

@@ -51,3 +51,20 @@ def test_a_change_to_what_the_ledger_panel_shows_shows_on_the_next_drawing(
     assert 'value="acknowledge"' in liaison
     assert 'value="triage"' in draw(city, office, query())
     assert 'value="triage"' not in liaison
+
+
+def test_a_standard_of_spaces_chooses_none_and_the_panel_is_kept(
+    nasty_city,  # noqa: F811
+    personas,
+):
+    """What counts as a filter given a value is one rule (`campaign.filters.asked`: spaces are
+    no value, the form strips them). The panel's key had its own, and drew the panel afresh
+    for a standard of spaces as if one were chosen."""
+    city, office = nasty_city, personas.office_admin
+    spaces = FindingFilter(query(standard="  "), campaign=fresh(city.campaign), user=office)
+    chosen = FindingFilter(
+        query(standard=str(city.standard.pk)), campaign=fresh(city.campaign), user=office
+    )
+
+    assert spaces.panel_key() is not None
+    assert chosen.panel_key() is None
