@@ -125,13 +125,13 @@ def test_the_rankings_floor_answers_a_person_who_sees_no_unit(smoke_city, settin
     from django.test import Client
 
     from accounts.testing import force_login
-    from campaign.models import CommandOffice, Membership, Person, Role
+    from campaign.models import CommandOffice, Role
+    from tests.conftest import make_person
 
     settings.ROOT_URLCONF = "bench.urls"
     office = CommandOffice.objects.create(campaign=smoke_city, name="新设指挥部")
-    person = Person.objects.create_user(username="new_cmd", password="pw", name="钱新")
-    Membership.objects.create(
-        person=person, campaign=smoke_city, role=Role.COMMAND_STAFF, command_office=office
+    person = make_person(
+        smoke_city, "new_cmd", Role.COMMAND_STAFF, command_office=office, name="钱新"
     )
     client = force_login(Client(), person)
 
