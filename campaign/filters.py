@@ -27,10 +27,36 @@ class ShallowCopies(dict):
         return copies
 
 
+def is_blank(value):
+    """Whether a value sent for a filter is no value: nothing, or only spaces."""
+    return not str(value or "").strip()
+
+
 def asked(filterset):
     """The names of the filters of any FilterSet given a value in the query. Spaces are no
-    value: the filters' form strips them, and filters nothing."""
-    return {name for name in filterset.filters if str(filterset.data.get(name) or "").strip()}
+    value: a search's form field strips them, and a light FilterSet's choices never see
+    them (`without_blanks`)."""
+    return {name for name in filterset.filters if not is_blank(filterset.data.get(name))}
+
+
+def without_blanks(data):
+    """A query (a QueryDict, or a dict of single values) with its values of only spaces sent
+    as empty ones, which every field reads as nothing chosen: a choice field took spaces for
+    a choice that is not there, and a list whose choices are scoped answered 404 as if
+    another unit's object had been asked for. `data` itself when it holds none (the common
+    case: no copy)."""
+    if not data:
+        return data
+    many = hasattr(data, "lists")
+    lists = list(data.lists()) if many else [(name, [value]) for name, value in data.items()]
+    if not any(value and is_blank(value) for _name, values in lists for value in values):
+        return data
+    if not many:
+        return {name: "" if is_blank(value) else value for name, value in data.items()}
+    emptied = data.copy()
+    for name, values in lists:
+        emptied.setlist(name, ["" if is_blank(value) else value for value in values])
+    return emptied
 
 
 class LightFilterSet(django_filters.FilterSet):
@@ -38,6 +64,9 @@ class LightFilterSet(django_filters.FilterSet):
     from its filters' fields as they are: django-filter makes a form class per request, whose
     form then deep-copies every field (their choices, widgets and querysets) although the
     filters, copied for this FilterSet, are its own. Together about 0.7 ms of a list page."""
+
+    def __init__(self, data=None, *args, **kwargs):
+        super().__init__(without_blanks(data), *args, **kwargs)
 
     @classmethod
     def get_filters(cls):

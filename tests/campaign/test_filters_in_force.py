@@ -65,3 +65,31 @@ def test_a_search_of_spaces_is_no_search(city, personas, client_for, url, other)
 
     shown = in_force(client.get(url, {"q": " \t", **other}).content.decode())
     assert "搜索" not in shown and f"已用 {len(other)} 项筛选条件" in shown
+
+
+@pytest.mark.parametrize(
+    "url, name",
+    [
+        ("/ledger/", "standard"),
+        ("/ledger/", "unit"),
+        ("/ledger/", "district"),
+        ("/ledger/", "category"),
+        ("/field/points/", "type"),
+        ("/field/points/", "unit"),
+        ("/field/points/", "district"),
+    ],
+)
+def test_a_choice_of_spaces_is_no_choice(city, personas, client_for, url, name):
+    """Spaces are no value for any filter (`campaign.filters.asked`), a choice as much as a
+    search: the list shows what it shows with nothing chosen, not a 404 as if another unit's
+    object had been asked for (the lists whose choices are scoped answered 404, the task
+    list did not)."""
+    client = client_for(personas.office_admin)
+    unfiltered = client.get(url)
+    spaces = client.get(url, {name: "  "})
+
+    assert spaces.status_code == 200
+    assert in_force(spaces.content.decode()) is None
+    assert list(spaces.context["page"].object_list) == list(unfiltered.context["page"].object_list)
+    # A value that is there but no choice still asks for something out of scope.
+    assert client.get(url, {name: "0"}).status_code == 404
